@@ -1,0 +1,272 @@
+/**
+ * Raw OpenPGP packet framing (RFC 9580 §4).
+ *
+ * The keyring stores and merges certificates as packet sequences, byte for byte, rather than
+ * round-tripping them through a high-level library: a union of packets can then never lose or
+ * rewrite anything the keyring already had, and "unchanged" is a cheap byte comparison.
+ */
+
+export const PacketTag = {
+  Signature: 2,
+  SecretKey: 5,
+  PublicKey: 6,
+  SecretSubkey: 7,
+  Marker: 10,
+  Trust: 12,
+  UserId: 13,
+  PublicSubkey: 14,
+  UserAttribute: 17,
+  Padding: 21,
+} as const;
+
+export interface RawPacket {
+  readonly tag: number;
+  /** Packet body without header. */
+  readonly body: Uint8Array;
+}
+
+export class PacketFramingError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Splits a binary packet stream into packets. Throws PacketFramingError on a stream that
+ * cannot be framed at all (bad header bit, truncated body); everything readable before that
+ * point is available through the `partial` property of the error via {@link readPacketsLenient}.
+ */
+export function readPackets(bytes: Uint8Array): RawPacket[] {
+  const result = readPacketsLenient(bytes);
+  if (result.error) throw result.error;
+  return result.packets;
+}
+
+export function readPacketsLenient(bytes: Uint8Array): {
+  packets: RawPacket[];
+  error?: PacketFramingError;
+} {
+  const packets: RawPacket[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const start = pos;
+    const header = bytes[pos++]!;
+    if ((header & 0x80) === 0) {
+      return { packets, error: new PacketFramingError('not an OpenPGP packet header', start) };
+    }
+    let tag: number;
+    let length: number;
+    const chunks: Uint8Array[] = [];
+    if (header & 0x40) {
+      tag = header & 0x3f;
+      // New-format lengths; partial lengths are legal only for data packets, never in keys,
+      // but framing them keeps the reader in sync so the caller can skip the packet.
+      for (;;) {
+        if (pos >= bytes.length) return truncated(packets, start);
+        const l0 = bytes[pos++]!;
+        if (l0 < 192) length = l0;
+        else if (l0 < 224) {
+          if (pos >= bytes.length) return truncated(packets, start);
+          length = ((l0 - 192) << 8) + bytes[pos++]! + 192;
+        } else if (l0 === 255) {
+          if (pos + 4 > bytes.length) return truncated(packets, start);
+          length = bytes[pos]! * 0x1000000 + bytes[pos + 1]! * 0x10000 + bytes[pos + 2]! * 0x100 + bytes[pos + 3]!;
+          pos += 4;
+        } else {
+          const partial = 1 << (l0 & 0x1f);
+          if (pos + partial > bytes.length) return truncated(packets, start);
+          chunks.push(bytes.subarray(pos, pos + partial));
+          pos += partial;
+          continue;
+        }
+        break;
+      }
+    } else {
+      tag = (header >> 2) & 0x0f;
+      const lengthType = header & 0x03;
+      if (lengthType === 3) {
+        length = bytes.length - pos;
+      } else {
+        const n = 1 << lengthType;
+        if (pos + n > bytes.length) return truncated(packets, start);
+        length = 0;
+        for (let i = 0; i < n; i++) length = length * 256 + bytes[pos++]!;
+      }
+    }
+    if (pos + length > bytes.length) return truncated(packets, start);
+    const tail = bytes.subarray(pos, pos + length);
+    pos += length;
+    const body = chunks.length === 0 ? tail : concatBytes([...chunks, tail]);
+    packets.push({ tag, body });
+  }
+  return { packets };
+}
+
+function truncated(packets: RawPacket[], offset: number) {
+  return { packets, error: new PacketFramingError('truncated packet', offset) };
+}
+
+/** Serialises a packet with a new-format header (canonical form for storage). */
+export function writePacket(packet: RawPacket): Uint8Array {
+  const len = packet.body.length;
+  let header: number[];
+  if (len < 192) header = [0xc0 | packet.tag, len];
+  else if (len < 8384) {
+    const l = len - 192;
+    header = [0xc0 | packet.tag, (l >> 8) + 192, l & 0xff];
+  } else {
+    header = [0xc0 | packet.tag, 255, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff];
+  }
+  const out = new Uint8Array(header.length + len);
+  out.set(header, 0);
+  out.set(packet.body, header.length);
+  return out;
+}
+
+export function writePackets(packets: readonly RawPacket[]): Uint8Array {
+  return concatBytes(packets.map(writePacket));
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function isKeyTag(tag: number): boolean {
+  return tag === PacketTag.PublicKey || tag === PacketTag.SecretKey;
+}
+export function isSubkeyTag(tag: number): boolean {
+  return tag === PacketTag.PublicSubkey || tag === PacketTag.SecretSubkey;
+}
+export function isSecretTag(tag: number): boolean {
+  return tag === PacketTag.SecretKey || tag === PacketTag.SecretSubkey;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}
+
+/** Signature types (RFC 9580 §5.2.1) the keyring cares about. */
+export const SigType = {
+  CertGeneric: 0x10,
+  CertPersona: 0x11,
+  CertCasual: 0x12,
+  CertPositive: 0x13,
+  SubkeyBinding: 0x18,
+  PrimaryKeyBinding: 0x19,
+  DirectKey: 0x1f,
+  KeyRevocation: 0x20,
+  SubkeyRevocation: 0x28,
+  CertRevocation: 0x30,
+} as const;
+
+export interface SignatureInfo {
+  version: number;
+  type: number;
+  /** Issuer key ID (16 hex) or fingerprint (40/64 hex), uppercase, from hashed or unhashed area. */
+  issuerKeyId?: string;
+  issuerFingerprint?: string;
+  /** Bytes that identify the signature regardless of its unhashed area (used for de-duplication). */
+  identity: string;
+}
+
+/**
+ * Reads what the merge needs from a signature body without verifying it. Unparseable
+ * signatures return undefined and are dropped by the caller (counted as malformed).
+ */
+export function inspectSignature(body: Uint8Array): SignatureInfo | undefined {
+  const version = body[0];
+  if (version === 3) {
+    if (body.length < 19) return undefined;
+    return {
+      version,
+      type: body[2]!,
+      issuerKeyId: toHex(body.subarray(7, 15)),
+      identity: hashKey(body),
+    };
+  }
+  if (version !== 4 && version !== 6) return undefined;
+  const wide = version === 6;
+  const lenSize = wide ? 4 : 2;
+  if (body.length < 4 + lenSize) return undefined;
+  const type = body[1]!;
+  let pos = 4;
+  const hashedLen = readLen(body, pos, lenSize);
+  pos += lenSize;
+  const hashedStart = pos;
+  const hashedEnd = hashedStart + hashedLen;
+  if (hashedEnd + lenSize > body.length) return undefined;
+  const unhashedLen = readLen(body, hashedEnd, lenSize);
+  const unhashedStart = hashedEnd + lenSize;
+  const unhashedEnd = unhashedStart + unhashedLen;
+  if (unhashedEnd > body.length) return undefined;
+  const info: SignatureInfo = { version, type, identity: '' };
+  // Hashed area first so an attacker-controlled unhashed issuer cannot override it.
+  if (!scanSubpackets(body.subarray(unhashedStart, unhashedEnd), info)) return undefined;
+  const fromUnhashed = { ...info };
+  info.issuerKeyId = undefined;
+  info.issuerFingerprint = undefined;
+  if (!scanSubpackets(body.subarray(hashedStart, hashedEnd), info)) return undefined;
+  info.issuerKeyId ??= fromUnhashed.issuerKeyId;
+  info.issuerFingerprint ??= fromUnhashed.issuerFingerprint;
+  if (!info.issuerKeyId && info.issuerFingerprint) {
+    info.issuerKeyId =
+      version === 6 ? info.issuerFingerprint.slice(0, 16) : info.issuerFingerprint.slice(-16);
+  }
+  info.identity = hashKey(
+    concatBytes([body.subarray(0, hashedEnd), body.subarray(unhashedEnd)]),
+  );
+  return info;
+}
+
+function readLen(b: Uint8Array, pos: number, size: number): number {
+  let v = 0;
+  for (let i = 0; i < size; i++) v = v * 256 + (b[pos + i] ?? 0);
+  return v;
+}
+
+function scanSubpackets(area: Uint8Array, info: SignatureInfo): boolean {
+  let pos = 0;
+  while (pos < area.length) {
+    const l0 = area[pos++]!;
+    let len: number;
+    if (l0 < 192) len = l0;
+    else if (l0 < 255) {
+      if (pos >= area.length) return false;
+      len = ((l0 - 192) << 8) + area[pos++]! + 192;
+    } else {
+      if (pos + 4 > area.length) return false;
+      len = readLen(area, pos, 4);
+      pos += 4;
+    }
+    if (len < 1 || pos + len > area.length) return false;
+    const type = area[pos]! & 0x7f;
+    const data = area.subarray(pos + 1, pos + len);
+    if (type === 16 && data.length === 8) info.issuerKeyId = toHex(data);
+    if (type === 33 && data.length >= 21) info.issuerFingerprint = toHex(data.subarray(1));
+    pos += len;
+  }
+  return true;
+}
+
+function hashKey(bytes: Uint8Array): string {
+  // Exact bytes as identity: collisions would need identical signed content.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}

@@ -1,0 +1,15 @@
+import * as openpgp from 'openpgp';
+
+/**
+ * Verification policy for self-signatures that define a certificate's structure (user IDs,
+ * subkeys, expiry, revocation). It matches GnuPG 2.2 so both tools agree on what a key is:
+ * SHA-1 and RIPEMD-160 self-signatures are accepted (many long-lived keys carry them), MD5 is
+ * not, and RSA size is not a reason to hide a key. See docs/adr/0003-self-signature-policy.md.
+ * This policy is never used to judge message signatures.
+ */
+export const structurePolicy: openpgp.Config = {
+  ...openpgp.config,
+  minRSABits: 0,
+  rejectHashAlgorithms: new Set([openpgp.enums.hash.md5]),
+  rejectPublicKeyAlgorithms: new Set(),
+} as openpgp.Config;

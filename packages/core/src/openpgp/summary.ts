@@ -1,0 +1,305 @@
+import * as openpgp from 'openpgp';
+import { keyMaterial, serializeCertificate, type CertificateParts } from './certificate.js';
+import { inspectSignature, PacketTag } from './packets.js';
+import { structurePolicy } from './policy.js';
+
+/** Key usage flags as shown to users (RFC 9580 §5.2.3.29). */
+export type KeyUsage = 'certify' | 'sign' | 'encrypt' | 'authenticate';
+
+export interface RevocationInfo {
+  /** RFC 9580 reason code: 0 none, 1 superseded, 2 compromised, 3 retired, 32 user ID invalid. */
+  code: number | null;
+  reason: string | null;
+  date: string | null;
+}
+
+export interface UserIdSummary {
+  userId: string;
+  email: string | null;
+  primary: boolean;
+  revoked: boolean;
+  revocation: RevocationInfo | null;
+  /** Expiry of the self-signature that makes this user ID valid, if any. */
+  expires: string | null;
+  expired: boolean;
+}
+
+export interface SubkeySummary {
+  fingerprint: string;
+  keyId: string;
+  algorithm: string;
+  bits: number | null;
+  curve: string | null;
+  created: string;
+  expires: string | null;
+  expired: boolean;
+  revoked: boolean;
+  revocation: RevocationInfo | null;
+  usage: KeyUsage[];
+}
+
+/** Everything `list` and `show` need, computed once per change and kept in the index. */
+export interface KeySummary {
+  fingerprint: string;
+  keyId: string;
+  version: number;
+  algorithm: string;
+  bits: number | null;
+  curve: string | null;
+  created: string;
+  expires: string | null;
+  revoked: boolean;
+  revocation: RevocationInfo | null;
+  usage: KeyUsage[];
+  userIds: UserIdSummary[];
+  subkeys: SubkeySummary[];
+}
+
+const CURVE_NAMES: Record<string, string> = {
+  ed25519Legacy: 'ed25519',
+  curve25519Legacy: 'cv25519',
+  ed25519: 'ed25519',
+  curve25519: 'cv25519',
+  x25519: 'cv25519',
+  ed448: 'ed448',
+  x448: 'cv448',
+  nistP256: 'nistp256',
+  nistP384: 'nistp384',
+  nistP521: 'nistp521',
+  p256: 'nistp256',
+  p384: 'nistp384',
+  p521: 'nistp521',
+  brainpoolP256r1: 'brainpoolP256r1',
+  brainpoolP384r1: 'brainpoolP384r1',
+  brainpoolP512r1: 'brainpoolP512r1',
+  secp256k1: 'secp256k1',
+};
+
+/** gpg-style algorithm name: rsa4096, dsa1024, elg2048, ed25519, cv25519, nistp256. */
+export function algorithmName(info: { algorithm: string; bits?: number; curve?: string }): {
+  name: string;
+  bits: number | null;
+  curve: string | null;
+} {
+  const a = info.algorithm;
+  const curve = info.curve ? (CURVE_NAMES[info.curve] ?? info.curve) : null;
+  const bits = info.bits ?? null;
+  if (a.startsWith('rsa')) return { name: `rsa${bits ?? ''}`, bits, curve: null };
+  if (a === 'dsa') return { name: `dsa${bits ?? ''}`, bits, curve: null };
+  if (a === 'elgamal') return { name: `elg${bits ?? ''}`, bits, curve: null };
+  if (a === 'ed25519') return { name: 'ed25519', bits: 255, curve: 'ed25519' };
+  if (a === 'x25519') return { name: 'cv25519', bits: 255, curve: 'cv25519' };
+  if (a === 'ed448') return { name: 'ed448', bits: 448, curve: 'ed448' };
+  if (a === 'x448') return { name: 'cv448', bits: 448, curve: 'cv448' };
+  return { name: curve ?? a, bits, curve };
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const expiry = (d: Date | number | null): string | null =>
+  d instanceof Date ? d.toISOString() : null;
+
+function usageOf(flags: Uint8Array | null | undefined): KeyUsage[] {
+  const f = flags?.[0] ?? 0;
+  const out: KeyUsage[] = [];
+  if (f & 0x01) out.push('certify');
+  if (f & 0x02) out.push('sign');
+  if (f & 0x0c) out.push('encrypt');
+  if (f & 0x20) out.push('authenticate');
+  return out;
+}
+
+function revocationOf(sig: openpgp.SignaturePacket | undefined): RevocationInfo | null {
+  if (!sig) return null;
+  return {
+    code: sig.reasonForRevocationFlag ?? null,
+    reason: sig.reasonForRevocationString || null,
+    date: iso(sig.created),
+  };
+}
+
+const EMAIL_IN_UID = /<([^<>\s]+@[^<>\s]+)>\s*$/;
+const BARE_EMAIL = /^\s*([^<>\s]+@[^<>\s]+)\s*$/;
+
+/** The address in a user ID (`Name <a@b>` or bare `a@b`), lowercased, or null. */
+export function emailOf(userId: string): string | null {
+  const m = EMAIL_IN_UID.exec(userId) ?? BARE_EMAIL.exec(userId);
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+function newest<T extends { created: Date | null }>(list: T[]): T | undefined {
+  let best: T | undefined;
+  for (const s of list) if (!best || (s.created?.getTime() ?? 0) > (best.created?.getTime() ?? 0)) best = s;
+  return best;
+}
+
+async function firstValid(
+  sigs: openpgp.SignaturePacket[],
+  check: (s: openpgp.SignaturePacket) => Promise<unknown>,
+): Promise<openpgp.SignaturePacket | undefined> {
+  for (const s of sigs) {
+    try {
+      await check(s);
+      return s;
+    } catch {
+      /* not valid: try the next */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Computes the details of a stored (public, already merged) certificate. Only self-signatures
+ * are handed to openpgp.js: third-party certifications do not change any field here, and
+ * skipping them keeps this fast on heavily signed keys.
+ */
+export async function summarize(parts: CertificateParts, now = new Date()): Promise<KeySummary> {
+  const primaryInfo = keyMaterial(parts.primary);
+  const isSelf = (body: Uint8Array) => {
+    const info = inspectSignature(body);
+    if (!info) return false;
+    if (info.issuerFingerprint) return info.issuerFingerprint === primaryInfo.fingerprint;
+    return info.issuerKeyId === undefined || info.issuerKeyId === primaryInfo.keyId;
+  };
+  const selfOnly: CertificateParts = {
+    primary: parts.primary,
+    direct: parts.direct.filter((s) => isSelf(s.body)),
+    userIds: parts.userIds.map((c) => ({ packet: c.packet, sigs: c.sigs.filter((s) => isSelf(s.body)) })),
+    subkeys: parts.subkeys.map((c) => ({ packet: c.packet, sigs: c.sigs.filter((s) => isSelf(s.body)) })),
+  };
+  const key = await openpgp.readKey({
+    binaryKey: serializeCertificate(selfOnly),
+    config: { ignoreUnsupportedPackets: true, ignoreMalformedPackets: true } as openpgp.PartialConfig,
+  });
+  const config = structurePolicy;
+  const primary = key.keyPacket;
+  const alg = algorithmName(key.getAlgorithmInfo());
+
+  // Key revocation: a verified revocation from the primary key itself.
+  const revSig = await firstValid(key.revocationSignatures, (s) =>
+    s.verify(primary, openpgp.enums.signature.keyRevocation, { key: primary }, null as never, false, config),
+  );
+
+  let expires: string | null = null;
+  let primaryUsage: KeyUsage[] = [];
+  const userIds: UserIdSummary[] = [];
+  let primaryUid: { sig: openpgp.SignaturePacket; index: number } | undefined;
+  const latestUidSigs: openpgp.SignaturePacket[] = [];
+  for (const [index, user] of key.users.entries()) {
+    if (!user.userID) continue;
+    const dataToVerify = { userID: user.userID, key: primary };
+    const validCerts: openpgp.SignaturePacket[] = [];
+    for (const s of user.selfCertifications) {
+      try {
+        await s.verify(primary, s.signatureType!, dataToVerify, null as never, false, config);
+        validCerts.push(s);
+      } catch {
+        /* invalid self-certification */
+      }
+    }
+    const latest = newest(validCerts);
+    if (latest) latestUidSigs.push(latest);
+    const uidRev = await firstValid(user.revocationSignatures, (s) =>
+      s.verify(primary, openpgp.enums.signature.certRevocation, dataToVerify, null as never, false, config),
+    );
+    // A certification newer than the revocation re-validates the user ID (RFC 9580 §5.2.1.16).
+    const revoked = Boolean(uidRev && (!latest || (uidRev.created?.getTime() ?? 0) >= (latest.created?.getTime() ?? 0)));
+    const sigExpiry = latest ? latest.getExpirationTime() : Infinity;
+    const uidExpires = sigExpiry instanceof Date ? sigExpiry : null;
+    const text = user.userID.userID;
+    userIds.push({
+      userId: text,
+      email: emailOf(text),
+      primary: false,
+      revoked,
+      revocation: revoked ? revocationOf(uidRev) : null,
+      expires: iso(uidExpires),
+      expired: uidExpires !== null && uidExpires <= now,
+    });
+    if (latest && !revoked) {
+      const better =
+        !primaryUid ||
+        Number(Boolean(latest.isPrimaryUserID)) > Number(Boolean(primaryUid.sig.isPrimaryUserID)) ||
+        (Boolean(latest.isPrimaryUserID) === Boolean(primaryUid.sig.isPrimaryUserID) &&
+          (latest.created?.getTime() ?? 0) > (primaryUid.sig.created?.getTime() ?? 0));
+      if (better) primaryUid = { sig: latest, index: userIds.length - 1 };
+    }
+  }
+  // Expiry and usage follow GnuPG (g10/getkey.c merge_selfsigs_main): a direct-key signature
+  // wins; otherwise the user ID whose newest valid self-signature is the latest among those
+  // that carry the field.
+  const validDirect: openpgp.SignaturePacket[] = [];
+  for (const s of key.directSignatures) {
+    try {
+      await s.verify(primary, openpgp.enums.signature.key, { key: primary }, null as never, false, config);
+      validDirect.push(s);
+    } catch {
+      /* invalid direct-key signature */
+    }
+  }
+  const direct = newest(validDirect);
+  let expirySig: openpgp.SignaturePacket | undefined = direct?.keyExpirationTime ? direct : undefined;
+  let usageSig: openpgp.SignaturePacket | undefined = direct?.keyFlags ? direct : undefined;
+  for (const sig of latestUidSigs) {
+    const t = sig.created?.getTime() ?? 0;
+    if (!direct?.keyExpirationTime && sig.keyExpirationTime && t > (expirySig?.created?.getTime() ?? -1)) expirySig = sig;
+    if (!direct?.keyFlags && sig.keyFlags && t > (usageSig?.created?.getTime() ?? -1)) usageSig = sig;
+  }
+  if (expirySig?.keyExpirationTime) {
+    expires = new Date(primary.created.getTime() + expirySig.keyExpirationTime * 1000).toISOString();
+  }
+  primaryUsage = usageOf(usageSig?.keyFlags);
+  if (primaryUid) userIds[primaryUid.index]!.primary = true;
+
+  const subkeys: SubkeySummary[] = [];
+  for (const sub of key.subkeys) {
+    const dataToVerify = { key: primary, bind: sub.keyPacket };
+    const validBindings: openpgp.SignaturePacket[] = [];
+    for (const s of sub.bindingSignatures) {
+      try {
+        await s.verify(primary, openpgp.enums.signature.subkeyBinding, dataToVerify, null as never, false, config);
+        validBindings.push(s);
+      } catch {
+        /* invalid binding */
+      }
+    }
+    const binding = newest(validBindings);
+    const subRev = await firstValid(sub.revocationSignatures, (s) =>
+      s.verify(primary, openpgp.enums.signature.subkeyRevocation, dataToVerify, null as never, false, config),
+    );
+    const subAlg = algorithmName(sub.getAlgorithmInfo());
+    const subExpires = binding?.keyExpirationTime
+      ? new Date(sub.keyPacket.created.getTime() + binding.keyExpirationTime * 1000)
+      : null;
+    subkeys.push({
+      fingerprint: sub.getFingerprint().toUpperCase(),
+      keyId: sub.getKeyID().toHex().toUpperCase(),
+      algorithm: subAlg.name,
+      bits: subAlg.bits,
+      curve: subAlg.curve,
+      created: sub.keyPacket.created.toISOString(),
+      expires: iso(subExpires),
+      expired: subExpires !== null && subExpires <= now,
+      revoked: Boolean(subRev),
+      revocation: revocationOf(subRev),
+      usage: usageOf(binding?.keyFlags),
+    });
+  }
+
+  return {
+    fingerprint: primaryInfo.fingerprint,
+    keyId: primaryInfo.keyId,
+    version: primaryInfo.version,
+    algorithm: alg.name,
+    bits: alg.bits,
+    curve: alg.curve,
+    created: primary.created.toISOString(),
+    expires,
+    revoked: Boolean(revSig),
+    revocation: revocationOf(revSig),
+    usage: primaryUsage,
+    userIds,
+    subkeys,
+  };
+}
+
+export { expiry as _expiryForTests, PacketTag };
