@@ -228,7 +228,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
   // wins; otherwise the user ID whose newest valid self-signature is the latest among those
   // that carry the field.
   const validDirect: openpgp.SignaturePacket[] = [];
-  for (const s of key.directSignatures) {
+  for (const s of (key as unknown as { directSignatures: openpgp.SignaturePacket[] }).directSignatures) {
     try {
       await s.verify(primary, openpgp.enums.signature.key, { key: primary }, null as never, false, config);
       validDirect.push(s);

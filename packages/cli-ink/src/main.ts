@@ -1,0 +1,291 @@
+import { promises as fs } from 'node:fs';
+import readline from 'node:readline/promises';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  CancelledError,
+  ErrorCodes,
+  InputError,
+  KEYPORT_VERSION,
+  armorPublicKey,
+  createKeyport,
+  type Keyport,
+  type KeyFilter,
+} from '@keyport/core';
+import { builtinPlugins } from './plugins.js';
+import {
+  Exit,
+  formatImportReport,
+  formatKeyDetails,
+  formatKeyLine,
+  keyDetailsToJson,
+  keyToJson,
+  reportError,
+  type Io,
+} from './output.js';
+
+interface GlobalOptions {
+  home?: string;
+  json?: boolean;
+  modules?: string;
+}
+
+const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
+
+/** Runs one keyport invocation and returns its exit code. The only exit is in bin.ts. */
+export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let exitCode: number = Exit.Ok;
+  let runtime: Keyport | undefined;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+
+  const program = new Command('keyport')
+    .description('A key-server client for OpenPGP power users')
+    .version(KEYPORT_VERSION)
+    .option('--home <dir>', 'keep settings and keyring under DIR (default: KEYPORT_HOME or XDG directories)')
+    .option('--json', 'machine-readable output (schemas in docs/cli.md)')
+    .option('--modules <list>', 'enable (+id or id) or disable (-id) modules for this run only')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError();
+
+  const globals = () => program.opts<GlobalOptions>();
+  const open = async () => {
+    if (!runtime) {
+      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env });
+      runtime.bus.on('feedback', (f) => {
+        if (f.severity !== 'info') io.stderr.write(`keyport: ${f.severity}: ${f.message}\n`);
+      });
+      if (io.stderr.isTTY && !globals().json) {
+        runtime.bus.on('progress', (p) => {
+          io.stderr.write(`\r${p.operation}: ${p.done}/${p.total ?? '?'}${p.total !== null && p.done === p.total ? '\n' : ''}`);
+        });
+      }
+    }
+    return runtime;
+  };
+  const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+
+  program
+    .command('import')
+    .description('import keys from a file or stdin (from key servers: with the HKP module)')
+    .requiredOption('--file <path>', 'file to import, or - for stdin')
+    .action(async (opts: { file: string }) => {
+      const kp = await open();
+      const bytes = await readInput(opts.file, io, kp.settings.get<number>('import.maxBytes'));
+      const report = await kp.importer.import(bytes, {
+        origin: { kind: 'file', name: opts.file },
+        maxBytes: kp.settings.get<number>('import.maxBytes'),
+        signal: abort.signal,
+        onProgress: (done, total) => kp.bus.progress({ operation: 'import', done, total }),
+      });
+      if (globals().json) json(report);
+      else out(formatImportReport(report));
+      if (abort.signal.aborted) throw new CancelledError();
+      if (report.summary.rejected > 0) exitCode = Exit.Failed;
+    });
+
+  program
+    .command('list')
+    .description('list the keys in the keyring')
+    .addOption(new Option('--filter <filter>', 'which keys').choices(FILTERS).default('all'))
+    .action(async (opts: { filter: KeyFilter }) => {
+      const kp = await open();
+      const keys = await kp.keyring.list(opts.filter);
+      if (globals().json) json(keys.map((k) => keyToJson(k)));
+      else out(keys.length ? keys.map((k) => formatKeyLine(k)).join('\n') : 'the keyring is empty');
+    });
+
+  program
+    .command('show')
+    .description('show the details of one key')
+    .argument('<id>', 'fingerprint, 16-hex key ID or email address')
+    .action(async (id: string) => {
+      const kp = await open();
+      const record = await kp.keyring.resolve(id);
+      if (globals().json) json(keyDetailsToJson(record));
+      else out(formatKeyDetails(record));
+    });
+
+  program
+    .command('export')
+    .description('print the armored public key (never secret material)')
+    .argument('<id>', 'fingerprint, 16-hex key ID or email address')
+    .action(async (id: string) => {
+      const kp = await open();
+      const record = await kp.keyring.resolve(id);
+      const armored = armorPublicKey(await kp.keyring.readPublic(record.summary.fingerprint));
+      if (globals().json) json({ fingerprint: record.summary.fingerprint, armored });
+      else io.stdout.write(armored);
+    });
+
+  program
+    .command('delete')
+    .description('delete a key from the keyring')
+    .argument('<id>', 'fingerprint, 16-hex key ID or email address')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--secret', 'also delete secret key material (required when the key has some)')
+    .action(async (id: string, opts: { yes?: boolean; secret?: boolean }) => {
+      const kp = await open();
+      const record = await kp.keyring.resolve(id);
+      const fpr = record.summary.fingerprint;
+      if (!opts.yes) {
+        if (!io.stdin.isTTY) {
+          throw new InputError(ErrorCodes.Usage, 'delete needs confirmation and there is no terminal to ask', { nextStep: 'add --yes' });
+        }
+        const what = record.hasSecret ? 'key AND ITS SECRET KEY' : 'public key';
+        const answer = await ask(io, `Delete ${what} ${fpr} (${record.summary.userIds[0]?.userId ?? 'no user ID'})? [y/N] `);
+        if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
+      }
+      await kp.keyring.delete(fpr, { secret: opts.secret });
+      if (globals().json) json({ deleted: fpr });
+      else out(`deleted ${fpr}`);
+    });
+
+  const modules = program.command('modules').description('list, enable and disable modules (plugins)');
+  modules
+    .command('list')
+    .description('list modules and their state')
+    .action(async () => {
+      const kp = await open();
+      const list = kp.modules.list().map((m) => ({ ...m, error: m.error ? m.error.toJSON() : null }));
+      if (globals().json) json(list);
+      else out(list.map((m) => `${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${m.description}${m.error ? `\n         ${m.error.code} ${String(m.error.message)}` : ''}`).join('\n'));
+    });
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    modules
+      .command(verb)
+      .description(`${verb} a module (saved in settings)`)
+      .argument('<id>', 'module id')
+      .action(async (id: string) => {
+        const kp = await open();
+        const info = await kp.modules.setEnabled(id, enabled);
+        if (globals().json) json({ ...info, error: info.error ? info.error.toJSON() : null });
+        else out(`${info.id}: ${info.state}`);
+        if (info.state === 'failed') exitCode = Exit.Failed;
+      });
+  }
+
+  const config = program.command('config').description('read and change settings');
+  config
+    .command('get')
+    .argument('<key>', 'setting key, e.g. network.timeoutMs')
+    .action(async (key: string) => {
+      const kp = await open();
+      if (!kp.settings.has(key)) kp.settings.get(key);
+      const value = kp.settings.get(key);
+      if (globals().json) json({ key, value });
+      else out(typeof value === 'string' ? value : JSON.stringify(value));
+    });
+  config
+    .command('set')
+    .argument('<key>', 'setting key')
+    .argument('<value>', 'new value (JSON, or a plain string)')
+    .action(async (key: string, raw: string) => {
+      const kp = await open();
+      let value: unknown = raw;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        /* a plain string */
+      }
+      await kp.settings.set(key, value);
+      if (globals().json) json({ key, value: kp.settings.get(key) });
+      else out(`${key} = ${JSON.stringify(kp.settings.get(key))}`);
+    });
+  config
+    .command('list')
+    .description('every setting with its value and description')
+    .action(async () => {
+      const kp = await open();
+      const rows = kp.settings.list().map((d) => ({ key: d.key, value: kp.settings.get(d.key), default: d.default, owner: d.owner, description: d.description }));
+      if (globals().json) json(rows);
+      else out(rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}    # ${r.description}`).join('\n'));
+    });
+
+  program
+    .command('keyring')
+    .description('keyring maintenance')
+    .command('rebuild-index')
+    .description('rebuild the index from the certificate files')
+    .action(async () => {
+      const kp = await open();
+      const n = await kp.keyring.rebuildIndex();
+      if (globals().json) json({ keys: n });
+      else out(`index rebuilt: ${n} keys`);
+    });
+
+  program
+    .command('tui')
+    .description('open the interactive terminal UI')
+    .action(async () => {
+      if (!io.stdout.isTTY || !io.stdin.isTTY) {
+        throw new InputError(ErrorCodes.Usage, 'the terminal UI needs a terminal', { nextStep: 'run keyport in a terminal, or use the subcommands (keyport --help)' });
+      }
+      const kp = await open();
+      const { runTui } = await import('./tui/run.js');
+      await runTui(kp);
+    });
+
+  try {
+    const args = argv.slice(2);
+    if (args.length === 0) {
+      if (io.stdout.isTTY && io.stdin.isTTY) {
+        await program.parseAsync([...argv.slice(0, 2), 'tui']);
+        return exitCode;
+      }
+      io.stderr.write(program.helpInformation());
+      return Exit.Usage;
+    }
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return Exit.Ok;
+      return Exit.Usage;
+    }
+    return reportError(e, io, Boolean(program.opts<GlobalOptions>().json));
+  } finally {
+    process.off('SIGINT', onSigint);
+    await runtime?.dispose();
+  }
+}
+
+async function readInput(file: string, io: Io, maxBytes: number): Promise<Uint8Array> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += b.length;
+      if (size > maxBytes) {
+        throw new InputError(ErrorCodes.InputTooLarge, `stdin holds more than ${maxBytes} bytes`, { nextStep: 'raise import.maxBytes or import a smaller input' });
+      }
+      chunks.push(b);
+    }
+    return new Uint8Array(Buffer.concat(chunks));
+  }
+  try {
+    const stat = await fs.stat(file);
+    if (stat.size > maxBytes) {
+      throw new InputError(ErrorCodes.InputTooLarge, `${file} is ${stat.size} bytes, over the ${maxBytes}-byte limit`, { nextStep: 'raise import.maxBytes or import a smaller file' });
+    }
+    return new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(ErrorCodes.InputUnreadable, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { nextStep: 'check the path and permissions' });
+  }
+}
+
+async function ask(io: Io, question: string): Promise<string> {
+  const rl = readline.createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}

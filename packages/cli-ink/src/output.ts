@@ -1,0 +1,159 @@
+import {
+  ErrorCodes,
+  InputError,
+  SettingsError,
+  isCancelled,
+  toKeyportError,
+  type ImportReport,
+  type KeyRecord,
+  type KeySummary,
+} from '@keyport/core';
+
+/** Exit codes of every command. */
+export const Exit = { Ok: 0, Failed: 1, Usage: 2 } as const;
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+/**
+ * The one place where an error becomes what a person sees: one line with the code and the next
+ * step (and, with --json, the same as an object on stdout). Cancellation prints nothing.
+ */
+export function reportError(error: unknown, io: Io, json: boolean): number {
+  if (isCancelled(error)) return 130;
+  const e = toKeyportError(error);
+  const next = e.nextStep ? ` (next: ${e.nextStep})` : '';
+  io.stderr.write(`keyport: ${e.code} ${e.message}${next}\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
+  const usage = e instanceof InputError || e instanceof SettingsError || e.code === ErrorCodes.Usage;
+  return usage ? Exit.Usage : Exit.Failed;
+}
+
+/** `list --json` element: a stable, documented shape (docs/cli.md). */
+export function keyToJson(record: KeyRecord, now = Date.now()) {
+  const s = record.summary;
+  return {
+    fingerprint: s.fingerprint,
+    keyId: s.keyId,
+    algorithm: s.algorithm,
+    bits: s.bits,
+    curve: s.curve,
+    userIds: s.userIds.map((u) => u.userId),
+    created: s.created,
+    expires: s.expires,
+    expired: isExpired(s.expires, now),
+    revoked: s.revoked,
+    hasSecret: record.hasSecret,
+    secretPrimary: record.secretPrimary,
+    subkeys: s.subkeys.map((k) => ({
+      fingerprint: k.fingerprint,
+      keyId: k.keyId,
+      algorithm: k.algorithm,
+      created: k.created,
+      expires: k.expires,
+      expired: isExpired(k.expires, now),
+      revoked: k.revoked,
+      usage: k.usage,
+    })),
+  };
+}
+
+/** `show --json`: the list shape plus per-user-ID and revocation details. */
+export function keyDetailsToJson(record: KeyRecord, now = Date.now()) {
+  const s = record.summary;
+  return {
+    ...keyToJson(record, now),
+    version: s.version,
+    usage: s.usage,
+    revocation: s.revocation,
+    userIdDetails: s.userIds.map((u) => ({ ...u, expired: isExpired(u.expires, now) })),
+    subkeyDetails: s.subkeys.map((k) => ({ ...k, expired: isExpired(k.expires, now) })),
+  };
+}
+
+export function isExpired(expires: string | null, now = Date.now()): boolean {
+  return expires !== null && Date.parse(expires) <= now;
+}
+
+const day = (iso: string | null) => (iso ? iso.slice(0, 10) : 'never');
+
+export function groupFingerprint(fpr: string): string {
+  return fpr.replace(/(.{4})/g, '$1 ').trim();
+}
+
+function flags(s: KeySummary, now: number): string {
+  const f: string[] = [];
+  if (s.revoked) f.push('revoked');
+  if (isExpired(s.expires, now)) f.push('expired');
+  return f.length ? ` [${f.join(', ')}]` : '';
+}
+
+export function formatKeyLine(record: KeyRecord, now = Date.now()): string {
+  const s = record.summary;
+  const kind = record.hasSecret ? (record.secretPrimary === 'stub' ? 'sec#' : 'sec ') : 'pub ';
+  const uid = s.userIds.find((u) => u.primary)?.userId ?? s.userIds[0]?.userId ?? '(no user ID)';
+  return `${kind} ${s.algorithm.padEnd(9)} ${s.fingerprint}  ${day(s.created)}  ${uid}${flags(s, now)}`;
+}
+
+export function formatKeyDetails(record: KeyRecord, now = Date.now()): string {
+  const s = record.summary;
+  const lines = [
+    `${record.hasSecret ? 'Secret key' : 'Public key'}${flags(s, now)}`,
+    `  Fingerprint  ${groupFingerprint(s.fingerprint)}`,
+    `  Key ID       ${s.keyId}`,
+    `  Algorithm    ${s.algorithm}${s.curve && !s.algorithm.includes(s.curve) ? ` (${s.curve})` : ''}`,
+    `  Created      ${s.created}`,
+    `  Expires      ${s.expires ?? 'never'}`,
+    `  Usage        ${s.usage.join(', ') || '-'}`,
+  ];
+  if (record.hasSecret) lines.push(`  Secret       ${record.secretPrimary === 'present' ? 'primary key present' : record.secretPrimary === 'stub' ? 'primary key offline (stub); subkeys only' : 'subkeys only'}`);
+  if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ?? ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
+  lines.push('  User IDs');
+  for (const u of s.userIds) {
+    const state = u.revoked ? 'revoked' : isExpired(u.expires, now) ? 'expired' : 'valid';
+    lines.push(`    [${state.padEnd(7)}] ${u.userId}${u.primary ? ' (primary)' : ''}`);
+  }
+  if (s.subkeys.length) lines.push('  Subkeys');
+  for (const k of s.subkeys) {
+    const state = k.revoked ? 'revoked' : isExpired(k.expires, now) ? 'expired' : 'valid';
+    lines.push(`    [${state.padEnd(7)}] ${k.algorithm.padEnd(9)} ${k.fingerprint}  created ${day(k.created)}  expires ${day(k.expires)}  ${k.usage.join(',') || '-'}`);
+  }
+  return lines.join('\n');
+}
+
+export function revocationText(code: number | null): string {
+  switch (code) {
+    case 1: return 'superseded';
+    case 2: return 'compromised';
+    case 3: return 'retired';
+    case 32: return 'user ID no longer valid';
+    case 0: return 'no reason given';
+    default: return 'revoked';
+  }
+}
+
+export function formatImportReport(report: ImportReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    const who = r.fingerprint ?? '(unknown key)';
+    const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
+    if (r.status === 'rejected') lines.push(`rejected   ${who}: ${r.reason}`);
+    else if (r.status === 'updated') {
+      const a = r.added;
+      const parts = [
+        a.userIds && `+${a.userIds} user IDs`,
+        a.subkeys && `+${a.subkeys} subkeys`,
+        a.signatures && `+${a.signatures} signatures`,
+        a.revocations && `+${a.revocations} revocations`,
+        r.secretKeysStored && `+${r.secretKeysStored} secret keys`,
+      ].filter(Boolean);
+      lines.push(`updated    ${who}${uid} (${parts.join(', ')})`);
+    } else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
+  }
+  const s = report.summary;
+  lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  return lines.join('\n');
+}

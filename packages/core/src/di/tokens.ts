@@ -1,0 +1,33 @@
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import type { EventBus } from '../events.js';
+import type { HttpTransport } from '../http/transport.js';
+import type { ImportPipeline } from '../import/pipeline.js';
+import type { EmbeddedKeyring } from '../keyring/embedded.js';
+import type { KeyportPaths } from '../paths.js';
+import type { EngineRegistry, ModuleRegistry } from '../plugins/registry.js';
+import type { Settings } from '../settings.js';
+
+/**
+ * A symbol token that carries its service type. Interfaces have no runtime identity, so every
+ * service is registered and resolved through one of these.
+ */
+export type Token<T> = symbol & { readonly __service?: T };
+
+export function createToken<T>(name: string): Token<T> {
+  return Symbol(`keyport.${name}`) as Token<T>;
+}
+
+export function resolve<T>(container: DependencyContainer, token: Token<T>): T {
+  return container.resolve<T>(token as unknown as InjectionToken<T>);
+}
+
+export const Tokens = {
+  Paths: createToken<KeyportPaths>('paths'),
+  Bus: createToken<EventBus>('bus'),
+  Settings: createToken<Settings>('settings'),
+  Keyring: createToken<EmbeddedKeyring>('keyring'),
+  Http: createToken<HttpTransport>('http'),
+  Importer: createToken<ImportPipeline>('importer'),
+  Engines: createToken<EngineRegistry>('engines'),
+  Modules: createToken<ModuleRegistry>('modules'),
+} as const;

@@ -1,0 +1,134 @@
+/**
+ * The keyport error family. Every error a user can see carries a stable code (`KP` + four
+ * digits). Codes are never reused or renumbered: scripts and bug reports depend on them.
+ * docs/errors.md lists them all and a test checks that the two agree.
+ */
+export const ErrorCodes = {
+  /** Unexpected failure: a bug. */
+  Internal: 'KP1000',
+  /** The operation was cancelled by the user. */
+  Cancelled: 'KP1001',
+  /** Invalid command-line usage or argument. */
+  Usage: 'KP1002',
+  /** The settings file is not valid JSON. */
+  SettingsCorrupt: 'KP1100',
+  /** The settings file is valid JSON but breaks the schema. */
+  SettingsInvalid: 'KP1101',
+  /** Unknown setting key or invalid value given to `config set`. */
+  SettingUnknown: 'KP1102',
+  SettingValueInvalid: 'KP1103',
+  /** The keyring lock could not be taken in time. */
+  KeyringLocked: 'KP1200',
+  /** The keyring index or a certificate file is damaged. */
+  KeyringCorrupt: 'KP1201',
+  /** No key in the keyring matches the given ID. */
+  KeyNotFound: 'KP1202',
+  /** The ID matches more than one key. */
+  KeyAmbiguous: 'KP1203',
+  /** The key ID or fingerprint is not well-formed. */
+  KeyIdInvalid: 'KP1204',
+  /** Input could not be read as OpenPGP data (bad armor, CRC, garbage, truncated). */
+  InputMalformed: 'KP1300',
+  /** Input is larger than the configured limit. */
+  InputTooLarge: 'KP1301',
+  /** Input holds no certificate. */
+  InputEmpty: 'KP1302',
+  /** Input file cannot be read. */
+  InputUnreadable: 'KP1303',
+  /** A module (plugin) failed to load or activate. */
+  ModuleFailed: 'KP1400',
+  /** Unknown module id. */
+  ModuleUnknown: 'KP1401',
+  /** A plugin was built for an incompatible plugin-API range. */
+  ModuleIncompatible: 'KP1402',
+  /** Two plugins or contributions claim the same id. */
+  ModuleDuplicate: 'KP1403',
+  /** Network: connection refused, reset, DNS failure. */
+  NetworkUnreachable: 'KP1500',
+  /** Network: the server did not answer in time. */
+  NetworkTimeout: 'KP1501',
+  /** The response exceeded the size cap. */
+  ResponseTooLarge: 'KP1502',
+  /** Server said 429 or 503 and retries ran out. */
+  RateLimited: 'KP1503',
+  /** A redirect was refused (https to http, too many, other scheme). */
+  RedirectRefused: 'KP1504',
+  /** The server answered with an unexpected status. */
+  HttpStatus: 'KP1505',
+  /** A plain-http URL was refused because https is required. */
+  InsecureUrl: 'KP1506',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface KeyportErrorOptions {
+  cause?: unknown;
+  /** What the user can do about it, in one sentence. */
+  nextStep?: string;
+  /** Plugin involved, if any. */
+  pluginId?: string;
+  /** Whether retrying the same operation later may succeed. */
+  retryable?: boolean;
+}
+
+/** Base class. `name` comes from the subclass so logs and `--json` output show the kind. */
+export class KeyportError extends Error {
+  readonly code: ErrorCode;
+  readonly nextStep?: string;
+  readonly pluginId?: string;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: KeyportErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.nextStep = options.nextStep;
+    this.pluginId = options.pluginId;
+    this.retryable = options.retryable ?? false;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      name: this.name,
+      message: this.message,
+      nextStep: this.nextStep ?? null,
+      pluginId: this.pluginId ?? null,
+      retryable: this.retryable,
+    };
+  }
+}
+
+/** Bad input from the user: arguments, files, settings values. CLI exit code 2. */
+export class InputError extends KeyportError {}
+/** Something the user asked for does not exist. */
+export class NotFoundError extends KeyportError {}
+/** Settings file problems. */
+export class SettingsError extends KeyportError {}
+/** Keyring storage problems. */
+export class KeyringError extends KeyportError {}
+/** Plugin loading and contract problems. */
+export class ModuleError extends KeyportError {}
+/** Network and server problems. */
+export class NetworkError extends KeyportError {}
+/** The user cancelled. Printed as nothing. */
+export class CancelledError extends KeyportError {
+  constructor(message = 'cancelled') {
+    super(ErrorCodes.Cancelled, message);
+  }
+}
+
+/** Turns anything thrown into a KeyportError; unknown throws become Internal (a bug). */
+export function toKeyportError(error: unknown): KeyportError {
+  if (error instanceof KeyportError) return error;
+  if (error instanceof Error && error.name === 'AbortError') return new CancelledError();
+  const message = error instanceof Error ? error.message : String(error);
+  return new KeyportError(ErrorCodes.Internal, message, {
+    cause: error,
+    nextStep: 'this is a bug in keyport: please report it with the command you ran',
+  });
+}
+
+export function isCancelled(error: unknown): boolean {
+  return error instanceof CancelledError || (error instanceof Error && error.name === 'AbortError');
+}

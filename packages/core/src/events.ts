@@ -1,0 +1,91 @@
+import { EventEmitter } from 'eventemitter3';
+import type { KeyportError } from './errors.js';
+
+/** Progress of a long operation; `total` is null when unknown. */
+export interface ProgressEvent {
+  operation: string;
+  done: number;
+  total: number | null;
+  detail?: string;
+}
+
+export interface FeedbackEvent {
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  error?: KeyportError;
+  pluginId?: string;
+}
+
+export interface ModuleStateEvent {
+  id: string;
+  state: 'enabled' | 'disabled' | 'failed';
+  error?: KeyportError;
+}
+
+/**
+ * Every event keyport emits, as `name: [payload]`. Plugins add their own by declaration merging:
+ *
+ * ```ts
+ * declare module '@keyport/core' {
+ *   interface CoreEvents { 'myplugin:done': [{ count: number }] }
+ * }
+ * ```
+ */
+export interface CoreEvents {
+  progress: [ProgressEvent];
+  feedback: [FeedbackEvent];
+  'module:state': [ModuleStateEvent];
+  'keyring:changed': [{ fingerprints: string[] }];
+  'settings:changed': [{ key: string }];
+}
+
+type EventName = keyof CoreEvents & string;
+type Args<K extends EventName> = CoreEvents[K] extends unknown[] ? CoreEvents[K] : never;
+
+const BACKLOG_LIMIT = 10_000;
+
+/**
+ * The typed bus. Events emitted before anyone listens (core runs before the TUI or the headless
+ * printer attaches) wait in a bounded backlog and are delivered, in order, to the first
+ * subscriber of each event name.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  private backlog: { name: EventName; args: unknown[] }[] = [];
+
+  emit<K extends EventName>(name: K, ...args: Args<K>): void {
+    if (this.emitter.listenerCount(name) === 0) {
+      if (this.backlog.length >= BACKLOG_LIMIT) this.backlog.shift();
+      this.backlog.push({ name, args });
+      return;
+    }
+    this.emitter.emit(name, ...args);
+  }
+
+  /** Subscribes and returns a disposer. Backlogged events of this name are replayed first. */
+  on<K extends EventName>(name: K, listener: (...args: Args<K>) => void): { dispose(): void } {
+    this.emitter.on(name, listener as (...a: unknown[]) => void);
+    const pending = this.backlog.filter((e) => e.name === name);
+    if (pending.length > 0) {
+      this.backlog = this.backlog.filter((e) => e.name !== name);
+      for (const e of pending) (listener as (...a: unknown[]) => void)(...e.args);
+    }
+    return { dispose: () => this.emitter.off(name, listener as (...a: unknown[]) => void) };
+  }
+
+  /** Number of listeners on an event, or on all events when no name is given. */
+  listenerCount(name?: EventName): number {
+    if (name) return this.emitter.listenerCount(name);
+    return this.emitter.eventNames().reduce((n, e) => n + this.emitter.listenerCount(e), 0);
+  }
+
+  /** Intent method: progress of a long operation. */
+  progress(event: ProgressEvent): void {
+    this.emit('progress', event);
+  }
+
+  /** Intent method: something the user should see. */
+  feedback(event: FeedbackEvent): void {
+    this.emit('feedback', event);
+  }
+}

@@ -1,0 +1,314 @@
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { CancelledError, ErrorCodes, NetworkError } from '../errors.js';
+import { HostLimiter } from './limiter.js';
+
+export interface HttpRequest {
+  url: string | URL;
+  method?: 'GET' | 'POST' | 'PUT' | 'HEAD';
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+  /** Total time for the whole exchange, body included (a dripping server cannot hold us). */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxBytes?: number;
+  maxRedirects?: number;
+  /** Retries on 429/503 (with backoff and Retry-After). */
+  retries?: number;
+  /** Longest Retry-After we are willing to wait; longer answers fail as rate-limited. */
+  maxRetryAfterMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** Final URL after redirects. */
+  url: string;
+  text(): string;
+}
+
+export interface HttpTransportOptions {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxBytes: number;
+  perHostConcurrency: number;
+  userAgent: string;
+  env?: NodeJS.ProcessEnv;
+  /** Backoff base for 429/503 without Retry-After; tests shorten it. */
+  backoffBaseMs?: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The HTTP client every engine uses. It enforces, for every request: connect and total
+ * timeouts, a response size cap, redirects limited in number and never from https to http,
+ * backoff on 429 and 503 honouring Retry-After, cancellation, a User-Agent, the standard proxy
+ * variables, and a per-host concurrency limit that halves on 429.
+ */
+export class HttpTransport {
+  readonly limiter: HostLimiter;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.limiter = new HostLimiter(options.perHostConcurrency);
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    let url = new URL(req.url);
+    let method = req.method ?? 'GET';
+    let body = req.body;
+    const maxRedirects = req.maxRedirects ?? 3;
+    const retries = req.retries ?? 3;
+    let redirects = 0;
+    let attempt = 0;
+    for (;;) {
+      req.signal?.throwIfAborted?.();
+      const response = await this.limiter.run(url.host, () => this.once(url, method, body, req), req.signal);
+      if (REDIRECTS.has(response.status)) {
+        const location = response.headers.location;
+        if (!location) return response;
+        const next = new URL(location, url);
+        if (++redirects > maxRedirects) {
+          throw new NetworkError(ErrorCodes.RedirectRefused, `${url.host}: too many redirects`, { nextStep: 'check the server URL' });
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new NetworkError(ErrorCodes.RedirectRefused, `${url.host}: redirect to unsupported scheme ${next.protocol}`);
+        }
+        if (url.protocol === 'https:' && next.protocol === 'http:') {
+          throw new NetworkError(ErrorCodes.RedirectRefused, `${url.host} redirected from https to plain http (${next.href}); refused`, {
+            nextStep: 'a downgrade to http could expose or alter keys in transit; use a server that stays on https',
+          });
+        }
+        if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+        }
+        url = next;
+        continue;
+      }
+      if (response.status === 429 || response.status === 503) {
+        if (response.status === 429) this.limiter.backOff(url.host);
+        const waitMs = retryDelay(response.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
+        const maxWait = req.maxRetryAfterMs ?? 60_000;
+        if (attempt >= retries || waitMs > maxWait) {
+          throw new NetworkError(
+            ErrorCodes.RateLimited,
+            response.status === 429
+              ? `${url.host} is rate-limiting requests (HTTP 429)`
+              : `${url.host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`,
+            { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` },
+          );
+        }
+        attempt++;
+        await sleep(waitMs, req.signal);
+        continue;
+      }
+      this.limiter.success(url.host);
+      return response;
+    }
+  }
+
+  private once(url: URL, method: string, body: string | Uint8Array | undefined, req: HttpRequest): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
+    const connectTimeoutMs = req.connectTimeoutMs ?? this.options.connectTimeoutMs;
+    const maxBytes = req.maxBytes ?? this.options.maxBytes;
+    const host = url.host;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, res?: HttpResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(total);
+        clearTimeout(connect);
+        req.signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          request.destroy();
+          reject(err);
+        } else resolve(res!);
+      };
+      const onAbort = () => finish(new CancelledError());
+      const total = setTimeout(
+        () => finish(new NetworkError(ErrorCodes.NetworkTimeout, `${host} did not answer within ${timeoutMs} ms`, { retryable: true, nextStep: 'try again later, or raise network.timeoutMs' })),
+        timeoutMs,
+      );
+      let connect: NodeJS.Timeout | undefined = setTimeout(
+        () => finish(new NetworkError(ErrorCodes.NetworkTimeout, `could not connect to ${host} within ${connectTimeoutMs} ms`, { retryable: true, nextStep: 'check the network and the server address' })),
+        connectTimeoutMs,
+      );
+      const headers: Record<string, string> = {
+        'user-agent': this.options.userAgent,
+        accept: '*/*',
+        ...req.headers,
+      };
+      const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body ? Buffer.from(body) : undefined;
+      if (payload) headers['content-length'] = String(payload.length);
+      const proxy = proxyFor(url, this.options.env ?? process.env);
+      const request = this.makeRequest(url, method, headers, proxy, connectTimeoutMs);
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      if (req.signal?.aborted) return onAbort();
+      request.on('socket', (socket: net.Socket) => {
+        const connected = () => {
+          clearTimeout(connect);
+          connect = undefined;
+        };
+        if (!socket.connecting) connected();
+        else socket.once(url.protocol === 'https:' && !proxy ? 'secureConnect' : 'connect', connected);
+      });
+      request.on('error', (e: NodeJS.ErrnoException) => finish(transportError(host, e)));
+      request.on('response', (res) => {
+        clearTimeout(connect);
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          return finish(tooLarge(host, maxBytes));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) return finish(tooLarge(host, maxBytes));
+          chunks.push(chunk);
+        });
+        res.on('error', (e: NodeJS.ErrnoException) => finish(transportError(host, e)));
+        res.on('aborted', () => finish(transportError(host, Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }))));
+        res.on('end', () => {
+          const bytes = new Uint8Array(Buffer.concat(chunks));
+          const flat: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            headers: flat,
+            body: bytes,
+            url: url.href,
+            text: () => Buffer.from(bytes).toString('utf8'),
+          });
+        });
+      });
+      if (payload) request.write(payload);
+      request.end();
+    });
+  }
+
+  private makeRequest(url: URL, method: string, headers: Record<string, string>, proxy: URL | undefined, connectTimeoutMs: number): http.ClientRequest {
+    const isHttps = url.protocol === 'https:';
+    if (!proxy) {
+      return (isHttps ? https : http).request(url, { method, headers, agent: false });
+    }
+    if (!isHttps) {
+      // Plain http through a proxy: absolute-form request line to the proxy.
+      return http.request({ host: proxy.hostname, port: proxy.port || 80, method, path: url.href, headers: { ...headers, host: url.host, ...proxyAuth(proxy) } });
+    }
+    // https through a proxy: CONNECT tunnel, then TLS to the origin over it.
+    const agent = new https.Agent({ keepAlive: false });
+    (agent as unknown as { createConnection: (o: tls.ConnectionOptions, cb: (e: Error | null, s?: net.Socket) => void) => void }).createConnection = (
+      _opts,
+      cb,
+    ) => {
+      const connectReq = http.request({
+        host: proxy.hostname,
+        port: proxy.port || 80,
+        method: 'CONNECT',
+        path: `${url.hostname}:${url.port || 443}`,
+        headers: { host: `${url.hostname}:${url.port || 443}`, ...proxyAuth(proxy) },
+        timeout: connectTimeoutMs,
+      });
+      connectReq.on('connect', (res, socket) => {
+        if (res.statusCode !== 200) {
+          socket.destroy();
+          cb(Object.assign(new Error(`proxy refused CONNECT (${res.statusCode})`), { code: 'EPROXY' }));
+          return;
+        }
+        cb(null, tls.connect({ socket, servername: url.hostname }));
+      });
+      connectReq.on('error', (e) => cb(e));
+      connectReq.end();
+    };
+    return https.request(url, { method, headers, agent });
+  }
+}
+
+function proxyAuth(proxy: URL): Record<string, string> {
+  if (!proxy.username) return {};
+  const cred = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'proxy-authorization': `Basic ${Buffer.from(cred).toString('base64')}` };
+}
+
+/** The proxy for a URL from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, unless NO_PROXY matches. */
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
+  const pick = (name: string) => env[name] ?? env[name.toLowerCase()];
+  const raw = url.protocol === 'https:' ? (pick('HTTPS_PROXY') ?? pick('ALL_PROXY')) : (pick('HTTP_PROXY') ?? pick('ALL_PROXY'));
+  if (!raw) return undefined;
+  const noProxy = (pick('NO_PROXY') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const host = url.hostname.toLowerCase();
+  for (const entry of noProxy) {
+    if (entry === '*') return undefined;
+    const bare = entry.replace(/^\./, '').replace(/:\d+$/, '');
+    if (host === bare || host.endsWith(`.${bare}`)) return undefined;
+  }
+  try {
+    return new URL(raw.includes('://') ? raw : `http://${raw}`);
+  } catch {
+    return undefined;
+  }
+}
+
+function transportError(host: string, e: NodeJS.ErrnoException): NetworkError {
+  const code = e.code ?? '';
+  const what =
+    code === 'ECONNREFUSED' ? 'refused the connection'
+    : code === 'ECONNRESET' || code === 'EPIPE' ? 'reset the connection'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be found (DNS)'
+    : code.startsWith('ERR_TLS') || code.includes('CERT') ? `failed the TLS check (${e.message})`
+    : `failed (${e.message})`;
+  return new NetworkError(ErrorCodes.NetworkUnreachable, `${host} ${what}`, {
+    cause: e,
+    retryable: true,
+    nextStep: 'check the network and the server address, then try again',
+  });
+}
+
+function tooLarge(host: string, max: number) {
+  return new NetworkError(ErrorCodes.ResponseTooLarge, `${host} sent more than ${max} bytes; the response was dropped`, {
+    nextStep: 'raise network.maxResponseBytes if this server is trusted to send that much',
+  });
+}
+
+function maintenanceMessage(res: HttpResponse): string {
+  try {
+    const json = JSON.parse(res.text()) as { message?: string; error?: string };
+    const m = json.message ?? json.error;
+    return m ? `: ${m}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Delay before the next try: Retry-After (seconds or HTTP date) or exponential backoff with jitter. */
+export function retryDelay(retryAfter: string | undefined, attempt: number, baseMs: number): number {
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(retryAfter);
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+  }
+  const exp = baseMs * 2 ** attempt;
+  return exp / 2 + Math.random() * (exp / 2);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new CancelledError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,168 @@
+import { ErrorCodes, InputError } from '../errors.js';
+import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
+import type { ImportReport, ImportResult } from '../keyring/types.js';
+import { classifyKeyQuery } from '../keyring/query.js';
+import { dearmorAll, looksArmored } from '../openpgp/armor.js';
+import { keyMaterial, splitCertificates, toPublicParts, UnsupportedKeyError, type CertificateParts } from '../openpgp/certificate.js';
+import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
+import { emailOf } from '../openpgp/summary.js';
+
+/** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
+export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string };
+
+export interface ImportOptions {
+  origin: ImportOrigin;
+  /** Drop third-party certifications. Default: true for servers, false for local files. */
+  stripThirdParty?: boolean;
+  /** Refuse inputs larger than this. */
+  maxBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+
+const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+
+/**
+ * The single import path for every source (file, stdin, key server): size cap, dearmor, parse,
+ * refuse secret material from servers, keep only what matches the request, strip third-party
+ * certifications from servers, merge (verifying only what is new), report per certificate.
+ */
+export class ImportPipeline {
+  constructor(private readonly keyring: EmbeddedKeyring) {}
+
+  async import(bytes: Uint8Array, options: ImportOptions): Promise<ImportReport> {
+    const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;
+    if (bytes.length > max) {
+      throw new InputError(ErrorCodes.InputTooLarge, `input is ${bytes.length} bytes, over the ${max}-byte limit`, {
+        nextStep: 'split the input, or raise the limit with `keyport config set import.maxBytes N`',
+      });
+    }
+    const binary = decode(bytes);
+    const framed = readPacketsLenient(binary);
+    if (framed.error) {
+      throw new InputError(ErrorCodes.InputMalformed, `the OpenPGP data is damaged: ${framed.error.message} at byte ${framed.error.offset}`, {
+        nextStep: 'get a fresh copy of the key; nothing was imported',
+      });
+    }
+    const split = splitCertificates(framed.packets);
+    if (split.certificates.length === 0 && split.leadingSignatures.length === 0) {
+      throw new InputError(ErrorCodes.InputEmpty, 'the input holds no OpenPGP certificate', {
+        nextStep: 'check that this is a public key (armored or binary)',
+      });
+    }
+    const fromServer = options.origin.kind === 'server';
+    const strip = options.stripThirdParty ?? fromServer;
+    const request = options.origin.kind === 'server' ? classifyKeyQuery(options.origin.query) : undefined;
+
+    const results: (ImportResult | undefined)[] = [];
+    const accepted: IncomingCertificate[] = [];
+    const slots: number[] = [];
+    for (const cert of split.certificates) {
+      let fpr: string | null = null;
+      try {
+        fpr = keyMaterial(cert.parts.primary).fingerprint;
+        const hasSecret = cert.parts.primary.tag === 5 || cert.parts.subkeys.some((s) => s.packet.tag === 7);
+        if (fromServer && hasSecret) {
+          results.push(rejected(fpr, 'the server sent secret key material; it was refused and not stored'));
+          continue;
+        }
+        const { publicParts, secretPackets } = toPublicParts(cert.parts);
+        if (request) {
+          const mismatch = matchesRequest(publicParts, request);
+          if (mismatch) {
+            results.push(rejected(fpr, mismatch));
+            continue;
+          }
+        }
+        slots.push(results.length);
+        results.push(undefined);
+        accepted.push({ parts: publicParts, secretPackets: fromServer ? [] : secretPackets, stripThirdParty: strip });
+      } catch (e) {
+        const reason = e instanceof UnsupportedKeyError ? e.message : `unreadable certificate: ${(e as Error).message}`;
+        results.push(rejected(fpr, reason));
+      }
+    }
+
+    // Signature-only blocks: key revocations for keys we hold (revocation certificates,
+    // Hockeypuck's hard-revoked keys). Anything else cannot be attached to a key.
+    const revocations: IncomingRevocation[] = [];
+    const revSlots: number[] = [];
+    for (const sig of split.leadingSignatures) {
+      const info = inspectSignature(sig.body);
+      if (!info || info.type !== SigType.KeyRevocation) {
+        results.push(rejected(null, 'a signature without a key (only key revocations can be imported on their own)'));
+        continue;
+      }
+      if (request && request.kind !== 'email' && !issuerMatches(info, request)) {
+        results.push(rejected(info.issuerFingerprint ?? null, 'the revocation is for a different key than the one requested'));
+        continue;
+      }
+      revSlots.push(results.length);
+      results.push(undefined);
+      revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
+    }
+
+    const merged = await this.keyring.importCertificates(accepted, revocations, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    merged.results.forEach((r, i) => (results[slots[i]!] = r));
+    merged.revocationResults.forEach((r, i) => (results[revSlots[i]!] = r));
+    // Anything left undefined was cut off by cancellation.
+    const final = results.filter((r): r is ImportResult => r !== undefined);
+    return { results: final, summary: summarizeResults(final) };
+  }
+}
+
+export function summarizeResults(results: readonly ImportResult[]) {
+  const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0 };
+  for (const r of results) summary[r.status]++;
+  return summary;
+}
+
+function rejected(fingerprint: string | null, reason: string): ImportResult {
+  return { fingerprint, status: 'rejected', reason, added: { ...EMPTY } };
+}
+
+function decode(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 0) {
+    throw new InputError(ErrorCodes.InputEmpty, 'the input is empty', { nextStep: 'give a file that holds a key' });
+  }
+  if ((bytes[0]! & 0x80) !== 0) return bytes;
+  if (looksArmored(bytes)) return dearmorAll(bytes);
+  throw new InputError(ErrorCodes.InputMalformed, 'the input is neither ASCII-armored nor binary OpenPGP data', {
+    nextStep: 'check that this is a public key file; nothing was imported',
+  });
+}
+
+function issuerMatches(info: { issuerKeyId?: string; issuerFingerprint?: string }, request: ReturnType<typeof classifyKeyQuery>) {
+  if (request.kind === 'fingerprint') return info.issuerFingerprint === request.value;
+  if (request.kind === 'keyId') return info.issuerKeyId === request.value;
+  return false;
+}
+
+/**
+ * Does a certificate returned by a server answer the request? Returns the reason it does not,
+ * or undefined. Fingerprint and key-ID requests match the primary key or any subkey (as GnuPG's
+ * import screener does); email requests need a user ID with exactly that address.
+ */
+export function matchesRequest(parts: CertificateParts, request: ReturnType<typeof classifyKeyQuery>): string | undefined {
+  const primary = keyMaterial(parts.primary);
+  const subs = parts.subkeys.map((s) => keyMaterial(s.packet));
+  switch (request.kind) {
+    case 'fingerprint':
+      if (primary.fingerprint === request.value || subs.some((s) => s.fingerprint === request.value)) return undefined;
+      return `the server returned key ${primary.fingerprint}, which does not match the requested fingerprint ${request.value}`;
+    case 'keyId':
+      if (primary.keyId === request.value || subs.some((s) => s.keyId === request.value)) return undefined;
+      return `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value}`;
+    case 'email': {
+      const ok = parts.userIds.some((u) => u.packet.tag === 13 && emailOf(Buffer.from(u.packet.body).toString('utf8')) === request.value);
+      return ok ? undefined : `key ${primary.fingerprint} has no user ID with the address ${request.value}`;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * `@keyport/core`: the public entry point. Plugins and the CLI import only from here.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+
+export * from './errors.js';
+export * from './events.js';
+export * from './settings.js';
+export * from './paths.js';
+export * from './runtime.js';
+export { Tokens, createToken, resolve, type Token } from './di/tokens.js';
+export { HttpTransport, retryDelay, proxyFor, type HttpRequest, type HttpResponse, type HttpTransportOptions } from './http/transport.js';
+export { HostLimiter } from './http/limiter.js';
+export { EmbeddedKeyring, isStub, type IncomingCertificate } from './keyring/embedded.js';
+export * from './keyring/types.js';
+export { classifyKeyQuery, type KeyQuery } from './keyring/query.js';
+export { ImportPipeline, matchesRequest, summarizeResults, DEFAULT_MAX_IMPORT_BYTES, type ImportOptions, type ImportOrigin } from './import/pipeline.js';
+export { armorPublicKey, dearmorAll, crc24 } from './openpgp/armor.js';
+export { readPackets, writePackets, PacketTag, SigType, type RawPacket } from './openpgp/packets.js';
+export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
+export { summarize, emailOf, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
+export * from './plugins/api.js';
+export { ModuleRegistry, EngineRegistry, type ModuleInfo, type ModuleState } from './plugins/registry.js';
+/** zod, re-exported so plugins declare settings schemas with the same instance core validates with. */
+export { z } from 'zod';

@@ -1,0 +1,69 @@
+import type { KeySummary } from '../openpgp/summary.js';
+import type { MergeCounts } from '../openpgp/certificate.js';
+
+/** State of the primary secret key held locally. */
+export type SecretPrimaryState =
+  /** The primary secret key is here (encrypted or not). */
+  | 'present'
+  /** Only a stub (GnuPG gnu-dummy, offline primary) or a card reference: subkeys only. */
+  | 'stub'
+  /** No secret material at all. */
+  | 'absent';
+
+/** One key as the index holds it: enough to list, show and look up without parsing. */
+export interface KeyRecord {
+  summary: KeySummary;
+  secretPrimary: SecretPrimaryState;
+  /** Any secret key packet (primary or subkey) is stored. */
+  hasSecret: boolean;
+  /** SHA-256 of the stored public certificate file. */
+  hash: string;
+  /** Small per-key facts owned by plugins (publish status, VKS tokens), namespaced by plugin id. */
+  meta: Record<string, unknown>;
+}
+
+export type KeyFilter = 'all' | 'expired' | 'revoked' | 'secret' | 'public';
+
+export type ImportStatus = 'new' | 'updated' | 'unchanged' | 'rejected';
+
+/** Per-certificate outcome of an import; the `--json` schema of `keyport import`. */
+export interface ImportResult {
+  fingerprint: string | null;
+  status: ImportStatus;
+  reason: string | null;
+  added: MergeCounts;
+  /** User IDs of the certificate, for display. */
+  userIds?: string[];
+  /** Secret key packets stored by this import (local sources only). */
+  secretKeysStored?: number;
+}
+
+export interface ImportSummary {
+  new: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+export interface ImportReport {
+  results: ImportResult[];
+  summary: ImportSummary;
+}
+
+/**
+ * The keyring contract. The embedded store is the default; other backends (GnuPG's own keyring)
+ * implement the same interface.
+ */
+export interface Keyring {
+  list(filter?: KeyFilter): Promise<KeyRecord[]>;
+  get(fingerprint: string): Promise<KeyRecord | undefined>;
+  /** Keys matching a fingerprint, a 16-hex key ID (primary or subkey) or an email address. */
+  find(query: string): Promise<KeyRecord[]>;
+  /** Exactly one key for `query`, or a NotFound / Ambiguous / invalid-ID error. */
+  resolve(query: string): Promise<KeyRecord>;
+  /** The binary public certificate (never secret material). */
+  readPublic(fingerprint: string): Promise<Uint8Array>;
+  delete(fingerprint: string, options?: { secret?: boolean }): Promise<void>;
+  setMeta(fingerprint: string, namespace: string, value: unknown): Promise<void>;
+  count(): Promise<number>;
+}

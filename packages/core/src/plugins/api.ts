@@ -1,0 +1,110 @@
+import type { SettingDefinition } from '../settings.js';
+import type { EventBus } from '../events.js';
+import type { HttpTransport } from '../http/transport.js';
+import type { Keyring } from '../keyring/types.js';
+import type { ImportPipeline } from '../import/pipeline.js';
+
+/** Version of the plugin API in this build. A plugin states the range it was built for. */
+export const PLUGIN_API_VERSION = '1.0.0';
+
+/** Something that can be undone: every registration returns one. */
+export interface Disposable {
+  dispose(): void | Promise<void>;
+}
+
+/**
+ * A key-server protocol. Every verb is optional; the registry picks an engine for a server URL
+ * by asking `supports`, never by switching on schemes, and the UI hides verbs no engine offers.
+ * The verbs' request and result types are defined by the engines issue; they are kept opaque
+ * here so the registry does not depend on them.
+ */
+export interface ProtocolEngine {
+  /** Unique id, e.g. `hkp`, `vks`. */
+  id: string;
+  /** Human-readable protocol name. */
+  label: string;
+  /** Does this engine speak to servers at `url`? */
+  supports(url: URL): boolean;
+  search?: (...args: never[]) => Promise<unknown>;
+  lookup?: (...args: never[]) => Promise<unknown>;
+  upload?: (...args: never[]) => Promise<unknown>;
+  requestVerification?: (...args: never[]) => Promise<unknown>;
+  publishStatus?: (...args: never[]) => Promise<unknown>;
+  probe?: (...args: never[]) => Promise<unknown>;
+}
+
+/** What a plugin contributes without running anything (read while wiring). */
+export interface PluginDeclaration {
+  /** Settings the plugin owns; keys must start with the plugin id and a dot. */
+  settings?: Omit<SettingDefinition, 'owner'>[];
+}
+
+/** Services a plugin receives when it is activated. */
+export interface PluginContext {
+  readonly pluginId: string;
+  readonly bus: EventBus;
+  readonly http: HttpTransport;
+  readonly keyring: Keyring;
+  readonly importer: ImportPipeline;
+  /** Reads a setting (the plugin's own or core's). */
+  setting<T>(key: string): T;
+  /** Registers a protocol engine; disposed when the plugin is disabled. */
+  registerEngine(engine: ProtocolEngine): Disposable;
+  /** Everything pushed here is disposed, in reverse order, when the plugin is disabled. */
+  readonly subscriptions: Disposable[];
+  /** A logger that prefixes the plugin id. */
+  readonly log: { info(message: string): void; warn(message: string): void };
+}
+
+/**
+ * A keyport plugin: a plain, versioned object. `declare` is synchronous and only describes
+ * contributions; `activate` may do async work and registers everything through the context so
+ * disabling the plugin removes all of it.
+ */
+export interface KeyportPlugin {
+  /** kebab-case id, unique among loaded plugins. */
+  id: string;
+  name: string;
+  version: string;
+  /** Plugin-API range the plugin was built for, e.g. `^1.0.0`. */
+  apiVersion: string;
+  description: string;
+  /** Enabled when the user has not chosen. Built-in plugins are on by default. */
+  enabledByDefault?: boolean;
+  declare?(): PluginDeclaration;
+  activate(context: PluginContext): void | Promise<void>;
+}
+
+/** Identity helper that type-checks a plugin object. */
+export function definePlugin(plugin: KeyportPlugin): KeyportPlugin {
+  return plugin;
+}
+
+/**
+ * Minimal semver check for the ranges plugins declare: `^X.Y.Z`, `~X.Y.Z`, `X.Y.Z`, `>=X.Y.Z`
+ * (caret on major 0 pins the minor, as npm does).
+ */
+export function satisfiesApiRange(version: string, range: string): boolean {
+  const parse = (v: string) => {
+    const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(v.trim());
+    return m ? [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] : undefined;
+  };
+  const cmp = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+  const v = parse(version);
+  if (!v) return false;
+  const r = range.trim();
+  const op = /^(\^|~|>=)?(.*)$/.exec(r)!;
+  const base = parse(op[2]!);
+  if (!base) return false;
+  if (cmp(v, base) < 0) return false;
+  switch (op[1]) {
+    case '^':
+      return base[0] === 0 ? v[0] === 0 && v[1] === base[1] : v[0] === base[0];
+    case '~':
+      return v[0] === base[0] && v[1] === base[1];
+    case '>=':
+      return true;
+    default:
+      return cmp(v, base) === 0;
+  }
+}

@@ -1,0 +1,249 @@
+import { ErrorCodes, ModuleError, InputError, toKeyportError, type KeyportError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { HttpTransport } from '../http/transport.js';
+import type { ImportPipeline } from '../import/pipeline.js';
+import type { Keyring } from '../keyring/types.js';
+import type { Settings } from '../settings.js';
+import {
+  PLUGIN_API_VERSION,
+  satisfiesApiRange,
+  type Disposable,
+  type KeyportPlugin,
+  type PluginContext,
+  type ProtocolEngine,
+} from './api.js';
+
+export type ModuleState = 'enabled' | 'disabled' | 'failed';
+
+export interface ModuleInfo {
+  id: string;
+  name: string;
+  version: string;
+  description: string;
+  state: ModuleState;
+  /** Where the state comes from: the saved setting, the plugin default, or `--modules`. */
+  source: 'settings' | 'default' | 'session';
+  error?: KeyportError;
+}
+
+/** Engines contributed by enabled plugins. */
+export class EngineRegistry {
+  private readonly engines = new Map<string, { engine: ProtocolEngine; pluginId: string }>();
+
+  register(engine: ProtocolEngine, pluginId: string): Disposable {
+    if (this.engines.has(engine.id)) {
+      throw new ModuleError(ErrorCodes.ModuleDuplicate, `protocol engine "${engine.id}" is already registered by ${this.engines.get(engine.id)!.pluginId}`, { pluginId });
+    }
+    this.engines.set(engine.id, { engine, pluginId });
+    return { dispose: () => void this.engines.delete(engine.id) };
+  }
+
+  all(): ProtocolEngine[] {
+    return [...this.engines.values()].map((e) => e.engine);
+  }
+
+  /** Engines that say they support `url`, in registration order. */
+  forUrl(url: URL): ProtocolEngine[] {
+    return this.all().filter((e) => {
+      try {
+        return e.supports(url);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  get size(): number {
+    return this.engines.size;
+  }
+}
+
+interface Entry {
+  plugin: KeyportPlugin;
+  state: ModuleState;
+  source: ModuleInfo['source'];
+  error?: KeyportError;
+  disposables: Disposable[];
+}
+
+export interface ModuleRegistryDeps {
+  bus: EventBus;
+  settings: Settings;
+  http: HttpTransport;
+  keyring: Keyring;
+  importer: ImportPipeline;
+  engines: EngineRegistry;
+}
+
+/**
+ * Loads plugins, tracks which are enabled, activates and disposes them. A plugin that throws
+ * while declaring or activating is reported with its id and left disabled; the rest go on.
+ */
+export class ModuleRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private sessionOverride = new Map<string, boolean>();
+
+  constructor(private readonly deps: ModuleRegistryDeps) {}
+
+  /**
+   * Parses a `--modules` value: comma-separated ids, each optionally prefixed with `+` (enable)
+   * or `-` (disable), applied for this run only.
+   */
+  setSessionOverride(spec: string | undefined): void {
+    this.sessionOverride.clear();
+    if (!spec) return;
+    for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const enabled = !raw.startsWith('-');
+      this.sessionOverride.set(raw.replace(/^[+-]/, ''), enabled);
+    }
+  }
+
+  /** Unknown ids in the session override, to report as feedback. */
+  unknownOverrideIds(): string[] {
+    return [...this.sessionOverride.keys()].filter((id) => !this.entries.has(id));
+  }
+
+  /** Adds a plugin and activates it if it should be enabled. Never throws for plugin faults. */
+  async add(plugin: KeyportPlugin): Promise<ModuleInfo> {
+    const id = String(plugin?.id ?? '');
+    if (this.entries.has(id)) {
+      const error = new ModuleError(ErrorCodes.ModuleDuplicate, `a module with id "${id}" is already loaded; the second one was ignored`, { pluginId: id });
+      this.deps.bus.feedback({ severity: 'error', message: error.message, error, pluginId: id });
+      return { id, name: plugin.name, version: plugin.version, description: plugin.description, state: 'failed', source: 'default', error };
+    }
+    const entry: Entry = { plugin, state: 'disabled', source: 'default', disposables: [] };
+    this.entries.set(id, entry);
+    if (!satisfiesApiRange(PLUGIN_API_VERSION, plugin.apiVersion ?? '')) {
+      this.fail(entry, new ModuleError(ErrorCodes.ModuleIncompatible, `module "${id}" needs plugin API ${plugin.apiVersion}, this keyport provides ${PLUGIN_API_VERSION}`, {
+        pluginId: id,
+        nextStep: `install a version of "${id}" built for plugin API ${PLUGIN_API_VERSION}`,
+      }));
+      return this.info(id);
+    }
+    const { enabled, source } = this.wanted(plugin);
+    entry.source = source;
+    if (enabled) await this.activate(entry);
+    return this.info(id);
+  }
+
+  private wanted(plugin: KeyportPlugin): { enabled: boolean; source: ModuleInfo['source'] } {
+    const session = this.sessionOverride.get(plugin.id);
+    if (session !== undefined) return { enabled: session, source: 'session' };
+    const saved = this.deps.settings.get<Record<string, boolean>>('modules')[plugin.id];
+    if (saved !== undefined) return { enabled: saved, source: 'settings' };
+    return { enabled: plugin.enabledByDefault ?? true, source: 'default' };
+  }
+
+  private async activate(entry: Entry): Promise<void> {
+    const { plugin } = entry;
+    const disposables: Disposable[] = [];
+    try {
+      const declaration = plugin.declare?.() ?? {};
+      for (const s of declaration.settings ?? []) {
+        if (!s.key.startsWith(`${plugin.id}.`)) {
+          throw new ModuleError(ErrorCodes.ModuleFailed, `setting "${s.key}" must start with "${plugin.id}."`, { pluginId: plugin.id });
+        }
+        disposables.push(this.deps.settings.define({ ...s, owner: plugin.id }));
+        this.deps.settings.validateStored({ ...s, owner: plugin.id });
+      }
+      const context: PluginContext = {
+        pluginId: plugin.id,
+        bus: this.deps.bus,
+        http: this.deps.http,
+        keyring: this.deps.keyring,
+        importer: this.deps.importer,
+        setting: <T>(key: string) => this.deps.settings.get<T>(key),
+        registerEngine: (engine) => this.deps.engines.register(engine, plugin.id),
+        subscriptions: disposables,
+        log: {
+          info: (m) => this.deps.bus.feedback({ severity: 'info', message: `[${plugin.id}] ${m}`, pluginId: plugin.id }),
+          warn: (m) => this.deps.bus.feedback({ severity: 'warning', message: `[${plugin.id}] ${m}`, pluginId: plugin.id }),
+        },
+      };
+      await plugin.activate(context);
+      entry.disposables = disposables;
+      entry.state = 'enabled';
+      entry.error = undefined;
+      this.deps.bus.emit('module:state', { id: plugin.id, state: 'enabled' });
+    } catch (e) {
+      await disposeAll(disposables);
+      const cause = toKeyportError(e);
+      this.fail(entry, new ModuleError(ErrorCodes.ModuleFailed, `module "${plugin.id}" failed to start: ${cause.message}`, {
+        pluginId: plugin.id,
+        cause: e,
+        nextStep: `disable it with \`keyport modules disable ${plugin.id}\` or update it`,
+      }));
+    }
+  }
+
+  private fail(entry: Entry, error: KeyportError) {
+    entry.state = 'failed';
+    entry.error = error;
+    this.deps.bus.emit('module:state', { id: entry.plugin.id, state: 'failed', error });
+    this.deps.bus.feedback({ severity: 'error', message: error.message, error, pluginId: entry.plugin.id });
+  }
+
+  private async deactivate(entry: Entry): Promise<void> {
+    await disposeAll(entry.disposables);
+    entry.disposables = [];
+    entry.state = 'disabled';
+    this.deps.bus.emit('module:state', { id: entry.plugin.id, state: 'disabled' });
+  }
+
+  /** Enables or disables a module, live, and persists the choice. */
+  async setEnabled(id: string, enabled: boolean): Promise<ModuleInfo> {
+    const entry = this.entries.get(id);
+    if (!entry) {
+      throw new InputError(ErrorCodes.ModuleUnknown, `no module "${id}"`, { nextStep: 'run `keyport modules list` to see the module ids' });
+    }
+    await this.deps.settings.update((data) => {
+      const modules = (typeof data.modules === 'object' && data.modules !== null && !Array.isArray(data.modules) ? data.modules : {}) as Record<string, boolean>;
+      modules[id] = enabled;
+      data.modules = modules;
+    });
+    this.sessionOverride.delete(id);
+    entry.source = 'settings';
+    if (enabled && entry.state !== 'enabled') {
+      if (!satisfiesApiRange(PLUGIN_API_VERSION, entry.plugin.apiVersion ?? '')) return this.info(id);
+      await this.activate(entry);
+    } else if (!enabled && entry.state === 'enabled') await this.deactivate(entry);
+    else if (!enabled) entry.state = 'disabled';
+    return this.info(id);
+  }
+
+  isEnabled(id: string): boolean {
+    return this.entries.get(id)?.state === 'enabled';
+  }
+
+  info(id: string): ModuleInfo {
+    const e = this.entries.get(id)!;
+    return {
+      id,
+      name: e.plugin.name,
+      version: e.plugin.version,
+      description: e.plugin.description,
+      state: e.state,
+      source: e.source,
+      ...(e.error ? { error: e.error } : {}),
+    };
+  }
+
+  list(): ModuleInfo[] {
+    return [...this.entries.keys()].map((id) => this.info(id));
+  }
+
+  async disposeAll(): Promise<void> {
+    for (const e of this.entries.values()) if (e.state === 'enabled') await this.deactivate(e);
+  }
+}
+
+async function disposeAll(list: Disposable[]) {
+  for (const d of [...list].reverse()) {
+    try {
+      await d.dispose();
+    } catch {
+      /* a failing disposer must not keep the others from running */
+    }
+  }
+  list.length = 0;
+}

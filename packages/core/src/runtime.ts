@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { createRequire } from 'node:module';
+import { Tokens, resolve } from './di/tokens.js';
+import { EventBus } from './events.js';
+import { HttpTransport } from './http/transport.js';
+import { ImportPipeline } from './import/pipeline.js';
+import { EmbeddedKeyring } from './keyring/embedded.js';
+import { resolvePaths, type KeyportPaths } from './paths.js';
+import type { KeyportPlugin } from './plugins/api.js';
+import { EngineRegistry, ModuleRegistry } from './plugins/registry.js';
+import { Settings } from './settings.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+export const KEYPORT_VERSION = pkg.version;
+
+export interface KeyportOptions {
+  /** `--home DIR`; defaults to KEYPORT_HOME, then the XDG directories. */
+  home?: string;
+  /** `--modules` value for this run. */
+  modules?: string;
+  /** Plugins to load (the CLI passes the built-in ones). */
+  plugins?: KeyportPlugin[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A wired keyport: one child container per run, holding every core service. */
+export interface Keyport {
+  readonly container: DependencyContainer;
+  readonly paths: KeyportPaths;
+  readonly bus: EventBus;
+  readonly settings: Settings;
+  readonly keyring: EmbeddedKeyring;
+  readonly http: HttpTransport;
+  readonly importer: ImportPipeline;
+  readonly engines: EngineRegistry;
+  readonly modules: ModuleRegistry;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Composition root of core: loads and validates settings, registers the services by token and
+ * loads the given plugins. Settings errors are thrown (the caller decides how to show them);
+ * plugin failures are reported on the bus and never thrown.
+ */
+export async function createKeyport(options: KeyportOptions = {}): Promise<Keyport> {
+  const env = options.env ?? process.env;
+  const paths = resolvePaths(options.home, env);
+  const container = rootContainer.createChildContainer();
+  const bus = new EventBus();
+  const settings = new Settings(paths.settingsFile, bus);
+  await settings.load();
+  const keyring = new EmbeddedKeyring(paths.keyringDir);
+  const http = new HttpTransport({
+    timeoutMs: settings.get('network.timeoutMs'),
+    connectTimeoutMs: settings.get('network.connectTimeoutMs'),
+    maxBytes: settings.get('network.maxResponseBytes'),
+    perHostConcurrency: settings.get('network.perHostConcurrency'),
+    userAgent: `keyport/${KEYPORT_VERSION}`,
+    env,
+  });
+  const importer = new ImportPipeline(keyring);
+  const engines = new EngineRegistry();
+  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines });
+
+  container.registerInstance(Tokens.Paths as symbol, paths);
+  container.registerInstance(Tokens.Bus as symbol, bus);
+  container.registerInstance(Tokens.Settings as symbol, settings);
+  container.registerInstance(Tokens.Keyring as symbol, keyring);
+  container.registerInstance(Tokens.Http as symbol, http);
+  container.registerInstance(Tokens.Importer as symbol, importer);
+  container.registerInstance(Tokens.Engines as symbol, engines);
+  container.registerInstance(Tokens.Modules as symbol, modules);
+
+  modules.setSessionOverride(options.modules);
+  for (const plugin of options.plugins ?? []) await modules.add(plugin);
+  for (const id of modules.unknownOverrideIds()) {
+    bus.feedback({ severity: 'warning', message: `--modules names an unknown module "${id}"; ignored` });
+  }
+
+  return {
+    container,
+    paths,
+    bus,
+    settings,
+    keyring: resolve(container, Tokens.Keyring),
+    http,
+    importer,
+    engines,
+    modules,
+    dispose: async () => {
+      await modules.disposeAll();
+      await container.dispose();
+    },
+  };
+}

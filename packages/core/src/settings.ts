@@ -1,0 +1,225 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ErrorCodes, SettingsError, InputError } from './errors.js';
+import { writeFileAtomic } from './fs/atomic.js';
+import { FileLock } from './fs/lock.js';
+import type { EventBus } from './events.js';
+
+/** A setting someone (core or a plugin) owns: schema, default and a one-line description. */
+export interface SettingDefinition<T = unknown> {
+  key: string;
+  schema: z.ZodType<T>;
+  default: T;
+  description: string;
+  /** Plugin id, or 'core'. */
+  owner: string;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Core's own settings. Plugins contribute theirs through their declaration. */
+export const coreSettings: SettingDefinition[] = [
+  {
+    key: 'modules',
+    schema: z.record(z.string(), z.boolean()),
+    default: {},
+    description: 'Enabled (true) or disabled (false) state of each module, by id',
+    owner: 'core',
+  },
+  {
+    key: 'import.maxBytes',
+    schema: z.number().int().positive(),
+    default: 256 * 1024 * 1024,
+    description: 'Largest file or stdin input `import` accepts, in bytes',
+    owner: 'core',
+  },
+  {
+    key: 'import.stripThirdPartyFromServers',
+    schema: z.boolean(),
+    default: true,
+    description: 'Drop third-party certifications from keys fetched from servers (flooding defence)',
+    owner: 'core',
+  },
+  {
+    key: 'network.timeoutMs',
+    schema: z.number().int().min(100).max(600_000),
+    default: 30_000,
+    description: 'Total time one HTTP request may take, body included',
+    owner: 'core',
+  },
+  {
+    key: 'network.connectTimeoutMs',
+    schema: z.number().int().min(100).max(120_000),
+    default: 10_000,
+    description: 'Time to establish a connection',
+    owner: 'core',
+  },
+  {
+    key: 'network.maxResponseBytes',
+    schema: z.number().int().positive(),
+    default: 16 * 1024 * 1024,
+    description: 'Largest response body accepted from a server',
+    owner: 'core',
+  },
+  {
+    key: 'network.perHostConcurrency',
+    schema: z.number().int().min(1).max(256),
+    default: 16,
+    description: 'Requests in flight per host; halved on HTTP 429, raised again slowly',
+    owner: 'core',
+  },
+  {
+    key: 'network.autoFetchPublishStatus',
+    schema: z.boolean(),
+    default: false,
+    description: 'Fetch the publish status whenever key details are shown',
+    owner: 'core',
+  },
+];
+
+/**
+ * Settings in one JSON file. The file is validated on load; a corrupt or invalid file is
+ * reported with its path and never overwritten: writes re-read it first and refuse if it is bad.
+ * Writes are atomic and serialised by a lock.
+ */
+export class Settings {
+  private readonly definitions = new Map<string, SettingDefinition>();
+  private data: Record<string, Json> = {};
+  private readonly lock: FileLock;
+
+  constructor(
+    readonly file: string,
+    private readonly bus?: EventBus,
+  ) {
+    this.lock = new FileLock(`${file}.lock`);
+    for (const d of coreSettings) this.define(d);
+  }
+
+  /** Registers a setting; returns a disposer so a disabled plugin's settings go away. */
+  define(def: SettingDefinition): { dispose(): void } {
+    if (this.definitions.has(def.key)) {
+      throw new SettingsError(ErrorCodes.SettingUnknown, `setting "${def.key}" is defined twice (by ${this.definitions.get(def.key)!.owner} and ${def.owner})`);
+    }
+    this.definitions.set(def.key, def);
+    return { dispose: () => this.definitions.delete(def.key) };
+  }
+
+  list(): SettingDefinition[] {
+    return [...this.definitions.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  has(key: string): boolean {
+    return this.definitions.has(key);
+  }
+
+  async load(): Promise<void> {
+    this.data = await this.readFile();
+    for (const def of this.definitions.values()) this.validateStored(def);
+  }
+
+  /** Validates the stored value of a (possibly just defined) setting. */
+  validateStored(def: SettingDefinition): void {
+    const raw = getPath(this.data, def.key);
+    if (raw === undefined) return;
+    const parsed = def.schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new SettingsError(ErrorCodes.SettingsInvalid, `${this.file}: "${def.key}" is invalid: ${describeIssue(parsed.error)}`, {
+        nextStep: `fix or remove "${def.key}" in ${this.file}`,
+      });
+    }
+  }
+
+  get<T = unknown>(key: string): T {
+    const def = this.definitions.get(key);
+    const raw = getPath(this.data, key);
+    if (raw !== undefined) return raw as T;
+    if (!def) throw unknownKey(key);
+    return def.default as T;
+  }
+
+  /** Sets a value (validated) and writes the file atomically. */
+  async set(key: string, value: unknown): Promise<void> {
+    const def = this.definitions.get(key);
+    if (!def) throw unknownKey(key);
+    const parsed = def.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new InputError(ErrorCodes.SettingValueInvalid, `invalid value for "${key}": ${describeIssue(parsed.error)}`, {
+        nextStep: `see \`keyport config list\` for what "${key}" accepts`,
+      });
+    }
+    await this.update((data) => setPath(data, key, parsed.data as Json));
+    this.bus?.emit('settings:changed', { key });
+  }
+
+  /** Read-modify-write under the lock, starting from what is on disk now. */
+  async update(mutate: (data: Record<string, Json>) => void): Promise<void> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    await this.lock.withLock(async () => {
+      const fresh = await this.readFile();
+      mutate(fresh);
+      await writeFileAtomic(this.file, `${JSON.stringify(fresh, null, 2)}\n`);
+      this.data = fresh;
+    });
+  }
+
+  private async readFile(): Promise<Record<string, Json>> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new SettingsError(ErrorCodes.SettingsCorrupt, `cannot read ${this.file}: ${(e as Error).message}`, {
+        nextStep: 'check the file permissions',
+      });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new SettingsError(ErrorCodes.SettingsCorrupt, `${this.file} is not valid JSON (${(e as Error).message})`, {
+        nextStep: `fix the file by hand or move it away; keyport will not overwrite it`,
+      });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new SettingsError(ErrorCodes.SettingsInvalid, `${this.file} must hold a JSON object`, {
+        nextStep: 'fix the file by hand or move it away; keyport will not overwrite it',
+      });
+    }
+    return parsed as Record<string, Json>;
+  }
+}
+
+function unknownKey(key: string) {
+  return new InputError(ErrorCodes.SettingUnknown, `unknown setting "${key}"`, {
+    nextStep: 'run `keyport config list` to see every setting',
+  });
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${where}${issue.message}`;
+}
+
+function getPath(data: Record<string, Json>, key: string): Json | undefined {
+  if (key in data) return data[key];
+  let node: Json | undefined = data;
+  for (const part of key.split('.')) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, Json>)[part];
+  }
+  return node;
+}
+
+function setPath(data: Record<string, Json>, key: string, value: Json): void {
+  const parts = key.split('.');
+  let node = data;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, Json>;
+  }
+  node[parts.at(-1)!] = value;
+}
