@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { Lifecycle, container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { createRequire } from 'node:module';
 import { Tokens, resolve } from './di/tokens.js';
 import { EventBus } from './events.js';
@@ -59,16 +59,17 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     userAgent: `keyport/${KEYPORT_VERSION}`,
     env,
   });
-  const importer = new ImportPipeline(keyring);
-  const engines = new EngineRegistry();
-  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines });
 
   container.registerInstance(Tokens.Paths as symbol, paths);
   container.registerInstance(Tokens.Bus as symbol, bus);
   container.registerInstance(Tokens.Settings as symbol, settings);
   container.registerInstance(Tokens.Keyring as symbol, keyring);
   container.registerInstance(Tokens.Http as symbol, http);
-  container.registerInstance(Tokens.Importer as symbol, importer);
+  // Constructed by the container through its @inject metadata, not by hand.
+  container.register(Tokens.Importer as symbol, { useClass: ImportPipeline }, { lifecycle: Lifecycle.ContainerScoped });
+  const importer = resolve(container, Tokens.Importer);
+  const engines = new EngineRegistry();
+  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines });
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
 

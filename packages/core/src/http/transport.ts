@@ -38,6 +38,8 @@ export interface HttpTransportOptions {
   perHostConcurrency: number;
   userAgent: string;
   env?: NodeJS.ProcessEnv;
+  /** Extra trusted CA certificates (PEM), e.g. for a self-hosted server or a test fixture. */
+  ca?: string;
   /** Backoff base for 429/503 without Retry-After; tests shorten it. */
   backoffBaseMs?: number;
 }
@@ -192,10 +194,16 @@ export class HttpTransport {
     });
   }
 
+  private tlsOptions(): { ca?: (string | Buffer)[] } {
+    return this.options.ca ? { ca: [...tls.rootCertificates, this.options.ca] } : {};
+  }
+
   private makeRequest(url: URL, method: string, headers: Record<string, string>, proxy: URL | undefined, connectTimeoutMs: number): http.ClientRequest {
     const isHttps = url.protocol === 'https:';
     if (!proxy) {
-      return (isHttps ? https : http).request(url, { method, headers, agent: false });
+      return isHttps
+        ? https.request(url, { method, headers, agent: false, ...this.tlsOptions() })
+        : http.request(url, { method, headers, agent: false });
     }
     if (!isHttps) {
       // Plain http through a proxy: absolute-form request line to the proxy.
@@ -221,7 +229,7 @@ export class HttpTransport {
           cb(Object.assign(new Error(`proxy refused CONNECT (${res.statusCode})`), { code: 'EPROXY' }));
           return;
         }
-        cb(null, tls.connect({ socket, servername: url.hostname }));
+        cb(null, tls.connect({ socket, servername: url.hostname, ...this.tlsOptions() }));
       });
       connectReq.on('error', (e) => cb(e));
       connectReq.end();

@@ -1,3 +1,5 @@
+import { inject, injectable } from 'tsyringe';
+import { Tokens } from '../di/tokens.js';
 import { ErrorCodes, InputError } from '../errors.js';
 import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
@@ -29,8 +31,9 @@ const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
  * refuse secret material from servers, keep only what matches the request, strip third-party
  * certifications from servers, merge (verifying only what is new), report per certificate.
  */
+@injectable()
 export class ImportPipeline {
-  constructor(private readonly keyring: EmbeddedKeyring) {}
+  constructor(@inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring) {}
 
   async import(bytes: Uint8Array, options: ImportOptions): Promise<ImportReport> {
     const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;

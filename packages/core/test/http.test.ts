@@ -1,0 +1,184 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, HttpTransport, HostLimiter, KeyportError, proxyFor, retryDelay } from '../src/index.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+const servers: { close(): void }[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function serve(handler: Handler): Promise<string> {
+  const server = http.createServer(handler);
+  server.on('connection', (s) => servers.push({ close: () => s.destroy() }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  servers.push({ close: () => server.close() });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function transport(over: Partial<ConstructorParameters<typeof HttpTransport>[0]> = {}) {
+  return new HttpTransport({ timeoutMs: 2000, connectTimeoutMs: 1000, maxBytes: 64 * 1024, perHostConcurrency: 4, userAgent: 'keyport-test', env: {}, backoffBaseMs: 10, ...over });
+}
+
+async function failure(p: Promise<unknown>): Promise<KeyportError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(KeyportError);
+  return e as KeyportError;
+}
+
+describe('HTTP transport', () => {
+  it('sends the User-Agent and returns status, headers and body', async () => {
+    const url = await serve((req, res) => res.end(`ua=${req.headers['user-agent']}`));
+    const res = await transport().request({ url });
+    expect(res.status).toBe(200);
+    expect(res.text()).toBe('ua=keyport-test');
+  });
+
+  it('times out a server that never answers and one that drips bytes', async () => {
+    const silent = await serve(() => undefined);
+    const e1 = await failure(transport({ timeoutMs: 300 }).request({ url: silent }));
+    expect(e1).toMatchObject({ code: ErrorCodes.NetworkTimeout, retryable: true });
+    expect(e1.message).toContain('127.0.0.1');
+    const drip = await serve((_req, res) => {
+      res.writeHead(200);
+      const t = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(t));
+    });
+    expect(await failure(transport({ timeoutMs: 400 }).request({ url: drip }))).toMatchObject({ code: ErrorCodes.NetworkTimeout });
+  });
+
+  it('caps the response size by Content-Length and while streaming an endless body', async () => {
+    const declared = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) });
+      res.write('x');
+    });
+    expect(await failure(transport().request({ url: declared }))).toMatchObject({ code: ErrorCodes.ResponseTooLarge });
+    const endless = await serve((_req, res) => {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(16 * 1024, 0x41);
+      const pump = () => {
+        while (res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    expect(await failure(transport().request({ url: endless }))).toMatchObject({ code: ErrorCodes.ResponseTooLarge });
+  });
+
+  it('reports a reset connection as retryable and names the host', async () => {
+    const url = await serve((req) => req.socket.destroy());
+    const e = await failure(transport().request({ url }));
+    expect(e).toMatchObject({ code: ErrorCodes.NetworkUnreachable, retryable: true });
+    expect(e.message).toMatch(/127\.0\.0\.1:\d+ reset the connection/);
+  });
+
+  it('follows a few redirects and refuses too many', async () => {
+    let hops = 0;
+    const url = await serve((req, res) => {
+      if (req.url === '/final') return res.end('done');
+      hops++;
+      res.writeHead(302, { location: req.url === '/loop' ? '/loop' : '/final' }).end();
+    });
+    expect((await transport().request({ url: `${url}/start` })).text()).toBe('done');
+    expect(await failure(transport().request({ url: `${url}/loop` }))).toMatchObject({ code: ErrorCodes.RedirectRefused });
+    expect(hops).toBeGreaterThan(3);
+  });
+
+  it('refuses a redirect from https to http', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const plain = await serve((_req, res) => res.end('downgraded'));
+    const server = https.createServer({ key: readFileSync(path.join(dir, 'k.pem')), cert: readFileSync(path.join(dir, 'c.pem')) }, (_req, res) => {
+      res.writeHead(301, { location: `${plain}/x` }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => server.close() });
+    const port = (server.address() as AddressInfo).port;
+    const withCa = transport({ ca: readFileSync(path.join(dir, 'c.pem'), 'utf8') });
+    const refused = await failure(withCa.request({ url: `https://127.0.0.1:${port}/` }));
+    expect(refused.code).toBe(ErrorCodes.RedirectRefused);
+    expect(refused.message).toContain('https to plain http');
+  });
+
+  it('backs off on 429 and 503, honours Retry-After, then succeeds', async () => {
+    const seen: number[] = [];
+    const url = await serve((_req, res) => {
+      seen.push(Date.now());
+      if (seen.length === 1) return res.writeHead(429, { 'retry-after': '0' }).end();
+      if (seen.length === 2) return res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"maintenance"}');
+      res.end('ok');
+    });
+    const t = transport();
+    expect((await t.request({ url })).text()).toBe('ok');
+    expect(seen).toHaveLength(3);
+    expect(t.limiter.limitFor(new URL(url).host)).toBe(2);
+  });
+
+  it('gives up with a rate-limit error when Retry-After is too long or retries run out', async () => {
+    const long = await serve((_req, res) => res.writeHead(429, { 'retry-after': '3600' }).end());
+    const e = await failure(transport().request({ url: long }));
+    expect(e).toMatchObject({ code: ErrorCodes.RateLimited, retryable: true });
+    expect(e.nextStep).toMatch(/3600 seconds/);
+    const maint = await serve((_req, res) => res.writeHead(503).end('{"error":"We are currently undergoing scheduled database maintenance!"}'));
+    const m = await failure(transport().request({ url: maint, retries: 1 }));
+    expect(m.message).toContain('scheduled database maintenance');
+  });
+
+  it('cancels a request in flight', async () => {
+    const url = await serve(() => undefined);
+    const ac = new AbortController();
+    const p = transport().request({ url, signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    expect(await failure(p)).toMatchObject({ code: ErrorCodes.Cancelled });
+  });
+
+  it('limits requests in flight per host', async () => {
+    let active = 0;
+    let peak = 0;
+    const url = await serve((_req, res) => {
+      active++;
+      peak = Math.max(peak, active);
+      setTimeout(() => {
+        active--;
+        res.end('x');
+      }, 30);
+    });
+    const t = transport({ perHostConcurrency: 3 });
+    await Promise.all(Array.from({ length: 12 }, () => t.request({ url })));
+    expect(peak).toBe(3);
+  });
+});
+
+describe('transport helpers', () => {
+  it('parses Retry-After as seconds or a date and backs off exponentially otherwise', () => {
+    expect(retryDelay('7', 0, 100)).toBe(7000);
+    const inTwo = new Date(Date.now() + 2000).toUTCString();
+    expect(retryDelay(inTwo, 0, 100)).toBeGreaterThan(500);
+    const d = retryDelay(undefined, 3, 100);
+    expect(d).toBeGreaterThanOrEqual(400);
+    expect(d).toBeLessThanOrEqual(800);
+  });
+
+  it('picks the proxy from the environment and honours NO_PROXY', () => {
+    const env = { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'internal.example,.corp' };
+    expect(proxyFor(new URL('https://keys.openpgp.org'), env)?.host).toBe('proxy:3128');
+    expect(proxyFor(new URL('https://internal.example'), env)).toBeUndefined();
+    expect(proxyFor(new URL('https://a.corp'), env)).toBeUndefined();
+    expect(proxyFor(new URL('http://plain.example'), env)).toBeUndefined();
+  });
+
+  it('halves the per-host limit on 429 and raises it slowly', () => {
+    const l = new HostLimiter(16);
+    l.backOff('h');
+    l.backOff('h');
+    expect(l.limitFor('h')).toBe(4);
+    for (let i = 0; i < 4; i++) l.success('h');
+    expect(l.limitFor('h')).toBe(5);
+  });
+});
