@@ -67,7 +67,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
 // Ed25519 primary, Cv25519 encryption subkey, a signing subkey and three user IDs.
 {
   const { privateKey } = await gen({
-    type: 'curve25519',
+    type: 'ecc', curve: 'curve25519Legacy',
     userIDs: [{ name: 'Eddie Ed', email: 'eddie@example.org' }, { name: 'Eddie', email: 'eddie@home.example' }, { name: 'Eddie (no mail)' }],
     subkeys: [{}, { sign: true }],
     date: D('2021-03-01'),
@@ -77,13 +77,13 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
 
 // Expired: one-year validity from 2019.
 {
-  const { privateKey } = await gen({ type: 'curve25519', userIDs: [{ name: 'Old Timer', email: 'old@example.org' }], keyExpirationTime: YEAR, date: D('2019-01-01') });
+  const { privateKey } = await gen({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Old Timer', email: 'old@example.org' }], keyExpirationTime: YEAR, date: D('2019-01-01') });
   await record('expired', privateKey, { expires: new Date(D('2019-01-01').getTime() + YEAR * 1000).toISOString() });
 }
 
 // Revoked (key compromised), plus a key whose revocation certificate travels alone.
 {
-  const { privateKey } = await gen({ type: 'curve25519', userIDs: [{ name: 'Revoked Rob', email: 'rob@example.org' }], date: D('2020-06-01') });
+  const { privateKey } = await gen({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Revoked Rob', email: 'rob@example.org' }], date: D('2020-06-01') });
   const { privateKey: revoked } = await openpgp.revokeKey({
     key: privateKey,
     reasonForRevocation: { flag: openpgp.enums.reasonForRevocation.keyCompromised, string: 'laptop stolen' },
@@ -92,7 +92,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
   });
   await record('revoked', revoked, { revocationReason: 'laptop stolen' });
 
-  const { privateKey: victim, revocationCertificate } = await gen({ type: 'curve25519', userIDs: [{ name: 'Soon Revoked', email: 'soon@example.org' }], date: D('2022-02-02') });
+  const { privateKey: victim, revocationCertificate } = await gen({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Soon Revoked', email: 'soon@example.org' }], date: D('2022-02-02') });
   await record('to-revoke', victim);
   // openpgp.js armors the certificate as a PUBLIC KEY BLOCK holding only the signature,
   // which is what Hockeypuck serves for hard-revoked keys.
@@ -102,7 +102,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
 // A subkey that expired while the primary lives on.
 {
   const { privateKey } = await gen({
-    type: 'curve25519',
+    type: 'ecc', curve: 'curve25519Legacy',
     userIDs: [{ name: 'Sub Expired', email: 'subexp@example.org' }],
     subkeys: [{ keyExpirationTime: YEAR }],
     date: D('2020-02-02'),
@@ -113,7 +113,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
 // One user ID revoked, one valid.
 {
   const { privateKey } = await gen({
-    type: 'curve25519',
+    type: 'ecc', curve: 'curve25519Legacy',
     userIDs: [{ name: 'Uma Valid', email: 'uma@example.org' }, { name: 'Uma Former', email: 'uma@former.example' }],
     date: D('2020-03-03'),
   });
@@ -124,7 +124,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
 
 // An older and a newer copy of one key: the newer adds a user ID, a subkey and revokes the old subkey.
 {
-  const { privateKey } = await gen({ type: 'curve25519', userIDs: [{ name: 'Paula Pair', email: 'paula@example.org' }], date: D('2022-01-01') });
+  const { privateKey } = await gen({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Paula Pair', email: 'paula@example.org' }], date: D('2022-01-01') });
   await record('pair-old', privateKey);
   const reformatted = await openpgp.reformatKey({
     privateKey,
@@ -140,7 +140,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
 // A secret key (passphrase "test") with two addresses, and one whose primary is a gnu-dummy stub.
 {
   const { privateKey } = await gen({
-    type: 'curve25519',
+    type: 'ecc', curve: 'curve25519Legacy',
     userIDs: [{ name: 'Sam Secret', email: 'sam@example.org' }, { name: 'Sam Secret', email: 'sam@work.example' }],
     date: D('2023-05-05'),
   });
@@ -150,7 +150,7 @@ const gen = (opts) => openpgp.generateKey({ format: 'object', ...opts });
   manifest.secret.secretFile = 'secret.sec.asc';
   manifest.secret.passphrase = 'test';
 
-  const { privateKey: offline } = await gen({ type: 'curve25519', userIDs: [{ name: 'Olga Offline', email: 'olga@example.org' }], date: D('2023-06-06') });
+  const { privateKey: offline } = await gen({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Olga Offline', email: 'olga@example.org' }], date: D('2023-06-06') });
   await record('stub', offline);
   offline.keyPacket.makeDummy();
   write('stub.sec.asc', armor(offline.write(), 'PRIVATE KEY BLOCK'));

@@ -53,3 +53,5 @@ export const malformed = {
 
 /** The Debian keyring used by the oracle tests and benchmarks (package debian-keyring). */
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-keyring.gpg';
+
+export * from './gpg.js';
