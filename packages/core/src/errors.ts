@@ -14,8 +14,9 @@ export const ErrorCodes = {
   SettingsCorrupt: 'KP1100',
   /** The settings file is valid JSON but breaks the schema. */
   SettingsInvalid: 'KP1101',
-  /** Unknown setting key or invalid value given to `config set`. */
+  /** Unknown setting key. */
   SettingUnknown: 'KP1102',
+  /** A value given to `config set` breaks the setting's schema. */
   SettingValueInvalid: 'KP1103',
   /** The keyring lock could not be taken in time. */
   KeyringLocked: 'KP1200',

@@ -1,6 +1,6 @@
 import * as openpgp from 'openpgp';
 import { keyMaterial, serializeCertificate, type CertificateParts } from './certificate.js';
-import { inspectSignature, PacketTag } from './packets.js';
+import { inspectSignature } from './packets.js';
 import { structurePolicy } from './policy.js';
 
 /** Key usage flags as shown to users (RFC 9580 §5.2.3.29). */
@@ -95,8 +95,6 @@ export function algorithmName(info: { algorithm: string; bits?: number; curve?: 
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-const expiry = (d: Date | number | null): string | null =>
-  d instanceof Date ? d.toISOString() : null;
 
 function usageOf(flags: Uint8Array | null | undefined): KeyUsage[] {
   const f = flags?.[0] ?? 0;
@@ -184,7 +182,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
   const userIds: UserIdSummary[] = [];
   let primaryUid: { sig: openpgp.SignaturePacket; index: number } | undefined;
   const latestUidSigs: openpgp.SignaturePacket[] = [];
-  for (const [index, user] of key.users.entries()) {
+  for (const user of key.users) {
     if (!user.userID) continue;
     const dataToVerify = { userID: user.userID, key: primary };
     const validCerts: openpgp.SignaturePacket[] = [];
@@ -302,4 +300,3 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
   };
 }
 
-export { expiry as _expiryForTests, PacketTag };
