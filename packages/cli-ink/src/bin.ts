@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 
+// Certificate writes are fsynced in parallel; libuv's default pool of 4 threads would serialise
+// them. The pool starts on first use, which is after this line.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 // A reader that stops early (`keyport list | head`) is not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {

@@ -137,7 +137,7 @@ export class EmbeddedKeyring implements Keyring {
     if (!parts) return undefined;
     const secret = await this.readSecretPackets(fpr);
     return {
-      summary: await summarize(parts),
+      summary: await summarize(parts, { trustSelfSignatures: true }),
       hasSecret: secret.length > 0,
       secretPrimary: secretPrimaryState(secret, fpr),
       hash: contentHash(bytes),
@@ -403,14 +403,14 @@ export class EmbeddedKeyring implements Keyring {
     await writeFileAtomic(this.journalPath, JSON.stringify({ fingerprints: [...touched] }));
     const dirs = new Set<string>();
     const jobs: (() => Promise<void>)[] = [];
+    const serialized = new Map<string, Uint8Array>();
     for (const fpr of touched) {
       const parts = pendingPublic.get(fpr);
-      let bytes: Uint8Array | undefined;
       if (parts) {
-        bytes = serializeCertificate(parts);
+        const data = serializeCertificate(parts);
+        serialized.set(fpr, data);
         const file = this.certPath(fpr);
         dirs.add(path.dirname(file));
-        const data = bytes;
         jobs.push(async () => {
           await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
           await writeFileAtomic(file, data, { fsyncDir: false });
@@ -426,14 +426,16 @@ export class EmbeddedKeyring implements Keyring {
     await Promise.all([...dirs].map((d) => fsyncDir(d)));
     for (const fpr of touched) {
       const meta = index.keys[fpr]?.meta ?? {};
-      const parts = pendingPublic.get(fpr) ?? (await this.readStoredParts(fpr));
+      const bytes = serialized.get(fpr) ?? (await fs.readFile(this.certPath(fpr)).catch(() => undefined));
+      if (!bytes) continue;
+      const parts = pendingPublic.get(fpr) ?? splitCertificates(readPackets(bytes)).certificates[0]?.parts;
       if (!parts) continue;
       const secret = pendingSecret.get(fpr) ?? (await this.readSecretPackets(fpr));
       index.keys[fpr] = {
-        summary: await summarize(parts),
+        summary: await summarize(parts, { trustSelfSignatures: true }),
         hasSecret: secret.length > 0,
         secretPrimary: secretPrimaryState(secret, fpr),
-        hash: contentHash(serializeCertificate(parts)),
+        hash: contentHash(bytes),
         meta,
       };
     }

@@ -150,7 +150,17 @@ async function firstValid(
  * are handed to openpgp.js: third-party certifications do not change any field here, and
  * skipping them keeps this fast on heavily signed keys.
  */
-export async function summarize(parts: CertificateParts, now = new Date()): Promise<KeySummary> {
+export interface SummarizeOptions {
+  now?: Date;
+  /**
+   * Treat the self-signatures as already verified. The keyring stores a self-signature only
+   * after verifying it (ADR 0002), so summaries of stored certificates need no second pass.
+   */
+  trustSelfSignatures?: boolean;
+}
+
+export async function summarize(parts: CertificateParts, options: SummarizeOptions = {}): Promise<KeySummary> {
+  const now = options.now ?? new Date();
   const primaryInfo = keyMaterial(parts.primary);
   const isSelf = (body: Uint8Array) => {
     const info = inspectSignature(body);
@@ -169,12 +179,14 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
     config: { ignoreUnsupportedPackets: true, ignoreMalformedPackets: true } as openpgp.PartialConfig,
   });
   const config = structurePolicy;
+  const check = (s: openpgp.SignaturePacket, type: openpgp.enums.signature, data: object): Promise<unknown> =>
+    options.trustSelfSignatures ? Promise.resolve() : s.verify(primary, type, data as never, null as never, false, config);
   const primary = key.keyPacket;
   const alg = algorithmName(key.getAlgorithmInfo());
 
   // Key revocation: a verified revocation from the primary key itself.
   const revSig = await firstValid(key.revocationSignatures, (s) =>
-    s.verify(primary, openpgp.enums.signature.keyRevocation, { key: primary }, null as never, false, config),
+    check(s, openpgp.enums.signature.keyRevocation, { key: primary }),
   );
 
   let expires: string | null = null;
@@ -188,7 +200,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
     const validCerts: openpgp.SignaturePacket[] = [];
     for (const s of user.selfCertifications) {
       try {
-        await s.verify(primary, s.signatureType!, dataToVerify, null as never, false, config);
+        await check(s, s.signatureType!, dataToVerify);
         validCerts.push(s);
       } catch {
         /* invalid self-certification */
@@ -197,7 +209,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
     const latest = newest(validCerts);
     if (latest) latestUidSigs.push(latest);
     const uidRev = await firstValid(user.revocationSignatures, (s) =>
-      s.verify(primary, openpgp.enums.signature.certRevocation, dataToVerify, null as never, false, config),
+      check(s, openpgp.enums.signature.certRevocation, dataToVerify),
     );
     // A certification newer than the revocation re-validates the user ID (RFC 9580 §5.2.1.16).
     const revoked = Boolean(uidRev && (!latest || (uidRev.created?.getTime() ?? 0) >= (latest.created?.getTime() ?? 0)));
@@ -228,7 +240,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
   const validDirect: openpgp.SignaturePacket[] = [];
   for (const s of (key as unknown as { directSignatures: openpgp.SignaturePacket[] }).directSignatures) {
     try {
-      await s.verify(primary, openpgp.enums.signature.key, { key: primary }, null as never, false, config);
+      await check(s, openpgp.enums.signature.key, { key: primary });
       validDirect.push(s);
     } catch {
       /* invalid direct-key signature */
@@ -254,7 +266,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
     const validBindings: openpgp.SignaturePacket[] = [];
     for (const s of sub.bindingSignatures) {
       try {
-        await s.verify(primary, openpgp.enums.signature.subkeyBinding, dataToVerify, null as never, false, config);
+        await check(s, openpgp.enums.signature.subkeyBinding, dataToVerify);
         validBindings.push(s);
       } catch {
         /* invalid binding */
@@ -262,7 +274,7 @@ export async function summarize(parts: CertificateParts, now = new Date()): Prom
     }
     const binding = newest(validBindings);
     const subRev = await firstValid(sub.revocationSignatures, (s) =>
-      s.verify(primary, openpgp.enums.signature.subkeyRevocation, dataToVerify, null as never, false, config),
+      check(s, openpgp.enums.signature.subkeyRevocation, dataToVerify),
     );
     const subAlg = algorithmName(sub.getAlgorithmInfo());
     const subExpires = binding?.keyExpirationTime

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * keyport benchmarks, each next to GnuPG doing the same work on the same machine in the same run.
+ *
+ *   pnpm bench                 every scenario
+ *   pnpm bench import list     only those
+ *
+ * Times are wall-clock seconds of whole commands; peak RSS comes from GNU time (%M). Results
+ * are printed and written to bench/results/latest.json.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(root, 'packages/cli-ink/dist/bin.js');
+const DEBIAN = '/usr/share/keyrings/debian-keyring.gpg';
+const wanted = process.argv.slice(2);
+const results = {};
+
+for (const [what, ok] of [['GNU time (apt-get install time)', existsSync('/usr/bin/time')], ['gnupg', spawnSync('gpg', ['--version']).status === 0], [DEBIAN, existsSync(DEBIAN)], ['a build (pnpm build)', existsSync(BIN)]]) {
+  if (!ok) {
+    console.error(`bench: needs ${what}; run: bash scripts/bootstrap.sh --test`);
+    process.exit(2);
+  }
+}
+
+const tmp = (p) => mkdtempSync(path.join(os.tmpdir(), p));
+
+/** Runs a command under GNU time; returns seconds and peak RSS in MB. */
+function measure(cmd, args, env = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const last = r.stderr.toString().trim().split('\n').at(-1);
+  const [secs, kb] = last.split(' ').map(Number);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.toString().slice(-500)}`);
+  return { seconds: secs, rssMB: Math.round(kb / 1024) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x) => x.toFixed(2);
+const run = (name) => wanted.length === 0 || wanted.includes(name);
+let keyportHome;
+
+if (run('import') || run('list')) {
+  console.log(`\n== import the Debian keyring (${DEBIAN}) into an empty keyring`);
+  keyportHome = tmp('kp-bench-');
+  const ours = measure(process.execPath, [BIN, '--home', keyportHome, 'import', '--file', DEBIAN]);
+  const count = JSON.parse(execFileSync(process.execPath, [BIN, '--home', keyportHome, 'list', '--json'], { maxBuffer: 256 << 20 })).length;
+  console.log(`keyport import: ${fmt(ours.seconds)} s, peak RSS ${ours.rssMB} MB, ${count} keys`);
+  const gnupg = tmp('gpg-bench-');
+  const theirs = measure('gpg', ['--batch', '--quiet', '--import', DEBIAN], { GNUPGHOME: gnupg });
+  console.log(`gpg --import:   ${fmt(theirs.seconds)} s, peak RSS ${theirs.rssMB} MB`);
+  const ratio = theirs.seconds / ours.seconds;
+  console.log(`ratio: keyport is ${ratio.toFixed(1)}x faster (target >= 20x); peak RSS ${ours.rssMB} MB (target <= 600 MB)`);
+  results.import = { keys: count, keyport: ours, gpg: theirs, ratio, targets: { ratio: 20, rssMB: 600 }, met: ratio >= 20 && ours.rssMB <= 600 };
+}
+
+if (run('list')) {
+  console.log('\n== keyport list on that keyring, next to a bare node start');
+  const rounds = 11;
+  const bare = [];
+  const list = [];
+  const gpgList = [];
+  const gnupg = tmp('gpg-list-');
+  execFileSync('gpg', ['--batch', '--quiet', '--import', DEBIAN], { env: { ...process.env, GNUPGHOME: gnupg }, stdio: 'ignore' });
+  for (let i = 0; i < rounds; i++) {
+    bare.push(measure(process.execPath, ['-e', '']).seconds);
+    list.push(measure(process.execPath, [BIN, '--home', keyportHome, 'list']).seconds);
+    gpgList.push(measure('gpg', ['--batch', '--list-keys'], { GNUPGHOME: gnupg }).seconds);
+  }
+  const over = (median(list) - median(bare)) * 1000;
+  console.log(`node -e '':     median ${fmt(median(bare))} s`);
+  console.log(`keyport list:   median ${fmt(median(list))} s (${over.toFixed(0)} ms above bare node; target <= 300 ms)`);
+  console.log(`gpg --list-keys: median ${fmt(median(gpgList))} s (ratio ${(median(gpgList) / median(list)).toFixed(2)})`);
+  results.list = { rounds, bareNode: median(bare), keyport: median(list), gpg: median(gpgList), overheadMs: over, target: 300, met: over <= 300 };
+}
+
+mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+writeFileSync(path.join(root, 'bench/results/latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, results }, null, 2)}\n`);
+console.log('\nwritten to bench/results/latest.json');
