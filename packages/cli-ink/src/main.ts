@@ -233,9 +233,9 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
 
   try {
     const args = argv.slice(2);
-    if (args.length === 0) {
+    if (withoutGlobalOptions(args).length === 0) {
       if (io.stdout.isTTY && io.stdin.isTTY) {
-        await program.parseAsync([...argv.slice(0, 2), 'tui']);
+        await program.parseAsync([...argv, 'tui']);
         return exitCode;
       }
       io.stderr.write(program.helpInformation());
@@ -253,6 +253,21 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     process.off('SIGINT', onSigint);
     await runtime?.dispose();
   }
+}
+
+/** The arguments left once the global options are removed: empty means "no command". */
+function withoutGlobalOptions(args: string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json' || a.startsWith('--home=') || a.startsWith('--modules=')) continue;
+    if (a === '--home' || a === '--modules') {
+      i++;
+      continue;
+    }
+    rest.push(a);
+  }
+  return rest;
 }
 
 async function readInput(file: string, io: Io, maxBytes: number): Promise<Uint8Array> {

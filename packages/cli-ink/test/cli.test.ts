@@ -20,9 +20,11 @@ interface ListedKey {
 
 describe('keyport CLI', () => {
   it('without a terminal, a bare keyport prints help and exits 2; tui says it needs a terminal', () => {
-    const bare = keyport([]);
-    expect(bare.status).toBe(2);
-    expect(bare.stderr).toContain('Usage: keyport');
+    for (const args of [[], ['--home', tempHome()], ['--json']]) {
+      const bare = keyport(args);
+      expect(bare.status).toBe(2);
+      expect(bare.stderr).toContain('Usage: keyport');
+    }
     const tui = keyport(['tui'], { home: tempHome() });
     expect(tui.status).toBe(2);
     expect(tui.stderr).toMatch(/^keyport: KP1002 the terminal UI needs a terminal/);
