@@ -13,7 +13,9 @@ import {
   type MergeCounts,
 } from '../openpgp/certificate.js';
 import { readPackets, writePackets, type RawPacket } from '../openpgp/packets.js';
-import { summarize } from '../openpgp/summary.js';
+import { summarize, type KeySummary } from '../openpgp/summary.js';
+import type { MergeJob } from './merge-job.js';
+import { runMergeJobs } from './merge-pool.js';
 import { classifyKeyQuery } from './query.js';
 import type { ImportResult, KeyFilter, KeyRecord, Keyring, SecretPrimaryState } from './types.js';
 
@@ -34,6 +36,12 @@ export interface IncomingRevocation {
   signature: RawPacket;
   issuerKeyId?: string;
   issuerFingerprint?: string;
+}
+
+/** A certificate to write: merged bytes and, when already computed, its summary. */
+interface PendingCert {
+  bytes: Uint8Array;
+  summary: KeySummary | null;
 }
 
 const EMPTY: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
@@ -301,22 +309,61 @@ export class EmbeddedKeyring implements Keyring {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
       const results: ImportResult[] = [];
-      const pendingPublic = new Map<string, CertificateParts>();
+      const pendingPublic = new Map<string, PendingCert>();
       const pendingSecret = new Map<string, RawPacket[]>();
-      const statusOf = new Map<string, ImportResult>();
       const total = incoming.length + revocations.length;
       let done = 0;
 
-      const currentParts = async (fpr: string) =>
-        pendingPublic.get(fpr) ?? (index.keys[fpr] ? await this.readStoredParts(fpr) : undefined);
+      const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
+        const pending = pendingPublic.get(fpr);
+        if (pending) return splitCertificates(readPackets(pending.bytes)).certificates[0]?.parts;
+        return index.keys[fpr] ? this.readStoredParts(fpr) : undefined;
+      };
 
-      for (const item of incoming) {
-        if (options.signal?.aborted) break;
-        const info = keyMaterial(item.parts.primary);
-        const fpr = info.fingerprint;
-        const existing = await currentParts(fpr);
-        const merge = await mergeCertificate(existing, item.parts, { stripThirdParty: item.stripThirdParty });
-        const changedPublic = merge.added.userIds + merge.added.subkeys + merge.added.signatures + merge.added.revocations > 0;
+      // One merge job per certificate (every copy of it in the input, in order), run in
+      // parallel when the batch is large; results are applied below in input order.
+      const order = incoming.map((item) => ({ fpr: keyMaterial(item.parts.primary).fingerprint, item }));
+      const groups = new Map<string, IncomingCertificate[]>();
+      for (const { fpr, item } of order) {
+        const list = groups.get(fpr) ?? [];
+        list.push(item);
+        groups.set(fpr, list);
+      }
+      const fprs = [...groups.keys()];
+      const jobs: MergeJob[] = [];
+      for (const fpr of fprs) {
+        const stored = index.keys[fpr] ? await fs.readFile(this.certPath(fpr)).catch(() => undefined) : undefined;
+        jobs.push({
+          existing: stored ? new Uint8Array(stored) : null,
+          incoming: groups.get(fpr)!.map((i) => ({ bytes: serializeCertificate(i.parts), stripThirdParty: i.stripThirdParty })),
+        });
+      }
+      const jobResults = await runMergeJobs(jobs, {
+        signal: options.signal,
+        onDone: (n) => {
+          done += n;
+          options.onProgress?.(done, total);
+        },
+      });
+      const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
+      const stepIndex = new Map<string, number>();
+
+      for (const { fpr, item } of order) {
+        const job = byFpr.get(fpr);
+        if (!job) continue; // cancelled before this certificate was merged
+        const i = stepIndex.get(fpr) ?? 0;
+        stepIndex.set(fpr, i + 1);
+        const step = job.steps[i]!;
+        if (job.empty && !index.keys[fpr]) {
+          results.push({
+            fingerprint: fpr,
+            status: 'rejected',
+            reason: step.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
+            added: { ...EMPTY },
+          });
+          continue;
+        }
+        if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
         let secretStored = 0;
         if (item.secretPackets.length > 0) {
           const have = pendingSecret.get(fpr) ?? (await this.readSecretPackets(fpr));
@@ -324,33 +371,16 @@ export class EmbeddedKeyring implements Keyring {
           secretStored = mergedSecret.added;
           if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
         }
-        if (!existing && merge.merged.direct.length + merge.merged.userIds.length + merge.merged.subkeys.length === 0) {
-          results.push({
-            fingerprint: fpr,
-            status: 'rejected',
-            reason: merge.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
-            added: { ...EMPTY },
-          });
-          pendingSecret.delete(fpr);
-          options.onProgress?.(++done, total);
-          continue;
-        }
-        if (changedPublic || !existing) pendingPublic.set(fpr, merge.merged);
-        const prior = statusOf.get(fpr);
-        const result: ImportResult = {
+        const a = step.added;
+        const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
+        results.push({
           fingerprint: fpr,
-          status: !existing ? 'new' : changedPublic || secretStored > 0 ? 'updated' : 'unchanged',
+          // The same new key twice in one input is reported as new both times.
+          status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 ? 'updated' : 'unchanged',
           reason: null,
-          added: merge.added,
+          added: a,
           ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
-        };
-        // The same key twice in one input: report it once, as the first occurrence would be.
-        if (prior && prior.status === 'new') {
-          result.status = 'new';
-        }
-        statusOf.set(fpr, result);
-        results.push(result);
-        options.onProgress?.(++done, total);
+        });
       }
 
       const revocationResults: ImportResult[] = [];
@@ -373,7 +403,7 @@ export class EmbeddedKeyring implements Keyring {
         }
         const merge = await mergeCertificate(parts, { primary: parts.primary, direct: [rev.signature], userIds: [], subkeys: [] }, { stripThirdParty: false });
         const changed = merge.added.revocations + merge.added.signatures > 0;
-        if (changed) pendingPublic.set(fpr, merge.merged);
+        if (changed) pendingPublic.set(fpr, { bytes: serializeCertificate(merge.merged), summary: null });
         revocationResults.push({
           fingerprint: fpr,
           status: changed ? 'updated' : merge.invalidSignatures > 0 ? 'rejected' : 'unchanged',
@@ -397,18 +427,16 @@ export class EmbeddedKeyring implements Keyring {
   private async commit(
     index: IndexFile,
     touched: Set<string>,
-    pendingPublic: Map<string, CertificateParts>,
+    pendingPublic: Map<string, PendingCert>,
     pendingSecret: Map<string, RawPacket[]>,
   ) {
     await writeFileAtomic(this.journalPath, JSON.stringify({ fingerprints: [...touched] }));
     const dirs = new Set<string>();
     const jobs: (() => Promise<void>)[] = [];
-    const serialized = new Map<string, Uint8Array>();
     for (const fpr of touched) {
-      const parts = pendingPublic.get(fpr);
-      if (parts) {
-        const data = serializeCertificate(parts);
-        serialized.set(fpr, data);
+      const pending = pendingPublic.get(fpr);
+      if (pending) {
+        const data = pending.bytes;
         const file = this.certPath(fpr);
         dirs.add(path.dirname(file));
         jobs.push(async () => {
@@ -426,13 +454,18 @@ export class EmbeddedKeyring implements Keyring {
     await Promise.all([...dirs].map((d) => fsyncDir(d)));
     for (const fpr of touched) {
       const meta = index.keys[fpr]?.meta ?? {};
-      const bytes = serialized.get(fpr) ?? (await fs.readFile(this.certPath(fpr)).catch(() => undefined));
+      const pending = pendingPublic.get(fpr);
+      const bytes = pending?.bytes ?? (await fs.readFile(this.certPath(fpr)).catch(() => undefined));
       if (!bytes) continue;
-      const parts = pendingPublic.get(fpr) ?? splitCertificates(readPackets(bytes)).certificates[0]?.parts;
-      if (!parts) continue;
+      let summary = pending?.summary ?? index.keys[fpr]?.summary;
+      if (!summary || (pending && !pending.summary)) {
+        const parts = splitCertificates(readPackets(bytes)).certificates[0]?.parts;
+        if (!parts) continue;
+        summary = await summarize(parts, { trustSelfSignatures: true });
+      }
       const secret = pendingSecret.get(fpr) ?? (await this.readSecretPackets(fpr));
       index.keys[fpr] = {
-        summary: await summarize(parts, { trustSelfSignatures: true }),
+        summary,
         hasSecret: secret.length > 0,
         secretPrimary: secretPrimaryState(secret, fpr),
         hash: contentHash(bytes),

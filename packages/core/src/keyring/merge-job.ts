@@ -1,0 +1,45 @@
+import { mergeCertificate, serializeCertificate, splitCertificates, type MergeCounts } from '../openpgp/certificate.js';
+import { readPackets } from '../openpgp/packets.js';
+import { summarize, type KeySummary } from '../openpgp/summary.js';
+
+/**
+ * One unit of merge work: every incoming copy of one certificate (in input order) merged into
+ * what the store has. Plain bytes in and out, so it can run in a worker thread.
+ */
+export interface MergeJob {
+  existing: Uint8Array | null;
+  incoming: { bytes: Uint8Array; stripThirdParty: boolean }[];
+}
+
+export interface MergeJobResult {
+  steps: { added: MergeCounts; invalidSignatures: number; hadExisting: boolean }[];
+  /** The merged certificate, or null when nothing changed. */
+  merged: Uint8Array | null;
+  /** Summary of `merged`, or null when nothing changed or the result is not a usable certificate. */
+  summary: KeySummary | null;
+  /** The merged certificate has no self-signed component at all. */
+  empty: boolean;
+}
+
+export async function runMergeJob(job: MergeJob): Promise<MergeJobResult> {
+  let current = job.existing ? splitCertificates(readPackets(job.existing)).certificates[0]?.parts : undefined;
+  const steps: MergeJobResult['steps'] = [];
+  let changed = false;
+  for (const item of job.incoming) {
+    const parts = splitCertificates(readPackets(item.bytes)).certificates[0]!.parts;
+    const hadExisting = current !== undefined;
+    const merge = await mergeCertificate(current, parts, { stripThirdParty: item.stripThirdParty });
+    const added = merge.added;
+    if (!hadExisting || added.userIds + added.subkeys + added.signatures + added.revocations > 0) changed = true;
+    steps.push({ added, invalidSignatures: merge.invalidSignatures, hadExisting });
+    current = merge.merged;
+  }
+  const empty = !current || current.direct.length + current.userIds.length + current.subkeys.length === 0;
+  if (!changed || !current) return { steps, merged: null, summary: null, empty };
+  return {
+    steps,
+    merged: serializeCertificate(current),
+    summary: empty ? null : await summarize(current, { trustSelfSignatures: true }),
+    empty,
+  };
+}
