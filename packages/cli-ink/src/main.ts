@@ -15,6 +15,7 @@ import { builtinPlugins } from './plugins.js';
 import {
   Exit,
   formatImportReport,
+  formatSearchHits,
   formatKeyDetails,
   formatKeyLine,
   keyDetailsToJson,
@@ -72,10 +73,24 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
 
   program
     .command('import')
-    .description('import keys from a file or stdin (from key servers: with the HKP module)')
-    .requiredOption('--file <path>', 'file to import, or - for stdin')
-    .action(async (opts: { file: string }) => {
+    .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
+    .argument('[queries...]', 'fingerprints, 16-hex key IDs or email addresses to fetch from the key server')
+    .option('--file <path>', 'file to import, or - for stdin')
+    .option('--server <url>', 'key server to fetch from (default: the default server)')
+    .action(async (queries: string[], opts: { file?: string; server?: string }) => {
+      if (Boolean(opts.file) === queries.length > 0) {
+        throw new InputError(ErrorCodes.Usage, 'give either --file PATH or the keys to fetch from a key server', {
+          nextStep: 'keyport import --file keys.asc, or keyport import 0xFINGERPRINT',
+        });
+      }
       const kp = await open();
+      if (!opts.file) {
+        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal });
+        if (globals().json) json(report);
+        else out(formatImportReport({ results: report.results as never, summary: report.summary }) + (report.summary.notFound ? `, ${report.summary.notFound} not found` : ''));
+        if (report.summary.rejected > 0 || report.summary.notFound > 0) exitCode = Exit.Failed;
+        return;
+      }
       const bytes = await readInput(opts.file, io, kp.settings.get<number>('import.maxBytes'));
       const report = await kp.importer.import(bytes, {
         origin: { kind: 'file', name: opts.file },
@@ -87,6 +102,84 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       else out(formatImportReport(report));
       if (abort.signal.aborted) throw new CancelledError();
       if (report.summary.rejected > 0) exitCode = Exit.Failed;
+    });
+
+  program
+    .command('search')
+    .description('search a key server by fingerprint, key ID, email or text')
+    .argument('<query...>', 'what to look for (words are joined with spaces)')
+    .option('--server <url>', 'key server to ask (default: the default server)')
+    .action(async (words: string[], opts: { server?: string }) => {
+      const kp = await open();
+      const { server, hits } = await kp.keyservers.search(words.join(' '), opts.server, abort.signal);
+      if (globals().json) {
+        json(hits.map((h) => ({ ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}), keyId: h.keyId, algorithm: h.algorithm, bits: h.bits, created: h.created, expires: h.expires, revoked: h.revoked, expired: h.expired, disabled: h.disabled, userIds: h.userIds, source: h.source })));
+      } else {
+        out(hits.length === 0 ? `no keys found on ${server}` : formatSearchHits(hits));
+      }
+    });
+
+  const servers = program.command('servers').description('manage the key server list');
+  servers
+    .command('list')
+    .description('the key servers, the default marked with *')
+    .action(async () => {
+      const kp = await open();
+      const list = kp.keyservers.list();
+      if (globals().json) json(list);
+      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`).join('\n'));
+    });
+  servers
+    .command('add')
+    .argument('<url>', 'server URL (https://, hkps://, hkp://, http://)')
+    .action(async (url: string) => {
+      const kp = await open();
+      const added = await kp.keyservers.add(url);
+      for (const w of added.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+      if (globals().json) json(added);
+      else out(`added ${added.url}`);
+    });
+  servers
+    .command('edit')
+    .argument('<old>', 'server URL in the list')
+    .argument('<new>', 'replacement URL')
+    .action(async (oldUrl: string, newUrl: string) => {
+      const kp = await open();
+      const edited = await kp.keyservers.edit(oldUrl, newUrl);
+      for (const w of edited.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+      if (globals().json) json(edited);
+      else out(`now ${edited.url}`);
+    });
+  servers
+    .command('remove')
+    .argument('<url>', 'server URL in the list')
+    .action(async (url: string) => {
+      const kp = await open();
+      await kp.keyservers.remove(url);
+      if (globals().json) json(kp.keyservers.list());
+      else out(`removed; default is ${kp.keyservers.defaultServer()}`);
+    });
+  servers
+    .command('default')
+    .argument('<url>', 'server URL in the list')
+    .action(async (url: string) => {
+      const kp = await open();
+      await kp.keyservers.setDefault(url);
+      if (globals().json) json(kp.keyservers.list());
+      else out(`default: ${kp.keyservers.defaultServer()}`);
+    });
+  servers
+    .command('test')
+    .description('check that a server (or every listed server) answers as a key server')
+    .argument('[url]', 'server URL (default: all listed servers)')
+    .action(async (url: string | undefined) => {
+      const kp = await open();
+      const targets = url ? [url] : kp.keyservers.list().map((e) => e.url);
+      const results = [];
+      for (const t of targets) results.push(await kp.keyservers.test(t, abort.signal));
+      if (globals().json) json(results);
+      else out(results.map((r) => `${r.speaksProtocol ? 'ok    ' : 'FAILED'} ${r.url}  ${r.detail}`).join('\n'));
+      if (results.some((r) => !r.speaksProtocol)) exitCode = Exit.Failed;
     });
 
   program

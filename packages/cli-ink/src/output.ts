@@ -7,6 +7,7 @@ import {
   type ImportReport,
   type KeyRecord,
   type KeySummary,
+  type SearchHit,
 } from '@keyport/core';
 
 /** Exit codes of every command. */
@@ -155,5 +156,17 @@ export function formatImportReport(report: ImportReport): string {
   }
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  return lines.join('\n');
+}
+
+export function formatSearchHits(hits: SearchHit[]): string {
+  const lines: string[] = [];
+  hits.forEach((h, i) => {
+    const flags = [h.revoked && 'revoked', h.expired && 'expired', h.disabled && 'disabled'].filter(Boolean);
+    const alg = `${h.algorithm ?? '?'}${h.bits ? h.bits : ''}`;
+    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${alg}  created ${day(h.created)}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    for (const u of h.userIds) lines.push(`       ${u}`);
+  });
+  lines.push(`${hits.length} key${hits.length === 1 ? '' : 's'} found`);
   return lines.join('\n');
 }

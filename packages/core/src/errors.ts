@@ -58,6 +58,22 @@ export const ErrorCodes = {
   HttpStatus: 'KP1505',
   /** A plain-http URL was refused because https is required. */
   InsecureUrl: 'KP1506',
+  /** A key server URL is malformed or uses a scheme no enabled module supports. */
+  KeyserverUrlInvalid: 'KP1600',
+  /** The key server is already in the list. */
+  KeyserverDuplicate: 'KP1601',
+  /** The key server is not in the list. */
+  KeyserverUnknown: 'KP1602',
+  /** No enabled module offers this operation for this server. */
+  NoEngine: 'KP1603',
+  /** The server does not support this kind of query (HTTP 400/501). */
+  QueryUnsupported: 'KP1604',
+  /** The URL answered, but not as a key server (HTML page, captive portal). */
+  NotAKeyserver: 'KP1605',
+  /** The query matches too many keys for the server (SKS "too many"). */
+  QueryTooBroad: 'KP1606',
+  /** The server refused the upload as too large (HTTP 413). */
+  UploadTooLarge: 'KP1607',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

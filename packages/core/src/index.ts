@@ -21,6 +21,7 @@ export { readPackets, writePackets, PacketTag, SigType, type RawPacket } from '.
 export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
 export { summarize, emailOf, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
 export * from './plugins/api.js';
+export { KeyServerActions, type ServerEntry, type ServerImportResult } from './keyservers/actions.js';
 export { ModuleRegistry, EngineRegistry, type ModuleInfo, type ModuleState } from './plugins/registry.js';
 /** zod, re-exported so plugins declare settings schemas with the same instance core validates with. */
 export { z } from 'zod';

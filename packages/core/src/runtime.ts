@@ -10,6 +10,7 @@ import { resolvePaths, type KeyportPaths } from './paths.js';
 import type { KeyportPlugin } from './plugins/api.js';
 import { EngineRegistry, ModuleRegistry } from './plugins/registry.js';
 import { Settings } from './settings.js';
+import { KeyServerActions } from './keyservers/actions.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 export const KEYPORT_VERSION = pkg.version;
@@ -35,6 +36,7 @@ export interface Keyport {
   readonly importer: ImportPipeline;
   readonly engines: EngineRegistry;
   readonly modules: ModuleRegistry;
+  readonly keyservers: KeyServerActions;
   dispose(): Promise<void>;
 }
 
@@ -72,6 +74,8 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines });
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
+  const keyservers = new KeyServerActions(settings, engines, importer, bus);
+  container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 
   modules.setSessionOverride(options.modules);
   for (const plugin of options.plugins ?? []) await modules.add(plugin);
@@ -89,6 +93,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     importer,
     engines,
     modules,
+    keyservers,
     dispose: async () => {
       await modules.disposeAll();
       await container.dispose();

@@ -70,6 +70,27 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'keyservers.list',
+    schema: z.array(z.string().url()),
+    default: ['https://keyserver.ubuntu.com', 'https://keys.openpgp.org'],
+    description: 'Key servers, in order',
+    owner: 'core',
+  },
+  {
+    key: 'keyservers.default',
+    schema: z.string().url(),
+    default: 'https://keyserver.ubuntu.com',
+    description: 'Key server for search and import',
+    owner: 'core',
+  },
+  {
+    key: 'keyservers.lastTest',
+    schema: z.record(z.string(), z.object({ ok: z.boolean(), latencyMs: z.number().nullable(), detail: z.string(), at: z.string() })),
+    default: {},
+    description: 'Result of the last test of each key server',
+    owner: 'core',
+  },
+  {
     key: 'network.autoFetchPublishStatus',
     schema: z.boolean(),
     default: false,

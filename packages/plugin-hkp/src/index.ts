@@ -1,18 +1,19 @@
 import { definePlugin, PLUGIN_API_VERSION } from '@keyport/core';
+import { HkpEngine } from './engine.js';
 
-/**
- * HKP key servers (SKS, Hockeypuck, Hagrid's HKP subset). The engine (search, get, /pks/add,
- * probe) arrives with its own issue; until then the module only takes part in the lifecycle.
- */
+export { HkpEngine, hkpBase, formEncode, searchParams } from './engine.js';
+export { parseMachineIndex, decodeUid, type IndexKey } from './mr-index.js';
+
+/** HKP key servers (SKS, Hockeypuck, Hagrid's HKP subset): search, get, /pks/add and probe. */
 export const hkpPlugin = definePlugin({
   id: 'hkp',
   name: 'HKP key servers',
-  version: '0.1.0',
+  version: '0.2.0',
   apiVersion: `^${PLUGIN_API_VERSION}`,
   description: 'Search, import, publish and probe over HKP (SKS, Hockeypuck, Hagrid)',
   enabledByDefault: true,
-  activate() {
-    /* engine registration lands with the HKP issue */
+  activate(ctx) {
+    ctx.subscriptions.push(ctx.registerEngine(new HkpEngine(ctx.http)));
   },
 });
 

@@ -55,3 +55,5 @@ export const malformed = {
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-keyring.gpg';
 
 export * from './gpg.js';
+export * from './sks.js';
+export * from './hkp-fixture.js';

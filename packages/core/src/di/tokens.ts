@@ -4,6 +4,7 @@ import type { HttpTransport } from '../http/transport.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
 import type { KeyportPaths } from '../paths.js';
+import type { KeyServerActions } from '../keyservers/actions.js';
 import type { EngineRegistry, ModuleRegistry } from '../plugins/registry.js';
 import type { Settings } from '../settings.js';
 
@@ -30,4 +31,5 @@ export const Tokens = {
   Importer: createToken<ImportPipeline>('importer'),
   Engines: createToken<EngineRegistry>('engines'),
   Modules: createToken<ModuleRegistry>('modules'),
+  KeyServers: createToken<KeyServerActions>('keyservers'),
 } as const;

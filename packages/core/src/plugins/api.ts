@@ -3,6 +3,7 @@ import type { EventBus } from '../events.js';
 import type { HttpTransport } from '../http/transport.js';
 import type { Keyring } from '../keyring/types.js';
 import type { ImportPipeline } from '../import/pipeline.js';
+import type { KeyQuery } from '../keyring/query.js';
 
 /** Version of the plugin API in this build. A plugin states the range it was built for. */
 export const PLUGIN_API_VERSION = '1.0.0';
@@ -12,25 +13,70 @@ export interface Disposable {
   dispose(): void | Promise<void>;
 }
 
+/** One key in a server's search answer, as the engine parsed it. */
+export interface SearchHit {
+  /** Full fingerprint when the server gave one (uppercase hex), else null. */
+  fingerprint: string | null;
+  /** 16-hex key ID (derived from a v4 fingerprint when the server sent that). */
+  keyId: string | null;
+  /** OpenPGP algorithm number, and its name (rsa, dsa, ecdsa, eddsa, …). */
+  algorithmId: number | null;
+  algorithm: string | null;
+  bits: number | null;
+  created: string | null;
+  expires: string | null;
+  revoked: boolean;
+  /** Computed locally from `expires`, whatever the server's flag says. */
+  expired: boolean;
+  disabled: boolean;
+  userIds: string[];
+  /** Where the hit came from (server URL). */
+  source: string;
+}
+
+export interface EngineCallOptions {
+  signal?: AbortSignal;
+}
+
+/** Answer of an upload. */
+export interface UploadOutcome {
+  /** Fingerprints the server accepted (inserted, updated or unchanged). */
+  accepted: string[];
+  /** Per-key failures the server reported. */
+  failed: { fingerprint: string | null; reason: string }[];
+  /** Server's own words, for display. */
+  message: string;
+}
+
+export interface ProbeOutcome {
+  reachable: boolean;
+  /** This engine's protocol answered as expected. */
+  speaksProtocol: boolean;
+  latencyMs: number | null;
+  detail: string;
+}
+
 /**
  * A key-server protocol. Every verb is optional; the registry picks an engine for a server URL
  * by asking `supports`, never by switching on schemes, and the UI hides verbs no engine offers.
- * The verbs' request and result types are defined by the engines issue; they are kept opaque
- * here so the registry does not depend on them.
  */
 export interface ProtocolEngine {
   /** Unique id, e.g. `hkp`, `vks`. */
   id: string;
   /** Human-readable protocol name. */
   label: string;
-  /** Does this engine speak to servers at `url`? */
+  /** Does this engine speak to servers at `url`? Must not do I/O. */
   supports(url: URL): boolean;
-  search?: (...args: never[]) => Promise<unknown>;
-  lookup?: (...args: never[]) => Promise<unknown>;
-  upload?: (...args: never[]) => Promise<unknown>;
+  /** Fuzzy or exact index search. Not found is an empty array, never an error. */
+  search?(server: URL, query: KeyQuery, options?: EngineCallOptions): Promise<SearchHit[]>;
+  /** The certificates the server returns for a query (armored or binary), or null when it has none. */
+  lookup?(server: URL, query: KeyQuery, options?: EngineCallOptions): Promise<Uint8Array | null>;
+  /** Sends public certificates (armored). Engines must refuse anything else. */
+  upload?(server: URL, armoredPublicKeys: string, options?: EngineCallOptions): Promise<UploadOutcome>;
   requestVerification?: (...args: never[]) => Promise<unknown>;
   publishStatus?: (...args: never[]) => Promise<unknown>;
-  probe?: (...args: never[]) => Promise<unknown>;
+  /** Does `server` answer, how fast, and does it speak this protocol? */
+  probe?(server: URL, options?: EngineCallOptions): Promise<ProbeOutcome>;
 }
 
 /** What a plugin contributes without running anything (read while wiring). */

@@ -1,0 +1,222 @@
+import {
+  ErrorCodes,
+  KeyportError,
+  NetworkError,
+  type EngineCallOptions,
+  type HttpResponse,
+  type HttpTransport,
+  type KeyQuery,
+  type ProbeOutcome,
+  type ProtocolEngine,
+  type SearchHit,
+  type UploadOutcome,
+} from '@keyport/core';
+import { IndexFormatError, algorithmLabel, parseMachineIndex } from './mr-index.js';
+
+const SCHEMES = new Set(['hkp:', 'hkps:', 'http:', 'https:']);
+
+/**
+ * The HTTP base URL of an HKP server: `hkp://` is plain HTTP on port 11371 unless a port is
+ * given, `hkps://` is HTTPS on 443; the configured port and any path prefix are kept.
+ */
+export function hkpBase(server: URL): URL {
+  const protocol = server.protocol === 'hkp:' ? 'http:' : server.protocol === 'hkps:' ? 'https:' : server.protocol;
+  const port = server.port || (server.protocol === 'hkp:' ? '11371' : '');
+  const base = new URL(`${protocol}//${server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname}${port ? `:${port}` : ''}`);
+  base.pathname = server.pathname.replace(/\/+$/, '');
+  return base;
+}
+
+function lookupUrl(server: URL, params: Record<string, string>): URL {
+  const base = hkpBase(server);
+  const url = new URL(`${base.href.replace(/\/$/, '')}/pks/lookup`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url;
+}
+
+/** The `search` value for a query: IDs with `0x`, emails bare (with `exact=on`), text as is. */
+export function searchParams(query: KeyQuery): Record<string, string> {
+  switch (query.kind) {
+    case 'fingerprint':
+    case 'keyId':
+      return { search: `0x${query.value}` };
+    case 'email':
+      return { search: query.value, exact: 'on' };
+    default:
+      return { search: query.value };
+  }
+}
+
+/**
+ * Percent-encodes like GnuPG's /pks/add: every byte except ASCII letters and digits, uppercase
+ * hex. `+` must be `%2B` (Hagrid does not turn `+` into a space, SKS does), newlines `%0A`.
+ */
+export function formEncode(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function isHtml(res: HttpResponse): boolean {
+  const type = (res.headers['content-type'] ?? '').toLowerCase();
+  const head = Buffer.from(res.body.subarray(0, 512)).toString('latin1').trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html') || (type.includes('text/html') && head.startsWith('<'));
+}
+
+/** The server's message as one short line: markup, styles and boilerplate removed. */
+function firstLine(res: HttpResponse): string {
+  const text = res
+    .text()
+    .replace(/<(style|script|head)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<div class="disclaimer">[\s\S]*?<\/div>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.slice(0, 200);
+}
+
+/** SKS's not-found page is HTML even with options=mr; it is still an HKP answer. */
+const HKP_NOT_FOUND = /no results found|no keys found|no key found|^not found$/i;
+
+/** HKP (SKS, Hockeypuck, Hagrid's subset) over the core HTTP transport. */
+export class HkpEngine implements ProtocolEngine {
+  readonly id = 'hkp';
+  readonly label = 'HKP';
+
+  constructor(private readonly http: HttpTransport) {}
+
+  supports(url: URL): boolean {
+    return SCHEMES.has(url.protocol);
+  }
+
+  private statusError(host: string, res: HttpResponse, what: string): KeyportError {
+    const said = firstLine(res);
+    if (res.status === 400 || res.status === 501) {
+      return new KeyportError(ErrorCodes.QueryUnsupported, `${host} does not support this ${what} (HTTP ${res.status}${said ? `: ${said}` : ''})`, {
+        nextStep: 'try a full fingerprint or an exact email address, or another server',
+      });
+    }
+    if (res.status === 413) {
+      return new KeyportError(ErrorCodes.UploadTooLarge, `${host} refused the ${what} as too large (HTTP 413)`, { nextStep: 'send fewer keys at once' });
+    }
+    if (res.status === 500 && /too many|insufficiently specific/i.test(res.text())) {
+      return new KeyportError(ErrorCodes.QueryTooBroad, `${host}: the query matches too many keys`, { nextStep: 'use more specific words, an email address or a fingerprint' });
+    }
+    return new NetworkError(ErrorCodes.HttpStatus, `${host} answered HTTP ${res.status} to the ${what}${said ? `: ${said}` : ''}`, {
+      retryable: res.status >= 500,
+      nextStep: res.status >= 500 ? 'try again later or use another server' : 'check the server address',
+    });
+  }
+
+  private notKeyserver(host: string): KeyportError {
+    return new KeyportError(ErrorCodes.NotAKeyserver, `${host} answered with a web page, not as a key server`, {
+      nextStep: 'check the server address (a captive portal or a login page can cause this)',
+    });
+  }
+
+  async search(server: URL, query: KeyQuery, options: EngineCallOptions = {}): Promise<SearchHit[]> {
+    const url = lookupUrl(server, { op: 'index', options: 'mr', fingerprint: 'on', ...searchParams(query) });
+    const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'text/plain' } });
+    if (res.status === 404) return [];
+    if (res.status !== 200) throw this.statusError(url.host, res, 'search');
+    if (isHtml(res)) throw this.notKeyserver(url.host);
+    let keys;
+    try {
+      keys = parseMachineIndex(res.text());
+    } catch (e) {
+      if (e instanceof IndexFormatError) throw new KeyportError(ErrorCodes.NotAKeyserver, `${url.host}: ${e.message}`, { nextStep: 'check the server address' });
+      throw e;
+    }
+    const now = Date.now();
+    const source = hkpBase(server).href.replace(/\/$/, '');
+    return keys.map((k) => ({
+      fingerprint: k.fingerprint,
+      keyId: k.keyId,
+      algorithmId: k.algorithmId,
+      algorithm: algorithmLabel(k.algorithmId),
+      bits: k.bits,
+      created: k.created?.toISOString() ?? null,
+      expires: k.expires?.toISOString() ?? null,
+      revoked: k.revoked,
+      expired: (k.expires !== null && k.expires.getTime() <= now) || k.serverSaysExpired,
+      disabled: k.disabled,
+      userIds: k.userIds,
+      source,
+    }));
+  }
+
+  async lookup(server: URL, query: KeyQuery, options: EngineCallOptions = {}): Promise<Uint8Array | null> {
+    const url = lookupUrl(server, { op: 'get', options: 'mr', ...searchParams(query) });
+    const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' } });
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw this.statusError(url.host, res, 'key request');
+    if (isHtml(res)) throw this.notKeyserver(url.host);
+    // An empty 200 is "no key", not a malformed key.
+    if (res.body.length === 0 || res.text().trim() === '') return null;
+    return res.body;
+  }
+
+  async upload(server: URL, armoredPublicKeys: string, options: EngineCallOptions = {}): Promise<UploadOutcome> {
+    if (/-----BEGIN PGP PRIVATE KEY BLOCK-----/.test(armoredPublicKeys)) {
+      throw new KeyportError(ErrorCodes.Internal, 'refusing to upload a private key block');
+    }
+    const base = hkpBase(server);
+    const url = new URL(`${base.href.replace(/\/$/, '')}/pks/add`);
+    url.searchParams.set('options', 'mr');
+    const res = await this.http.request({
+      url,
+      method: 'POST',
+      signal: options.signal,
+      // keytext must be the first field: SKS reads the body with the pattern "keytext=%s".
+      body: `keytext=${formEncode(armoredPublicKeys)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const text = res.text();
+    if (res.status === 422) return { accepted: [], failed: [{ fingerprint: null, reason: firstLine(res) || 'the server could not use the key' }], message: text };
+    if (res.status !== 200) throw this.statusError(url.host, res, 'upload');
+    // Hockeypuck: JSON with inserted / updated / ignored / invalid.
+    const type = res.headers['content-type'] ?? '';
+    if (type.includes('json') || text.trimStart().startsWith('{')) {
+      try {
+        const json = JSON.parse(text) as Record<string, unknown[] | undefined>;
+        const fpr = (e: unknown) => (typeof e === 'string' ? (e.split('/').pop() ?? e).toUpperCase() : String((e as { fingerprint?: string }).fingerprint ?? '').toUpperCase());
+        return {
+          accepted: [...(json.inserted ?? []), ...(json.updated ?? []), ...(json.ignored ?? [])].map(fpr),
+          failed: (json.invalid ?? []).map((e) => ({ fingerprint: fpr(e) || null, reason: String((e as { comment?: string }).comment ?? 'invalid') })),
+          message: `${json.inserted?.length ?? 0} inserted, ${json.updated?.length ?? 0} updated, ${json.ignored?.length ?? 0} unchanged, ${json.invalid?.length ?? 0} invalid`,
+        };
+      } catch {
+        /* not JSON after all: fall through to the text forms */
+      }
+    }
+    // SKS: HTML 200 with "Add failed" lines for refused keys.
+    const plain = firstLine(res);
+    const failures = [...text.matchAll(/Add failed:?\s*([^<\n]*)/gi)].map((m) => ({ fingerprint: null, reason: m[1]!.trim() || 'refused' }));
+    // Hagrid answers 200 even when it refused the key: the caller confirms with a lookup.
+    return { accepted: [], failed: failures, message: plain };
+  }
+
+  async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
+    const url = lookupUrl(server, { op: 'index', options: 'mr', fingerprint: 'on', search: `0x${'0'.repeat(40)}` });
+    const started = Date.now();
+    let res: HttpResponse;
+    try {
+      res = await this.http.request({ url, signal: options.signal, timeoutMs: 8000, maxBytes: 64 * 1024, retries: 0 });
+    } catch (e) {
+      return { reachable: false, speaksProtocol: false, latencyMs: null, detail: `could not be reached: ${(e as Error).message}` };
+    }
+    const latencyMs = Date.now() - started;
+    if (res.status === 404 && HKP_NOT_FOUND.test(firstLine(res))) {
+      return { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP 404 for an unknown key in ${latencyMs} ms)` };
+    }
+    if (isHtml(res)) return { reachable: true, speaksProtocol: false, latencyMs, detail: 'answered with a web page: not a key server (or a captive portal)' };
+    const body = res.text().trim();
+    const hkpish = (res.status === 200 && (body === '' || /^(info|pub):/m.test(body))) || ((res.status === 501 || res.status === 400) && body.length < 512);
+    return hkpish
+      ? { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP ${res.status} in ${latencyMs} ms)` }
+      : { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} but not as an HKP server` };
+  }
+}

@@ -1,0 +1,215 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as openpgp from 'openpgp';
+
+/** Which real server the fixture imitates (protocols.md §2.5, §2.6, §1.8). */
+export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
+
+/** Misbehaviour for `op=get` (and `endless`/`drip`/`reset`/`html-200` for index too). */
+export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200';
+
+export interface HkpFixtureOptions {
+  dialect: HkpDialect;
+  /** Armored (or binary) certificates the server holds. */
+  keys: (string | Uint8Array)[];
+  hostile?: HostileMode;
+  /** For `secret-key`: the armored private key to serve. */
+  secretKey?: string;
+  /** SKS refuses text searches with more hits than this (HTTP 500 "Too many responses"). */
+  maxHits?: number;
+}
+
+export interface RunningHkpFixture {
+  url: string;
+  /** Every request line received, for assertions on what the client sent. */
+  requests: { method: string; url: string; body: string }[];
+  stop(): Promise<void>;
+}
+
+interface Held {
+  key: openpgp.PublicKey;
+  fingerprint: string;
+  keyIds: string[];
+  fingerprints: string[];
+  binary: Uint8Array;
+}
+
+const HTML_PAGE = '<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>Please log in to the network</h1></body></html>';
+
+async function load(input: string | Uint8Array): Promise<Held> {
+  const key = typeof input === 'string' ? await openpgp.readKey({ armoredKey: input }) : await openpgp.readKey({ binaryKey: input });
+  const pub = key.toPublic();
+  const fingerprints = [pub.getFingerprint(), ...pub.subkeys.map((s) => s.getFingerprint())].map((f) => f.toUpperCase());
+  return { key: pub, fingerprint: fingerprints[0]!, fingerprints, keyIds: fingerprints.map((f) => f.slice(-16)), binary: pub.write() };
+}
+
+function escapeUid(uid: string, dialect: HkpDialect): string {
+  // Hockeypuck: only ':' escaped, as lowercase %3a; everything else raw UTF-8.
+  if (dialect.startsWith('hockeypuck')) return uid.replace(/:/g, '%3a');
+  let out = '';
+  for (const b of Buffer.from(uid, 'utf8')) {
+    const c = String.fromCharCode(b);
+    const hex = `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    if (dialect === 'sks') out += c === '%' ? '%%' : c === ':' || b >= 0x80 ? hex : c;
+    // Hagrid (rust-url DEFAULT_ENCODE_SET): ':' and '%' are NOT encoded.
+    else out += b < 0x20 || b > 0x7e || ' "#<>`?{}'.includes(c) ? hex : c;
+  }
+  return out;
+}
+
+async function indexLines(held: Held[], dialect: HkpDialect, fingerprintOn: boolean): Promise<string> {
+  const lines = [`info:1:${held.length}`];
+  for (const h of held) {
+    const k = h.key;
+    const info = k.getAlgorithmInfo();
+    const algo = (openpgp.enums.publicKey as unknown as Record<string, number>)[info.algorithm] ?? 0;
+    const bits = info.bits ?? (info.curve?.includes('25519') ? 256 : 0);
+    const created = Math.floor(k.getCreationTime().getTime() / 1000);
+    const exp = await k.getExpirationTime().catch(() => null);
+    const expires = dialect === 'hagrid' || !(exp instanceof Date) ? '' : String(Math.floor(exp.getTime() / 1000));
+    const revoked = await k.isRevoked().catch(() => false);
+    const flags = dialect === 'hockeypuck-2.2' ? '' : revoked ? 'r' : '';
+    const id = dialect === 'hockeypuck-2.2' && !fingerprintOn ? h.fingerprint.slice(-16) : h.fingerprint;
+    lines.push(`pub:${id}:${algo}:${bits}:${created}:${expires}:${flags}`);
+    for (const u of k.users) {
+      if (!u.userID) continue;
+      const sigTime = u.selfCertifications[0]?.created;
+      const t = sigTime ? String(Math.floor(sigTime.getTime() / 1000)) : '';
+      lines.push(`uid:${escapeUid(u.userID.userID, dialect)}:${t}::`);
+    }
+  }
+  const eol = dialect === 'hagrid' ? '\r\n' : '\n';
+  return lines.join(eol) + eol;
+}
+
+function armorKeys(held: Held[]): string {
+  const total = held.reduce((n, h) => n + h.binary.length, 0);
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const h of held) {
+    all.set(h.binary, off);
+    off += h.binary.length;
+  }
+  return openpgp.armor(openpgp.enums.armor.publicKey, all);
+}
+
+/**
+ * A local HKP server that answers exactly like the chosen real server does, including its
+ * quirks, and optionally misbehaves. For unit-level tests of every dialect; the real SKS
+ * (startSks) covers the rest.
+ */
+export async function startHkpFixture(options: HkpFixtureOptions): Promise<RunningHkpFixture> {
+  const held = await Promise.all(options.keys.map(load));
+  const requests: RunningHkpFixture['requests'] = [];
+  const { dialect } = options;
+  const notFound = (res: http.ServerResponse) => {
+    if (dialect === 'sks') res.writeHead(404, { 'content-type': 'text/html; charset=UTF-8' }).end('<html><body>No results found: No keys found</body></html>');
+    else if (dialect === 'hagrid') res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' }).end('No key found for this fingerprint.');
+    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+  };
+
+  const find = (search: string, exact: boolean): Held[] | 'bad' => {
+    const hex = /^0x([0-9a-fA-F]+)$/.exec(search);
+    const bare = /^([0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.exec(search);
+    if (dialect === 'hagrid') {
+      const h = hex?.[1] ?? bare?.[1];
+      if (h && (h.length === 16 || h.length === 40)) return held.filter((k) => k.fingerprints.includes(h.toUpperCase()) || k.keyIds.includes(h.toUpperCase())).slice(0, 1);
+      if (search.includes('@')) return held.filter((k) => k.key.users.some((u) => u.userID?.email.toLowerCase() === search.toLowerCase())).slice(0, 1);
+      return 'bad';
+    }
+    if (hex) {
+      const h = hex[1]!.toUpperCase();
+      if (dialect === 'hockeypuck-2.4' && h.length === 8) return 'bad';
+      return held.filter((k) => k.fingerprints.includes(h) || k.keyIds.includes(h) || (h.length === 8 && k.keyIds.some((id) => id.endsWith(h))));
+    }
+    const lower = search.toLowerCase();
+    if (dialect === 'hockeypuck-2.4' || exact) {
+      return held.filter((k) => k.key.users.some((u) => u.userID?.email.toLowerCase() === lower.replace(/^<|>$/g, '')));
+    }
+    const words = lower.split(/\s+/).filter(Boolean);
+    return held.filter((k) => k.key.users.some((u) => words.every((w) => (u.userID?.userID.toLowerCase() ?? '').includes(w))));
+  };
+
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('latin1')));
+    req.on('end', () => {
+      requests.push({ method: req.method ?? 'GET', url: req.url ?? '', body });
+      const url = new URL(req.url ?? '/', 'http://fixture');
+      const hostile = options.hostile;
+      if (hostile === 'reset') return req.socket.destroy();
+      if (hostile === 'html-200') return res.writeHead(200, { 'content-type': 'text/html' }).end(HTML_PAGE);
+      if (hostile === 'endless') {
+        res.writeHead(200, { 'content-type': 'application/pgp-keys' });
+        const chunk = Buffer.alloc(64 * 1024, 0x41);
+        const pump = () => {
+          while (res.write(chunk));
+        };
+        res.on('drain', pump);
+        return pump();
+      }
+      if (hostile === 'drip') {
+        res.writeHead(200, { 'content-type': 'application/pgp-keys' });
+        const t = setInterval(() => res.write('-'), 1000);
+        return res.on('close', () => clearInterval(t));
+      }
+      if (url.pathname === '/pks/add' && req.method === 'POST') {
+        const keytext = decodeURIComponent(/^keytext=([^&]*)/.exec(body)?.[1]?.replace(dialect === 'sks' ? /\+/g : /$^/, ' ') ?? '');
+        if (!keytext) return res.writeHead(dialect === 'hagrid' ? 500 : 400).end('missing keytext');
+        load(keytext).then(
+          (k) => {
+            if (!held.some((h) => h.fingerprint === k.fingerprint)) held.push(k);
+            if (dialect.startsWith('hockeypuck')) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ inserted: [{ version: 4, fingerprint: k.fingerprint.toLowerCase() }], updated: [], ignored: [], invalid: [] }));
+            else if (dialect === 'hagrid') res.writeHead(200, { 'content-type': 'text/plain' }).end('Upload successful.');
+            else res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><h2>Key block added to key server database.</h2>1 key(s) added successfully.</body></html>');
+          },
+          () => {
+            if (dialect.startsWith('hockeypuck')) res.writeHead(422).end('unparsable key');
+            else if (dialect === 'hagrid') res.writeHead(200, { 'content-type': 'text/plain' }).end('Upload successful. Please note that identity information will only be published after verification.');
+            else res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Add failed: Malformed key</body></html>');
+          },
+        );
+        return;
+      }
+      if (url.pathname !== '/pks/lookup') return res.writeHead(404).end('not found');
+      const op = url.searchParams.get('op') ?? (dialect === 'sks' ? 'index' : '');
+      const search = url.searchParams.get('search') ?? '';
+      if (!search) return dialect === 'sks' ? notFound(res) : res.writeHead(400).end('Bad Request');
+      if (op !== 'get' && op !== 'index') return res.writeHead(dialect === 'hagrid' ? 501 : 400).end('Invalid op parameter!');
+      const found = find(search, url.searchParams.get('exact') === 'on');
+      if (found === 'bad') return res.writeHead(400, { 'content-type': 'text/plain' }).end(dialect === 'hagrid' ? 'Invalid search query!' : 'Bad Request');
+      if (dialect === 'sks' && found.length > (options.maxHits ?? 50)) {
+        return res.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>Error handling request: Too many responses, unable to process query</body></html>');
+      }
+      if (found.length === 0) return notFound(res);
+      if (op === 'index') {
+        void indexLines(found, dialect, url.searchParams.get('fingerprint') === 'on').then((text) =>
+          res.writeHead(200, { 'content-type': dialect === 'hagrid' ? 'text/plain; charset=utf-8' : 'text/plain' }).end(text),
+        );
+        return;
+      }
+      let answer: string;
+      if (hostile === 'secret-key' && options.secretKey) answer = options.secretKey;
+      else if (hostile === 'wrong-key') answer = armorKeys(held.filter((h) => !found.includes(h)).slice(0, 1));
+      else if (hostile === 'extra-key') answer = armorKeys([...found, ...held.filter((h) => !found.includes(h)).slice(0, 1)]);
+      else answer = armorKeys(found);
+      const type = dialect === 'hockeypuck-2.2' || dialect === 'hockeypuck-2.4' || dialect === 'hagrid' ? 'application/pgp-keys' : 'application/pgp-keys; charset=UTF-8';
+      res.writeHead(200, { 'content-type': type }).end(dialect.startsWith('hockeypuck') ? `${answer}\n` : answer);
+    });
+  });
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
