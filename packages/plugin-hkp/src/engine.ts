@@ -1,5 +1,9 @@
 import {
   ErrorCodes,
+  dearmorAll,
+  keyMaterial,
+  readPackets,
+  splitCertificates,
   KeyportError,
   NetworkError,
   type EngineCallOptions,
@@ -164,8 +168,8 @@ export class HkpEngine implements ProtocolEngine {
       throw new KeyportError(ErrorCodes.Internal, 'refusing to upload a private key block');
     }
     const base = hkpBase(server);
+    // No query string: SKS answers "Unexpected POST request" (with 200) to /pks/add?options=mr.
     const url = new URL(`${base.href.replace(/\/$/, '')}/pks/add`);
-    url.searchParams.set('options', 'mr');
     const res = await this.http.request({
       url,
       method: 'POST',
@@ -192,11 +196,17 @@ export class HkpEngine implements ProtocolEngine {
         /* not JSON after all: fall through to the text forms */
       }
     }
-    // SKS: HTML 200 with "Add failed" lines for refused keys.
+    // SKS answers HTML 200 with "Add failed" lines; Hagrid answers 200 even when it refused the
+    // key. A plain 200 proves nothing, so every uploaded key is confirmed with a lookup.
     const plain = firstLine(res);
-    const failures = [...text.matchAll(/Add failed:?\s*([^<\n]*)/gi)].map((m) => ({ fingerprint: null, reason: m[1]!.trim() || 'refused' }));
-    // Hagrid answers 200 even when it refused the key: the caller confirms with a lookup.
-    return { accepted: [], failed: failures, message: plain };
+    const failures: UploadOutcome['failed'] = [...text.matchAll(/Add failed:?\s*([^<\n]*)/gi)].map((m) => ({ fingerprint: null, reason: m[1]!.trim() || 'refused' }));
+    const accepted: string[] = [];
+    for (const fpr of uploadedFingerprints(armoredPublicKeys)) {
+      const back = await this.lookup(server, { kind: 'fingerprint', value: fpr }, options);
+      if (back) accepted.push(fpr);
+      else if (failures.length === 0) failures.push({ fingerprint: fpr, reason: `the server answered "${plain || `HTTP ${res.status}`}" but does not serve the key` });
+    }
+    return { accepted, failed: failures, message: plain };
   }
 
   async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
@@ -219,4 +229,10 @@ export class HkpEngine implements ProtocolEngine {
       ? { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP ${res.status} in ${latencyMs} ms)` }
       : { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} but not as an HKP server` };
   }
+}
+
+/** Fingerprints of the certificates in an armored upload. */
+function uploadedFingerprints(armored: string): string[] {
+  const packets = readPackets(dearmorAll(new TextEncoder().encode(armored)));
+  return splitCertificates(packets).certificates.map((c) => keyMaterial(c.parts.primary).fingerprint);
 }

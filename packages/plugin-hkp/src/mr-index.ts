@@ -94,7 +94,10 @@ export function decodeUid(text: string): string {
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i]!;
     if (b === 0x25) {
-      if (raw[i + 1] === 0x25) {
+      // `%%` is SKS's escaped percent, unless an escape follows (`%%20`): then the first `%` is
+      // one Hagrid left raw. The two dialects are ambiguous there; this reading fits both
+      // servers' usual output.
+      if (raw[i + 1] === 0x25 && !/^[0-9a-fA-F]{2}$/.test(raw.subarray(i + 2, i + 4).toString('latin1'))) {
         bytes.push(0x25);
         i++;
         continue;

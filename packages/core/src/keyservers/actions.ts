@@ -186,26 +186,34 @@ export class KeyServerActions {
         });
       }
     }
+    // Fetch concurrently (the transport bounds requests per host), import in query order.
+    let fetched = 0;
+    const answers = await Promise.all(
+      parsed.map(async ({ query }) => {
+        const bytes = await engine.lookup!(url, query, { signal: options.signal });
+        this.bus.progress({ operation: 'fetch', done: ++fetched, total: parsed.length });
+        return bytes;
+      }),
+    );
     const results: ServerImportResult[] = [];
-    let done = 0;
-    for (const { text, query } of parsed) {
+    const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+    for (const [i, { text, query }] of parsed.entries()) {
       options.signal?.throwIfAborted();
-      const bytes = await engine.lookup!(url, query, { signal: options.signal });
+      const bytes = answers[i];
       if (!bytes) {
-        results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} has no key for ${text}`, added: { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 } });
-      } else {
-        const report = await this.importer.import(bytes, {
-          origin: { kind: 'server', url: url.href, query: query.kind === 'email' ? query.value : text },
-          stripThirdParty: this.settings.get<boolean>('import.stripThirdPartyFromServers'),
-          maxBytes: this.settings.get<number>('network.maxResponseBytes'),
-          signal: options.signal,
-        });
-        if (report.results.length === 0) {
-          results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} returned no certificate for ${text}`, added: { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 } });
-        }
-        for (const r of report.results) results.push({ ...r, query: text });
+        results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} has no key for ${text}`, added: { ...none } });
+        continue;
       }
-      this.bus.progress({ operation: 'import', done: ++done, total: parsed.length });
+      const report = await this.importer.import(bytes, {
+        origin: { kind: 'server', url: url.href, query: query.kind === 'email' ? query.value : text },
+        stripThirdParty: this.settings.get<boolean>('import.stripThirdPartyFromServers'),
+        maxBytes: this.settings.get<number>('network.maxResponseBytes'),
+        signal: options.signal,
+      });
+      if (report.results.length === 0) {
+        results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} returned no certificate for ${text}`, added: { ...none } });
+      }
+      for (const r of report.results) results.push({ ...r, query: text });
     }
     const counted = summarizeResults(results.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
     return { server: url.href.replace(/\/$/, ''), results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };

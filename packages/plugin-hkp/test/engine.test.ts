@@ -1,0 +1,141 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, KeyportError, createKeyport, readPackets, dearmorAll, type Keyport } from '@keyport/core';
+import { fixturePath, manifest, startHkpFixture, type HkpDialect, type HostileMode, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { hkpPlugin } from '../src/index.js';
+
+const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
+const running: RunningHkpFixture[] = [];
+afterEach(async () => {
+  for (const f of running.splice(0)) await f.stop();
+});
+
+async function setup(dialect: HkpDialect, hostile?: HostileMode, network: Record<string, number> = {}) {
+  const fixture = await startHkpFixture({
+    dialect,
+    hostile,
+    keys: [armored('ed25519'), armored('rsa4096'), armored('revoked'), armored('expired')],
+    secretKey: readFileSync(fixturePath(manifest.secret.secretFile!), 'utf8'),
+  });
+  running.push(fixture);
+  const home = mkdtempSync(path.join(os.tmpdir(), 'kp-hkp-'));
+  const kp: Keyport = await createKeyport({ home, plugins: [hkpPlugin] });
+  for (const [k, v] of Object.entries(network)) await kp.settings.set(k, v);
+  const fresh = Object.keys(network).length ? await createKeyport({ home, plugins: [hkpPlugin] }) : kp;
+  return { fixture, kp: fresh };
+}
+
+describe.each(['sks', 'hockeypuck-2.2', 'hockeypuck-2.4', 'hagrid'] as const)('HKP engine against a %s-like server', (dialect) => {
+  it('finds a key by fingerprint with its user IDs, algorithm and dates', async () => {
+    const { fixture, kp } = await setup(dialect);
+    const { hits } = await kp.keyservers.search(manifest.rsa4096.fingerprint, fixture.url);
+    expect(hits).toHaveLength(1);
+    const hit = hits[0]!;
+    // Hockeypuck 2.2 sends fingerprints only with fingerprint=on, which we always send.
+    expect(hit.fingerprint).toBe(manifest.rsa4096.fingerprint);
+    expect(hit.keyId).toBe(manifest.rsa4096.keyId);
+    expect([hit.algorithm, hit.bits]).toEqual(['rsa', 4096]);
+    expect(hit.created).toBe(manifest.rsa4096.created);
+    expect(hit.userIds.sort()).toEqual([...manifest.rsa4096.userIds].sort());
+    const sent = new URL(fixture.requests.at(-1)!.url, 'http://x');
+    expect(Object.fromEntries(sent.searchParams)).toMatchObject({ op: 'index', options: 'mr', fingerprint: 'on', search: `0x${manifest.rsa4096.fingerprint}` });
+  });
+
+  it('finds by exact email, reports not found as an empty list, and marks revoked and expired keys', async () => {
+    const { fixture, kp } = await setup(dialect);
+    const byMail = await kp.keyservers.search('eddie@example.org', fixture.url);
+    expect(byMail.hits.map((h) => h.fingerprint)).toEqual([manifest.ed25519.fingerprint]);
+    expect(new URL(fixture.requests.at(-1)!.url, 'http://x').searchParams.get('exact')).toBe('on');
+    expect((await kp.keyservers.search('nobody@example.org', fixture.url)).hits).toEqual([]);
+    const revoked = (await kp.keyservers.search(manifest.revoked.fingerprint, fixture.url)).hits[0]!;
+    expect(revoked.revoked).toBe(dialect !== 'hockeypuck-2.2'); // 2.2 never sends the r flag
+    if (dialect !== 'hagrid') {
+      const expired = (await kp.keyservers.search(manifest.expired.fingerprint, fixture.url)).hits[0]!;
+      expect(expired.expired).toBe(true); // computed locally from the expiry date
+    }
+  });
+
+  it('imports exactly the requested key, by fingerprint and by a subkey fingerprint', async () => {
+    const { fixture, kp } = await setup(dialect);
+    const r = await kp.keyservers.importFromServer([manifest.ed25519.fingerprint], fixture.url);
+    expect(r.results.map((x) => [x.fingerprint, x.status])).toEqual([[manifest.ed25519.fingerprint, 'new']]);
+    const again = await kp.keyservers.importFromServer([`0x${manifest.ed25519.keyId}`], fixture.url);
+    expect(again.results.map((x) => x.status)).toEqual(['unchanged']);
+    if (dialect !== 'hagrid') {
+      const sub = await kp.keyservers.importFromServer([manifest.rsa4096.subkeys[0]!], fixture.url);
+      expect(sub.results.map((x) => [x.fingerprint, x.status])).toEqual([[manifest.rsa4096.fingerprint, 'new']]);
+    }
+    expect((await kp.keyservers.importFromServer(['nobody@example.org'], fixture.url)).results[0]!.status).toBe('not-found');
+  });
+});
+
+describe('HKP engine against hostile servers', () => {
+  it.each([
+    ['wrong-key', /does not match the requested fingerprint/],
+    ['extra-key', /does not match the requested fingerprint/],
+    ['secret-key', /secret key material/],
+  ] as const)('%s: the unwanted key is rejected with the reason and only what was asked is kept', async (mode, reason) => {
+    const { fixture, kp } = await setup('sks', mode);
+    const r = await kp.keyservers.importFromServer([manifest.ed25519.fingerprint], fixture.url);
+    const rejected = r.results.filter((x) => x.status === 'rejected');
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const x of rejected) expect(x.reason).toMatch(reason);
+    const kept = (await kp.keyring.list()).map((k) => k.summary.fingerprint);
+    expect(kept.every((f) => f === manifest.ed25519.fingerprint)).toBe(true);
+    if (mode === 'extra-key') expect(kept).toEqual([manifest.ed25519.fingerprint]);
+    await expect(kp.keyring.list('secret')).resolves.toEqual([]);
+  });
+
+  it.each([
+    ['endless', ErrorCodes.ResponseTooLarge],
+    ['drip', ErrorCodes.NetworkTimeout],
+    ['reset', ErrorCodes.NetworkUnreachable],
+    ['html-200', ErrorCodes.NotAKeyserver],
+  ] as const)('%s: a clear coded error within the limits, nothing imported', async (mode, code) => {
+    const { fixture, kp } = await setup('sks', mode, { 'network.timeoutMs': 1500, 'network.maxResponseBytes': 1024 * 1024 });
+    for (const call of [() => kp.keyservers.importFromServer([manifest.ed25519.fingerprint], fixture.url), () => kp.keyservers.search('eddie@example.org', fixture.url)]) {
+      const e = await call().then(() => undefined, (err: unknown) => err);
+      expect(e).toBeInstanceOf(KeyportError);
+      expect((e as KeyportError).code).toBe(code);
+      expect((e as KeyportError).message).toContain('127.0.0.1');
+    }
+    expect(await kp.keyring.count()).toBe(0);
+  });
+});
+
+describe('publishing over HKP', () => {
+  it.each(['sks', 'hockeypuck-2.4', 'hagrid'] as const)('%s: sends keytext first, GnuPG-encoded, public packets only', async (dialect) => {
+    const fixture = await startHkpFixture({ dialect, keys: [] });
+    running.push(fixture);
+    const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-pub-')), plugins: [hkpPlugin] });
+    const engine = kp.engines.all().find((e) => e.id === 'hkp')!;
+    const outcome = await engine.upload!(new URL(fixture.url), armored('pair-new'));
+    expect(outcome.accepted).toEqual([manifest['pair-new'].fingerprint]);
+    expect(outcome.failed).toEqual([]);
+    const body = fixture.requests.find((r) => r.method === 'POST')!.body;
+    expect(body.startsWith('keytext=')).toBe(true);
+    expect(body.slice('keytext='.length)).not.toMatch(/[+/=\n ]/);
+    const sent = decodeURIComponent(body.slice('keytext='.length));
+    const tags = readPackets(dearmorAll(new TextEncoder().encode(sent))).map((p) => p.tag);
+    expect(tags).not.toContain(5);
+    expect(tags).not.toContain(7);
+    // The server now serves the key.
+    const r = await kp.keyservers.importFromServer([manifest['pair-new'].fingerprint], fixture.url);
+    expect(r.results[0]!.status).toBe('new');
+  });
+});
+
+describe('probe', () => {
+  it('tells a key server from a web page', async () => {
+    const good = await startHkpFixture({ dialect: 'sks', keys: [] });
+    const portal = await startHkpFixture({ dialect: 'sks', keys: [], hostile: 'html-200' });
+    running.push(good, portal);
+    const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-probe-')), plugins: [hkpPlugin] });
+    expect(await kp.keyservers.test(good.url)).toMatchObject({ reachable: true, speaksProtocol: true, engine: 'hkp' });
+    expect(await kp.keyservers.test(portal.url)).toMatchObject({ reachable: true, speaksProtocol: false });
+    const closed = await kp.keyservers.test('http://127.0.0.1:1');
+    expect(closed).toMatchObject({ reachable: false, speaksProtocol: false });
+  });
+});
