@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--test" ]; then
   # GnuPG is the tests' oracle and peer; debian-keyring is real-world test and benchmark data;
-  # GNU time measures peak memory in `pnpm bench`.
+  # sks is a real HKP server for integration tests; GNU time measures peak memory in `pnpm bench`.
   need=()
   command -v gpg >/dev/null 2>&1 || need+=(gnupg)
+  command -v dirmngr >/dev/null 2>&1 || need+=(dirmngr)
+  [ -x /usr/sbin/sks ] || command -v sks >/dev/null 2>&1 || need+=(sks)
   [ -f /usr/share/keyrings/debian-keyring.gpg ] || need+=(debian-keyring)
   [ -x /usr/bin/time ] || need+=(time)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)

@@ -38,3 +38,20 @@ export function spawnKeyport(args: string[], home: string): ChildProcess {
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
 }
+
+/** Like keyport(), without blocking the event loop (needed when a fixture server runs in-process). */
+export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  const full = options.home ? ['--home', options.home, ...args] : args;
+  const child = spawn(process.execPath, [BIN, ...full], { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
+}
+
+export async function keyportJsonAsync<T = unknown>(args: string[], options: { home?: string } = {}): Promise<T> {
+  const r = await keyportAsync([...args, '--json'], options);
+  if (r.status !== 0) throw new Error(`keyport ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}

@@ -10,7 +10,11 @@ import {
   ImportPipeline,
   KeyportError,
   armorPublicKey,
+  dearmorAll,
+  inspectSignature,
+  keyMaterial,
   readPackets,
+  writePackets,
   PacketTag,
 } from '../src/index.js';
 
@@ -230,5 +234,52 @@ describe('embedded keyring and import pipeline', () => {
     await ctx.keyring.delete(manifest.secret.fingerprint, { secret: true });
     expect(await ctx.keyring.count()).toBe(0);
     expect(readdirSync(path.join(ctx.dir, 'secret'))).toEqual([]);
+  });
+});
+
+describe('server imports', () => {
+  const debianFirstCert = () => {
+    const packets = readPackets(readFileSync('/usr/share/keyrings/debian-keyring.gpg'));
+    const next = packets.findIndex((p, i) => i > 0 && p.tag === PacketTag.PublicKey);
+    return packets.slice(0, next);
+  };
+
+  it('strips third-party certifications by default and keeps them when the setting is off', async () => {
+    const cert = debianFirstCert();
+    const primaryKeyId = keyMaterial(cert[0]!).keyId;
+    const thirdParty = (packets: ReturnType<typeof readPackets>) =>
+      packets.filter((p) => p.tag === PacketTag.Signature && inspectSignature(p.body)?.issuerKeyId !== primaryKeyId).length;
+    expect(thirdParty(cert)).toBeGreaterThan(0);
+    const fpr = keyMaterial(cert[0]!).fingerprint;
+    const origin = { kind: 'server' as const, url: 'https://example.invalid', query: fpr };
+    const stripped = freshKeyring();
+    const r = await stripped.importer.import(writePackets(cert), { origin });
+    expect(r.results[0]!.status).toBe('new');
+    expect(thirdParty(readPackets(await stripped.keyring.readPublic(fpr)))).toBe(0);
+    const kept = freshKeyring();
+    await kept.importer.import(writePackets(cert), { origin, stripThirdParty: false });
+    expect(thirdParty(readPackets(await kept.keyring.readPublic(fpr)))).toBe(thirdParty(cert));
+  });
+
+  it('accepts a copy without user IDs (as Hagrid serves it) and drops nothing local when merging it', async () => {
+    const ctx = freshKeyring();
+    const full = readPackets(dearmorAll(fixtureBytes(manifest.ed25519.file)));
+    const noUids: typeof full = [];
+    let inUid = false;
+    for (const p of full) {
+      if (p.tag === PacketTag.UserId) inUid = true;
+      else if (p.tag !== PacketTag.Signature) inUid = false;
+      if (!inUid) noUids.push(p);
+    }
+    const origin = { kind: 'server' as const, url: 'https://example.invalid', query: manifest.ed25519.fingerprint };
+    const lone = await ctx.importer.import(writePackets(noUids), { origin });
+    expect(lone.results[0]).toMatchObject({ status: 'new', fingerprint: manifest.ed25519.fingerprint });
+    expect((await ctx.keyring.get(manifest.ed25519.fingerprint))!.summary.userIds).toEqual([]);
+    await ctx.importer.import(fixtureBytes(manifest.ed25519.file), { origin: file('full') });
+    const before = snapshot(ctx.dir);
+    const again = await ctx.importer.import(writePackets(noUids), { origin });
+    expect(again.results[0]!.status).toBe('unchanged');
+    expect(snapshot(ctx.dir)).toEqual(before);
+    expect((await ctx.keyring.get(manifest.ed25519.fingerprint))!.summary.userIds).toHaveLength(3);
   });
 });

@@ -139,3 +139,26 @@ describe('probe', () => {
     expect(closed).toMatchObject({ reachable: false, speaksProtocol: false });
   });
 });
+
+describe('Hockeypuck quirks', () => {
+  it('a hard-revoked key served as a lone revocation signature revokes the local copy', async () => {
+    const openpgp = await import('openpgp');
+    const key = await openpgp.readKey({ armoredKey: armored('to-revoke') });
+    const { publicKey: revoked } = await openpgp.revokeKey({
+      key: key as never,
+      revocationCertificate: readFileSync(fixturePath('to-revoke.rev.asc'), 'utf8'),
+      format: 'armored',
+    });
+    const fixture = await startHkpFixture({ dialect: 'hockeypuck-2.4', keys: [revoked] });
+    running.push(fixture);
+    const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-hp-')), plugins: [hkpPlugin] });
+    const fpr = manifest['to-revoke'].fingerprint;
+    // Without the key locally there is nothing to attach the signature to.
+    const lone = await kp.keyservers.importFromServer([fpr], fixture.url);
+    expect(lone.results.map((r) => r.status)).toEqual(['rejected']);
+    await kp.importer.import(new TextEncoder().encode(armored('to-revoke')), { origin: { kind: 'file', name: 'k' } });
+    const r = await kp.keyservers.importFromServer([fpr], fixture.url);
+    expect(r.results[0]).toMatchObject({ fingerprint: fpr, status: 'updated', added: { revocations: 1 } });
+    expect((await kp.keyring.get(fpr))!.summary.revoked).toBe(true);
+  });
+});

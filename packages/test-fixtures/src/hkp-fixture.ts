@@ -82,7 +82,23 @@ async function indexLines(held: Held[], dialect: HkpDialect, fingerprintOn: bool
   return lines.join(eol) + eol;
 }
 
-function armorKeys(held: Held[]): string {
+/**
+ * Hockeypuck serves a v4 key with a hard revocation (no reason, "no reason given" or "key
+ * compromised") as nothing but its revocation signature (protocols.md §2.4).
+ */
+function hockeypuckRedacted(h: Held): Uint8Array | undefined {
+  const hard = h.key.revocationSignatures.find((s) => s.reasonForRevocationFlag === null || s.reasonForRevocationFlag === undefined || s.reasonForRevocationFlag === 0 || s.reasonForRevocationFlag === 2);
+  if (!hard) return undefined;
+  const list = new openpgp.PacketList<openpgp.SignaturePacket>();
+  list.push(hard);
+  return list.write();
+}
+
+function armorKeys(held: Held[], dialect?: HkpDialect): string {
+  if (dialect?.startsWith('hockeypuck')) held = held.map((h) => {
+    const redacted = hockeypuckRedacted(h);
+    return redacted ? { ...h, binary: redacted } : h;
+  });
   const total = held.reduce((n, h) => n + h.binary.length, 0);
   const all = new Uint8Array(total);
   let off = 0;
@@ -192,7 +208,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       if (hostile === 'secret-key' && options.secretKey) answer = options.secretKey;
       else if (hostile === 'wrong-key') answer = armorKeys(held.filter((h) => !found.includes(h)).slice(0, 1));
       else if (hostile === 'extra-key') answer = armorKeys([...found, ...held.filter((h) => !found.includes(h)).slice(0, 1)]);
-      else answer = armorKeys(found);
+      else answer = armorKeys(found, dialect);
       const type = dialect === 'hockeypuck-2.2' || dialect === 'hockeypuck-2.4' || dialect === 'hagrid' ? 'application/pgp-keys' : 'application/pgp-keys; charset=UTF-8';
       res.writeHead(200, { 'content-type': type }).end(dialect.startsWith('hockeypuck') ? `${answer}\n` : answer);
     });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,11 @@ export interface RunningSks {
   stop(): Promise<void>;
 }
 
+/** Debian installs sks in /usr/sbin, which is not on every PATH. */
+const SKS = process.env.SKS_BIN ?? (existsSync('/usr/sbin/sks') ? '/usr/sbin/sks' : 'sks');
+
 export function hasSks(): boolean {
-  return spawnSync('sks', ['version'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(SKS, ['version'], { stdio: 'ignore' }).status === 0;
 }
 
 async function freePort(): Promise<number> {
@@ -40,11 +43,11 @@ export async function startSks(keyrings: string[]): Promise<RunningSks> {
     copyFileSync(file, target);
     return target;
   });
-  const build = spawnSync('sks', ['build', '-basedir', base, ...dumps, '-n', '10', '-cache', '100'], { cwd: base, encoding: 'utf8' });
+  const build = spawnSync(SKS, ['build', '-basedir', base, ...dumps, '-n', '10', '-cache', '100'], { cwd: base, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`sks build failed: ${build.stderr || build.stdout}`);
   const port = await freePort();
   const recon = await freePort();
-  const child: ChildProcess = spawn('sks', ['db', '-basedir', base, '-hkp_address', '127.0.0.1', '-hkp_port', String(port), '-recon_port', String(recon)], {
+  const child: ChildProcess = spawn(SKS, ['db', '-basedir', base, '-hkp_address', '127.0.0.1', '-hkp_port', String(port), '-recon_port', String(recon)], {
     cwd: base,
     stdio: 'ignore',
   });
