@@ -3,7 +3,7 @@
  * keyport benchmarks, each next to GnuPG doing the same work on the same machine in the same run.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench import list     only those
+ *   pnpm bench import list     only those (import, list, search, fetch)
  *
  * Times are wall-clock seconds of whole commands; peak RSS comes from GNU time (%M). Results
  * are printed and written to bench/results/latest.json.
@@ -75,6 +75,41 @@ if (run('list')) {
   console.log(`keyport list:   median ${fmt(median(list))} s (${over.toFixed(0)} ms above bare node; target <= 300 ms)`);
   console.log(`gpg --list-keys: median ${fmt(median(gpgList))} s (ratio ${(median(gpgList) / median(list)).toFixed(2)})`);
   results.list = { rounds, bareNode: median(bare), keyport: median(list), gpg: median(gpgList), overheadMs: over, target: 300, met: over <= 300 };
+}
+
+if (run('search') || run('fetch')) {
+  const { startSks, gpgShowOnly } = await import(path.join(root, 'packages/test-fixtures/dist/index.js'));
+  console.log('\n== HKP against a real SKS on 127.0.0.1 loaded with the Debian keyring');
+  const sks = await startSks([DEBIAN]);
+  try {
+    const keys = gpgShowOnly(DEBIAN);
+    if (run('search')) {
+      // Surnames from real user IDs: each matches a handful of keys.
+      const queries = keys.slice(0, 200).map((k) => k.userIds[0]?.userId.split(' <')[0].split(' ').at(-1)).filter((w) => w && w.length > 3).slice(0, 10);
+      const home = tmp('kp-search-');
+      const gnupg = tmp('gpg-search-');
+      let ours = 0;
+      let theirs = 0;
+      for (const q of queries) {
+        ours += measure(process.execPath, [BIN, '--home', home, 'search', q, '--server', sks.url]).seconds;
+        theirs += measure('gpg', ['--batch', '--with-colons', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--search-keys', q], { GNUPGHOME: gnupg }).seconds;
+      }
+      spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      console.log(`search, ${queries.length} queries: keyport ${fmt(ours)} s, gpg --search-keys ${fmt(theirs)} s, ratio ${(theirs / ours).toFixed(1)}x`);
+      results.search = { queries: queries.length, keyport: ours, gpg: theirs, ratio: theirs / ours };
+    }
+    if (run('fetch')) {
+      const fprs = keys.slice(0, 100).map((k) => k.fingerprint);
+      const ours = measure(process.execPath, [BIN, '--home', tmp('kp-fetch-'), 'import', ...fprs, '--server', sks.url]);
+      const gnupg = tmp('gpg-fetch-');
+      const theirs = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--recv-keys', ...fprs], { GNUPGHOME: gnupg });
+      spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      console.log(`import 100 keys by fingerprint: keyport ${fmt(ours.seconds)} s (${ours.rssMB} MB), gpg --recv-keys ${fmt(theirs.seconds)} s, ratio ${(theirs.seconds / ours.seconds).toFixed(1)}x`);
+      results.fetch = { keys: fprs.length, keyport: ours, gpg: theirs, ratio: theirs.seconds / ours.seconds };
+    }
+  } finally {
+    await sks.stop();
+  }
 }
 
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });

@@ -36,6 +36,36 @@ export class ImportPipeline {
   constructor(@inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring) {}
 
   async import(bytes: Uint8Array, options: ImportOptions): Promise<ImportReport> {
+    const [report] = await this.importMany([{ bytes, options }], { signal: options.signal, onProgress: options.onProgress });
+    return report!;
+  }
+
+  /**
+   * Screens several inputs, each against its own origin and request, and merges everything
+   * accepted in one keyring batch (one lock, one journal, one index write). Input errors
+   * (malformed, too large, empty) are thrown before anything is written.
+   */
+  async importMany(
+    inputs: { bytes: Uint8Array; options: Omit<ImportOptions, 'signal' | 'onProgress'> }[],
+    control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<ImportReport[]> {
+    const screened = inputs.map(({ bytes, options }) => this.screen(bytes, options));
+    const accepted = screened.flatMap((s) => s.accepted);
+    const revocations = screened.flatMap((s) => s.revocations);
+    const merged = await this.keyring.importCertificates(accepted, revocations, control);
+    let a = 0;
+    let r = 0;
+    return screened.map((s) => {
+      const results = [...s.results];
+      for (const slot of s.slots) results[slot] = merged.results[a++];
+      for (const slot of s.revSlots) results[slot] = merged.revocationResults[r++];
+      // Anything left undefined was cut off by cancellation.
+      const final = results.filter((x): x is ImportResult => x !== undefined);
+      return { results: final, summary: summarizeResults(final) };
+    });
+  }
+
+  private screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>) {
     const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;
     if (bytes.length > max) {
       throw new InputError(ErrorCodes.InputTooLarge, `input is ${bytes.length} bytes, over the ${max}-byte limit`, {
@@ -106,16 +136,7 @@ export class ImportPipeline {
       results.push(undefined);
       revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
     }
-
-    const merged = await this.keyring.importCertificates(accepted, revocations, {
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
-    merged.results.forEach((r, i) => (results[slots[i]!] = r));
-    merged.revocationResults.forEach((r, i) => (results[revSlots[i]!] = r));
-    // Anything left undefined was cut off by cancellation.
-    const final = results.filter((r): r is ImportResult => r !== undefined);
-    return { results: final, summary: summarizeResults(final) };
+    return { results, accepted, slots, revocations, revSlots };
   }
 }
 

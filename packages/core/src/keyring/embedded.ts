@@ -303,12 +303,13 @@ export class EmbeddedKeyring implements Keyring {
     incoming: readonly IncomingCertificate[],
     revocations: readonly IncomingRevocation[],
     options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
-  ): Promise<{ results: ImportResult[]; revocationResults: ImportResult[] }> {
+  ): Promise<{ results: (ImportResult | undefined)[]; revocationResults: (ImportResult | undefined)[] }> {
     await this.ensureDirs();
     return this.lock.withLock(async () => {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
-      const results: ImportResult[] = [];
+      // Aligned with `incoming`; a hole means cancellation cut that certificate off.
+      const results: (ImportResult | undefined)[] = new Array(incoming.length);
       const pendingPublic = new Map<string, PendingCert>();
       const pendingSecret = new Map<string, RawPacket[]>();
       const total = incoming.length + revocations.length;
@@ -348,19 +349,19 @@ export class EmbeddedKeyring implements Keyring {
       const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
       const stepIndex = new Map<string, number>();
 
-      for (const { fpr, item } of order) {
+      for (const [position, { fpr, item }] of order.entries()) {
         const job = byFpr.get(fpr);
         if (!job) continue; // cancelled before this certificate was merged
         const i = stepIndex.get(fpr) ?? 0;
         stepIndex.set(fpr, i + 1);
         const step = job.steps[i]!;
         if (job.empty && !index.keys[fpr]) {
-          results.push({
+          results[position] = {
             fingerprint: fpr,
             status: 'rejected',
             reason: step.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
             added: { ...EMPTY },
-          });
+          };
           continue;
         }
         if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
@@ -373,17 +374,17 @@ export class EmbeddedKeyring implements Keyring {
         }
         const a = step.added;
         const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
-        results.push({
+        results[position] = {
           fingerprint: fpr,
           // The same new key twice in one input is reported as new both times.
           status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 ? 'updated' : 'unchanged',
           reason: null,
           added: a,
           ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
-        });
+        };
       }
 
-      const revocationResults: ImportResult[] = [];
+      const revocationResults: (ImportResult | undefined)[] = [];
       for (const rev of revocations) {
         if (options.signal?.aborted) break;
         const target = Object.values(index.keys).find((r) =>
@@ -416,7 +417,7 @@ export class EmbeddedKeyring implements Keyring {
       const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);
       if (touched.size > 0) await this.commit(index, touched, pendingPublic, pendingSecret);
       for (const r of [...results, ...revocationResults]) {
-        if (r.fingerprint && index.keys[r.fingerprint]) {
+        if (r?.fingerprint && index.keys[r.fingerprint]) {
           r.userIds = index.keys[r.fingerprint]!.summary.userIds.map((u) => u.userId);
         }
       }

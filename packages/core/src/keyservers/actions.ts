@@ -195,23 +195,28 @@ export class KeyServerActions {
         return bytes;
       }),
     );
-    const results: ServerImportResult[] = [];
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
-    for (const [i, { text, query }] of parsed.entries()) {
-      options.signal?.throwIfAborted();
-      const bytes = answers[i];
-      if (!bytes) {
+    const found = parsed.map((p, i) => ({ ...p, bytes: answers[i] })).filter((p): p is typeof p & { bytes: Uint8Array } => p.bytes !== null);
+    // Every answer is screened against its own query; all of them merge in one keyring batch.
+    const reports = await this.importer.importMany(
+      found.map(({ text, query, bytes }) => ({
+        bytes,
+        options: {
+          origin: { kind: 'server' as const, url: url.href, query: query.kind === 'email' ? query.value : text },
+          stripThirdParty: this.settings.get<boolean>('import.stripThirdPartyFromServers'),
+          maxBytes: this.settings.get<number>('network.maxResponseBytes'),
+        },
+      })),
+      { signal: options.signal },
+    );
+    const byText = new Map(found.map((f, i) => [f, reports[i]!]));
+    const results: ServerImportResult[] = [];
+    for (const [i, { text }] of parsed.entries()) {
+      const entry = found.find((f) => f.text === text && f.bytes === answers[i]);
+      const report = entry ? byText.get(entry) : undefined;
+      if (!report || report.results.length === 0) {
         results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} has no key for ${text}`, added: { ...none } });
         continue;
-      }
-      const report = await this.importer.import(bytes, {
-        origin: { kind: 'server', url: url.href, query: query.kind === 'email' ? query.value : text },
-        stripThirdParty: this.settings.get<boolean>('import.stripThirdPartyFromServers'),
-        maxBytes: this.settings.get<number>('network.maxResponseBytes'),
-        signal: options.signal,
-      });
-      if (report.results.length === 0) {
-        results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} returned no certificate for ${text}`, added: { ...none } });
       }
       for (const r of report.results) results.push({ ...r, query: text });
     }
