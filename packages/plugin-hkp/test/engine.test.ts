@@ -162,3 +162,16 @@ describe('Hockeypuck quirks', () => {
     expect((await kp.keyring.get(fpr))!.summary.revoked).toBe(true);
   });
 });
+
+describe('HKP error answers', () => {
+  it('maps 400/501 to "not supported" and SKS 500 "too many" to "query too broad"', async () => {
+    const hagrid = await startHkpFixture({ dialect: 'hagrid', keys: [armored('ed25519')] });
+    const sks = await startHkpFixture({ dialect: 'sks', keys: [armored('pair-old'), armored('pair-new'), armored('ed25519')], maxHits: 1 });
+    running.push(hagrid, sks);
+    const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-err-')), plugins: [hkpPlugin] });
+    const unsupported = await kp.keyservers.search('Eddie Ed', hagrid.url).catch((e: unknown) => e);
+    expect(unsupported).toMatchObject({ code: ErrorCodes.QueryUnsupported });
+    const broad = await kp.keyservers.search('Paula', sks.url).catch((e: unknown) => e);
+    expect(broad).toMatchObject({ code: ErrorCodes.QueryTooBroad });
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it, afterAll } from 'vitest';
+import * as openpgp from 'openpgp';
+import { readFileSync } from 'node:fs';
+import { fixturePath, manifest } from './index.js';
+
+/**
+ * The shapes the contract needs; structurally the same as @keyport/core's ProtocolEngine (kept
+ * local so test-fixtures does not depend on core).
+ */
+export interface ContractEngine {
+  id: string;
+  supports(url: URL): boolean;
+  search?(server: URL, query: { kind: string; value: string }): Promise<{ fingerprint: string | null; keyId: string | null; userIds: string[] }[]>;
+  lookup?(server: URL, query: { kind: string; value: string }): Promise<Uint8Array | null>;
+  probe?(server: URL): Promise<{ reachable: boolean; speaksProtocol: boolean; latencyMs: number | null; detail: string }>;
+}
+
+export interface ContractOptions {
+  /** Label for the describe block. */
+  name: string;
+  /** A fresh engine. */
+  engine: () => ContractEngine | Promise<ContractEngine>;
+  /** Starts a server speaking the engine's protocol holding these armored keys. */
+  startServer: (armoredKeys: string[]) => Promise<{ url: string; stop(): Promise<void> }>;
+  /** A URL scheme the engine must not claim. */
+  foreignUrl?: string;
+  /** The engine's servers cannot do text search (Hagrid, VKS): skip that check. */
+  exactOnly?: boolean;
+}
+
+/**
+ * The protocol-plugin contract: every engine runs it on its own fixture server.
+ *
+ * ```ts
+ * runProtocolEngineContract({ name: 'my-engine', engine: () => new MyEngine(http), startServer: startMyFixture });
+ * ```
+ */
+export function runProtocolEngineContract(options: ContractOptions): void {
+  describe(`protocol engine contract: ${options.name}`, () => {
+    const held = ['ed25519', 'rsa4096'] as const;
+    const armored = held.map((n) => readFileSync(fixturePath(manifest[n].file), 'utf8'));
+    let server: { url: string; stop(): Promise<void> } | undefined;
+    const url = async () => {
+      server ??= await options.startServer(armored);
+      return new URL(server.url);
+    };
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('answers supports() without I/O, and not for foreign schemes', async () => {
+      const engine = await options.engine();
+      expect(engine.supports(await url())).toBe(true);
+      expect(engine.supports(new URL(options.foreignUrl ?? 'gopher://example.org'))).toBe(false);
+    });
+
+    it('search: finds a held key by fingerprint; an unknown key is an empty list, not an error', async () => {
+      const engine = await options.engine();
+      if (!engine.search) return;
+      const hits = await engine.search(await url(), { kind: 'fingerprint', value: manifest.ed25519.fingerprint });
+      expect(hits.map((h) => h.fingerprint ?? h.keyId)).toEqual([expect.stringMatching(new RegExp(`${manifest.ed25519.keyId}$`))]);
+      expect(await engine.search(await url(), { kind: 'fingerprint', value: '0'.repeat(40) })).toEqual([]);
+      if (!options.exactOnly) {
+        const text = await engine.search(await url(), { kind: 'text', value: 'Rita' });
+        expect(text.map((h) => h.fingerprint)).toContain(manifest.rsa4096.fingerprint);
+      }
+    });
+
+    it('lookup: returns the requested certificate, by fingerprint, key ID and email; null when unknown', async () => {
+      const engine = await options.engine();
+      if (!engine.lookup) return;
+      for (const query of [
+        { kind: 'fingerprint', value: manifest.rsa4096.fingerprint },
+        { kind: 'keyId', value: manifest.rsa4096.keyId },
+        { kind: 'email', value: 'rita@example.org' },
+      ]) {
+        const bytes = await engine.lookup(await url(), query);
+        expect(bytes, query.kind).not.toBeNull();
+        const text = Buffer.from(bytes!).toString('latin1');
+        const keys = text.includes('-----BEGIN PGP') ? await openpgp.readKeys({ armoredKeys: text }) : await openpgp.readKeys({ binaryKeys: bytes! });
+        expect(keys.map((k) => k.getFingerprint().toUpperCase())).toContain(manifest.rsa4096.fingerprint);
+      }
+      expect(await engine.lookup(await url(), { kind: 'fingerprint', value: '0'.repeat(40) })).toBeNull();
+    });
+
+    it('probe: a server of this protocol speaks it; a closed port is unreachable', async () => {
+      const engine = await options.engine();
+      if (!engine.probe) return;
+      expect(await engine.probe(await url())).toMatchObject({ reachable: true, speaksProtocol: true });
+      const closed = new URL(await url());
+      closed.port = '1';
+      expect(await engine.probe(closed)).toMatchObject({ reachable: false, speaksProtocol: false });
+    });
+  });
+}
