@@ -28,7 +28,11 @@ function crc24(data) {
   }
   return crc & 0xffffff;
 }
-/** Armor with a CRC line, so the bad-CRC fixture has something to contradict. */
+/**
+ * Armor with a CRC line, so the bad-CRC fixture has something to contradict. Core has the same
+ * CRC-24; the generator keeps its own because test-fixtures must not depend on core (core's
+ * tests depend on test-fixtures).
+ */
 function armor(bytes, kind = 'PUBLIC KEY BLOCK') {
   const b64 = Buffer.from(bytes).toString('base64').match(/.{1,64}/g);
   const crc = Buffer.alloc(3);

@@ -7,7 +7,6 @@ import {
   inspectSignature,
   isKeyTag,
   isSecretTag,
-  isSubkeyTag,
   toHex,
   writePackets,
   type RawPacket,
@@ -327,10 +326,6 @@ function kindKey(p: RawPacket, kind: 'uid' | 'subkey'): string {
   return kind === 'subkey' ? keyMaterial(p).fingerprint : keyOf(p);
 }
 
-export function hasSelfSignature(parts: CertificateParts): boolean {
-  return parts.direct.length > 0 || parts.userIds.length > 0 || parts.subkeys.length > 0;
-}
-
 type SignatureTarget =
   | { kind: 'direct' }
   | { kind: 'uid'; packet: RawPacket }
@@ -397,4 +392,3 @@ export function contentHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export { isSubkeyTag };
