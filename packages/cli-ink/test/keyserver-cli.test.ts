@@ -77,8 +77,12 @@ describe('key server commands', () => {
   });
 
   it('without the HKP module, searching says no module can do it', async () => {
+    // VKS still speaks to http(s) servers but has no search verb.
     const r = await keyport(['search', 'eddie@example.org', '--server', server.url, '--modules', '-hkp'], { home: tempHome() });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^keyport: KP1600 no enabled module speaks to http:/);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^keyport: KP1603 no enabled module can search on http:/);
+    const none = await keyport(['search', 'eddie@example.org', '--server', server.url, '--modules', '-hkp,-keyserversync'], { home: tempHome() });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^keyport: KP1600 no enabled module speaks to http:/);
   });
 });

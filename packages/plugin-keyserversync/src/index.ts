@@ -1,14 +1,17 @@
 import { definePlugin, PLUGIN_API_VERSION, z } from '@keyport/core';
+import { VksEngine } from './vks-engine.js';
+
+export { VksEngine } from './vks-engine.js';
 
 /**
  * KeyServerSync: publish, sync and publish status through VKS (keys.openpgp.org or any Hagrid).
- * Its engine and routing policy arrive with their own issue; the module already owns its
- * settings so they validate and show up in `keyport config list`.
+ * It contributes the VKS engine; the routing policy and the publish / verify / sync / status
+ * commands are still to come (issue 4).
  */
 export const keyServerSyncPlugin = definePlugin({
   id: 'keyserversync',
   name: 'KeyServerSync',
-  version: '0.1.0',
+  version: '0.2.0',
   apiVersion: `^${PLUGIN_API_VERSION}`,
   description: 'Publish with email verification, sync and publish status over VKS (keys.openpgp.org)',
   enabledByDefault: true,
@@ -22,8 +25,8 @@ export const keyServerSyncPlugin = definePlugin({
       },
     ],
   }),
-  activate() {
-    /* engine and routing policy land with the KeyServerSync issue */
+  activate(ctx) {
+    ctx.subscriptions.push(ctx.registerEngine(new VksEngine(ctx.http)));
   },
 });
 

@@ -57,3 +57,4 @@ export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-keyring.gpg';
 export * from './gpg.js';
 export * from './sks.js';
 export * from './hkp-fixture.js';
+export * from './hagrid-fixture.js';

@@ -38,6 +38,16 @@ export interface EngineCallOptions {
   signal?: AbortSignal;
 }
 
+/** State of one address on a verifying key server (VKS `status` values). */
+export type AddressStatus = 'published' | 'unpublished' | 'pending' | 'revoked';
+
+/** Whether a key is published: with verified addresses, held without any, or absent. */
+export interface PublishStatus {
+  state: 'published' | 'no-verified-identity' | 'not-published';
+  /** Verified addresses the server serves. */
+  addresses: string[];
+}
+
 /** Answer of an upload. */
 export interface UploadOutcome {
   /** Fingerprints the server accepted (inserted, updated or unchanged). */
@@ -46,6 +56,9 @@ export interface UploadOutcome {
   failed: { fingerprint: string | null; reason: string }[];
   /** Server's own words, for display. */
   message: string;
+  /** Verifying servers: the session token for verification requests, and each address's state. */
+  token?: string;
+  addresses?: Record<string, AddressStatus>;
 }
 
 export interface ProbeOutcome {
@@ -73,8 +86,14 @@ export interface ProtocolEngine {
   lookup?(server: URL, query: KeyQuery, options?: EngineCallOptions): Promise<Uint8Array | null>;
   /** Sends public certificates (armored). Engines must refuse anything else. */
   upload?(server: URL, armoredPublicKeys: string, options?: EngineCallOptions): Promise<UploadOutcome>;
-  requestVerification?: (...args: never[]) => Promise<unknown>;
-  publishStatus?: (...args: never[]) => Promise<unknown>;
+  /** Asks the server to mail verification links for `addresses` of the key uploaded with `token`. */
+  requestVerification?(
+    server: URL,
+    request: { token: string; addresses: string[]; locale?: string[] },
+    options?: EngineCallOptions,
+  ): Promise<{ fingerprint: string; addresses: Record<string, AddressStatus> }>;
+  /** Is the key published, and under which verified addresses? */
+  publishStatus?(server: URL, fingerprint: string, options?: EngineCallOptions): Promise<PublishStatus>;
   /** Does `server` answer, how fast, and does it speak this protocol? */
   probe?(server: URL, options?: EngineCallOptions): Promise<ProbeOutcome>;
 }

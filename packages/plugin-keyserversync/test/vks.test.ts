@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, HttpTransport, KeyportError, dearmorAll, readPackets, PacketTag, armorPublicKey } from '@keyport/core';
+import { fixturePath, manifest, startHagridFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
+import { runProtocolEngineContract } from '@keyport/test-fixtures/contract';
+import { VksEngine } from '../src/index.js';
+
+const http = () => new HttpTransport({ timeoutMs: 5000, connectTimeoutMs: 2000, maxBytes: 4 << 20, perHostConcurrency: 4, userAgent: 'vks-test', env: {}, backoffBaseMs: 5 });
+const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
+const running: RunningHagridFixture[] = [];
+afterEach(async () => {
+  for (const f of running.splice(0)) await f.stop();
+});
+
+/** A Hagrid fixture holding `keys` with every address verified. */
+async function hagridWith(keys: string[]): Promise<RunningHagridFixture> {
+  const f = await startHagridFixture();
+  const engine = new VksEngine(http());
+  for (const k of keys) {
+    const up = await engine.upload(new URL(f.url), k);
+    await engine.requestVerification(new URL(f.url), { token: up.token!, addresses: Object.keys(up.addresses ?? {}) });
+    for (const a of Object.keys(up.addresses ?? {})) f.clickVerification(a);
+  }
+  return f;
+}
+
+runProtocolEngineContract({
+  name: 'vks on a Hagrid-like server',
+  engine: () => new VksEngine(http()),
+  startServer: hagridWith,
+  exactOnly: true,
+  foreignUrl: 'hkp://keys.example.org',
+});
+
+describe('VKS engine', () => {
+  it('publishes, requests one verification, and reports the status at each step', async () => {
+    const f = await startHagridFixture();
+    running.push(f);
+    const server = new URL(f.url);
+    const engine = new VksEngine(http());
+    const fpr = manifest.secret.fingerprint;
+    expect(await engine.publishStatus(server, fpr)).toEqual({ state: 'not-published', addresses: [] });
+
+    const up = await engine.upload(server, armored('secret'));
+    expect(up.accepted).toEqual([fpr]);
+    expect(up.addresses).toEqual({ 'sam@example.org': 'unpublished', 'sam@work.example': 'unpublished' });
+    expect(typeof up.token).toBe('string');
+    expect(await engine.publishStatus(server, fpr)).toEqual({ state: 'no-verified-identity', addresses: [] });
+
+    const asked = await engine.requestVerification(server, { token: up.token!, addresses: ['sam@example.org', 'stranger@example.org'], locale: ['de_CH'] });
+    expect(asked).toEqual({ fingerprint: fpr, addresses: { 'sam@example.org': 'pending', 'sam@work.example': 'unpublished' } });
+    expect(f.mails).toEqual(['sam@example.org']); // the address not on the key was ignored
+    const sent = JSON.parse(f.requests.at(-1)!.body);
+    expect(sent).toEqual({ token: up.token, addresses: ['sam@example.org', 'stranger@example.org'], locale: ['de_CH'] });
+
+    f.clickVerification('sam@example.org');
+    expect(await engine.publishStatus(server, fpr.toLowerCase())).toEqual({ state: 'published', addresses: ['sam@example.org'] });
+    const served = await engine.lookup(server, { kind: 'email', value: 'sam@example.org' });
+    const uids = readPackets(dearmorAll(served!)).filter((p) => p.tag === PacketTag.UserId).map((p) => Buffer.from(p.body).toString('utf8'));
+    expect(uids).toEqual(['Sam Secret <sam@example.org>']);
+    // Every upload body held public packets only.
+    for (const r of f.requests.filter((r) => r.url === '/vks/v1/upload')) {
+      const tags = readPackets(dearmorAll(new TextEncoder().encode(JSON.parse(r.body).keytext))).map((p) => p.tag);
+      expect(tags.filter((t) => t === 5 || t === 7)).toEqual([]);
+    }
+  });
+
+  it('reads the bare array Hagrid sends for several keys in one upload', async () => {
+    const f = await startHagridFixture();
+    running.push(f);
+    const both = armorPublicKey(new Uint8Array([...dearmorAll(new TextEncoder().encode(armored('rsa4096'))), ...dearmorAll(new TextEncoder().encode(armored('ed25519')))]));
+    const up = await new VksEngine(http()).upload(new URL(f.url), both);
+    expect(up.accepted.sort()).toEqual([manifest.rsa4096.fingerprint, manifest.ed25519.fingerprint].sort());
+    expect(up.token).toBeUndefined();
+  });
+
+  it.each([
+    ['maintenance', ErrorCodes.RateLimited, /maintenance window/],
+    ['expired token', ErrorCodes.QueryUnsupported, /expired/],
+    ['too large', ErrorCodes.UploadTooLarge, /too large/],
+  ] as const)('%s: a clear coded error', async (what, code, message) => {
+    const f = await startHagridFixture();
+    running.push(f);
+    const server = new URL(f.url);
+    const engine = new VksEngine(http());
+    let call: () => Promise<unknown>;
+    if (what === 'maintenance') {
+      f.setMaintenance('maintenance window until 14:00 UTC');
+      call = () => engine.upload(server, armored('ed25519'));
+    } else if (what === 'expired token') {
+      const up = await engine.upload(server, armored('ed25519'));
+      f.expireTokens();
+      call = () => engine.requestVerification(server, { token: up.token!, addresses: ['eddie@example.org'] });
+    } else {
+      call = () => engine.upload(server, `${armored('ed25519')}\n${'x'.repeat(1100 * 1024)}`);
+    }
+    const e = await call().then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(KeyportError);
+    expect((e as KeyportError).code).toBe(code);
+    expect((e as KeyportError).message).toMatch(message);
+  });
+
+  it('backs off on 429 for email look-ups and then says it is rate-limited', async () => {
+    const f = await startHagridFixture({ emailLookupLimit: 1 });
+    running.push(f);
+    const engine = new VksEngine(http());
+    expect(await engine.lookup(new URL(f.url), { kind: 'email', value: 'nobody@example.org' })).toBeNull();
+    const e = await engine.lookup(new URL(f.url), { kind: 'email', value: 'nobody@example.org' }).catch((err: unknown) => err);
+    expect(e).toMatchObject({ code: ErrorCodes.RateLimited, retryable: true });
+    expect(f.requests.length).toBe(1 + 4); // one allowed, then the first try and three retries
+  });
+
+  it('refuses text queries it cannot send and never uploads a private key block', async () => {
+    const engine = new VksEngine(http());
+    await expect(engine.lookup(new URL('https://keys.example.org'), { kind: 'text', value: 'alice' })).rejects.toMatchObject({ code: ErrorCodes.QueryUnsupported });
+    await expect(engine.upload(new URL('https://keys.example.org'), readFileSync(fixturePath(manifest.secret.secretFile!), 'utf8'))).rejects.toThrow(/private key/);
+  });
+});
