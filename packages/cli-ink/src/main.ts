@@ -16,6 +16,7 @@ import {
   Exit,
   formatImportReport,
   formatSearchHits,
+  formatStatusLine,
   formatKeyDetails,
   formatKeyLine,
   keyDetailsToJson,
@@ -119,6 +120,89 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       }
     });
 
+  program
+    .command('publish')
+    .description('publish your public key (never secret material) and request email verification')
+    .argument('<id>', 'fingerprint, 16-hex key ID or email address of a key whose primary secret key is here')
+    .option('--verify <emails...>', 'request verification for these addresses only')
+    .option('--verify-all', 'request verification for every unpublished address (the default)')
+    .option('--no-verify', 'request no verification')
+    .option('--locale <locales...>', 'language of the verification mail (default: from LC_ALL / LC_MESSAGES / LANG)')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
+      const kp = await open();
+      const plan = await kp.publishing.plan(id);
+      const warnings: string[] = [];
+      if (!plan.verifying) warnings.push(`${plan.server} is an HKP server: publication there has no email verification and cannot be undone`);
+      if (plan.firstPublication) warnings.push(`publishing ${plan.record.summary.fingerprint} is permanent: key servers do not delete keys`);
+      if (warnings.length && !opts.yes) {
+        for (const w of warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+        await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
+      }
+      const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+      const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal });
+      printPublish(report);
+    });
+
+  program
+    .command('verify')
+    .description('request verification mails again for addresses of a published key')
+    .argument('<id>', 'fingerprint, key ID or email of your key')
+    .argument('<emails...>', 'addresses to verify')
+    .option('--locale <locales...>', 'language of the verification mail')
+    .action(async (id: string, emails: string[], opts: { locale?: string[] }) => {
+      const kp = await open();
+      printPublish(await kp.publishing.verify(id, emails, { locale: opts.locale ?? localeFromEnv(env), signal: abort.signal }));
+    });
+
+  program
+    .command('status')
+    .description('is the key published? (needs KeyServerSync)')
+    .argument('<ids...>', 'fingerprints, key IDs or emails')
+    .action(async (ids: string[]) => {
+      const kp = await open();
+      const statuses = await kp.publishing.status(ids, { signal: abort.signal });
+      if (globals().json) json(statuses.map((s) => ({ fingerprint: s.fingerprint, state: s.state, addresses: s.addresses, checkedAt: s.checkedAt })));
+      else out(statuses.map(formatStatusLine).join('\n'));
+    });
+
+  program
+    .command('sync')
+    .description('refresh local public keys from the key server (KeyServerSync: VKS; otherwise the default server)')
+    .argument('[ids...]', 'keys to refresh (default: none; use --all for every key)')
+    .option('--all', 'every key in the keyring')
+    .option('--yes', 'do not ask for confirmation of --all')
+    .option('--include-own', 'also refresh keys whose secret key is here')
+    .action(async (ids: string[], opts: { all?: boolean; yes?: boolean; includeOwn?: boolean }) => {
+      if (ids.length === 0 && !opts.all) {
+        throw new InputError(ErrorCodes.Usage, 'name the keys to sync, or use --all', { nextStep: 'keyport sync --all' });
+      }
+      const kp = await open();
+      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
+      if (globals().json) json(report);
+      else {
+        out(formatImportReport({ results: report.results as never, summary: report.summary as never }).split('\n').slice(0, -1).join('\n'));
+        const s = report.summary;
+        out(`${report.server} (${report.protocol}): ${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped${report.cancelled ? ' (cancelled)' : ''}`);
+      }
+      if (report.cancelled) throw new CancelledError();
+      if (report.summary.failed > 0 || report.summary.rejected > 0) exitCode = Exit.Failed;
+    });
+
+  const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>) => {
+    if (globals().json) {
+      json({ fingerprint: report.fingerprint, server: report.server, protocol: report.protocol, addresses: report.addresses });
+      return;
+    }
+    out(`published ${report.fingerprint} to ${report.server} (${report.protocol})`);
+    for (const [address, state] of Object.entries(report.addresses)) {
+      const next =
+        state === 'pending' ? `open the link mailed to ${address}` : state === 'unpublished' ? `keyport verify ${report.fingerprint} ${address}` : '';
+      out(`  ${state.padEnd(11)} ${address}${next ? `  -> ${next}` : ''}`);
+    }
+    if (report.protocol !== 'vks') out('  (HKP servers publish user IDs without verification)');
+  };
+
   const servers = program.command('servers').description('manage the key server list');
   servers
     .command('list')
@@ -199,9 +283,19 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .argument('<id>', 'fingerprint, 16-hex key ID or email address')
     .action(async (id: string) => {
       const kp = await open();
-      const record = await kp.keyring.resolve(id);
-      if (globals().json) json(keyDetailsToJson(record));
-      else out(formatKeyDetails(record));
+      let record = await kp.keyring.resolve(id);
+      // Fetched only when the user asked for it and a verifying server is routed (KeyServerSync).
+      if (kp.settings.get<boolean>('network.autoFetchPublishStatus') && kp.routing.route('status')) {
+        try {
+          await kp.publishing.status([record.summary.fingerprint], { signal: abort.signal });
+          record = await kp.keyring.resolve(record.summary.fingerprint);
+        } catch (e) {
+          io.stderr.write(`keyport: warning: publish status not available: ${(e as Error).message}\n`);
+        }
+      }
+      const status = record.meta.publishStatus as { state: string; addresses: string[]; checkedAt: string; server: string } | undefined;
+      if (globals().json) json({ ...keyDetailsToJson(record), publishStatus: status ? { state: status.state, addresses: status.addresses, checkedAt: status.checkedAt, server: status.server } : null });
+      else out(formatKeyDetails(record) + (status ? `\n  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}` : ''));
     });
 
   program
@@ -387,6 +481,22 @@ async function readInput(file: string, io: Io, maxBytes: number): Promise<Uint8A
     if (e instanceof InputError) throw e;
     throw new InputError(ErrorCodes.InputUnreadable, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { nextStep: 'check the path and permissions' });
   }
+}
+
+/** The user's locale for verification mails, from the usual variables (de_CH.UTF-8 -> de_CH). */
+export function localeFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
+  const raw = env.LC_ALL || env.LC_MESSAGES || env.LANG;
+  if (!raw || raw === 'C' || raw === 'POSIX') return undefined;
+  return [raw.split('.')[0]!.split('@')[0]!];
+}
+
+/** Asks for a yes in a terminal; without one, the caller needed --yes. */
+async function confirm(io: Io, question: string): Promise<void> {
+  if (!io.stdin.isTTY) {
+    throw new InputError(ErrorCodes.Usage, 'this needs confirmation and there is no terminal to ask', { nextStep: 'read the warning above, then add --yes' });
+  }
+  const answer = await ask(io, question);
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
 }
 
 async function ask(io: Io, question: string): Promise<string> {

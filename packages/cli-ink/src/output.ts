@@ -170,3 +170,9 @@ export function formatSearchHits(hits: SearchHit[]): string {
   lines.push(`${hits.length} key${hits.length === 1 ? '' : 's'} found`);
   return lines.join('\n');
 }
+
+export function formatStatusLine(s: { fingerprint: string; state: string; addresses: string[]; checkedAt: string; server?: string }): string {
+  const what =
+    s.state === 'published' ? `published as ${s.addresses.join(', ')}` : s.state === 'no-verified-identity' ? 'on the server, but no address is verified' : 'not published';
+  return `${s.fingerprint}  ${what}  (checked ${s.checkedAt.slice(0, 19).replace('T', ' ')}${s.server ? ` on ${s.server}` : ''})`;
+}

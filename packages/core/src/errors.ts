@@ -74,6 +74,12 @@ export const ErrorCodes = {
   QueryTooBroad: 'KP1606',
   /** The server refused the upload as too large (HTTP 413). */
   UploadTooLarge: 'KP1607',
+  /** Publishing needs the primary secret key here (not an offline stub). */
+  PublishNotAllowed: 'KP1700',
+  /** The operation needs a module that is disabled (publish status needs KeyServerSync). */
+  ModuleRequired: 'KP1701',
+  /** The publish target cannot verify email addresses (HKP). */
+  VerificationUnavailable: 'KP1702',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

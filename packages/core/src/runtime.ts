@@ -11,6 +11,8 @@ import type { KeyportPlugin } from './plugins/api.js';
 import { EngineRegistry, ModuleRegistry } from './plugins/registry.js';
 import { Settings } from './settings.js';
 import { KeyServerActions } from './keyservers/actions.js';
+import { RoutingRegistry } from './keyservers/routing.js';
+import { Publishing } from './keyservers/publishing.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 export const KEYPORT_VERSION = pkg.version;
@@ -37,6 +39,8 @@ export interface Keyport {
   readonly engines: EngineRegistry;
   readonly modules: ModuleRegistry;
   readonly keyservers: KeyServerActions;
+  readonly publishing: Publishing;
+  readonly routing: RoutingRegistry;
   dispose(): Promise<void>;
 }
 
@@ -71,10 +75,13 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   container.register(Tokens.Importer as symbol, { useClass: ImportPipeline }, { lifecycle: Lifecycle.ContainerScoped });
   const importer = resolve(container, Tokens.Importer);
   const engines = new EngineRegistry();
-  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines });
+  const routing = new RoutingRegistry();
+  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines, routing });
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
   const keyservers = new KeyServerActions(settings, engines, importer, bus);
+  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, defaultServer: () => keyservers.defaultServer() });
+  container.registerInstance(Tokens.Publishing as symbol, publishing);
   container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 
   modules.setSessionOverride(options.modules);
@@ -94,6 +101,8 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     engines,
     modules,
     keyservers,
+    publishing,
+    routing,
     dispose: async () => {
       await modules.disposeAll();
       await container.dispose();

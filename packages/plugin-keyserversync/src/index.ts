@@ -5,8 +5,8 @@ export { VksEngine } from './vks-engine.js';
 
 /**
  * KeyServerSync: publish, sync and publish status through VKS (keys.openpgp.org or any Hagrid).
- * It contributes the VKS engine; the routing policy and the publish / verify / sync / status
- * commands are still to come (issue 4).
+ * It contributes the VKS engine and the routing policy that sends publish, sync and publish
+ * status to `keyserversync.url` (default https://keys.openpgp.org).
  */
 export const keyServerSyncPlugin = definePlugin({
   id: 'keyserversync',
@@ -27,6 +27,18 @@ export const keyServerSyncPlugin = definePlugin({
   }),
   activate(ctx) {
     ctx.subscriptions.push(ctx.registerEngine(new VksEngine(ctx.http)));
+    // While enabled, publish, sync and publish status go to VKS; search and import keep using
+    // the default server. Disabling the module sends them back to the default server over HKP.
+    ctx.subscriptions.push(
+      ctx.registerRoutingPolicy({
+        id: 'keyserversync',
+        route: () => ({
+          server: new URL(ctx.setting<string>('keyserversync.url')),
+          engineId: 'vks',
+          reason: 'KeyServerSync sends publish, sync and publish status to its VKS server',
+        }),
+      }),
+    );
   },
 });
 

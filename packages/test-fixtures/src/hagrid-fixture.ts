@@ -179,6 +179,26 @@ export async function startHagridFixture(options: HagridFixtureOptions = {}): Pr
       }
       return res.writeHead(200, { 'content-type': 'text/plain' }).end('Upload successful. Please note that identity information will only be published after verification.');
     }
+    if (req.method === 'GET' && p === '/pks/lookup') {
+      // nginx-level HKP subset (protocols.md §1.8): op=get|index, search by 16/40 hex or email.
+      const op = url.searchParams.get('op') ?? '';
+      let search = url.searchParams.get('search') ?? '';
+      const bracket = /<([^>]+)>/.exec(search);
+      if (bracket) search = bracket[1]!;
+      if (!/^(index|get)$/.test(op) || !search) return res.writeHead(400).end('Invalid request');
+      const hex = /^(?:0x)?([0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.exec(search)?.[1]?.toUpperCase();
+      const s = hex ? (hex.length === 40 ? findByFpr(hex) : findByKeyId(hex)) : search.includes('@') ? findByEmail(search.toLowerCase()) : null;
+      if (s === null) return res.writeHead(400).end('Invalid search query!');
+      if (!s) return res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' }).end('No key found for this fingerprint.');
+      if (op === 'get') return armoredKey(res, s, search);
+      const k = s.key;
+      const lines = [
+        'info:1:1',
+        `pub:${k.getFingerprint().toUpperCase()}:${(openpgp.enums.publicKey as unknown as Record<string, number>)[k.getAlgorithmInfo().algorithm] ?? 0}:${k.getAlgorithmInfo().bits ?? 256}:${Math.floor(k.getCreationTime().getTime() / 1000)}::`,
+        ...k.users.filter((u) => u.userID && s.verified.has(u.userID.email.toLowerCase())).map((u) => `uid:${encodeURI(u.userID!.userID).replace(/%3A/gi, ':')}:::`),
+      ];
+      return res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${lines.join('\r\n')}\r\n`);
+    }
     if (p.startsWith('/vks/')) return res.writeHead(400).end('Error 400 Invalid request');
     return res.writeHead(404).end('not found');
   }

@@ -5,6 +5,7 @@ import type { ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
 import type { KeyportPaths } from '../paths.js';
 import type { KeyServerActions } from '../keyservers/actions.js';
+import type { Publishing } from '../keyservers/publishing.js';
 import type { EngineRegistry, ModuleRegistry } from '../plugins/registry.js';
 import type { Settings } from '../settings.js';
 
@@ -32,4 +33,5 @@ export const Tokens = {
   Engines: createToken<EngineRegistry>('engines'),
   Modules: createToken<ModuleRegistry>('modules'),
   KeyServers: createToken<KeyServerActions>('keyservers'),
+  Publishing: createToken<Publishing>('publishing'),
 } as const;

@@ -4,6 +4,7 @@ import type { HttpTransport } from '../http/transport.js';
 import type { Keyring } from '../keyring/types.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import type { KeyQuery } from '../keyring/query.js';
+import type { RoutingPolicy } from '../keyservers/routing.js';
 
 /** Version of the plugin API in this build. A plugin states the range it was built for. */
 export const PLUGIN_API_VERSION = '1.0.0';
@@ -115,6 +116,8 @@ export interface PluginContext {
   setting<T>(key: string): T;
   /** Registers a protocol engine; disposed when the plugin is disabled. */
   registerEngine(engine: ProtocolEngine): Disposable;
+  /** Registers a routing policy for publish, sync and publish status. */
+  registerRoutingPolicy(policy: RoutingPolicy): Disposable;
   /** Everything pushed here is disposed, in reverse order, when the plugin is disabled. */
   readonly subscriptions: Disposable[];
   /** A logger that prefixes the plugin id. */

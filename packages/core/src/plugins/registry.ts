@@ -4,6 +4,7 @@ import type { HttpTransport } from '../http/transport.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import type { Keyring } from '../keyring/types.js';
 import type { Settings } from '../settings.js';
+import type { RoutingRegistry } from '../keyservers/routing.js';
 import {
   PLUGIN_API_VERSION,
   satisfiesApiRange,
@@ -67,6 +68,7 @@ interface Entry {
 }
 
 export interface ModuleRegistryDeps {
+  routing: RoutingRegistry;
   bus: EventBus;
   settings: Settings;
   http: HttpTransport;
@@ -154,6 +156,7 @@ export class ModuleRegistry {
         importer: this.deps.importer,
         setting: <T>(key: string) => this.deps.settings.get<T>(key),
         registerEngine: (engine) => this.deps.engines.register(engine, plugin.id),
+        registerRoutingPolicy: (policy) => this.deps.routing.register(policy, plugin.id),
         subscriptions: disposables,
         log: {
           info: (m) => this.deps.bus.feedback({ severity: 'info', message: `[${plugin.id}] ${m}`, pluginId: plugin.id }),

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPackets, dearmorAll } from '@keyport/core';
+import { fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { keyportAsync as keyport, keyportJsonAsync as keyportJson, tempHome } from './helpers.js';
+
+let hagrid: RunningHagridFixture;
+let hkp: RunningHkpFixture;
+beforeAll(async () => {
+  hagrid = await startHagridFixture();
+  hkp = await startHkpFixture({ dialect: 'sks', keys: [] });
+});
+afterAll(async () => {
+  await hagrid.stop();
+  await hkp.stop();
+});
+
+/** A home whose KeyServerSync points at the Hagrid fixture and whose default server is the HKP fixture. */
+async function home(): Promise<string> {
+  const h = tempHome();
+  for (const args of [
+    ['config', 'set', 'keyserversync.url', hagrid.url],
+    ['servers', 'add', hkp.url],
+    ['servers', 'default', hkp.url],
+  ]) {
+    const r = await keyport(args, { home: h });
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  return h;
+}
+
+const fpr = manifest.secret.fingerprint;
+
+describe('publish, verify, status and sync', () => {
+  it('round trip: publish, no verified identity, verify one address, published with it only, a second home gets exactly that user ID', async () => {
+    const a = await home();
+    expect((await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home: a })).status).toBe(0);
+
+    const noConfirm = await keyport(['publish', fpr, '--no-verify'], { home: a });
+    expect(noConfirm.status).toBe(2);
+    expect(noConfirm.stderr).toMatch(/permanent/);
+
+    const published = await keyportJson<Record<string, unknown>>(['publish', fpr, '--no-verify', '--yes'], { home: a });
+    expect(published).toEqual({ fingerprint: fpr, server: hagrid.url, protocol: 'vks', addresses: { 'sam@example.org': 'unpublished', 'sam@work.example': 'unpublished' } });
+    expect(await keyportJson(['status', fpr], { home: a })).toEqual([{ fingerprint: fpr, state: 'no-verified-identity', addresses: [], checkedAt: expect.any(String) }]);
+
+    const verified = await keyportJson<{ addresses: Record<string, string> }>(['verify', fpr, 'sam@example.org'], { home: a });
+    expect(verified.addresses).toEqual({ 'sam@example.org': 'pending', 'sam@work.example': 'unpublished' });
+    expect(hagrid.mails).toEqual(['sam@example.org']);
+    hagrid.clickVerification('sam@example.org');
+
+    const status = await keyportJson<{ state: string; addresses: string[] }[]>(['status', 'sam@work.example'], { home: a });
+    expect(status[0]).toMatchObject({ state: 'published', addresses: ['sam@example.org'] });
+    const shown = await keyportJson<{ publishStatus: { state: string } }>(['show', fpr], { home: a });
+    expect(shown.publishStatus).toMatchObject({ state: 'published' });
+
+    const b = await home();
+    const got = await keyportJson<{ results: { status: string; userIds: string[] }[] }>(['import', fpr, '--server', hagrid.url], { home: b });
+    expect(got.results.map((r) => [r.status, r.userIds])).toEqual([['new', ['Sam Secret <sam@example.org>']]]);
+    const synced = await keyportJson<{ protocol: string; results: { status: string }[] }>(['sync', '--all'], { home: b });
+    expect(synced.protocol).toBe('vks');
+    expect(synced.results.map((r) => r.status)).toEqual(['unchanged']);
+
+    // Every byte sent to the server parses as public packets only.
+    const uploads = hagrid.requests.filter((r) => r.method === 'POST');
+    expect(uploads.length).toBeGreaterThan(0);
+    for (const r of uploads.filter((r) => r.url === '/vks/v1/upload')) {
+      const tags = readPackets(dearmorAll(new TextEncoder().encode(JSON.parse(r.body).keytext))).map((p) => p.tag);
+      expect(tags.filter((t) => t === 5 || t === 7)).toEqual([]);
+    }
+  });
+
+  it('refuses to publish keys whose primary secret key is not here', async () => {
+    const h = await home();
+    await keyport(['import', '--file', fixturePath(manifest.stub.secretFile!)], { home: h });
+    await keyport(['import', '--file', fixturePath(manifest.ed25519.file)], { home: h });
+    for (const id of [manifest.stub.fingerprint, manifest.ed25519.fingerprint]) {
+      const r = await keyport(['publish', id, '--yes'], { home: h });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^keyport: KP1700 /);
+    }
+  });
+
+  it('with KeyServerSync disabled, publish and sync go to the default server over HKP and status says it needs the module', async () => {
+    const h = await home();
+    await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home: h });
+    expect((await keyport(['modules', 'disable', 'keyserversync'], { home: h })).status).toBe(0);
+    const warned = await keyport(['publish', fpr], { home: h });
+    expect(warned.stderr).toMatch(/HKP server: publication there has no email verification and cannot be undone/);
+    const published = await keyportJson<{ protocol: string; server: string }>(['publish', fpr, '--yes'], { home: h });
+    expect(published).toMatchObject({ protocol: 'hkp', server: hkp.url });
+    expect(hkp.requests.some((r) => r.method === 'POST' && r.url === '/pks/add')).toBe(true);
+    const status = await keyport(['status', fpr], { home: h });
+    expect([status.status, status.stderr.slice(0, 16)]).toEqual([1, 'keyport: KP1701 ']);
+    const synced = await keyportJson<{ protocol: string; server: string; results: { status: string }[] }>(['sync', '--all', '--include-own'], { home: h });
+    expect(synced).toMatchObject({ protocol: 'hkp', server: hkp.url });
+    expect(synced.results.map((r) => r.status)).toEqual(['unchanged']);
+
+    expect((await keyport(['modules', 'enable', 'keyserversync'], { home: h })).status).toBe(0);
+    // Back on VKS: the shared Hagrid fixture has had sam@example.org verified by the first test.
+    const back = await keyportJson<{ state: string; addresses: string[] }[]>(['status', fpr], { home: h });
+    expect(back[0]).toMatchObject({ state: 'published', addresses: ['sam@example.org'] });
+  });
+
+  it('sync needs IDs or --all, skips your own keys, and reports keys the server lacks', async () => {
+    const h = await home();
+    expect((await keyport(['sync'], { home: h })).status).toBe(2);
+    await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home: h });
+    await keyport(['import', '--file', fixturePath(manifest.expired.file)], { home: h });
+    const r = await keyportJson<{ results: { fingerprint: string; status: string; reason: string | null }[]; summary: Record<string, number> }>(['sync', '--all'], { home: h });
+    const byFpr = Object.fromEntries(r.results.map((x) => [x.fingerprint, x]));
+    expect(byFpr[fpr]).toMatchObject({ status: 'skipped', reason: 'you own this key: publish it instead' });
+    expect(byFpr[manifest.expired.fingerprint]).toMatchObject({ status: 'not-found' });
+    expect(r.summary).toMatchObject({ skipped: 1, 'not-found': 1, failed: 0 });
+  });
+});

@@ -1,0 +1,288 @@
+import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { ImportPipeline } from '../import/pipeline.js';
+import type { EmbeddedKeyring } from '../keyring/embedded.js';
+import type { ImportResult, KeyRecord } from '../keyring/types.js';
+import { armorPublicKey } from '../openpgp/armor.js';
+import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
+import type { EngineRegistry } from '../plugins/registry.js';
+import type { Settings } from '../settings.js';
+import type { RoutedOperation, RoutingRegistry } from './routing.js';
+
+/** Stored with the key under meta.publish. */
+export interface PublishRecord {
+  server: string;
+  protocol: string;
+  publishedAt: string;
+  token?: string;
+  tokenAt?: string;
+  addresses: Record<string, AddressStatus>;
+}
+
+/** Stored with the key under meta.publishStatus. */
+export interface StatusRecord extends PublishStatus {
+  server: string;
+  checkedAt: string;
+}
+
+export interface PublishReport {
+  fingerprint: string;
+  server: string;
+  protocol: string;
+  addresses: Record<string, AddressStatus>;
+  /** Addresses a verification mail was requested for in this run. */
+  verificationRequested: string[];
+  firstPublication: boolean;
+}
+
+export type SyncStatus = ImportResult['status'] | 'not-found' | 'skipped' | 'failed';
+export type SyncResult = Omit<ImportResult, 'status'> & { status: SyncStatus };
+
+export interface SyncReport {
+  server: string;
+  protocol: string;
+  results: SyncResult[];
+  summary: Record<SyncStatus, number>;
+  cancelled: boolean;
+}
+
+/** Hagrid's sample configuration gives tokens one hour; renew a little before that. */
+const TOKEN_REUSE_MS = 50 * 60 * 1000;
+const SYNC_CHUNK = 64;
+const NONE = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+
+export interface PublishingDeps {
+  settings: Settings;
+  engines: EngineRegistry;
+  routing: RoutingRegistry;
+  keyring: EmbeddedKeyring;
+  importer: ImportPipeline;
+  bus: EventBus;
+  defaultServer: () => string;
+}
+
+/**
+ * Publish, verify, publish status and sync: the operations whose server is chosen by a routing
+ * policy (KeyServerSync: VKS at its URL) or, without one, the default key server over its
+ * engine (HKP).
+ */
+export class Publishing {
+  constructor(private readonly deps: PublishingDeps) {}
+
+  /** The server, engine and protocol an operation goes to now. */
+  target(operation: RoutedOperation, verb: keyof ProtocolEngine): { server: URL; engine: ProtocolEngine; viaPolicy: boolean; reason: string } {
+    const routed = this.deps.routing.route(operation);
+    if (routed) {
+      const engine = this.deps.engines.all().find((e) => e.id === routed.engineId && e.supports(routed.server) && typeof e[verb] === 'function');
+      if (engine) return { server: routed.server, engine, viaPolicy: true, reason: routed.reason };
+    }
+    const server = new URL(this.deps.defaultServer());
+    const engine = this.deps.engines.forUrl(server).find((e) => typeof e[verb] === 'function');
+    if (!engine) {
+      if (operation === 'status') {
+        throw new KeyportError(ErrorCodes.ModuleRequired, 'publish status needs the KeyServerSync module (a verifying key server)', {
+          nextStep: 'enable it with `keyport modules enable keyserversync`',
+        });
+      }
+      throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can ${operation} on ${server.href}`, { nextStep: 'enable a key server module (`keyport modules list`)' });
+    }
+    return { server, engine, viaPolicy: false, reason: 'the default key server' };
+  }
+
+  /** What publishing would do, for confirmations: where, how, and whether for the first time. */
+  async plan(id: string): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean }> {
+    const record = await this.publishable(id);
+    const t = this.target('publish', 'upload');
+    return {
+      record,
+      server: hrefOf(t.server),
+      protocol: t.engine.id,
+      verifying: typeof t.engine.requestVerification === 'function',
+      firstPublication: !record.meta.publish,
+    };
+  }
+
+  private async publishable(id: string): Promise<KeyRecord> {
+    const record = await this.deps.keyring.resolve(id);
+    if (record.secretPrimary !== 'present') {
+      throw new KeyportError(
+        ErrorCodes.PublishNotAllowed,
+        record.secretPrimary === 'stub'
+          ? `the primary secret key of ${record.summary.fingerprint} is offline (a stub) here`
+          : `${record.summary.fingerprint} is not your key: its primary secret key is not here`,
+        { nextStep: 'publish from the machine that holds the primary secret key; to refresh someone else\'s key use `keyport sync`' },
+      );
+    }
+    return record;
+  }
+
+  /**
+   * Uploads the public part of a key you own and requests verification mails for the chosen
+   * addresses (`'unpublished'`: every address not yet published; `'none'`; or a list).
+   */
+  async publish(id: string, options: { verify: 'unpublished' | 'none' | string[]; locale?: string[]; signal?: AbortSignal }): Promise<PublishReport> {
+    const record = await this.publishable(id);
+    const fpr = record.summary.fingerprint;
+    const t = this.target('publish', 'upload');
+    // The public certificate file: secret material lives elsewhere and is never read here.
+    const armored = armorPublicKey(await this.deps.keyring.readPublic(fpr));
+    const outcome = await t.engine.upload!(t.server, armored, { signal: options.signal });
+    if (!outcome.accepted.includes(fpr)) {
+      throw new KeyportError(ErrorCodes.HttpStatus, `${t.server.host} did not accept ${fpr}: ${outcome.failed.map((f) => f.reason).join('; ') || outcome.message}`, {
+        nextStep: 'try again later or another server',
+      });
+    }
+    let addresses = outcome.addresses ?? {};
+    const requested: string[] = [];
+    if (outcome.token && t.engine.requestVerification && options.verify !== 'none') {
+      const wanted = options.verify === 'unpublished' ? Object.keys(addresses).filter((a) => addresses[a] === 'unpublished') : options.verify.map((a) => a.toLowerCase());
+      const unknown = wanted.filter((a) => !(a in addresses));
+      if (unknown.length) {
+        throw new InputError(ErrorCodes.Usage, `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not an address of ${fpr}`, { nextStep: `choose among: ${Object.keys(addresses).join(', ')}` });
+      }
+      if (wanted.length) {
+        addresses = (await t.engine.requestVerification(t.server, { token: outcome.token, addresses: wanted, locale: options.locale }, { signal: options.signal })).addresses;
+        requested.push(...wanted);
+      }
+    }
+    const publishRecord: PublishRecord = {
+      server: hrefOf(t.server),
+      protocol: t.engine.id,
+      publishedAt: new Date().toISOString(),
+      ...(outcome.token ? { token: outcome.token, tokenAt: new Date().toISOString() } : {}),
+      addresses,
+    };
+    await this.deps.keyring.setMeta(fpr, 'publish', publishRecord);
+    return { fingerprint: fpr, server: publishRecord.server, protocol: t.engine.id, addresses, verificationRequested: requested, firstPublication: !record.meta.publish };
+  }
+
+  /** Asks again for verification mails; re-uploads first when the stored session has expired. */
+  async verify(id: string, emails: string[], options: { locale?: string[]; signal?: AbortSignal } = {}): Promise<PublishReport> {
+    const record = await this.publishable(id);
+    const t = this.target('publish', 'upload');
+    if (!t.engine.requestVerification) {
+      throw new KeyportError(ErrorCodes.VerificationUnavailable, `${t.server.host} (${t.engine.label}) does not verify email addresses`, {
+        nextStep: 'enable KeyServerSync to publish through keys.openpgp.org with verification',
+      });
+    }
+    const stored = record.meta.publish as PublishRecord | undefined;
+    const fresh = stored?.token && stored.tokenAt && stored.server === hrefOf(t.server) && Date.now() - Date.parse(stored.tokenAt) < TOKEN_REUSE_MS;
+    if (fresh) {
+      try {
+        const answer = await t.engine.requestVerification(t.server, { token: stored.token!, addresses: emails.map((e) => e.toLowerCase()), locale: options.locale }, { signal: options.signal });
+        await this.deps.keyring.setMeta(record.summary.fingerprint, 'publish', { ...stored, addresses: answer.addresses });
+        return { fingerprint: record.summary.fingerprint, server: stored.server, protocol: t.engine.id, addresses: answer.addresses, verificationRequested: emails, firstPublication: false };
+      } catch (e) {
+        // An expired or unknown session: upload again for a new one.
+        if (!(e instanceof KeyportError && /expired/i.test(e.message))) throw e;
+      }
+    }
+    return this.publish(id, { verify: emails, locale: options.locale, signal: options.signal });
+  }
+
+  /** Publish status of each key, stored with it. */
+  async status(ids: string[], options: { signal?: AbortSignal } = {}): Promise<(StatusRecord & { fingerprint: string })[]> {
+    const t = this.target('status', 'publishStatus');
+    const out: (StatusRecord & { fingerprint: string })[] = [];
+    for (const id of ids) {
+      const record = await this.deps.keyring.resolve(id);
+      const status = await t.engine.publishStatus!(t.server, record.summary.fingerprint, { signal: options.signal });
+      const stored: StatusRecord = { ...status, server: hrefOf(t.server), checkedAt: new Date().toISOString() };
+      await this.deps.keyring.setMeta(record.summary.fingerprint, 'publishStatus', stored);
+      out.push({ fingerprint: record.summary.fingerprint, ...stored });
+    }
+    return out;
+  }
+
+  /**
+   * Refreshes local public keys from the sync target. Keys whose secret key is here are skipped
+   * unless `includeOwn`. Fetches run concurrently (the transport bounds them per host) and are
+   * committed in chunks, so cancelling keeps what finished.
+   */
+  async sync(ids: string[] | 'all', options: { includeOwn?: boolean; signal?: AbortSignal } = {}): Promise<SyncReport> {
+    const t = this.target('sync', 'lookup');
+    const records = ids === 'all' ? await this.deps.keyring.list() : await Promise.all(ids.map((i) => this.deps.keyring.resolve(i)));
+    const unique = [...new Map(records.map((r) => [r.summary.fingerprint, r])).values()];
+    const results: SyncResult[] = [];
+    let done = 0;
+    const total = unique.length;
+    const progress = () => this.deps.bus.progress({ operation: 'sync', done, total });
+    const todo: KeyRecord[] = [];
+    for (const r of unique) {
+      if (r.hasSecret && !options.includeOwn) {
+        results.push({ fingerprint: r.summary.fingerprint, status: 'skipped', reason: 'you own this key: publish it instead', added: { ...NONE } });
+        done++;
+      } else todo.push(r);
+    }
+    progress();
+    let cancelled = false;
+    for (let i = 0; i < todo.length; i += SYNC_CHUNK) {
+      if (options.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      const chunk = todo.slice(i, i + SYNC_CHUNK);
+      const fetched = await Promise.all(
+        chunk.map(async (r) => {
+          const fpr = r.summary.fingerprint;
+          try {
+            const bytes = await t.engine.lookup!(t.server, { kind: 'fingerprint', value: fpr }, { signal: options.signal });
+            return { fpr, bytes };
+          } catch (e) {
+            return { fpr, error: toKeyportError(e) };
+          } finally {
+            done++;
+            progress();
+          }
+        }),
+      );
+      const withBytes = fetched.filter((f): f is { fpr: string; bytes: Uint8Array } => 'bytes' in f && f.bytes !== null);
+      let reports: Awaited<ReturnType<ImportPipeline['importMany']>> = [];
+      try {
+        reports = await this.deps.importer.importMany(
+          withBytes.map((f) => ({
+            bytes: f.bytes,
+            options: {
+              origin: { kind: 'server' as const, url: t.server.href, query: f.fpr },
+              stripThirdParty: this.deps.settings.get<boolean>('import.stripThirdPartyFromServers'),
+              maxBytes: this.deps.settings.get<number>('network.maxResponseBytes'),
+            },
+          })),
+        );
+      } catch {
+        // One malformed answer must not sink the chunk: import the answers one by one.
+        reports = [];
+        for (const f of withBytes) {
+          try {
+            reports.push(...(await this.deps.importer.importMany([{ bytes: f.bytes, options: { origin: { kind: 'server', url: t.server.href, query: f.fpr }, stripThirdParty: this.deps.settings.get<boolean>('import.stripThirdPartyFromServers') } }])));
+          } catch (inner) {
+            reports.push({ results: [{ fingerprint: f.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
+          }
+        }
+      }
+      const byFpr = new Map(withBytes.map((f, k) => [f.fpr, reports[k]]));
+      for (const f of fetched) {
+        if ('error' in f && f.error) {
+          if (f.error.code === ErrorCodes.Cancelled) cancelled = true;
+          results.push({ fingerprint: f.fpr, status: f.error.code === ErrorCodes.Cancelled ? 'skipped' : 'failed', reason: f.error.code === ErrorCodes.Cancelled ? 'cancelled' : f.error.message, added: { ...NONE } });
+          continue;
+        }
+        const report = byFpr.get(f.fpr);
+        if (!report) {
+          results.push({ fingerprint: f.fpr, status: 'not-found', reason: `${t.server.host} does not have this key`, added: { ...NONE } });
+          continue;
+        }
+        // A sync never adds keys: results for other fingerprints cannot occur (request matching).
+        const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
+        results.push(mine ? { ...mine } : { fingerprint: f.fpr, status: 'not-found', reason: 'the server returned nothing usable', added: { ...NONE } });
+      }
+    }
+    const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
+    for (const r of results) summary[r.status]++;
+    return { server: hrefOf(t.server), protocol: t.engine.id, results, summary, cancelled };
+  }
+}
+
+function hrefOf(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,44 @@
+import type { Disposable } from '../plugins/api.js';
+
+/** Operations whose server is chosen by policy rather than by the user's default. */
+export type RoutedOperation = 'publish' | 'sync' | 'status';
+
+/** Where a routed operation goes: a server and the engine that must speak to it. */
+export interface RouteTarget {
+  server: URL;
+  engineId: string;
+  /** Shown to the user: why this server. */
+  reason: string;
+}
+
+/**
+ * A routing policy contributed by a plugin (KeyServerSync: "publish, sync and publish status go
+ * to VKS at keyserversync.url"). The first policy that answers wins; without one, core uses the
+ * default key server through whichever engine supports it.
+ */
+export interface RoutingPolicy {
+  id: string;
+  route(operation: RoutedOperation): RouteTarget | undefined;
+}
+
+export class RoutingRegistry {
+  private readonly policies: { policy: RoutingPolicy; pluginId: string }[] = [];
+
+  register(policy: RoutingPolicy, pluginId: string): Disposable {
+    const entry = { policy, pluginId };
+    this.policies.push(entry);
+    return { dispose: () => void this.policies.splice(this.policies.indexOf(entry) >>> 0, 1) };
+  }
+
+  route(operation: RoutedOperation): (RouteTarget & { pluginId: string }) | undefined {
+    for (const { policy, pluginId } of this.policies) {
+      const target = policy.route(operation);
+      if (target) return { ...target, pluginId };
+    }
+    return undefined;
+  }
+
+  get size(): number {
+    return this.policies.length;
+  }
+}
