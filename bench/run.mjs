@@ -3,12 +3,12 @@
  * keyport benchmarks, each next to GnuPG doing the same work on the same machine in the same run.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench import list     only those (import, list, search, fetch)
+ *   pnpm bench import list     only those (import, list, search, fetch, sync)
  *
  * Times are wall-clock seconds of whole commands; peak RSS comes from GNU time (%M). Results
  * are printed and written to bench/results/latest.json.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,6 +108,41 @@ if (run('search') || run('fetch')) {
       results.fetch = { keys: fprs.length, keyport: ours, gpg: theirs, ratio: theirs.seconds / ours.seconds };
     }
   } finally {
+    await sks.stop();
+  }
+}
+
+if (run('sync')) {
+  const { startSks, gpgShowOnly } = await import(path.join(root, 'packages/test-fixtures/dist/index.js'));
+  console.log('\n== sync the Debian keyring (HKP mode) against a real SKS, next to gpg --refresh-keys');
+  const sks = await startSks([DEBIAN]);
+  const proxyPort = 20000 + Math.floor(Math.random() * 20000);
+  const proxy = spawn(process.execPath, [path.join(root, 'bench/delay-proxy.mjs'), String(proxyPort), String(sks.port), '25'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => proxy.stdout.once('data', resolve));
+  try {
+    const fprs = gpgShowOnly(DEBIAN).map((k) => k.fingerprint);
+    const concurrency = 16;
+    const kpHome = tmp('kp-sync-');
+    execFileSync(process.execPath, [BIN, '--home', kpHome, 'import', '--file', DEBIAN], { stdio: 'ignore' });
+    const gnupg = tmp('gpg-sync-');
+    execFileSync('gpg', ['--batch', '--quiet', '--import', DEBIAN], { env: { ...process.env, GNUPGHOME: gnupg }, stdio: 'ignore' });
+    for (const [label, port] of [['no added latency', sks.port], ['50 ms round trip', proxyPort]]) {
+      const url = `http://127.0.0.1:${port}`;
+      for (const args of [['servers', 'add', url], ['servers', 'default', url], ['config', 'set', 'network.perHostConcurrency', String(concurrency)]]) {
+        spawnSync(process.execPath, [BIN, '--home', kpHome, ...args], { stdio: 'ignore' });
+      }
+      const ours = measure(process.execPath, [BIN, '--home', kpHome, '--modules', '-keyserversync', 'sync', '--all']);
+      const floor = JSON.parse(execFileSync(process.execPath, [path.join(root, 'bench/fetch-floor.mjs'), url, String(concurrency)], { input: fprs.join('\n') }).toString());
+      const theirs = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${port}`, '--refresh-keys'], { GNUPGHOME: gnupg });
+      spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      const ratio = theirs.seconds / ours.seconds;
+      const overFloor = ours.seconds / floor.seconds;
+      const target = port === sks.port ? 5 : 10;
+      console.log(`${label}: keyport sync ${fmt(ours.seconds)} s (${ours.rssMB} MB), gpg --refresh-keys ${fmt(theirs.seconds)} s, ratio ${ratio.toFixed(1)}x (target >= ${target}x); transfer floor ${fmt(floor.seconds)} s (${(floor.bytes / 1048576).toFixed(1)} MiB, ${concurrency} in flight), keyport/floor ${overFloor.toFixed(2)} (target <= 1.5)`);
+      results[port === sks.port ? 'sync' : 'syncLatency'] = { keys: fprs.length, concurrency, keyport: ours, gpg: theirs, floor, ratio, overFloor, targets: { ratio: target, overFloor: 1.5 }, met: ratio >= target && overFloor <= 1.5 };
+    }
+  } finally {
+    proxy.kill();
     await sks.stop();
   }
 }

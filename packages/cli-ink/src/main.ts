@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { promises as fs } from 'node:fs';
 import readline from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
@@ -38,6 +39,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   let exitCode: number = Exit.Ok;
   let runtime: Keyport | undefined;
   const abort = new AbortController();
+  // One signal serves every request of a command (hundreds during a sync).
+  setMaxListeners(0, abort.signal);
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
 

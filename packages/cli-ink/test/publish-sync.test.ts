@@ -113,3 +113,58 @@ describe('publish, verify, status and sync', () => {
     expect(r.summary).toMatchObject({ skipped: 1, 'not-found': 1, failed: 0 });
   });
 });
+
+describe('sync against a misbehaving server', () => {
+  it('rejects a wrong key with the reason and changes nothing', async () => {
+    const { readFileSync } = await import('node:fs');
+    const hostile = await startHkpFixture({
+      dialect: 'sks',
+      hostile: 'wrong-key',
+      keys: ['rsa4096', 'ed25519'].map((n) => readFileSync(fixturePath(manifest[n as 'rsa4096'].file), 'utf8')),
+    });
+    try {
+      const h = tempHome();
+      await keyport(['import', '--file', fixturePath(manifest.ed25519.file)], { home: h });
+      await keyport(['servers', 'add', hostile.url], { home: h });
+      await keyport(['servers', 'default', hostile.url], { home: h });
+      const before = (await keyport(['list', '--json'], { home: h })).stdout;
+      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--json'], { home: h });
+      expect(r.status).toBe(1);
+      const report = JSON.parse(r.stdout) as { results: { fingerprint: string; status: string; reason: string }[] };
+      expect(report.results.map((x) => x.status)).toEqual(['rejected']);
+      expect(report.results[0]!.reason).toMatch(/does not match the requested fingerprint/);
+      expect((await keyport(['list', '--json'], { home: h })).stdout).toBe(before);
+    } finally {
+      await hostile.stop();
+    }
+  });
+});
+
+describe('KeyServerSync disabled, against the real SKS', () => {
+  it('publish goes to the SKS over HKP and the key comes back from it; enabling the module brings VKS back', async () => {
+    const { startSks, DEBIAN_KEYRING } = await import('@keyport/test-fixtures');
+    const sks = await startSks([DEBIAN_KEYRING]);
+    try {
+      const h = tempHome();
+      await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home: h });
+      await keyport(['config', 'set', 'keyserversync.url', hagrid.url], { home: h });
+      await keyport(['servers', 'add', sks.url], { home: h });
+      await keyport(['servers', 'default', sks.url], { home: h });
+      await keyport(['modules', 'disable', 'keyserversync'], { home: h });
+      expect(await keyportJson(['modules', 'list'], { home: h })).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'keyserversync', state: 'disabled' })]));
+      const published = await keyportJson<{ protocol: string; server: string }>(['publish', fpr, '--yes'], { home: h });
+      expect(published).toMatchObject({ protocol: 'hkp', server: sks.url });
+      const other = tempHome();
+      const fetched = await keyportJson<{ results: { status: string; userIds: string[] }[] }>(['import', fpr, '--server', sks.url], { home: other });
+      expect(fetched.results[0]).toMatchObject({ status: 'new' });
+      expect(fetched.results[0]!.userIds.sort()).toEqual([...manifest.secret.userIds].sort());
+      const synced = await keyportJson<{ protocol: string; server: string }>(['sync', '--all', '--include-own'], { home: h });
+      expect(synced).toMatchObject({ protocol: 'hkp', server: sks.url });
+      await keyport(['modules', 'enable', 'keyserversync'], { home: h });
+      const again = await keyportJson<{ protocol: string; server: string }>(['sync', '--all', '--include-own'], { home: h });
+      expect(again).toMatchObject({ protocol: 'vks', server: hagrid.url });
+    } finally {
+      await sks.stop();
+    }
+  }, 60_000);
+});

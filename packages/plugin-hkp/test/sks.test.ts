@@ -85,3 +85,23 @@ describe('HKP against a real SKS loaded with the Debian keyring', () => {
     expect(set(back)).toEqual(set(local));
   }, 60_000);
 });
+
+describe('sync over HKP against the real SKS', () => {
+  it('cancelling keeps what finished and loses nothing', async () => {
+    const kp = await newKeyport();
+    await kp.importer.import(new Uint8Array(readFileSync(DEBIAN_KEYRING)), { origin: { kind: 'file', name: 'debian' } });
+    await kp.keyservers.add(sks.url);
+    await kp.keyservers.setDefault(sks.url);
+    const before = (await kp.keyring.list()).map((k) => k.summary.fingerprint);
+    const abort = new AbortController();
+    kp.bus.on('progress', (p) => {
+      if (p.operation === 'sync' && p.done >= 100) abort.abort();
+    });
+    const report = await kp.publishing.sync('all', { signal: abort.signal });
+    expect(report.cancelled).toBe(true);
+    const finished = report.results.filter((r) => r.status === 'unchanged' || r.status === 'updated');
+    expect(finished.length).toBeGreaterThanOrEqual(64);
+    expect(finished.length).toBeLessThan(before.length);
+    expect((await kp.keyring.list()).map((k) => k.summary.fingerprint)).toEqual(before);
+  }, 120_000);
+});

@@ -116,3 +116,28 @@ describe('VKS engine', () => {
     await expect(engine.upload(new URL('https://keys.example.org'), readFileSync(fixturePath(manifest.secret.secretFile!), 'utf8'))).rejects.toThrow(/private key/);
   });
 });
+
+describe('Hagrid quirks the client must survive', () => {
+  it('look-ups are uppercase-only on the server, so the engine uppercases', async () => {
+    const f = await hagridWith([armored('ed25519')]);
+    running.push(f);
+    const lower = await fetch(`${f.url}/vks/v1/by-fingerprint/${manifest.ed25519.fingerprint.toLowerCase()}`);
+    expect(lower.status).toBe(404);
+    const bytes = await new VksEngine(http()).lookup(new URL(f.url), { kind: 'fingerprint', value: manifest.ed25519.fingerprint.toLowerCase() });
+    expect(bytes).not.toBeNull();
+  });
+
+  it('a 200 that is not JSON is a clear error', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.end('<html>hello</html>'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const e = await new VksEngine(http()).upload(new URL(`http://127.0.0.1:${port}`), armored('ed25519')).catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: ErrorCodes.HttpStatus });
+      expect((e as Error).message).toMatch(/not JSON/);
+    } finally {
+      server.close();
+    }
+  });
+});

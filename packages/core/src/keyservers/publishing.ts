@@ -216,26 +216,26 @@ export class Publishing {
     }
     progress();
     let cancelled = false;
+    // Every look-up starts now (the transport keeps `perHostConcurrency` in flight); chunks are
+    // imported as they complete, so fetching and merging overlap.
+    const lookups = todo.map(async (r) => {
+      const fpr = r.summary.fingerprint;
+      try {
+        const bytes = await t.engine.lookup!(t.server, { kind: 'fingerprint', value: fpr }, { signal: options.signal });
+        return { fpr, bytes };
+      } catch (e) {
+        return { fpr, error: toKeyportError(e) };
+      } finally {
+        done++;
+        progress();
+      }
+    });
     for (let i = 0; i < todo.length; i += SYNC_CHUNK) {
       if (options.signal?.aborted) {
         cancelled = true;
         break;
       }
-      const chunk = todo.slice(i, i + SYNC_CHUNK);
-      const fetched = await Promise.all(
-        chunk.map(async (r) => {
-          const fpr = r.summary.fingerprint;
-          try {
-            const bytes = await t.engine.lookup!(t.server, { kind: 'fingerprint', value: fpr }, { signal: options.signal });
-            return { fpr, bytes };
-          } catch (e) {
-            return { fpr, error: toKeyportError(e) };
-          } finally {
-            done++;
-            progress();
-          }
-        }),
-      );
+      const fetched = await Promise.all(lookups.slice(i, i + SYNC_CHUNK));
       const withBytes = fetched.filter((f): f is { fpr: string; bytes: Uint8Array } => 'bytes' in f && f.bytes !== null);
       let reports: Awaited<ReturnType<ImportPipeline['importMany']>> = [];
       try {

@@ -1,8 +1,6 @@
 import { ErrorCodes, InputError } from '../errors.js';
 import { concatBytes } from './packets.js';
 
-const BEGIN = /^-----BEGIN PGP ([A-Z ,0-9/]+)-----\s*$/;
-const END = /^-----END PGP ([A-Z ,0-9/]+)-----\s*$/;
 const ACCEPTED = new Set(['PUBLIC KEY BLOCK', 'PRIVATE KEY BLOCK', 'SIGNATURE']);
 
 export function looksArmored(bytes: Uint8Array): boolean {
@@ -14,78 +12,87 @@ export function looksArmored(bytes: Uint8Array): boolean {
  * Decodes every ASCII-armor block in the input (RFC 9580 §6) and concatenates their packets.
  * Text outside the blocks is ignored, as GnuPG does. The CRC-24, when present, must match:
  * a damaged armor is refused rather than half-imported.
+ *
+ * Works on whole sections rather than line by line: a key server's answer can hold tens of
+ * megabytes of armor, and Node's base64 decoder skips line breaks itself.
  */
 export function dearmorAll(bytes: Uint8Array): Uint8Array {
-  const text = Buffer.from(bytes).toString('latin1');
-  const lines = text.split(/\r?\n/);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const parts: Uint8Array[] = [];
-  let i = 0;
-  let sawBlock = false;
-  while (i < lines.length) {
-    const begin = BEGIN.exec(lines[i]!.trim());
-    if (!begin) {
-      i++;
-      continue;
-    }
-    sawBlock = true;
-    const kind = begin[1]!;
+  let pos = 0;
+  for (;;) {
+    const begin = text.indexOf('-----BEGIN PGP ', pos);
+    if (begin < 0) break;
+    const kindEnd = text.indexOf('-----', begin + 15);
+    const lineEnd = text.indexOf('\n', begin);
+    if (kindEnd < 0 || lineEnd < 0 || kindEnd > lineEnd) throw malformed('the armored block is truncated (no END line)');
+    const kind = text.slice(begin + 15, kindEnd);
     if (!ACCEPTED.has(kind)) {
       throw malformed(`an armored "PGP ${kind}" is not a key`, 'give a public key block (-----BEGIN PGP PUBLIC KEY BLOCK-----)');
     }
-    i++;
-    // Armor headers run up to the first blank line; some writers omit both.
-    let j = i;
-    while (j < lines.length && lines[j]!.trim() !== '' && /^[A-Za-z-]+: /.test(lines[j]!)) j++;
-    if (j < lines.length && lines[j]!.trim() === '') j++;
-    let base64 = '';
-    let crc: string | undefined;
-    let ended = false;
-    for (; j < lines.length; j++) {
-      const line = lines[j]!.trim();
-      const end = END.exec(line);
-      if (end) {
-        ended = true;
-        if (end[1] !== kind) throw malformed(`armor block "${kind}" ends with "${end[1]}"`);
+    const end = text.indexOf('-----END PGP ', lineEnd);
+    if (end < 0) throw malformed('the armored block is truncated (no END line)');
+    const endKindEnd = text.indexOf('-----', end + 13);
+    const endKind = endKindEnd < 0 ? '' : text.slice(end + 13, endKindEnd);
+    if (endKind !== kind) throw malformed(`armor block "${kind}" ends with "${endKind}"`);
+    // Armor headers ("Version: …", "Comment: …") run up to the first blank line; some writers
+    // omit both the headers and the blank line.
+    let bodyStart = lineEnd + 1;
+    for (;;) {
+      const next = text.indexOf('\n', bodyStart);
+      if (next < 0 || next >= end) break;
+      const line = text.slice(bodyStart, next).trim();
+      if (line === '') {
+        bodyStart = next + 1;
         break;
       }
-      if (line.startsWith('=') && line.length === 5) {
-        crc = line.slice(1);
-        continue;
-      }
-      if (line === '') continue;
-      if (!/^[A-Za-z0-9+/=]+$/.test(line)) throw malformed('invalid character in armored data');
-      base64 += line;
+      if (!/^[A-Za-z-]+: /.test(line)) break;
+      bodyStart = next + 1;
     }
-    if (!ended) throw malformed('the armored block is truncated (no END line)');
-    const data = new Uint8Array(Buffer.from(base64, 'base64'));
+    let body = text.slice(bodyStart, end);
+    let crc: string | undefined;
+    const crcMatch = /(?:^|\n)=([A-Za-z0-9+/]{4})\s*$/.exec(body);
+    if (crcMatch) {
+      crc = crcMatch[1];
+      body = body.slice(0, crcMatch.index);
+    }
+    if (!/^[A-Za-z0-9+/=\s]*$/.test(body)) throw malformed('invalid character in armored data');
+    const data = new Uint8Array(Buffer.from(body, 'base64'));
     if (crc !== undefined) {
       const expected = Buffer.from(crc, 'base64');
-      const actual = crc24(data);
-      if (expected.length !== 3 || expected.readUIntBE(0, 3) !== actual) {
+      if (expected.length !== 3 || expected.readUIntBE(0, 3) !== crc24(data)) {
         throw malformed('armor checksum (CRC-24) mismatch: the data was damaged in transit');
       }
     }
     parts.push(data);
-    i = j + 1;
+    pos = endKindEnd + 5;
   }
-  if (!sawBlock) throw malformed('no armored OpenPGP block found');
-  return concatBytes(parts);
+  if (parts.length === 0) throw malformed('no armored OpenPGP block found');
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 function malformed(message: string, nextStep = 'check that the input is an OpenPGP key (armored or binary) and not damaged') {
   return new InputError(ErrorCodes.InputMalformed, message, { nextStep });
 }
 
-export function crc24(data: Uint8Array): number {
-  let crc = 0xb704ce;
-  for (const byte of data) {
-    crc ^= byte << 16;
+const CRC24_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 16;
     for (let k = 0; k < 8; k++) {
       crc <<= 1;
       if (crc & 0x1000000) crc ^= 0x1864cfb;
     }
+    table[i] = crc & 0xffffff;
   }
-  return crc & 0xffffff;
+  return table;
+})();
+
+/** CRC-24 of RFC 9580 §6.1, one table look-up per byte. */
+export function crc24(data: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (let i = 0; i < data.length; i++) crc = ((crc << 8) ^ CRC24_TABLE[((crc >> 16) ^ data[i]!) & 0xff]!) & 0xffffff;
+  return crc;
 }
 
 /** Armors binary packets as a public key block (with CRC, which GnuPG 2.2 still expects). */
