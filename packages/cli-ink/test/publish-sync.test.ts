@@ -168,3 +168,32 @@ describe('KeyServerSync disabled, against the real SKS', () => {
     }
   }, 60_000);
 });
+
+describe('verification sessions and automatic publish status', () => {
+  it('verify re-uploads first when the session token has expired', async () => {
+    const h = await home();
+    await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home: h });
+    await keyportJson(['publish', fpr, '--no-verify', '--yes'], { home: h });
+    hagrid.expireTokens();
+    const uploadsBefore = hagrid.requests.filter((r) => r.url === '/vks/v1/upload').length;
+    const r = await keyportJson<{ addresses: Record<string, string> }>(['verify', fpr, 'sam@work.example'], { home: h });
+    expect(r.addresses['sam@work.example']).toBe('pending');
+    expect(hagrid.requests.filter((x) => x.url === '/vks/v1/upload').length).toBe(uploadsBefore + 1);
+  });
+
+  it('show fetches the publish status only when the setting is on and KeyServerSync is enabled', async () => {
+    const h = await home();
+    await keyport(['import', '--file', fixturePath(manifest.ed25519.file)], { home: h });
+    const lookups = () => hagrid.requests.filter((r) => r.url.startsWith('/vks/v1/by-fingerprint/')).length;
+    const n0 = lookups();
+    expect((await keyportJson<{ publishStatus: unknown }>(['show', manifest.ed25519.fingerprint], { home: h })).publishStatus).toBeNull();
+    expect(lookups()).toBe(n0);
+    await keyport(['config', 'set', 'network.autoFetchPublishStatus', 'true'], { home: h });
+    const shown = await keyportJson<{ publishStatus: { state: string } }>(['show', manifest.ed25519.fingerprint], { home: h });
+    expect(shown.publishStatus).toMatchObject({ state: 'not-published' });
+    expect(lookups()).toBe(n0 + 1);
+    await keyport(['modules', 'disable', 'keyserversync'], { home: h });
+    await keyport(['show', manifest.ed25519.fingerprint, '--json'], { home: h });
+    expect(lookups()).toBe(n0 + 1);
+  });
+});
