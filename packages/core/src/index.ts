@@ -10,7 +10,7 @@ export * from './settings.js';
 export * from './paths.js';
 export * from './runtime.js';
 export { Tokens, createToken, resolve, type Token } from './di/tokens.js';
-export { HttpTransport, retryDelay, proxyFor, type HttpRequest, type HttpResponse, type HttpTransportOptions } from './http/transport.js';
+export { HttpTransport, retryDelay, proxyFor, timedProbe, type HttpRequest, type HttpResponse, type HttpTransportOptions } from './http/transport.js';
 export { HostLimiter } from './http/limiter.js';
 export { EmbeddedKeyring, isStub, type IncomingCertificate } from './keyring/embedded.js';
 export * from './keyring/types.js';

@@ -1,5 +1,6 @@
 import {
   ErrorCodes,
+  timedProbe,
   dearmorAll,
   keyMaterial,
   readPackets,
@@ -211,14 +212,9 @@ export class HkpEngine implements ProtocolEngine {
 
   async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
     const url = lookupUrl(server, { op: 'index', options: 'mr', fingerprint: 'on', search: `0x${'0'.repeat(40)}` });
-    const started = Date.now();
-    let res: HttpResponse;
-    try {
-      res = await this.http.request({ url, signal: options.signal, timeoutMs: 8000, maxBytes: 64 * 1024, retries: 0 });
-    } catch (e) {
-      return { reachable: false, speaksProtocol: false, latencyMs: null, detail: `could not be reached: ${(e as Error).message}` };
-    }
-    const latencyMs = Date.now() - started;
+    const probed = await timedProbe(this.http, url, options.signal);
+    if ('unreachable' in probed) return probed.unreachable;
+    const { response: res, latencyMs } = probed;
     if (res.status === 404 && HKP_NOT_FOUND.test(firstLine(res))) {
       return { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP 404 for an unknown key in ${latencyMs} ms)` };
     }

@@ -1,5 +1,6 @@
 import {
   ErrorCodes,
+  timedProbe,
   KeyportError,
   NetworkError,
   dearmorAll,
@@ -170,14 +171,9 @@ export class VksEngine implements ProtocolEngine {
 
   async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
     const url = apiUrl(server, `/vks/v1/by-fingerprint/${'0'.repeat(40)}`);
-    const started = Date.now();
-    let res: HttpResponse;
-    try {
-      res = await this.http.request({ url, signal: options.signal, timeoutMs: 8000, maxBytes: 64 * 1024, retries: 0 });
-    } catch (e) {
-      return { reachable: false, speaksProtocol: false, latencyMs: null, detail: `could not be reached: ${(e as Error).message}` };
-    }
-    const latencyMs = Date.now() - started;
+    const probed = await timedProbe(this.http, url, options.signal);
+    if ('unreachable' in probed) return probed.unreachable;
+    const { response: res, latencyMs } = probed;
     const text = res.text();
     const vks = (res.status === 404 && text.length < 512 && !/<html/i.test(text)) || (res.status === 200 && text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'));
     return vks

@@ -320,3 +320,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * The request half of a server probe, shared by engines: a short, single-try GET that reports an
+ * unreachable server as an outcome instead of throwing, and times the answer.
+ */
+export async function timedProbe(
+  http: HttpTransport,
+  url: URL,
+  signal?: AbortSignal,
+): Promise<{ response: HttpResponse; latencyMs: number } | { unreachable: { reachable: false; speaksProtocol: false; latencyMs: null; detail: string } }> {
+  const started = Date.now();
+  try {
+    const response = await http.request({ url, signal, timeoutMs: 8000, maxBytes: 64 * 1024, retries: 0 });
+    return { response, latencyMs: Date.now() - started };
+  } catch (e) {
+    return { unreachable: { reachable: false, speaksProtocol: false, latencyMs: null, detail: `could not be reached: ${(e as Error).message}` } };
+  }
+}
