@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { Tokens } from '../di/tokens.js';
+import type { Settings } from '../settings.js';
 import { ErrorCodes, InputError } from '../errors.js';
 import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
@@ -138,6 +139,15 @@ export class ImportPipeline {
     }
     return { results, accepted, slots, revocations, revSlots };
   }
+}
+
+/** Import options for an answer from `server` to `query`: untrusted origin, the user's server limits. */
+export function serverImportOptions(settings: Settings, server: URL, query: string): Omit<ImportOptions, 'signal' | 'onProgress'> {
+  return {
+    origin: { kind: 'server', url: server.href, query },
+    stripThirdParty: settings.get<boolean>('import.stripThirdPartyFromServers'),
+    maxBytes: settings.get<number>('network.maxResponseBytes'),
+  };
 }
 
 export function summarizeResults(results: readonly ImportResult[]) {

@@ -1,7 +1,8 @@
 import { ErrorCodes, InputError, KeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
-import { summarizeResults } from '../import/pipeline.js';
+import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
+import { serverHref } from './routing.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult } from '../keyring/types.js';
 import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js';
@@ -120,14 +121,13 @@ export class KeyServerActions {
   async test(raw: string, signal?: AbortSignal): Promise<ProbeOutcome & { url: string; engine: string | null }> {
     const url = new URL(this.normalize(raw).url);
     let best: (ProbeOutcome & { engine: string | null }) | undefined;
-    for (const engine of this.engines.forUrl(url)) {
-      if (!engine.probe) continue;
-      const outcome = await engine.probe(url, { signal });
+    for (const engine of this.engines.forUrl(url).filter((e) => e.probe)) {
+      const outcome = await engine.probe!(url, { signal });
       if (!best || (outcome.speaksProtocol && !best.speaksProtocol) || (outcome.reachable && !best.reachable)) best = { ...outcome, engine: engine.id };
       if (outcome.speaksProtocol) break;
     }
     const result = best ?? { reachable: false, speaksProtocol: false, latencyMs: null, detail: 'no enabled module can test this server', engine: null };
-    const href = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    const href = serverHref(url);
     if (this.settings.get<string[]>('keyservers.list').includes(href)) {
       const tests = { ...this.settings.get<Record<string, unknown>>('keyservers.lastTest') };
       tests[href] = { ok: result.speaksProtocol, latencyMs: result.latencyMs, detail: result.detail, at: new Date().toISOString() };
@@ -140,7 +140,7 @@ export class KeyServerActions {
 
   private engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload'): { url: URL; engine: ProtocolEngine } {
     const url = new URL(this.normalize(serverUrl).url);
-    const engine = this.engines.forUrl(url).find((e) => typeof e[verb] === 'function');
+    const engine = this.engines.find(url, verb);
     if (!engine) {
       throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can ${verb} on ${url.href}`, {
         nextStep: 'enable a key server module (`keyport modules list`)',
@@ -167,7 +167,7 @@ export class KeyServerActions {
     const query = KeyServerActions.parseQuery(text);
     const chosen = server ?? this.defaultServer();
     const { url, engine } = this.engineFor(chosen, 'search');
-    return { server: url.href.replace(/\/$/, ''), hits: await engine.search!(url, query, { signal }) };
+    return { server: serverHref(url), hits: await engine.search!(url, query, { signal }) };
   }
 
   /** Fetches each query from a server and imports the answers through the import pipeline. */
@@ -196,24 +196,16 @@ export class KeyServerActions {
       }),
     );
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
-    const found = parsed.map((p, i) => ({ ...p, bytes: answers[i] })).filter((p): p is typeof p & { bytes: Uint8Array } => p.bytes !== null);
+    const answered = parsed.flatMap(({ text, query }, i) => (answers[i] ? [{ i, text, query, bytes: answers[i] }] : []));
     // Every answer is screened against its own query; all of them merge in one keyring batch.
     const reports = await this.importer.importMany(
-      found.map(({ text, query, bytes }) => ({
-        bytes,
-        options: {
-          origin: { kind: 'server' as const, url: url.href, query: query.kind === 'email' ? query.value : text },
-          stripThirdParty: this.settings.get<boolean>('import.stripThirdPartyFromServers'),
-          maxBytes: this.settings.get<number>('network.maxResponseBytes'),
-        },
-      })),
+      answered.map(({ text, query, bytes }) => ({ bytes, options: serverImportOptions(this.settings, url, query.kind === 'email' ? query.value : text) })),
       { signal: options.signal },
     );
-    const byText = new Map(found.map((f, i) => [f, reports[i]!]));
+    const reportOf = new Map(answered.map((a, k) => [a.i, reports[k]!]));
     const results: ServerImportResult[] = [];
     for (const [i, { text }] of parsed.entries()) {
-      const entry = found.find((f) => f.text === text && f.bytes === answers[i]);
-      const report = entry ? byText.get(entry) : undefined;
+      const report = reportOf.get(i);
       if (!report || report.results.length === 0) {
         results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} has no key for ${text}`, added: { ...none } });
         continue;
@@ -221,7 +213,7 @@ export class KeyServerActions {
       for (const r of report.results) results.push({ ...r, query: text });
     }
     const counted = summarizeResults(results.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
-    return { server: url.href.replace(/\/$/, ''), results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };
+    return { server: serverHref(url), results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };
   }
 }
 

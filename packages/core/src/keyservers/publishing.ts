@@ -1,13 +1,13 @@
 import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { ImportPipeline } from '../import/pipeline.js';
+import { serverImportOptions, type ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
 import type { ImportResult, KeyRecord } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
 import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
 import type { Settings } from '../settings.js';
-import type { RoutedOperation, RoutingRegistry } from './routing.js';
+import { serverHref, type RoutedOperation, type RoutingRegistry } from './routing.js';
 
 /** Stored with the key under meta.publish. */
 export interface PublishRecord {
@@ -73,11 +73,11 @@ export class Publishing {
   target(operation: RoutedOperation, verb: keyof ProtocolEngine): { server: URL; engine: ProtocolEngine; viaPolicy: boolean; reason: string } {
     const routed = this.deps.routing.route(operation);
     if (routed) {
-      const engine = this.deps.engines.all().find((e) => e.id === routed.engineId && e.supports(routed.server) && typeof e[verb] === 'function');
+      const engine = this.deps.engines.find(routed.server, verb, routed.engineId);
       if (engine) return { server: routed.server, engine, viaPolicy: true, reason: routed.reason };
     }
     const server = new URL(this.deps.defaultServer());
-    const engine = this.deps.engines.forUrl(server).find((e) => typeof e[verb] === 'function');
+    const engine = this.deps.engines.find(server, verb);
     if (!engine) {
       if (operation === 'status') {
         throw new KeyportError(ErrorCodes.ModuleRequired, 'publish status needs the KeyServerSync module (a verifying key server)', {
@@ -95,7 +95,7 @@ export class Publishing {
     const t = this.target('publish', 'upload');
     return {
       record,
-      server: hrefOf(t.server),
+      server: serverHref(t.server),
       protocol: t.engine.id,
       verifying: typeof t.engine.requestVerification === 'function',
       firstPublication: !record.meta.publish,
@@ -146,7 +146,7 @@ export class Publishing {
       }
     }
     const publishRecord: PublishRecord = {
-      server: hrefOf(t.server),
+      server: serverHref(t.server),
       protocol: t.engine.id,
       publishedAt: new Date().toISOString(),
       ...(outcome.token ? { token: outcome.token, tokenAt: new Date().toISOString() } : {}),
@@ -166,7 +166,7 @@ export class Publishing {
       });
     }
     const stored = record.meta.publish as PublishRecord | undefined;
-    const fresh = stored?.token && stored.tokenAt && stored.server === hrefOf(t.server) && Date.now() - Date.parse(stored.tokenAt) < TOKEN_REUSE_MS;
+    const fresh = stored?.token && stored.tokenAt && stored.server === serverHref(t.server) && Date.now() - Date.parse(stored.tokenAt) < TOKEN_REUSE_MS;
     if (fresh) {
       try {
         const answer = await t.engine.requestVerification(t.server, { token: stored.token!, addresses: emails.map((e) => e.toLowerCase()), locale: options.locale }, { signal: options.signal });
@@ -187,7 +187,7 @@ export class Publishing {
     for (const id of ids) {
       const record = await this.deps.keyring.resolve(id);
       const status = await t.engine.publishStatus!(t.server, record.summary.fingerprint, { signal: options.signal });
-      const stored: StatusRecord = { ...status, server: hrefOf(t.server), checkedAt: new Date().toISOString() };
+      const stored: StatusRecord = { ...status, server: serverHref(t.server), checkedAt: new Date().toISOString() };
       await this.deps.keyring.setMeta(record.summary.fingerprint, 'publishStatus', stored);
       out.push({ fingerprint: record.summary.fingerprint, ...stored });
     }
@@ -237,26 +237,18 @@ export class Publishing {
       }
       const fetched = await Promise.all(lookups.slice(i, i + SYNC_CHUNK));
       const withBytes = fetched.filter((f): f is { fpr: string; bytes: Uint8Array } => 'bytes' in f && f.bytes !== null);
-      let reports: Awaited<ReturnType<ImportPipeline['importMany']>> = [];
+      const inputs = withBytes.map((f) => ({ bytes: f.bytes, options: serverImportOptions(this.deps.settings, t.server, f.fpr) }));
+      let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
       try {
-        reports = await this.deps.importer.importMany(
-          withBytes.map((f) => ({
-            bytes: f.bytes,
-            options: {
-              origin: { kind: 'server' as const, url: t.server.href, query: f.fpr },
-              stripThirdParty: this.deps.settings.get<boolean>('import.stripThirdPartyFromServers'),
-              maxBytes: this.deps.settings.get<number>('network.maxResponseBytes'),
-            },
-          })),
-        );
+        reports = await this.deps.importer.importMany(inputs);
       } catch {
         // One malformed answer must not sink the chunk: import the answers one by one.
         reports = [];
-        for (const f of withBytes) {
+        for (const [k, input] of inputs.entries()) {
           try {
-            reports.push(...(await this.deps.importer.importMany([{ bytes: f.bytes, options: { origin: { kind: 'server', url: t.server.href, query: f.fpr }, stripThirdParty: this.deps.settings.get<boolean>('import.stripThirdPartyFromServers') } }])));
+            reports.push(...(await this.deps.importer.importMany([input])));
           } catch (inner) {
-            reports.push({ results: [{ fingerprint: f.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
+            reports.push({ results: [{ fingerprint: withBytes[k]!.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
           }
         }
       }
@@ -279,10 +271,7 @@ export class Publishing {
     }
     const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
     for (const r of results) summary[r.status]++;
-    return { server: hrefOf(t.server), protocol: t.engine.id, results, summary, cancelled };
+    return { server: serverHref(t.server), protocol: t.engine.id, results, summary, cancelled };
   }
 }
 
-function hrefOf(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}

@@ -42,3 +42,8 @@ export class RoutingRegistry {
     return this.policies.length;
   }
 }
+
+/** How a server is named in output and stored records: scheme, host, path, no trailing slash. */
+export function serverHref(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -54,6 +54,11 @@ export class EngineRegistry {
     });
   }
 
+  /** The first engine that supports `url` and offers `verb` (optionally: with this id). */
+  find(url: URL, verb: keyof ProtocolEngine, id?: string): ProtocolEngine | undefined {
+    return this.forUrl(url).find((e) => (id === undefined || e.id === id) && typeof e[verb] === 'function');
+  }
+
   get size(): number {
     return this.engines.size;
   }
