@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import * as openpgp from 'openpgp';
+import { listenOnLoopback } from './listen.js';
 
 /**
  * A local server that behaves like keys.openpgp.org (Hagrid behind its nginx config) as
@@ -262,14 +262,9 @@ export async function startHagridFixture(options: HagridFixtureOptions = {}): Pr
     return json(res, 200, { key_fpr: t.fpr, status: statusOf(s), token: data.token });
   }
 
-  const sockets = new Set<Socket>();
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { url, stop } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     mails,
     clickVerification(address) {
@@ -288,10 +283,6 @@ export async function startHagridFixture(options: HagridFixtureOptions = {}): Pr
     expireTokens() {
       for (const t of tokens.values()) t.expires = 0;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const sock of sockets) sock.destroy();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
+import { listenOnLoopback } from './listen.js';
 
 /** Which real server the fixture imitates (protocols.md §2.5, §2.6, §1.8). */
 export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
@@ -213,19 +213,10 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       res.writeHead(200, { 'content-type': type }).end(dialect.startsWith('hockeypuck') ? `${answer}\n` : answer);
     });
   });
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { url, stop } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }
