@@ -7,6 +7,7 @@ import {
   contentHash,
   keyMaterial,
   mergeCertificate,
+  publicKeyLength,
   serializeCertificate,
   splitCertificates,
   type CertificateParts,
@@ -141,7 +142,7 @@ export class EmbeddedKeyring implements Keyring {
   private async recordFromFiles(fpr: string, meta: Record<string, unknown>): Promise<KeyRecord | undefined> {
     const bytes = await fs.readFile(this.certPath(fpr)).catch(() => undefined);
     if (!bytes) return undefined;
-    const parts = splitCertificates(readPackets(bytes)).certificates[0]?.parts;
+    const parts = partsOf(bytes);
     if (!parts) return undefined;
     const secret = await this.readSecretPackets(fpr);
     return {
@@ -256,7 +257,7 @@ export class EmbeddedKeyring implements Keyring {
   async readStoredParts(fpr: string): Promise<CertificateParts | undefined> {
     const bytes = await fs.readFile(this.certPath(fpr)).catch(() => undefined);
     if (!bytes) return undefined;
-    return splitCertificates(readPackets(bytes)).certificates[0]?.parts;
+    return partsOf(bytes);
   }
 
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
@@ -317,7 +318,7 @@ export class EmbeddedKeyring implements Keyring {
 
       const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
         const pending = pendingPublic.get(fpr);
-        if (pending) return splitCertificates(readPackets(pending.bytes)).certificates[0]?.parts;
+        if (pending) return partsOf(pending.bytes);
         return index.keys[fpr] ? this.readStoredParts(fpr) : undefined;
       };
 
@@ -460,7 +461,7 @@ export class EmbeddedKeyring implements Keyring {
       if (!bytes) continue;
       let summary = pending?.summary ?? index.keys[fpr]?.summary;
       if (!summary || (pending && !pending.summary)) {
-        const parts = splitCertificates(readPackets(bytes)).certificates[0]?.parts;
+        const parts = partsOf(bytes);
         if (!parts) continue;
         summary = await summarize(parts, { trustSelfSignatures: true });
       }
@@ -498,7 +499,7 @@ export function isStub(packet: RawPacket): boolean {
   const body = packet.body;
   let pos: number;
   try {
-    pos = publicLength(packet);
+    pos = publicKeyLength(body);
   } catch {
     return false;
   }
@@ -510,14 +511,15 @@ export function isStub(packet: RawPacket): boolean {
   return s2kType === 101 && body[pos + 2] === 0x47 && body[pos + 3] === 0x4e && body[pos + 4] === 0x55;
 }
 
-function publicLength(packet: RawPacket): number {
-  return keyMaterial(packet).publicBody.length;
-}
-
 function secretPrimaryState(secret: RawPacket[], fpr: string): SecretPrimaryState {
   const primary = secret.find((p) => p.tag === 5 && keyMaterial(p).fingerprint === fpr);
   if (!primary) return 'absent';
   return isStub(primary) ? 'stub' : 'present';
+}
+
+/** The one certificate a stored file holds. */
+function partsOf(bytes: Uint8Array): CertificateParts | undefined {
+  return splitCertificates(readPackets(bytes)).certificates[0]?.parts;
 }
 
 async function exists(p: string) {
