@@ -17,6 +17,7 @@ import {
   writePackets,
   PacketTag,
 } from '../src/index.js';
+import { packetsContained } from '../src/openpgp/packets.js';
 
 function freshKeyring() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-kr-'));
@@ -281,5 +282,48 @@ describe('server imports', () => {
     expect(again.results[0]!.status).toBe('unchanged');
     expect(snapshot(ctx.dir)).toEqual(before);
     expect((await ctx.keyring.get(manifest.ed25519.fingerprint))!.summary.userIds).toHaveLength(3);
+  });
+});
+
+describe('packet containment (the merge fast path)', () => {
+  const cert = () => dearmorAll(fixtureBytes(manifest['to-revoke'].file));
+  const revocation = () => readPackets(dearmorAll(fixtureBytes('to-revoke.rev.asc')));
+
+  it('holds for the same packets in another order and with other headers', () => {
+    const packets = readPackets(cert());
+    const reordered = writePackets([...packets].reverse());
+    // Old-format headers (tag << 2, four-byte length) for the same bodies.
+    const oldFormat = Buffer.concat(
+      packets.map((p) => {
+        const head = Buffer.alloc(5);
+        head[0] = 0x80 | (p.tag << 2) | 2;
+        head.writeUInt32BE(p.body.length, 1);
+        return Buffer.concat([head, Buffer.from(p.body)]);
+      }),
+    );
+    expect(packetsContained(cert(), reordered)).toBe(true);
+    expect(packetsContained(cert(), oldFormat)).toBe(true);
+  });
+
+  it('fails for a copy with one packet more, or with one byte changed', () => {
+    const packets = readPackets(cert());
+    expect(packetsContained(cert(), writePackets([...packets, ...revocation()]))).toBe(false);
+    const damaged = packets.map((p) => ({ tag: p.tag, body: new Uint8Array(p.body) }));
+    damaged[1]!.body[damaged[1]!.body.length - 1]! ^= 1;
+    expect(packetsContained(cert(), writePackets(damaged))).toBe(false);
+  });
+
+  it('lets an import that brings nothing new leave every file alone, and one that does still merge', async () => {
+    const { dir, keyring, importer } = freshKeyring();
+    const origin = { origin: { kind: 'file' as const, name: 'x' } };
+    await importer.import(cert(), origin);
+    const before = snapshot(dir);
+    const again = await importer.import(writePackets(readPackets(cert())), origin);
+    expect(again.summary).toMatchObject({ unchanged: 1 });
+    expect(snapshot(dir)).toEqual(before);
+    const [primary, ...rest] = readPackets(cert());
+    const revoked = await importer.import(writePackets([primary!, ...revocation(), ...rest]), origin);
+    expect(revoked.results[0]).toMatchObject({ status: 'updated', added: { revocations: 1 } });
+    expect((await keyring.resolve(manifest['to-revoke'].fingerprint)).summary.revoked).toBe(true);
   });
 });

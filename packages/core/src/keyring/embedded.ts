@@ -46,7 +46,8 @@ interface PendingCert {
 }
 
 const EMPTY: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
-const WRITE_CONCURRENCY = 16;
+/** Files read or written at once: enough to keep the disk busy, few enough for the fd limit. */
+const FILE_CONCURRENCY = 16;
 
 /**
  * The embedded keyring: one binary file per certificate under `certs/XX/`, secret key packets
@@ -292,6 +293,22 @@ export class EmbeddedKeyring implements Keyring {
     });
   }
 
+  async setMetaMany(updates: readonly { fingerprint: string; namespace: string; value: unknown }[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.lock.withLock(async () => {
+      await this.recoverIfNeeded();
+      const index = await this.loadIndexFile();
+      let changed = false;
+      for (const { fingerprint, namespace, value } of updates) {
+        const rec = index.keys[fingerprint.toUpperCase()];
+        if (!rec || JSON.stringify(rec.meta[namespace]) === JSON.stringify(value)) continue;
+        rec.meta = { ...rec.meta, [namespace]: value };
+        changed = true;
+      }
+      if (changed) await writeFileAtomic(this.indexPath, JSON.stringify(index));
+    });
+  }
+
   private async recoverIfNeeded() {
     if (await exists(this.journalPath)) await this.recover();
   }
@@ -332,14 +349,17 @@ export class EmbeddedKeyring implements Keyring {
         groups.set(fpr, list);
       }
       const fprs = [...groups.keys()];
-      const jobs: MergeJob[] = [];
-      for (const fpr of fprs) {
-        const stored = index.keys[fpr] ? await fs.readFile(this.certPath(fpr)).catch(() => undefined) : undefined;
-        jobs.push({
-          existing: stored ? new Uint8Array(stored) : null,
-          incoming: groups.get(fpr)!.map((i) => ({ bytes: serializeCertificate(i.parts), stripThirdParty: i.stripThirdParty })),
-        });
-      }
+      const jobs: MergeJob[] = new Array(fprs.length);
+      await runLimited(
+        fprs.map((fpr, i) => async () => {
+          const stored = index.keys[fpr] ? await fs.readFile(this.certPath(fpr)).catch(() => undefined) : undefined;
+          jobs[i] = {
+            existing: stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null,
+            incoming: groups.get(fpr)!.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty })),
+          };
+        }),
+        FILE_CONCURRENCY,
+      );
       const jobResults = await runMergeJobs(jobs, {
         signal: options.signal,
         onDone: (n) => {
@@ -452,7 +472,7 @@ export class EmbeddedKeyring implements Keyring {
         jobs.push(() => writeFileAtomic(this.secretPath(fpr), writePackets(secret), { fsyncDir: false, mode: 0o600 }));
       }
     }
-    await runLimited(jobs, WRITE_CONCURRENCY);
+    await runLimited(jobs, FILE_CONCURRENCY);
     await Promise.all([...dirs].map((d) => fsyncDir(d)));
     for (const fpr of touched) {
       const meta = index.keys[fpr]?.meta ?? {};

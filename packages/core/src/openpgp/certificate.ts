@@ -7,6 +7,7 @@ import {
   inspectSignature,
   isKeyTag,
   isSecretTag,
+  packetKey,
   toHex,
   writePackets,
   type RawPacket,
@@ -208,8 +209,6 @@ export interface MergeResult {
 
 const REVOCATION_TYPES = new Set<number>([SigType.KeyRevocation, SigType.SubkeyRevocation, SigType.CertRevocation]);
 
-const keyOf = (p: RawPacket) => `${p.tag}:${Buffer.from(p.body).toString('base64')}`;
-
 /**
  * Packet union of a stored certificate and an incoming copy (both public). Nothing the store
  * had is dropped or rewritten; only packets absent from the store are verified (self-signatures
@@ -242,13 +241,20 @@ export async function mergeCertificate(
     sigs: RawPacket[],
     target: SignatureTarget,
   ): Promise<RawPacket[]> => {
-    const known = new Set<string>();
-    for (const s of have) {
-      const info = inspectSignature(s.body);
-      if (info) known.add(info.identity);
-    }
+    // Byte-identical copies are dropped without parsing; the identities of the stored
+    // signatures (which also catch re-encoded duplicates) are computed only when needed.
+    const stored = new Set(have.map(packetKey));
+    let known: Set<string> | undefined;
     const accepted: RawPacket[] = [];
     for (const s of sigs) {
+      if (stored.has(packetKey(s))) continue;
+      if (!known) {
+        known = new Set<string>();
+        for (const h of have) {
+          const info = inspectSignature(h.body);
+          if (info) known.add(info.identity);
+        }
+      }
       const info = inspectSignature(s.body);
       if (!info) {
         invalidSignatures++;
@@ -323,7 +329,7 @@ export async function mergeCertificate(
 
 function kindKey(p: RawPacket, kind: 'uid' | 'subkey'): string {
   // Subkeys are identified by fingerprint so a secret and a public copy are the same component.
-  return kind === 'subkey' ? keyMaterial(p).fingerprint : keyOf(p);
+  return kind === 'subkey' ? keyMaterial(p).fingerprint : packetKey(p);
 }
 
 type SignatureTarget =

@@ -130,6 +130,21 @@ export function writePackets(packets: readonly RawPacket[]): Uint8Array {
   return concatBytes(packets.map(writePacket));
 }
 
+/** A packet's identity for byte-level comparison: tag and body. */
+export function packetKey(packet: RawPacket): string {
+  return `${packet.tag}:${Buffer.from(packet.body.buffer, packet.body.byteOffset, packet.body.byteLength).toString('latin1')}`;
+}
+
+/** Is every packet of `incoming` also in `existing`, byte for byte (headers aside)? */
+export function packetsContained(existing: Uint8Array, incoming: Uint8Array): boolean {
+  if (bytesEqual(existing, incoming)) return true;
+  const have = readPacketsLenient(existing);
+  const want = readPacketsLenient(incoming);
+  if (have.error || want.error) return false;
+  const known = new Set(have.packets.map(packetKey));
+  return want.packets.every((p) => known.has(packetKey(p)));
+}
+
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const p of parts) total += p.length;
