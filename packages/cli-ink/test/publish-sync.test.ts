@@ -114,6 +114,39 @@ describe('publish, verify, status and sync', () => {
   });
 });
 
+describe('repeat syncs', () => {
+  it('recognise answers already merged and still pick up what changed on the server', async () => {
+    const { readFileSync } = await import('node:fs');
+    const server = await startHkpFixture({ dialect: 'sks', keys: [readFileSync(fixturePath(manifest['to-revoke'].file), 'utf8')] });
+    try {
+      const h = tempHome();
+      await keyport(['import', '--file', fixturePath(manifest['to-revoke'].file)], { home: h });
+      await keyport(['servers', 'add', server.url], { home: h });
+      await keyport(['servers', 'default', server.url], { home: h });
+      type Report = { results: { fingerprint: string; status: string; added: { revocations: number } }[] };
+      const sync = () => keyportJson<Report>(['--modules', '-keyserversync', 'sync', '--all'], { home: h });
+      expect((await sync()).results.map((r) => r.status)).toEqual(['unchanged']);
+      expect((await sync()).results.map((r) => r.status)).toEqual(['unchanged']);
+
+      // Someone uploads the revocation; the server merges it, so its answer changes.
+      const other = tempHome();
+      await keyport(['import', '--file', fixturePath(manifest['to-revoke'].file)], { home: other });
+      await keyport(['import', '--file', fixturePath('to-revoke.rev.asc')], { home: other });
+      const armored = (await keyport(['export', manifest['to-revoke'].fingerprint], { home: other })).stdout;
+      const posted = await fetch(`${server.url}/pks/add`, { method: 'POST', body: `keytext=${encodeURIComponent(armored)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(posted.status).toBe(200);
+
+      const changed = await sync();
+      expect(changed.results).toMatchObject([{ status: 'updated', added: { revocations: 1 } }]);
+      const shown = await keyportJson<{ revoked: boolean }>(['show', manifest['to-revoke'].fingerprint], { home: h });
+      expect(shown.revoked).toBe(true);
+      expect((await sync()).results.map((r) => r.status)).toEqual(['unchanged']);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('sync against a misbehaving server', () => {
   it('rejects a wrong key with the reason and changes nothing', async () => {
     const { readFileSync } = await import('node:fs');

@@ -43,6 +43,12 @@ async function load(input: string | Uint8Array): Promise<Held> {
   return { key: pub, fingerprint: fingerprints[0]!, fingerprints, keyIds: fingerprints.map((f) => f.slice(-16)), binary: pub.write() };
 }
 
+async function mergeHeld(have: Held, upload: Held): Promise<Held> {
+  // openpgp.js's update() keeps only what verifies, as a server does for self-signatures.
+  const key = await have.key.update(upload.key);
+  return { ...have, key, binary: key.write() };
+}
+
 function escapeUid(uid: string, dialect: HkpDialect): string {
   // Hockeypuck: only ':' escaped, as lowercase %3a; everything else raw UTF-8.
   if (dialect.startsWith('hockeypuck')) return uid.replace(/:/g, '%3a');
@@ -173,8 +179,11 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
         const keytext = decodeURIComponent(/^keytext=([^&]*)/.exec(body)?.[1]?.replace(dialect === 'sks' ? /\+/g : /$^/, ' ') ?? '');
         if (!keytext) return res.writeHead(dialect === 'hagrid' ? 500 : 400).end('missing keytext');
         load(keytext).then(
-          (k) => {
-            if (!held.some((h) => h.fingerprint === k.fingerprint)) held.push(k);
+          async (k) => {
+            // Like SKS and Hockeypuck, an upload of a key already held is merged into it.
+            const at = held.findIndex((h) => h.fingerprint === k.fingerprint);
+            if (at < 0) held.push(k);
+            else held[at] = await mergeHeld(held[at]!, k);
             if (dialect.startsWith('hockeypuck')) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ inserted: [{ version: 4, fingerprint: k.fingerprint.toLowerCase() }], updated: [], ignored: [], invalid: [] }));
             else if (dialect === 'hagrid') res.writeHead(200, { 'content-type': 'text/plain' }).end('Upload successful.');
             else res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><h2>Key block added to key server database.</h2>1 key(s) added successfully.</body></html>');
@@ -184,7 +193,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
             else if (dialect === 'hagrid') res.writeHead(200, { 'content-type': 'text/plain' }).end('Upload successful. Please note that identity information will only be published after verification.');
             else res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Add failed: Malformed key</body></html>');
           },
-        );
+        ).catch(() => res.writeHead(500).end('merge failed'));
         return;
       }
       if (url.pathname !== '/pks/lookup') return res.writeHead(404).end('not found');

@@ -65,5 +65,7 @@ export interface Keyring {
   readPublic(fingerprint: string): Promise<Uint8Array>;
   delete(fingerprint: string, options?: { secret?: boolean }): Promise<void>;
   setMeta(fingerprint: string, namespace: string, value: unknown): Promise<void>;
+  /** Several meta updates in one write; keys no longer in the keyring are skipped. */
+  setMetaMany(updates: readonly { fingerprint: string; namespace: string; value: unknown }[]): Promise<void>;
   count(): Promise<number>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { serverImportOptions, type ImportPipeline } from '../import/pipeline.js';
@@ -50,6 +51,17 @@ export interface SyncReport {
 const TOKEN_REUSE_MS = 50 * 60 * 1000;
 const SYNC_CHUNK = 64;
 const NONE = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+/**
+ * Part of every answer digest: bump it when the merge or screening rules change what an answer
+ * contributes, so answers remembered under the old rules are processed again.
+ */
+const ANSWER_RULES_VERSION = 1;
+
+/** Stored with the key under meta.syncAnswer: the last answer the sync target gave for it. */
+export interface SyncAnswerRecord {
+  server: string;
+  digest: string;
+}
 
 export interface PublishingDeps {
   settings: Settings;
@@ -218,11 +230,22 @@ export class Publishing {
     let cancelled = false;
     // Every look-up starts now (the transport keeps `perHostConcurrency` in flight); chunks are
     // imported as they complete, so fetching and merging overlap.
+    const server = serverHref(t.server);
+    const strip = this.deps.settings.get<boolean>('import.stripThirdPartyFromServers');
+    // An answer identical to the one already merged cannot add anything (the merge is a packet
+    // union and the keyring never drops packets), so it is recognised by its digest and neither
+    // parsed nor verified again: re-syncing unchanged keys costs little more than the download.
+    const remembered: { fingerprint: string; namespace: string; value: SyncAnswerRecord }[] = [];
+    const digestOf = (bytes: Uint8Array) => createHash('sha256').update(`${ANSWER_RULES_VERSION}:${strip}:`).update(bytes).digest('base64');
     const lookups = todo.map(async (r) => {
       const fpr = r.summary.fingerprint;
       try {
         const bytes = await t.engine.lookup!(t.server, { kind: 'fingerprint', value: fpr }, { signal: options.signal });
-        return { fpr, bytes };
+        if (!bytes) return { fpr, bytes };
+        const digest = digestOf(bytes);
+        const last = r.meta.syncAnswer as SyncAnswerRecord | undefined;
+        if (last?.server === server && last.digest === digest) return { fpr, bytes, digest, record: r, seen: true };
+        return { fpr, bytes, digest };
       } catch (e) {
         return { fpr, error: toKeyportError(e) };
       } finally {
@@ -236,7 +259,7 @@ export class Publishing {
         break;
       }
       const fetched = await Promise.all(lookups.slice(i, i + SYNC_CHUNK));
-      const withBytes = fetched.filter((f): f is { fpr: string; bytes: Uint8Array } => 'bytes' in f && f.bytes !== null);
+      const withBytes = fetched.filter((f): f is { fpr: string; bytes: Uint8Array; digest: string } => 'bytes' in f && f.bytes !== null && !('seen' in f));
       const inputs = withBytes.map((f) => ({ bytes: f.bytes, options: serverImportOptions(this.deps.settings, t.server, f.fpr) }));
       let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
       try {
@@ -254,6 +277,10 @@ export class Publishing {
       }
       const byFpr = new Map(withBytes.map((f, k) => [f.fpr, reports[k]]));
       for (const f of fetched) {
+        if ('seen' in f && f.record) {
+          results.push({ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds: f.record.summary.userIds.map((u) => u.userId) });
+          continue;
+        }
         if ('error' in f && f.error) {
           if (f.error.code === ErrorCodes.Cancelled) cancelled = true;
           results.push({ fingerprint: f.fpr, status: f.error.code === ErrorCodes.Cancelled ? 'skipped' : 'failed', reason: f.error.code === ErrorCodes.Cancelled ? 'cancelled' : f.error.message, added: { ...NONE } });
@@ -267,11 +294,17 @@ export class Publishing {
         // A sync never adds keys: results for other fingerprints cannot occur (request matching).
         const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
         results.push(mine ? { ...mine } : { fingerprint: f.fpr, status: 'not-found', reason: 'the server returned nothing usable', added: { ...NONE } });
+        // Only a fully merged answer may be skipped next time; a rejected one is looked at again.
+        if (mine && (mine.status === 'updated' || mine.status === 'unchanged') && 'digest' in f && f.digest) {
+          remembered.push({ fingerprint: f.fpr, namespace: 'syncAnswer', value: { server, digest: f.digest } });
+        }
       }
     }
+    // Losing these (a crash here) only costs a full merge next time.
+    await this.deps.keyring.setMetaMany(remembered);
     const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
     for (const r of results) summary[r.status]++;
-    return { server: serverHref(t.server), protocol: t.engine.id, results, summary, cancelled };
+    return { server, protocol: t.engine.id, results, summary, cancelled };
   }
 }
 
