@@ -65,6 +65,12 @@ export function formEncode(text: string): string {
   return out;
 }
 
+/** Only whitespace? Checked on bytes: answers run to megabytes and are not text to decode. */
+function isBlank(body: Uint8Array): boolean {
+  for (const b of body) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
+  return true;
+}
+
 function isHtml(res: HttpResponse): boolean {
   const type = (res.headers['content-type'] ?? '').toLowerCase();
   const head = Buffer.from(res.body.subarray(0, 512)).toString('latin1').trimStart().toLowerCase();
@@ -160,7 +166,7 @@ export class HkpEngine implements ProtocolEngine {
     if (res.status !== 200) throw this.statusError(url.host, res, 'key request');
     if (isHtml(res)) throw this.notKeyserver(url.host);
     // An empty 200 is "no key", not a malformed key.
-    if (res.body.length === 0 || res.text().trim() === '') return null;
+    if (isBlank(res.body)) return null;
     return res.body;
   }
 

@@ -177,7 +177,9 @@ export class HttpTransport {
         res.on('error', (e: NodeJS.ErrnoException) => finish(transportError(host, e)));
         res.on('aborted', () => finish(transportError(host, Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }))));
         res.on('end', () => {
-          const bytes = new Uint8Array(Buffer.concat(chunks));
+          // One copy (the join); a view on it rather than a second copy of megabytes of answer.
+          const joined = Buffer.concat(chunks, size);
+          const bytes = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
           const flat: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
           finish(undefined, {
