@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built binary: these tests exercise what users run, not the sources. */
-export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'keyport.js');
 
 export const tempHome = () => mkdtempSync(path.join(os.tmpdir(), 'keyport-cli-'));
 

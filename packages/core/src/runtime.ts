@@ -14,7 +14,7 @@ import { KeyServerActions } from './keyservers/actions.js';
 import { RoutingRegistry } from './keyservers/routing.js';
 import { Publishing } from './keyservers/publishing.js';
 
-const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+const pkg = createRequire(import.meta.url)('@keyport/core/package.json') as { version: string };
 export const KEYPORT_VERSION = pkg.version;
 
 export interface KeyportOptions {
