@@ -2,12 +2,13 @@
 /**
  * The transfer floor: download the given keys with op=get, CONCURRENCY in flight, a new
  * connection per request (as keyport's transport does), and do nothing with them.
- *   node bench/fetch-floor.mjs BASE_URL CONCURRENCY < fingerprints (one per line)
+ *   node bench/fetch-floor.mjs BASE_URL CONCURRENCY FINGERPRINT_FILE (one per line)
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
 const [base, concurrency] = [process.argv[2], Number(process.argv[3])];
-const fprs = (await new Promise((r) => { let s = ''; process.stdin.on('data', (c) => (s += c)); process.stdin.on('end', () => r(s)); })).split('\n').filter(Boolean);
+const fprs = readFileSync(process.argv[4], 'utf8').split('\n').filter(Boolean);
 let next = 0;
 let bytes = 0;
 const get = (fpr) =>
