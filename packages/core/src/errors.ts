@@ -44,6 +44,10 @@ export const ErrorCodes = {
   ModuleIncompatible: 'KP1402',
   /** Two plugins or contributions claim the same id. */
   ModuleDuplicate: 'KP1403',
+  /** A third-party plugin named in settings cannot be found (path or installed package). */
+  PluginNotFound: 'KP1404',
+  /** A third-party plugin could not be imported or does not export a keyport plugin. */
+  PluginLoadFailed: 'KP1405',
   /** Network: connection refused, reset, DNS failure. */
   NetworkUnreachable: 'KP1500',
   /** Network: the server did not answer in time. */
@@ -58,6 +62,8 @@ export const ErrorCodes = {
   HttpStatus: 'KP1505',
   /** A plain-http URL was refused because https is required. */
   InsecureUrl: 'KP1506',
+  /** The host name does not resolve (DNS). */
+  HostNotFound: 'KP1507',
   /** A key server URL is malformed or uses a scheme no enabled module supports. */
   KeyserverUrlInvalid: 'KP1600',
   /** The key server is already in the list. */

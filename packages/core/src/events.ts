@@ -39,8 +39,11 @@ export interface CoreEvents {
   'settings:changed': [{ key: string }];
 }
 
-type EventName = keyof CoreEvents & string;
-type Args<K extends EventName> = CoreEvents[K] extends unknown[] ? CoreEvents[K] : never;
+/** Names of the events on the bus. */
+export type EventName = keyof CoreEvents & string;
+/** The payload of event `K`, as an argument list. */
+export type EventArgs<K extends EventName> = CoreEvents[K] extends unknown[] ? CoreEvents[K] : never;
+type Args<K extends EventName> = EventArgs<K>;
 
 const BACKLOG_LIMIT = 10_000;
 

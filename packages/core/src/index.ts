@@ -21,8 +21,10 @@ export { readPackets, writePackets, inspectSignature, PacketTag, SigType, type R
 export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
 export { summarize, emailOf, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
 export * from './plugins/api.js';
-export { KeyServerActions, type ServerEntry, type ServerImportResult } from './keyservers/actions.js';
-export { Publishing, type PublishReport, type PublishRecord, type StatusRecord, type SyncReport, type SyncResult, type SyncStatus } from './keyservers/publishing.js';
+export { KeySourceRegistry, UiContributions } from './plugins/contributions.js';
+export { loadPluginModule, pluginLocation, isPathSpecifier, provisionalId, provideCoreToPlugins } from './plugins/loader.js';
+export { KeyServerActions, type ServerEntry, type ServerImportResult, type KeySourceRecord } from './keyservers/actions.js';
+export { Publishing, type PublishReport, type PublishRecord, type StatusRecord, type SyncReport, type SyncResult, type SyncStatus, type SyncAnswerDigests } from './keyservers/publishing.js';
 export { RoutingRegistry, type RoutingPolicy, type RouteTarget, type RoutedOperation } from './keyservers/routing.js';
 export { ModuleRegistry, EngineRegistry, type ModuleInfo, type ModuleState } from './plugins/registry.js';
 /** zod, re-exported so plugins declare settings schemas with the same instance core validates with. */

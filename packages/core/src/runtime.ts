@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { Lifecycle, container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { toKeyportError } from './errors.js';
+import { loadPluginModule, provideCoreToPlugins, provisionalId } from './plugins/loader.js';
 import { Tokens, resolve } from './di/tokens.js';
 import { EventBus } from './events.js';
 import { HttpTransport } from './http/transport.js';
@@ -12,6 +15,7 @@ import { EngineRegistry, ModuleRegistry } from './plugins/registry.js';
 import { Settings } from './settings.js';
 import { KeyServerActions } from './keyservers/actions.js';
 import { RoutingRegistry } from './keyservers/routing.js';
+import { KeySourceRegistry, UiContributions } from './plugins/contributions.js';
 import { Publishing } from './keyservers/publishing.js';
 
 const pkg = createRequire(import.meta.url)('@keyport/core/package.json') as { version: string };
@@ -24,6 +28,11 @@ export interface KeyportOptions {
   modules?: string;
   /** Plugins to load (the CLI passes the built-in ones). */
   plugins?: KeyportPlugin[];
+  /**
+   * Also load the third-party plugins named in the `plugins` setting. `coreModuleUrl`, when
+   * given, is what their `import '@keyport/core'` resolves to (the host's own core).
+   */
+  thirdParty?: { coreModuleUrl?: string };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -41,7 +50,30 @@ export interface Keyport {
   readonly keyservers: KeyServerActions;
   readonly publishing: Publishing;
   readonly routing: RoutingRegistry;
+  /** Key sources (WKD and the like) contributed by enabled plugins. */
+  readonly sources: KeySourceRegistry;
+  /** Key detail rows, status items and confirmations contributed by enabled plugins. */
+  readonly ui: UiContributions;
   dispose(): Promise<void>;
+}
+
+/** Where `keyport plugins add NAME` installs npm plugins: next to the settings file. */
+export function pluginsDir(paths: KeyportPaths): string {
+  return path.join(path.dirname(paths.settingsFile), 'plugins');
+}
+
+/** Loads each third-party plugin; one that cannot be loaded is recorded as failed, never thrown. */
+async function loadThirdParty(specifiers: string[], dir: string, modules: ModuleRegistry, coreModuleUrl: string | undefined) {
+  if (specifiers.length === 0) return;
+  if (coreModuleUrl) provideCoreToPlugins(coreModuleUrl);
+  for (const specifier of specifiers) {
+    try {
+      await modules.add(await loadPluginModule(specifier, dir), { specifier });
+    } catch (e) {
+      const error = toKeyportError(e);
+      modules.recordLoadFailure(provisionalId(specifier), specifier, error);
+    }
+  }
 }
 
 /**
@@ -57,6 +89,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   const settings = new Settings(paths.settingsFile, bus);
   await settings.load();
   const keyring = new EmbeddedKeyring(paths.keyringDir);
+  keyring.onChanged = (fingerprints) => bus.emit('keyring:changed', { fingerprints });
   const http = new HttpTransport({
     timeoutMs: settings.get('network.timeoutMs'),
     connectTimeoutMs: settings.get('network.connectTimeoutMs'),
@@ -76,16 +109,19 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   const importer = resolve(container, Tokens.Importer);
   const engines = new EngineRegistry();
   const routing = new RoutingRegistry();
-  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines, routing });
+  const sources = new KeySourceRegistry();
+  const ui = new UiContributions();
+  const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines, routing, sources, ui });
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
-  const keyservers = new KeyServerActions(settings, engines, importer, bus);
-  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, defaultServer: () => keyservers.defaultServer() });
+  const keyservers = new KeyServerActions(settings, engines, importer, bus, sources, keyring);
+  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer() });
   container.registerInstance(Tokens.Publishing as symbol, publishing);
   container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 
   modules.setSessionOverride(options.modules);
   for (const plugin of options.plugins ?? []) await modules.add(plugin);
+  if (options.thirdParty) await loadThirdParty(settings.get<string[]>('plugins'), pluginsDir(paths), modules, options.thirdParty.coreModuleUrl);
   for (const id of modules.unknownOverrideIds()) {
     bus.feedback({ severity: 'warning', message: `--modules names an unknown module "${id}"; ignored` });
   }
@@ -103,6 +139,8 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     keyservers,
     publishing,
     routing,
+    sources,
+    ui,
     dispose: async () => {
       await modules.disposeAll();
       await container.dispose();

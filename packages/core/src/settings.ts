@@ -21,6 +21,13 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Core's own settings. Plugins contribute theirs through their declaration. */
 export const coreSettings: SettingDefinition[] = [
   {
+    key: 'plugins',
+    schema: z.array(z.string().min(1)),
+    default: [],
+    description: 'Third-party plugins to load: npm package names (installed under <home>/plugins) or absolute paths',
+    owner: 'core',
+  },
+  {
     key: 'modules',
     schema: z.record(z.string(), z.boolean()),
     default: {},

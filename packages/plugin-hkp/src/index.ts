@@ -13,7 +13,14 @@ export const hkpPlugin = definePlugin({
   description: 'Search, import, publish and probe over HKP (SKS, Hockeypuck, Hagrid)',
   enabledByDefault: true,
   activate(ctx) {
-    ctx.subscriptions.push(ctx.registerEngine(new HkpEngine(ctx.http)));
+    ctx.registerEngine(new HkpEngine(ctx.http));
+    // HKP servers publish whatever they are sent, forever, and verify nothing.
+    ctx.contributeConfirmation({
+      id: 'hkp-publish',
+      operation: 'publish',
+      message: ({ server, engineId }) =>
+        engineId === 'hkp' ? `${server} is an HKP server: publication there has no email verification and cannot be undone` : undefined,
+    });
   },
 });
 

@@ -26,19 +26,18 @@ export const keyServerSyncPlugin = definePlugin({
     ],
   }),
   activate(ctx) {
-    ctx.subscriptions.push(ctx.registerEngine(new VksEngine(ctx.http)));
+    ctx.registerEngine(new VksEngine(ctx.http));
     // While enabled, publish, sync and publish status go to VKS; search and import keep using
     // the default server. Disabling the module sends them back to the default server over HKP.
-    ctx.subscriptions.push(
-      ctx.registerRoutingPolicy({
-        id: 'keyserversync',
-        route: () => ({
-          server: new URL(ctx.setting<string>('keyserversync.url')),
-          engineId: 'vks',
-          reason: 'KeyServerSync sends publish, sync and publish status to its VKS server',
-        }),
+    ctx.registerRoutingPolicy({
+      id: 'keyserversync',
+      route: () => ({
+        server: new URL(ctx.setting<string>('keyserversync.url')),
+        engineId: 'vks',
+        reason: 'KeyServerSync sends publish, sync and publish status to its VKS server',
       }),
-    );
+    });
+    ctx.contributeStatusItem({ id: 'keyserversync-target', label: 'VKS', value: () => ctx.setting<string>('keyserversync.url') });
   },
 });
 

@@ -58,3 +58,5 @@ export * from './gpg.js';
 export * from './sks.js';
 export * from './hkp-fixture.js';
 export * from './hagrid-fixture.js';
+export * from './tls.js';
+export * from './wkd-fixture.js';

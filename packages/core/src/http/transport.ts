@@ -20,6 +20,12 @@ export interface HttpRequest {
   retries?: number;
   /** Longest Retry-After we are willing to wait; longer answers fail as rate-limited. */
   maxRetryAfterMs?: number;
+  /**
+   * Connect to this address instead of resolving the URL's host (like curl's --connect-to);
+   * the Host header and the TLS certificate check still use the URL's host name. For tests
+   * and for pinning a host to a known address. Applies to the first request, not redirects.
+   */
+  connectTo?: { host: string; port: number };
 }
 
 export interface HttpResponse {
@@ -149,7 +155,8 @@ export class HttpTransport {
       const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body ? Buffer.from(body) : undefined;
       if (payload) headers['content-length'] = String(payload.length);
       const proxy = proxyFor(url, this.options.env ?? process.env);
-      const request = this.makeRequest(url, method, headers, proxy, connectTimeoutMs);
+      const pinned = req.connectTo && url.href === new URL(req.url).href ? req.connectTo : undefined;
+      const request = this.makeRequest(url, method, headers, pinned ? undefined : proxy, connectTimeoutMs, pinned);
       req.signal?.addEventListener('abort', onAbort, { once: true });
       if (req.signal?.aborted) return onAbort();
       request.on('socket', (socket: net.Socket) => {
@@ -200,8 +207,21 @@ export class HttpTransport {
     return this.options.ca ? { ca: [...tls.rootCertificates, this.options.ca] } : {};
   }
 
-  private makeRequest(url: URL, method: string, headers: Record<string, string>, proxy: URL | undefined, connectTimeoutMs: number): http.ClientRequest {
+  private makeRequest(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    proxy: URL | undefined,
+    connectTimeoutMs: number,
+    connectTo?: { host: string; port: number },
+  ): http.ClientRequest {
     const isHttps = url.protocol === 'https:';
+    if (connectTo) {
+      const target = { hostname: connectTo.host, port: connectTo.port, method, headers: { ...headers, host: url.host }, agent: false as const };
+      return isHttps
+        ? https.request(url, { ...target, servername: url.hostname, ...this.tlsOptions() })
+        : http.request(url, target);
+    }
     if (!proxy) {
       return isHttps
         ? https.request(url, { method, headers, agent: false, ...this.tlsOptions() })
@@ -271,8 +291,11 @@ function transportError(host: string, e: NodeJS.ErrnoException): NetworkError {
     code === 'ECONNREFUSED' ? 'refused the connection'
     : code === 'ECONNRESET' || code === 'EPIPE' ? 'reset the connection'
     : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be found (DNS)'
-    : code.startsWith('ERR_TLS') || code.includes('CERT') ? `failed the TLS check (${e.message})`
+    : code.startsWith('ERR_TLS') || /CERT|SIGNATURE|UNABLE_TO_|SELF_SIGNED|HOSTNAME|ERR_SSL/.test(code) ? `failed the TLS check (${e.message})`
     : `failed (${e.message})`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+    return new NetworkError(ErrorCodes.HostNotFound, `${host} ${what}`, { cause: e, retryable: true, nextStep: 'check the server address and the network' });
+  }
   return new NetworkError(ErrorCodes.NetworkUnreachable, `${host} ${what}`, {
     cause: e,
     retryable: true,

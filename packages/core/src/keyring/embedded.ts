@@ -62,6 +62,8 @@ const FILE_CONCURRENCY = 16;
 export class EmbeddedKeyring implements Keyring {
   private readonly lock: FileLock;
   private cache?: { mtimeMs: number; size: number; index: IndexFile };
+  /** Called after a write changed keys (imports, merges, deletes); the runtime puts it on the bus. */
+  onChanged?: (fingerprints: string[]) => void;
 
   constructor(readonly dir: string) {
     this.lock = new FileLock(path.join(dir, 'lock'));
@@ -279,6 +281,7 @@ export class EmbeddedKeyring implements Keyring {
       await writeFileAtomic(this.indexPath, JSON.stringify(index));
       await fs.rm(this.journalPath, { force: true });
     });
+    this.onChanged?.([fpr]);
   }
 
   async setMeta(fingerprint: string, namespace: string, value: unknown): Promise<void> {
@@ -436,7 +439,10 @@ export class EmbeddedKeyring implements Keyring {
       }
 
       const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);
-      if (touched.size > 0) await this.commit(index, touched, pendingPublic, pendingSecret);
+      if (touched.size > 0) {
+        await this.commit(index, touched, pendingPublic, pendingSecret);
+        this.onChanged?.([...touched]);
+      }
       for (const r of [...results, ...revocationResults]) {
         if (r?.fingerprint && index.keys[r.fingerprint]) {
           r.userIds = index.keys[r.fingerprint]!.summary.userIds.map((u) => u.userId);

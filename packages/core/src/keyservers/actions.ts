@@ -1,10 +1,11 @@
-import { ErrorCodes, InputError, KeyportError } from '../errors.js';
+import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
 import { serverHref } from './routing.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
-import type { ImportResult } from '../keyring/types.js';
+import type { ImportResult, Keyring } from '../keyring/types.js';
+import type { KeySourceRegistry } from '../plugins/contributions.js';
 import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
 import type { Settings } from '../settings.js';
@@ -17,7 +18,12 @@ export interface ServerEntry {
 }
 
 /** Result of `import` from a key server: the import schema plus `not-found`. */
-export type ServerImportResult = Omit<ImportResult, 'status'> & { status: ImportResult['status'] | 'not-found'; query: string };
+export type ServerImportResult = Omit<ImportResult, 'status'> & {
+  status: ImportResult['status'] | 'not-found';
+  query: string;
+  /** Where the answer came from: the server (scheme, host, path) or a key source id. */
+  source?: string;
+};
 
 /**
  * The policy above the engines: which server answers, which engine speaks to it, and what a
@@ -29,6 +35,8 @@ export class KeyServerActions {
     private readonly engines: EngineRegistry,
     private readonly importer: ImportPipeline,
     private readonly bus: EventBus,
+    private readonly sources: KeySourceRegistry,
+    private readonly keyring: Keyring,
   ) {}
 
   // ---- the server list ---------------------------------------------------------------------
@@ -62,7 +70,10 @@ export class KeyServerActions {
     } catch {
       throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${raw}" is not a URL`, { nextStep: 'give a URL such as https://keys.example.org' });
     }
-    if (!url.hostname) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${raw}" has no host`);
+    // Network protocols need a host; a plugin's own scheme may name a local resource by its
+    // path (keydir:///srv/keys).
+    const networkScheme = ['http:', 'https:', 'hkp:', 'hkps:'].includes(url.protocol);
+    if (!url.hostname && (networkScheme || url.pathname.length <= 1)) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${raw}" has no host`);
     if (url.search || url.hash) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${raw}" must not carry a query or fragment`);
     if (this.engines.forUrl(url).length === 0) {
       throw new InputError(ErrorCodes.KeyserverUrlInvalid, `no enabled module speaks to ${url.protocol}// servers`, {
@@ -163,21 +174,63 @@ export class KeyServerActions {
     return q;
   }
 
-  async search(text: string, server?: string, signal?: AbortSignal): Promise<{ server: string; hits: SearchHit[] }> {
+  /**
+   * Searches a server and, when the user named no server, every enabled key source that answers
+   * this kind of query (each hit says where it came from). With `source`, only that key source
+   * is asked. A failing key source is reported as a warning while the server answers.
+   */
+  async search(
+    text: string,
+    server?: string,
+    signal?: AbortSignal,
+    options: { source?: string } = {},
+  ): Promise<{ server: string; hits: SearchHit[]; sources: string[] }> {
     const query = KeyServerActions.parseQuery(text);
-    const chosen = server ?? this.defaultServer();
-    const { url, engine } = this.engineFor(chosen, 'search');
-    return { server: serverHref(url), hits: await engine.search!(url, query, { signal }) };
+    const plan = this.plan(query, server, options.source, 'search');
+    const jobs: Promise<SearchHit[]>[] = [];
+    if (plan.server) jobs.push(plan.server.engine.search!(plan.server.url, query, { signal }));
+    for (const source of plan.sources) jobs.push(source.search!(query, { signal }));
+    const settled = await Promise.allSettled(jobs);
+    const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ i, error: toKeyportError(r.reason) }] : []));
+    if (failures.length === settled.length) throw failures[0]!.error;
+    for (const f of failures) this.warnPartial(plan, f.i, f.error);
+    const hits = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    return { server: plan.server ? serverHref(plan.server.url) : plan.sources.map((s) => s.id).join(', '), hits, sources: plan.sources.map((s) => s.id) };
   }
 
-  /** Fetches each query from a server and imports the answers through the import pipeline. */
+  /** Who answers `query`: the chosen or default server, plus key sources unless a server was named. */
+  private plan(query: KeyQuery, server: string | undefined, sourceId: string | undefined, verb: 'search' | 'lookup') {
+    if (sourceId !== undefined) {
+      const source = this.sources.get(sourceId);
+      if (!source) {
+        throw new InputError(ErrorCodes.Usage, `no enabled key source "${sourceId}"`, {
+          nextStep: `the enabled ones: ${this.sources.all().map((s) => s.id).join(', ') || 'none'} (\`keyport modules list\`)`,
+        });
+      }
+      if (!source.handles(query) || (verb === 'search' && !source.search)) {
+        throw new InputError(ErrorCodes.Usage, `${source.label} cannot answer "${query.value}"`, { nextStep: 'WKD answers email addresses only; ask a key server for other queries' });
+      }
+      return { server: undefined, sources: [source] };
+    }
+    const sources = server === undefined ? this.sources.for(query).filter((s) => verb === 'lookup' || s.search) : [];
+    return { server: this.engineFor(server ?? this.defaultServer(), verb), sources };
+  }
+
+  private warnPartial(plan: ReturnType<KeyServerActions['plan']>, index: number, error: KeyportError) {
+    const who = plan.server ? (index === 0 ? plan.server.url.host : plan.sources[index - 1]!.label) : plan.sources[index]!.label;
+    this.bus.feedback({ severity: 'warning', message: `${who}: ${error.message}`, error });
+  }
+
+  /**
+   * Fetches each query from a server (and, for queries a key source answers, from that source
+   * unless a server was named) and imports every answer through the import pipeline. Keys that
+   * came from a key source remember it, so `sync` refreshes them from there too.
+   */
   async importFromServer(
     queries: string[],
     server?: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; source?: string } = {},
   ): Promise<{ server: string; results: ServerImportResult[]; summary: ReturnType<typeof summarizeResults> & { notFound: number } }> {
-    const chosen = server ?? this.defaultServer();
-    const { url, engine } = this.engineFor(chosen, 'lookup');
     const parsed = queries.map((q) => ({ text: q, query: KeyServerActions.parseQuery(q) }));
     for (const p of parsed) {
       if (p.query.kind === 'text') {
@@ -186,34 +239,84 @@ export class KeyServerActions {
         });
       }
     }
-    // Fetch concurrently (the transport bounds requests per host), import in query order.
+    const plans = parsed.map((p) => this.plan(p.query, server, options.source, 'lookup'));
+    const serverUrl = plans[0]?.server?.url;
+    // Every request starts now (the transport bounds requests per host); answers are imported
+    // together, in query order.
+    type Answer = { i: number; bytes: Uint8Array; origin: string; sourceId?: string };
     let fetched = 0;
-    const answers = await Promise.all(
-      parsed.map(async ({ query }) => {
-        const bytes = await engine.lookup!(url, query, { signal: options.signal });
-        this.bus.progress({ operation: 'fetch', done: ++fetched, total: parsed.length });
-        return bytes;
-      }),
-    );
+    const jobs: Promise<Answer | { i: number; error: KeyportError; who: string } | null>[] = [];
+    const total = plans.reduce((n, p) => n + (p.server ? 1 : 0) + p.sources.length, 0);
+    const tick = () => this.bus.progress({ operation: 'fetch', done: ++fetched, total });
+    for (const [i, { query }] of parsed.entries()) {
+      const plan = plans[i]!;
+      if (plan.server) {
+        const { url, engine } = plan.server;
+        jobs.push(
+          engine.lookup!(url, query, { signal: options.signal }).then(
+            (bytes) => (tick(), bytes ? { i, bytes, origin: url.href } : null),
+            (e: unknown) => (tick(), { i, error: toKeyportError(e), who: url.host }),
+          ),
+        );
+      }
+      for (const source of plan.sources) {
+        jobs.push(
+          source.lookup(query, { signal: options.signal }).then(
+            (found) => (tick(), found ? { i, bytes: found.bytes, origin: found.url, sourceId: source.id } : null),
+            (e: unknown) => (tick(), { i, error: toKeyportError(e), who: source.label }),
+          ),
+        );
+      }
+    }
+    const settled = (await Promise.all(jobs)).filter((a) => a !== null);
+    const answers = settled.filter((a): a is Answer => 'bytes' in a);
+    const errors = settled.filter((a): a is { i: number; error: KeyportError; who: string } => 'error' in a);
+    // A query every asked party failed on is an error; partial failures are warnings.
+    for (const e of errors) {
+      if (e.error.code === ErrorCodes.Cancelled) throw e.error;
+      const asked = (plans[e.i]!.server ? 1 : 0) + plans[e.i]!.sources.length;
+      const failedHere = errors.filter((x) => x.i === e.i).length;
+      if (failedHere === asked && !answers.some((a) => a.i === e.i)) throw e.error;
+      this.bus.feedback({ severity: 'warning', message: `${e.who}: ${e.error.message}`, error: e.error });
+    }
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
-    const answered = parsed.flatMap(({ text, query }, i) => (answers[i] ? [{ i, text, query, bytes: answers[i] }] : []));
     // Every answer is screened against its own query; all of them merge in one keyring batch.
     const reports = await this.importer.importMany(
-      answered.map(({ text, query, bytes }) => ({ bytes, options: serverImportOptions(this.settings, url, query.kind === 'email' ? query.value : text) })),
+      answers.map((a) => {
+        const { text, query } = parsed[a.i]!;
+        return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text) };
+      }),
       { signal: options.signal },
     );
-    const reportOf = new Map(answered.map((a, k) => [a.i, reports[k]!]));
     const results: ServerImportResult[] = [];
+    const remembered: { fingerprint: string; namespace: string; value: KeySourceRecord }[] = [];
+    const at = new Date().toISOString();
     for (const [i, { text }] of parsed.entries()) {
-      const report = reportOf.get(i);
-      if (!report || report.results.length === 0) {
-        results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${url.host} has no key for ${text}`, added: { ...none } });
+      const mine = answers.flatMap((a, k) => (a.i === i ? [{ a, report: reports[k]! }] : []));
+      const found = mine.flatMap(({ a, report }) => report.results.map((r) => ({ ...r, query: text, source: a.sourceId ?? serverHref(new URL(a.origin)) })));
+      if (found.length === 0) {
+        const where = plans[i]!.server ? plans[i]!.server!.url.host : plans[i]!.sources.map((s) => s.label).join(', ');
+        results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${where} has no key for ${text}`, added: { ...none } });
         continue;
       }
-      for (const r of report.results) results.push({ ...r, query: text });
+      results.push(...found);
+      for (const { a, report } of mine) {
+        if (!a.sourceId) continue;
+        for (const r of report.results) {
+          if (r.fingerprint && r.status !== 'rejected') remembered.push({ fingerprint: r.fingerprint, namespace: `source:${a.sourceId}`, value: { query: text, url: a.origin, at } });
+        }
+      }
     }
+    await this.keyring.setMetaMany(remembered);
     const counted = summarizeResults(results.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
-    return { server: serverHref(url), results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };
+    const label = serverUrl ? serverHref(serverUrl) : (plans[0]?.sources.map((s) => s.id).join(', ') ?? '');
+    return { server: label, results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };
   }
 }
 
+/** Stored with a key under `meta["source:<id>"]` when it was imported from a key source. */
+export interface KeySourceRecord {
+  query: string;
+  url: string;
+  at: string;
+}

@@ -5,8 +5,10 @@ import { serverImportOptions, type ImportPipeline } from '../import/pipeline.js'
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
 import type { ImportResult, KeyRecord } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
+import { classifyKeyQuery } from '../keyring/query.js';
 import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
+import type { KeySourceRegistry, UiContributions } from '../plugins/contributions.js';
 import type { Settings } from '../settings.js';
 import { serverHref, type RoutedOperation, type RoutingRegistry } from './routing.js';
 
@@ -57,11 +59,11 @@ const NONE = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
  */
 const ANSWER_RULES_VERSION = 1;
 
-/** Stored with the key under meta.syncAnswer: the last answer the sync target gave for it. */
-export interface SyncAnswerRecord {
-  server: string;
-  digest: string;
-}
+/**
+ * Stored with the key under meta.syncAnswers: the digest of the last answer each origin (the
+ * sync server, or `source:<id>`) gave for it.
+ */
+export type SyncAnswerDigests = Record<string, string>;
 
 export interface PublishingDeps {
   settings: Settings;
@@ -70,6 +72,8 @@ export interface PublishingDeps {
   keyring: EmbeddedKeyring;
   importer: ImportPipeline;
   bus: EventBus;
+  ui: UiContributions;
+  sources: KeySourceRegistry;
   defaultServer: () => string;
 }
 
@@ -101,17 +105,18 @@ export class Publishing {
     return { server, engine, viaPolicy: false, reason: 'the default key server' };
   }
 
-  /** What publishing would do, for confirmations: where, how, and whether for the first time. */
-  async plan(id: string): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean }> {
+  /**
+   * What publishing would do, for confirmations: where, how, whether for the first time, and the
+   * warnings the user must accept (core's permanence warning and the plugins' confirmations).
+   */
+  async plan(id: string): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean; warnings: string[] }> {
     const record = await this.publishable(id);
     const t = this.target('publish', 'upload');
-    return {
-      record,
-      server: serverHref(t.server),
-      protocol: t.engine.id,
-      verifying: typeof t.engine.requestVerification === 'function',
-      firstPublication: !record.meta.publish,
-    };
+    const server = serverHref(t.server);
+    const firstPublication = !record.meta.publish;
+    const warnings = this.deps.ui.confirmationsFor('publish', { server, engineId: t.engine.id }).map((c) => c.message);
+    if (firstPublication) warnings.push(`publishing ${record.summary.fingerprint} is permanent: key servers do not delete keys`);
+    return { record, server, protocol: t.engine.id, verifying: typeof t.engine.requestVerification === 'function', firstPublication, warnings };
   }
 
   private async publishable(id: string): Promise<KeyRecord> {
@@ -207,8 +212,9 @@ export class Publishing {
   }
 
   /**
-   * Refreshes local public keys from the sync target. Keys whose secret key is here are skipped
-   * unless `includeOwn`. Fetches run concurrently (the transport bounds them per host) and are
+   * Refreshes local public keys from the sync target, and keys that came from a key source
+   * (WKD) from that source as well. Keys whose secret key is here are skipped unless
+   * `includeOwn`. Fetches run concurrently (the transport bounds them per host) and are
    * committed in chunks, so cancelling keeps what finished.
    */
   async sync(ids: string[] | 'all', options: { includeOwn?: boolean; signal?: AbortSignal } = {}): Promise<SyncReport> {
@@ -228,26 +234,52 @@ export class Publishing {
     }
     progress();
     let cancelled = false;
-    // Every look-up starts now (the transport keeps `perHostConcurrency` in flight); chunks are
-    // imported as they complete, so fetching and merging overlap.
     const server = serverHref(t.server);
     const strip = this.deps.settings.get<boolean>('import.stripThirdPartyFromServers');
     // An answer identical to the one already merged cannot add anything (the merge is a packet
     // union and the keyring never drops packets), so it is recognised by its digest and neither
     // parsed nor verified again: re-syncing unchanged keys costs little more than the download.
-    const remembered: { fingerprint: string; namespace: string; value: SyncAnswerRecord }[] = [];
+    const remembered: { fingerprint: string; namespace: string; value: unknown }[] = [];
     const digestOf = (bytes: Uint8Array) => createHash('sha256').update(`${ANSWER_RULES_VERSION}:${strip}:`).update(bytes).digest('base64');
+    type Answer = { origin: string; url: URL; bytes: Uint8Array; digest: string; seen: boolean };
+    type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError; notFoundOn: string[] };
+
+    const fetchOne = async (record: KeyRecord): Promise<Fetched> => {
+      const fpr = record.summary.fingerprint;
+      const query = { kind: 'fingerprint' as const, value: fpr };
+      const remembers = (record.meta.syncAnswers ?? {}) as Record<string, string>;
+      const asks: { origin: string; run: () => Promise<{ bytes: Uint8Array; url: URL } | null> }[] = [
+        { origin: server, run: async () => ((bytes) => (bytes ? { bytes, url: t.server } : null))(await t.engine.lookup!(t.server, query, { signal: options.signal })) },
+      ];
+      // Keys a key source brought in are refreshed from it too, with the query that found them.
+      for (const source of this.deps.sources.all()) {
+        const from = record.meta[`source:${source.id}`] as { query?: string } | undefined;
+        if (!from?.query) continue;
+        const q = classifyKeyQuery(from.query);
+        if (!source.handles(q)) continue;
+        asks.push({
+          origin: `source:${source.id}`,
+          run: async () => ((found) => (found ? { bytes: found.bytes, url: new URL(found.url) } : null))(await source.lookup(q, { signal: options.signal })),
+        });
+      }
+      const out: Fetched = { fpr, record, answers: [], notFoundOn: [] };
+      const settled = await Promise.allSettled(asks.map((a) => a.run()));
+      for (const [k, r] of settled.entries()) {
+        const origin = asks[k]!.origin;
+        if (r.status === 'rejected') out.error ??= toKeyportError(r.reason);
+        else if (r.value === null) out.notFoundOn.push(origin);
+        else {
+          const digest = digestOf(r.value.bytes);
+          out.answers.push({ origin, url: r.value.url, bytes: r.value.bytes, digest, seen: remembers[origin] === digest });
+        }
+      }
+      return out;
+    };
+    // Every look-up starts now (the transport keeps `perHostConcurrency` in flight); chunks are
+    // imported as they complete, so fetching and merging overlap.
     const lookups = todo.map(async (r) => {
-      const fpr = r.summary.fingerprint;
       try {
-        const bytes = await t.engine.lookup!(t.server, { kind: 'fingerprint', value: fpr }, { signal: options.signal });
-        if (!bytes) return { fpr, bytes };
-        const digest = digestOf(bytes);
-        const last = r.meta.syncAnswer as SyncAnswerRecord | undefined;
-        if (last?.server === server && last.digest === digest) return { fpr, bytes, digest, record: r, seen: true };
-        return { fpr, bytes, digest };
-      } catch (e) {
-        return { fpr, error: toKeyportError(e) };
+        return await fetchOne(r);
       } finally {
         done++;
         progress();
@@ -259,8 +291,11 @@ export class Publishing {
         break;
       }
       const fetched = await Promise.all(lookups.slice(i, i + SYNC_CHUNK));
-      const withBytes = fetched.filter((f): f is { fpr: string; bytes: Uint8Array; digest: string } => 'bytes' in f && f.bytes !== null && !('seen' in f));
-      const inputs = withBytes.map((f) => ({ bytes: f.bytes, options: serverImportOptions(this.deps.settings, t.server, f.fpr) }));
+      const fresh = fetched.flatMap((f) => f.answers.filter((a) => !a.seen).map((a) => ({ f, a })));
+      const inputs = fresh.map(({ f, a }) => ({
+        bytes: a.bytes,
+        options: serverImportOptions(this.deps.settings, a.url, f.fpr),
+      }));
       let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
       try {
         reports = await this.deps.importer.importMany(inputs);
@@ -271,33 +306,31 @@ export class Publishing {
           try {
             reports.push(...(await this.deps.importer.importMany([input])));
           } catch (inner) {
-            reports.push({ results: [{ fingerprint: withBytes[k]!.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
+            reports.push({ results: [{ fingerprint: fresh[k]!.f.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
           }
         }
       }
-      const byFpr = new Map(withBytes.map((f, k) => [f.fpr, reports[k]]));
+      const reportOf = new Map(fresh.map(({ a }, k) => [a, reports[k]!]));
       for (const f of fetched) {
-        if ('seen' in f && f.record) {
-          results.push({ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds: f.record.summary.userIds.map((u) => u.userId) });
-          continue;
+        const digests: Record<string, string> = { ...((f.record.meta.syncAnswers ?? {}) as Record<string, string>) };
+        let changed = false;
+        const own: ImportResult[] = [];
+        for (const a of f.answers) {
+          if (a.seen) continue;
+          const report = reportOf.get(a)!;
+          // A sync never adds keys: results for other fingerprints cannot occur (request matching).
+          const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
+          if (!mine) continue;
+          own.push(mine);
+          // Only a fully merged answer may be skipped next time; a rejected one is looked at again.
+          if (mine.status === 'updated' || mine.status === 'unchanged') {
+            digests[a.origin] = a.digest;
+            changed = true;
+          }
         }
-        if ('error' in f && f.error) {
-          if (f.error.code === ErrorCodes.Cancelled) cancelled = true;
-          results.push({ fingerprint: f.fpr, status: f.error.code === ErrorCodes.Cancelled ? 'skipped' : 'failed', reason: f.error.code === ErrorCodes.Cancelled ? 'cancelled' : f.error.message, added: { ...NONE } });
-          continue;
-        }
-        const report = byFpr.get(f.fpr);
-        if (!report) {
-          results.push({ fingerprint: f.fpr, status: 'not-found', reason: `${t.server.host} does not have this key`, added: { ...NONE } });
-          continue;
-        }
-        // A sync never adds keys: results for other fingerprints cannot occur (request matching).
-        const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
-        results.push(mine ? { ...mine } : { fingerprint: f.fpr, status: 'not-found', reason: 'the server returned nothing usable', added: { ...NONE } });
-        // Only a fully merged answer may be skipped next time; a rejected one is looked at again.
-        if (mine && (mine.status === 'updated' || mine.status === 'unchanged') && 'digest' in f && f.digest) {
-          remembered.push({ fingerprint: f.fpr, namespace: 'syncAnswer', value: { server, digest: f.digest } });
-        }
+        if (changed) remembered.push({ fingerprint: f.fpr, namespace: 'syncAnswers', value: digests });
+        results.push(combine(f, own, t.server.host));
+        if (f.error?.code === ErrorCodes.Cancelled) cancelled = true;
       }
     }
     // Losing these (a crash here) only costs a full merge next time.
@@ -308,3 +341,30 @@ export class Publishing {
   }
 }
 
+/**
+ * One key's sync result from all its answers: merged results add up; a key no one had is
+ * `not-found`; an error only counts when nothing was merged.
+ */
+function combine(
+  f: { fpr: string; record: KeyRecord; answers: { seen: boolean }[]; error?: KeyportError; notFoundOn: string[] },
+  merged: ImportResult[],
+  host: string,
+): SyncResult {
+  const userIds = f.record.summary.userIds.map((u) => u.userId);
+  const updated = merged.filter((r) => r.status === 'updated');
+  if (updated.length > 0) {
+    const added = { ...NONE };
+    for (const r of updated) for (const k of Object.keys(added) as (keyof typeof NONE)[]) added[k] += r.added[k];
+    return { ...updated[updated.length - 1]!, added };
+  }
+  const unchanged = merged.find((r) => r.status === 'unchanged');
+  if (unchanged) return { ...unchanged };
+  if (merged.length === 0 && f.answers.some((a) => a.seen)) return { fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds };
+  const rejected = merged.find((r) => r.status === 'rejected');
+  if (rejected) return { ...rejected };
+  if (f.error) {
+    const isCancel = f.error.code === ErrorCodes.Cancelled;
+    return { fingerprint: f.fpr, status: isCancel ? 'skipped' : 'failed', reason: isCancel ? 'cancelled' : f.error.message, added: { ...NONE } };
+  }
+  return { fingerprint: f.fpr, status: 'not-found', reason: `${host} does not have this key`, added: { ...NONE } };
+}

@@ -1,10 +1,11 @@
 import type { SettingDefinition } from '../settings.js';
 import type { EventBus } from '../events.js';
 import type { HttpTransport } from '../http/transport.js';
-import type { Keyring } from '../keyring/types.js';
+import type { KeyRecord, Keyring } from '../keyring/types.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import type { KeyQuery } from '../keyring/query.js';
-import type { RoutingPolicy } from '../keyservers/routing.js';
+import type { RoutedOperation, RoutingPolicy } from '../keyservers/routing.js';
+import type { EventArgs, EventName } from '../events.js';
 
 /** Version of the plugin API in this build. A plugin states the range it was built for. */
 export const PLUGIN_API_VERSION = '1.0.0';
@@ -99,6 +100,52 @@ export interface ProtocolEngine {
   probe?(server: URL, options?: EngineCallOptions): Promise<ProbeOutcome>;
 }
 
+/**
+ * A source of keys that is not a key server the user picks: it answers some queries wherever
+ * they are made (the Web Key Directory answers email queries from the address's own domain).
+ * Core asks every enabled source that `handles` a query during `search` and `import` when the
+ * user has not named a server, marks results with the source, remembers which keys came from
+ * it and refreshes those keys from it during `sync`.
+ */
+export interface KeySource {
+  /** Unique id, e.g. `wkd`; shown with results and accepted by `--source`. */
+  id: string;
+  label: string;
+  /** Does this source answer `query`? Must not do I/O. */
+  handles(query: KeyQuery): boolean;
+  /** Hits for `query`; `source` on each says where they came from. Not found is []. */
+  search?(query: KeyQuery, options?: EngineCallOptions): Promise<SearchHit[]>;
+  /**
+   * The certificates for `query` (armored or binary), or null when there are none. Core screens
+   * them like any server answer (request matching, no secrets, third-party stripping).
+   */
+  lookup(query: KeyQuery, options?: EngineCallOptions): Promise<{ bytes: Uint8Array; url: string } | null>;
+}
+
+/** A line a plugin adds to a key's details (`keyport show`, the TUI's details pane). */
+export interface KeyDetailRow {
+  label: string;
+  value: string;
+}
+
+/** A short state a plugin shows in the TUI header and in `keyport modules list`. */
+export interface StatusItem {
+  id: string;
+  label: string;
+  /** Current value; undefined hides the item. Called on every render: keep it cheap. */
+  value(): string | undefined;
+}
+
+/**
+ * A warning the user must confirm before a routed operation goes ahead (`--yes` skips it).
+ * Return undefined when it does not apply to this target.
+ */
+export interface ConfirmationContribution {
+  id: string;
+  operation: RoutedOperation;
+  message(target: { server: string; engineId: string }): string | undefined;
+}
+
 /** What a plugin contributes without running anything (read while wiring). */
 export interface PluginDeclaration {
   /** Settings the plugin owns; keys must start with the plugin id and a dot. */
@@ -118,6 +165,19 @@ export interface PluginContext {
   registerEngine(engine: ProtocolEngine): Disposable;
   /** Registers a routing policy for publish, sync and publish status. */
   registerRoutingPolicy(policy: RoutingPolicy): Disposable;
+  /** Registers a key source (see {@link KeySource}). */
+  registerKeySource(source: KeySource): Disposable;
+  /** Adds rows to every key's details. */
+  contributeKeyDetails(provider: (key: KeyRecord) => KeyDetailRow[]): Disposable;
+  /** Adds a status item. */
+  contributeStatusItem(item: StatusItem): Disposable;
+  /** Adds a confirmation to a routed operation. */
+  contributeConfirmation(confirmation: ConfirmationContribution): Disposable;
+  /**
+   * Subscribes to a bus event; the subscription ends when the plugin is disabled. Prefer this
+   * to `bus.on`, whose subscriptions the plugin would have to dispose itself.
+   */
+  on<K extends EventName>(event: K, listener: (...args: EventArgs<K>) => void): Disposable;
   /** Everything pushed here is disposed, in reverse order, when the plugin is disabled. */
   readonly subscriptions: Disposable[];
   /** A logger that prefixes the plugin id. */

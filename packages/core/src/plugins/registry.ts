@@ -5,6 +5,7 @@ import type { ImportPipeline } from '../import/pipeline.js';
 import type { Keyring } from '../keyring/types.js';
 import type { Settings } from '../settings.js';
 import type { RoutingRegistry } from '../keyservers/routing.js';
+import type { KeySourceRegistry, UiContributions } from './contributions.js';
 import {
   PLUGIN_API_VERSION,
   satisfiesApiRange,
@@ -24,6 +25,8 @@ export interface ModuleInfo {
   state: ModuleState;
   /** Where the state comes from: the saved setting, the plugin default, or `--modules`. */
   source: 'settings' | 'default' | 'session';
+  /** Built into keyport, or loaded from `plugins` in settings (then the specifier). */
+  origin: 'builtin' | { specifier: string };
   error?: KeyportError;
 }
 
@@ -66,6 +69,7 @@ export class EngineRegistry {
 
 interface Entry {
   plugin: KeyportPlugin;
+  origin: ModuleInfo['origin'];
   state: ModuleState;
   source: ModuleInfo['source'];
   error?: KeyportError;
@@ -80,6 +84,8 @@ export interface ModuleRegistryDeps {
   keyring: Keyring;
   importer: ImportPipeline;
   engines: EngineRegistry;
+  sources: KeySourceRegistry;
+  ui: UiContributions;
 }
 
 /**
@@ -111,14 +117,17 @@ export class ModuleRegistry {
   }
 
   /** Adds a plugin and activates it if it should be enabled. Never throws for plugin faults. */
-  async add(plugin: KeyportPlugin): Promise<ModuleInfo> {
+  async add(plugin: KeyportPlugin, origin: ModuleInfo['origin'] = 'builtin'): Promise<ModuleInfo> {
     const id = String(plugin?.id ?? '');
     if (this.entries.has(id)) {
-      const error = new ModuleError(ErrorCodes.ModuleDuplicate, `a module with id "${id}" is already loaded; the second one was ignored`, { pluginId: id });
+      const error = new ModuleError(ErrorCodes.ModuleDuplicate, `a module with id "${id}" is already loaded; the second one${typeof origin === 'object' ? ` (${origin.specifier})` : ''} was ignored`, {
+        pluginId: id,
+        nextStep: typeof origin === 'object' ? `remove it with \`keyport plugins remove ${origin.specifier}\`` : undefined,
+      });
       this.deps.bus.feedback({ severity: 'error', message: error.message, error, pluginId: id });
-      return { id, name: plugin.name, version: plugin.version, description: plugin.description, state: 'failed', source: 'default', error };
+      return { id, name: plugin.name, version: plugin.version, description: plugin.description, state: 'failed', source: 'default', origin, error };
     }
-    const entry: Entry = { plugin, state: 'disabled', source: 'default', disposables: [] };
+    const entry: Entry = { plugin, origin, state: 'disabled', source: 'default', disposables: [] };
     this.entries.set(id, entry);
     if (!satisfiesApiRange(PLUGIN_API_VERSION, plugin.apiVersion ?? '')) {
       this.fail(entry, new ModuleError(ErrorCodes.ModuleIncompatible, `module "${id}" needs plugin API ${plugin.apiVersion}, this keyport provides ${PLUGIN_API_VERSION}`, {
@@ -130,6 +139,18 @@ export class ModuleRegistry {
     const { enabled, source } = this.wanted(plugin);
     entry.source = source;
     if (enabled) await this.activate(entry);
+    return this.info(id);
+  }
+
+  /**
+   * Records a third-party plugin that could not be loaded at all (missing, not a plugin), so it
+   * shows in the module list as failed, named by its id when known, else by its specifier.
+   */
+  recordLoadFailure(id: string, specifier: string, error: KeyportError): ModuleInfo {
+    const placeholder: KeyportPlugin = { id, name: id, version: '?', apiVersion: '', description: `could not be loaded from ${specifier}`, activate: () => undefined };
+    const entry: Entry = { plugin: placeholder, origin: { specifier }, state: 'disabled', source: 'default', disposables: [] };
+    if (!this.entries.has(id)) this.entries.set(id, entry);
+    this.fail(this.entries.get(id)!, error);
     return this.info(id);
   }
 
@@ -153,6 +174,12 @@ export class ModuleRegistry {
         disposables.push(this.deps.settings.define({ ...s, owner: plugin.id }));
         this.deps.settings.validateStored({ ...s, owner: plugin.id });
       }
+      // Everything registered through the context is undone when the plugin is disabled,
+      // whether or not the plugin pushed the disposable into `subscriptions` itself.
+      const track = (d: Disposable): Disposable => {
+        disposables.push(d);
+        return d;
+      };
       const context: PluginContext = {
         pluginId: plugin.id,
         bus: this.deps.bus,
@@ -160,8 +187,13 @@ export class ModuleRegistry {
         keyring: this.deps.keyring,
         importer: this.deps.importer,
         setting: <T>(key: string) => this.deps.settings.get<T>(key),
-        registerEngine: (engine) => this.deps.engines.register(engine, plugin.id),
-        registerRoutingPolicy: (policy) => this.deps.routing.register(policy, plugin.id),
+        registerEngine: (engine) => track(this.deps.engines.register(engine, plugin.id)),
+        registerRoutingPolicy: (policy) => track(this.deps.routing.register(policy, plugin.id)),
+        registerKeySource: (source) => track(this.deps.sources.register(source, plugin.id)),
+        contributeKeyDetails: (provider) => track(this.deps.ui.addKeyDetails(provider, plugin.id)),
+        contributeStatusItem: (item) => track(this.deps.ui.addStatusItem(item, plugin.id)),
+        contributeConfirmation: (confirmation) => track(this.deps.ui.addConfirmation(confirmation, plugin.id)),
+        on: (event, listener) => track(this.deps.bus.on(event, listener)),
         subscriptions: disposables,
         log: {
           info: (m) => this.deps.bus.feedback({ severity: 'info', message: `[${plugin.id}] ${m}`, pluginId: plugin.id }),
@@ -232,6 +264,7 @@ export class ModuleRegistry {
       description: e.plugin.description,
       state: e.state,
       source: e.source,
+      origin: e.origin,
       ...(e.error ? { error: e.error } : {}),
     };
   }
@@ -246,7 +279,8 @@ export class ModuleRegistry {
 }
 
 async function disposeAll(list: Disposable[]) {
-  for (const d of [...list].reverse()) {
+  // A plugin may also push what the context already tracks; dispose each once.
+  for (const d of [...new Set(list)].reverse()) {
     try {
       await d.dispose();
     } catch {
