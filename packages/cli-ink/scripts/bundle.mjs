@@ -15,7 +15,14 @@ const coreDist = path.dirname(fileURLToPath(import.meta.resolve('@keyport/core')
 const outdir = path.join(pkgDir, 'dist/bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { keyport: path.join(pkgDir, 'dist/bin.js'), 'merge-worker': path.join(coreDist, 'keyring/merge-worker.js') },
+  // `core` is what third-party plugins get for `import '@keyport/core'`: with splitting it shares
+  // its chunks with the CLI, so a plugin and keyport use one copy of core.
+  entryPoints: {
+    keyport: path.join(pkgDir, 'dist/bin.js'),
+    'merge-worker': path.join(coreDist, 'keyring/merge-worker.js'),
+    core: path.join(coreDist, 'index.js'),
+  },
+  define: { KEYPORT_BUNDLE: 'true' },
   outdir,
   bundle: true,
   splitting: true,

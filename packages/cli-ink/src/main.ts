@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import readline from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
 import {
@@ -9,10 +9,14 @@ import {
   KEYPORT_VERSION,
   armorPublicKey,
   createKeyport,
+  isPathSpecifier,
+  loadPluginModule,
+  pluginLocation,
+  pluginsDir,
   type Keyport,
   type KeyFilter,
 } from '@keyport/core';
-import { builtinPlugins } from './plugins.js';
+import { builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
 import {
   Exit,
   formatImportReport,
@@ -60,7 +64,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const globals = () => program.opts<GlobalOptions>();
   const open = async () => {
     if (!runtime) {
-      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env });
+      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() } });
       runtime.bus.on('feedback', (f) => {
         if (f.severity !== 'info') io.stderr.write(`keyport: ${f.severity}: ${f.message}\n`);
       });
@@ -80,8 +84,9 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
     .argument('[queries...]', 'fingerprints, 16-hex key IDs or email addresses to fetch from the key server')
     .option('--file <path>', 'file to import, or - for stdin')
-    .option('--server <url>', 'key server to fetch from (default: the default server)')
-    .action(async (queries: string[], opts: { file?: string; server?: string }) => {
+    .option('--server <url>', 'key server to fetch from (default: the default server, plus key sources such as WKD for email addresses)')
+    .option('--source <id>', 'fetch from this key source only (e.g. wkd)')
+    .action(async (queries: string[], opts: { file?: string; server?: string; source?: string }) => {
       if (Boolean(opts.file) === queries.length > 0) {
         throw new InputError(ErrorCodes.Usage, 'give either --file PATH or the keys to fetch from a key server', {
           nextStep: 'keyport import --file keys.asc, or keyport import 0xFINGERPRINT',
@@ -89,7 +94,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       }
       const kp = await open();
       if (!opts.file) {
-        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal });
+        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
         if (globals().json) json(report);
         else out(formatImportReport({ results: report.results as never, summary: report.summary }) + (report.summary.notFound ? `, ${report.summary.notFound} not found` : ''));
         if (report.summary.rejected > 0 || report.summary.notFound > 0) exitCode = Exit.Failed;
@@ -112,10 +117,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .command('search')
     .description('search a key server by fingerprint, key ID, email or text')
     .argument('<query...>', 'what to look for (words are joined with spaces)')
-    .option('--server <url>', 'key server to ask (default: the default server)')
-    .action(async (words: string[], opts: { server?: string }) => {
+    .option('--server <url>', 'key server to ask (default: the default server, plus key sources such as WKD for email addresses)')
+    .option('--source <id>', 'ask this key source only (e.g. wkd)')
+    .action(async (words: string[], opts: { server?: string; source?: string }) => {
       const kp = await open();
-      const { server, hits } = await kp.keyservers.search(words.join(' '), opts.server, abort.signal);
+      const { server, hits } = await kp.keyservers.search(words.join(' '), opts.server, abort.signal, { source: opts.source });
       if (globals().json) {
         json(hits.map((h) => ({ ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}), keyId: h.keyId, algorithm: h.algorithm, bits: h.bits, created: h.created, expires: h.expires, revoked: h.revoked, expired: h.expired, disabled: h.disabled, userIds: h.userIds, source: h.source })));
       } else {
@@ -135,9 +141,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
       const kp = await open();
       const plan = await kp.publishing.plan(id);
-      const warnings: string[] = [];
-      if (!plan.verifying) warnings.push(`${plan.server} is an HKP server: publication there has no email verification and cannot be undone`);
-      if (plan.firstPublication) warnings.push(`publishing ${plan.record.summary.fingerprint} is permanent: key servers do not delete keys`);
+      const warnings = plan.warnings;
       if (warnings.length && !opts.yes) {
         for (const w of warnings) io.stderr.write(`keyport: warning: ${w}\n`);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
@@ -297,8 +301,20 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         }
       }
       const status = record.meta.publishStatus as { state: string; addresses: string[]; checkedAt: string; server: string } | undefined;
-      if (globals().json) json({ ...keyDetailsToJson(record), publishStatus: status ? { state: status.state, addresses: status.addresses, checkedAt: status.checkedAt, server: status.server } : null });
-      else out(formatKeyDetails(record) + (status ? `\n  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}` : ''));
+      const extra = kp.ui.keyDetails(record);
+      if (globals().json) {
+        json({
+          ...keyDetailsToJson(record),
+          publishStatus: status ? { state: status.state, addresses: status.addresses, checkedAt: status.checkedAt, server: status.server } : null,
+          pluginDetails: extra,
+        });
+      } else {
+        out(
+          formatKeyDetails(record) +
+            (status ? `\n  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}` : '') +
+            extra.map((row) => `\n  ${row.label.padEnd(12)} ${row.value}`).join(''),
+        );
+      }
     });
 
   program
@@ -342,9 +358,25 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .description('list modules and their state')
     .action(async () => {
       const kp = await open();
-      const list = kp.modules.list().map((m) => ({ ...m, error: m.error ? m.error.toJSON() : null }));
+      const status = kp.ui.statusItems();
+      const list = kp.modules.list().map((m) => ({
+        ...m,
+        error: m.error ? m.error.toJSON() : null,
+        status: status.filter((i) => i.pluginId === m.id).map(({ id, label, value }) => ({ id, label, value })),
+      }));
       if (globals().json) json(list);
-      else out(list.map((m) => `${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${m.description}${m.error ? `\n         ${m.error.code} ${String(m.error.message)}` : ''}`).join('\n'));
+      else {
+        out(
+          list
+            .map((m) => {
+              const from = typeof m.origin === 'object' ? `\n         from ${m.origin.specifier}` : '';
+              const items = m.status.map((i) => `\n         ${i.label}: ${i.value}`).join('');
+              const error = m.error ? `\n         ${m.error.code} ${String(m.error.message)}` : '';
+              return `${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${m.description}${from}${items}${error}`;
+            })
+            .join('\n'),
+        );
+      }
     });
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
     modules
@@ -359,6 +391,60 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         if (info.state === 'failed') exitCode = Exit.Failed;
       });
   }
+
+  const plugins = program.command('plugins').description('add, remove and list third-party plugins');
+  plugins
+    .command('list')
+    .description('third-party plugins named in settings, with their state')
+    .action(async () => {
+      const kp = await open();
+      const rows = kp.settings.get<string[]>('plugins').map((specifier) => {
+        const m = kp.modules.list().find((x) => typeof x.origin === 'object' && x.origin.specifier === specifier);
+        return { specifier, id: m?.id ?? null, version: m?.version ?? null, state: m?.state ?? 'failed', error: m?.error ? m.error.toJSON() : null };
+      });
+      if (globals().json) json(rows);
+      else out(rows.length === 0 ? 'no third-party plugins (add one with `keyport plugins add PATH|NAME`)' : rows.map((r) => `${r.state.padEnd(8)} ${(r.id ?? '?').padEnd(16)} ${(r.version ?? '').padEnd(8)} ${r.specifier}${r.error ? `\n         ${r.error.code} ${String(r.error.message)}` : ''}`).join('\n'));
+    });
+  plugins
+    .command('add')
+    .description('add a plugin by folder path or npm package name (installed under the plugins folder)')
+    .argument('<plugin>', 'a path, or an npm package name')
+    .option('--no-install', 'do not run npm install for a package name that is not installed yet')
+    .action(async (raw: string, opts: { install: boolean }) => {
+      const kp = await open();
+      const dir = pluginsDir(kp.paths);
+      const specifier = isPathSpecifier(raw) ? pluginLocation(raw, dir) : raw;
+      if (kp.settings.get<string[]>('plugins').includes(specifier)) {
+        throw new InputError(ErrorCodes.Usage, `${specifier} is already added`, { nextStep: 'see `keyport plugins list`' });
+      }
+      if (!isPathSpecifier(specifier) && opts.install && !existsSync(pluginLocation(specifier, dir))) {
+        await installPackage(specifier, dir, io);
+      }
+      // Load it before saving: a plugin that cannot load is refused here, with the reason.
+      const plugin = await loadPluginModule(specifier, dir);
+      const info = await kp.modules.add(plugin, { specifier });
+      if (info.error?.code === ErrorCodes.ModuleDuplicate || info.error?.code === ErrorCodes.ModuleIncompatible) throw info.error;
+      await kp.settings.set('plugins', [...kp.settings.get<string[]>('plugins'), specifier]);
+      if (globals().json) json({ specifier, id: info.id, version: info.version, state: info.state, error: info.error ? info.error.toJSON() : null });
+      else out(`added ${info.id} ${info.version} from ${specifier}: ${info.state}${info.error ? ` (${info.error.code} ${info.error.message})` : ''}`);
+      if (info.state === 'failed') exitCode = Exit.Failed;
+    });
+  plugins
+    .command('remove')
+    .description('remove a plugin (by id, path or package name); installed files are left in place')
+    .argument('<plugin>', 'id, path or package name')
+    .action(async (raw: string) => {
+      const kp = await open();
+      const list = kp.settings.get<string[]>('plugins');
+      const byId = kp.modules.list().find((m) => m.id === raw && typeof m.origin === 'object');
+      const wanted = byId && typeof byId.origin === 'object' ? byId.origin.specifier : isPathSpecifier(raw) ? pluginLocation(raw, pluginsDir(kp.paths)) : raw;
+      if (!list.includes(wanted)) {
+        throw new InputError(ErrorCodes.ModuleUnknown, `no third-party plugin "${raw}"`, { nextStep: 'see `keyport plugins list`' });
+      }
+      await kp.settings.set('plugins', list.filter((p) => p !== wanted));
+      if (globals().json) json({ removed: wanted });
+      else out(`removed ${wanted}`);
+    });
 
   const config = program.command('config').description('read and change settings');
   config

@@ -50,7 +50,7 @@ export function keyportAsync(args: string[], options: { home?: string; env?: Nod
   return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
 }
 
-export async function keyportJsonAsync<T = unknown>(args: string[], options: { home?: string } = {}): Promise<T> {
+export async function keyportJsonAsync<T = unknown>(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<T> {
   const r = await keyportAsync([...args, '--json'], options);
   if (r.status !== 0) throw new Error(`keyport ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
