@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Plugins: only core's public entry, never another plugin, the CLI, a deep path or UI.
-    files: ['packages/plugin-*/src/**'],
+    files: ['packages/plugin-*/src/**', 'examples/*/*.js'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: deepCore, message: "import only '@keyport/core' (its public entry point)" },

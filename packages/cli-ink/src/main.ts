@@ -421,7 +421,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         await installPackage(specifier, dir, io);
       }
       // Load it before saving: a plugin that cannot load is refused here, with the reason.
-      const plugin = await loadPluginModule(specifier, dir);
+      const plugin = await loadPluginModule(specifier, dir, { coreModuleUrl: coreModuleUrl() });
       const info = await kp.modules.add(plugin, { specifier });
       if (info.error?.code === ErrorCodes.ModuleDuplicate || info.error?.code === ErrorCodes.ModuleIncompatible) throw info.error;
       await kp.settings.set('plugins', [...kp.settings.get<string[]>('plugins'), specifier]);

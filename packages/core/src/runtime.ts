@@ -3,7 +3,7 @@ import { Lifecycle, container as rootContainer, type DependencyContainer } from 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { toKeyportError } from './errors.js';
-import { loadPluginModule, provideCoreToPlugins, provisionalId } from './plugins/loader.js';
+import { loadPluginModule, provisionalId } from './plugins/loader.js';
 import { Tokens, resolve } from './di/tokens.js';
 import { EventBus } from './events.js';
 import { HttpTransport } from './http/transport.js';
@@ -65,10 +65,9 @@ export function pluginsDir(paths: KeyportPaths): string {
 /** Loads each third-party plugin; one that cannot be loaded is recorded as failed, never thrown. */
 async function loadThirdParty(specifiers: string[], dir: string, modules: ModuleRegistry, coreModuleUrl: string | undefined) {
   if (specifiers.length === 0) return;
-  if (coreModuleUrl) provideCoreToPlugins(coreModuleUrl);
   for (const specifier of specifiers) {
     try {
-      await modules.add(await loadPluginModule(specifier, dir), { specifier });
+      await modules.add(await loadPluginModule(specifier, dir, { coreModuleUrl }), { specifier });
     } catch (e) {
       const error = toKeyportError(e);
       modules.recordLoadFailure(provisionalId(specifier), specifier, error);

@@ -26,6 +26,8 @@ export interface ContractOptions {
   foreignUrl?: string;
   /** The engine's servers cannot do text search (Hagrid, VKS): skip that check. */
   exactOnly?: boolean;
+  /** A URL of this protocol where nothing answers; default: the live server's URL on port 1. */
+  unreachable?: (live: URL) => URL;
 }
 
 /**
@@ -87,8 +89,8 @@ export function runProtocolEngineContract(options: ContractOptions): void {
       const engine = await options.engine();
       if (!engine.probe) return;
       expect(await engine.probe(await url())).toMatchObject({ reachable: true, speaksProtocol: true });
-      const closed = new URL(await url());
-      closed.port = '1';
+      const live = await url();
+      const closed = options.unreachable?.(live) ?? Object.assign(new URL(live), { port: '1' });
       expect(await engine.probe(closed)).toMatchObject({ reachable: false, speaksProtocol: false });
     });
   });

@@ -63,8 +63,11 @@ async function entryFile(location: string, specifier: string): Promise<string> {
 /**
  * Imports a third-party plugin and checks its shape. The plugin is the module's default export
  * (or its `plugin` export). Throws a ModuleError naming the plugin; never activates anything.
+ * With `coreModuleUrl`, the plugin's `import '@keyport/core'` gets that module (see
+ * {@link provideCoreToPlugins}).
  */
-export async function loadPluginModule(specifier: string, pluginsDir: string): Promise<KeyportPlugin> {
+export async function loadPluginModule(specifier: string, pluginsDir: string, options: { coreModuleUrl?: string } = {}): Promise<KeyportPlugin> {
+  if (options.coreModuleUrl) provideCoreToPlugins(options.coreModuleUrl);
   const file = await entryFile(pluginLocation(specifier, pluginsDir), specifier);
   let mod: Record<string, unknown>;
   try {
