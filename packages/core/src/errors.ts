@@ -88,8 +88,10 @@ export const ErrorCodes = {
   VerificationUnavailable: 'KP1702',
 } as const;
 
+/** One of the stable error codes (docs/errors.md). */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** Optional parts of a KeyportError: the next step to suggest, the plugin at fault, whether retrying may help, the cause. */
 export interface KeyportErrorOptions {
   cause?: unknown;
   /** What the user can do about it, in one sentence. */
@@ -158,6 +160,7 @@ export function toKeyportError(error: unknown): KeyportError {
   });
 }
 
+/** Is this error a cancellation (the user pressed Esc or Ctrl-C, or the signal was aborted)? */
 export function isCancelled(error: unknown): boolean {
   return error instanceof CancelledError || (error instanceof Error && error.name === 'AbortError');
 }

@@ -9,6 +9,7 @@ export interface ProgressEvent {
   detail?: string;
 }
 
+/** A message for the user (status line, toast, stderr), with the error when there is one. */
 export interface FeedbackEvent {
   severity: 'info' | 'warning' | 'error';
   message: string;
@@ -16,6 +17,7 @@ export interface FeedbackEvent {
   pluginId?: string;
 }
 
+/** A module was enabled, disabled, or failed. */
 export interface ModuleStateEvent {
   id: string;
   state: 'enabled' | 'disabled' | 'failed';

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
+/** Where keyport keeps its files. */
 export interface KeyportPaths {
   /** The settings file. */
   settingsFile: string;

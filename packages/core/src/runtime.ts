@@ -19,8 +19,10 @@ import { KeySourceRegistry, UiContributions } from './plugins/contributions.js';
 import { Publishing } from './keyservers/publishing.js';
 
 const pkg = createRequire(import.meta.url)('@keyport/core/package.json') as { version: string };
+/** Version of this keyport core. */
 export const KEYPORT_VERSION = pkg.version;
 
+/** Options of createKeyport. */
 export interface KeyportOptions {
   /** `--home DIR`; defaults to KEYPORT_HOME, then the XDG directories. */
   home?: string;

@@ -15,14 +15,17 @@ import type { Settings } from '../settings.js';
  */
 export type Token<T> = symbol & { readonly __service?: T };
 
+/** Makes a typed injection token for a service of type T (plugins may register their own in the container). */
 export function createToken<T>(name: string): Token<T> {
   return Symbol(`keyport.${name}`) as Token<T>;
 }
 
+/** Resolves a service from a container by its typed token. */
 export function resolve<T>(container: DependencyContainer, token: Token<T>): T {
   return container.resolve<T>(token as unknown as InjectionToken<T>);
 }
 
+/** Typed injection tokens of the core services (interfaces have no runtime type, so each service is registered and resolved by one of these). */
 export const Tokens = {
   Paths: createToken<KeyportPaths>('paths'),
   Bus: createToken<EventBus>('bus'),

@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { CancelledError, ErrorCodes, NetworkError } from '../errors.js';
 import { HostLimiter } from './limiter.js';
 
+/** One HTTP request through the transport; every limit has a default from the network settings. */
 export interface HttpRequest {
   url: string | URL;
   method?: 'GET' | 'POST' | 'PUT' | 'HEAD';
@@ -28,6 +29,7 @@ export interface HttpRequest {
   connectTo?: { host: string; port: number };
 }
 
+/** A complete response (the body is read fully, within the size cap). */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
@@ -37,6 +39,7 @@ export interface HttpResponse {
   text(): string;
 }
 
+/** Construction options of the transport (the runtime fills them from the network settings). */
 export interface HttpTransportOptions {
   timeoutMs: number;
   connectTimeoutMs: number;

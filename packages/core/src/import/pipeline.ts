@@ -13,6 +13,7 @@ import { emailOf } from '../openpgp/summary.js';
 /** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
 export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string };
 
+/** Where an input came from and how to screen it. */
 export interface ImportOptions {
   origin: ImportOrigin;
   /** Drop third-party certifications. Default: true for servers, false for local files. */
@@ -23,6 +24,7 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Largest file or stdin input accepted by default (setting import.maxBytes). */
 export const DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024;
 
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
@@ -150,6 +152,7 @@ export function serverImportOptions(settings: Settings, server: URL, query: stri
   };
 }
 
+/** Counts import results by status. */
 export function summarizeResults(results: readonly ImportResult[]) {
   const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0 };
   for (const r of results) summary[r.status]++;

@@ -22,8 +22,10 @@ export interface KeyRecord {
   meta: Record<string, unknown>;
 }
 
+/** The key list filters (the TUI tabs and `list --filter`). */
 export type KeyFilter = 'all' | 'expired' | 'revoked' | 'secret' | 'public';
 
+/** What importing did to one certificate. */
 export type ImportStatus = 'new' | 'updated' | 'unchanged' | 'rejected';
 
 /** Per-certificate outcome of an import; the `--json` schema of `keyport import`. */
@@ -38,6 +40,7 @@ export interface ImportResult {
   secretKeysStored?: number;
 }
 
+/** Counts of an import by status. */
 export interface ImportSummary {
   new: number;
   updated: number;
@@ -45,6 +48,7 @@ export interface ImportSummary {
   rejected: number;
 }
 
+/** The result of an import: one result per certificate in input order, and a summary. */
 export interface ImportReport {
   results: ImportResult[];
   summary: ImportSummary;

@@ -10,6 +10,7 @@ import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js'
 import type { EngineRegistry } from '../plugins/registry.js';
 import type { Settings } from '../settings.js';
 
+/** One key server in the user's list, with its last test result. */
 export interface ServerEntry {
   url: string;
   isDefault: boolean;

@@ -28,6 +28,7 @@ export interface StatusRecord extends PublishStatus {
   checkedAt: string;
 }
 
+/** What `publish` and `verify` did: the server, and the state of each address. */
 export interface PublishReport {
   fingerprint: string;
   server: string;
@@ -38,9 +39,12 @@ export interface PublishReport {
   firstPublication: boolean;
 }
 
+/** Statuses of a sync result (the import statuses plus not-found, skipped, failed). */
 export type SyncStatus = ImportResult['status'] | 'not-found' | 'skipped' | 'failed';
+/** One key's sync result: the import result, or not-found, skipped or failed with the reason. */
 export type SyncResult = Omit<ImportResult, 'status'> & { status: SyncStatus };
 
+/** What `sync` did: one result per key, a summary, and whether it was cancelled. */
 export interface SyncReport {
   server: string;
   protocol: string;

@@ -21,6 +21,7 @@ export interface RoutingPolicy {
   route(operation: RoutedOperation): RouteTarget | undefined;
 }
 
+/** Routing policies contributed by enabled plugins; the first that answers wins. */
 export class RoutingRegistry {
   private readonly policies: { policy: RoutingPolicy; pluginId: string }[] = [];
 

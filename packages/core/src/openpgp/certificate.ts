@@ -158,6 +158,7 @@ export function splitCertificates(packets: readonly RawPacket[]): SplitResult {
   return { certificates, leadingSignatures, skippedPackets };
 }
 
+/** Writes a certificate back to packets in canonical order (primary, direct signatures, user IDs, subkeys). */
 export function serializeCertificate(parts: CertificateParts): Uint8Array {
   const out: RawPacket[] = [parts.primary, ...parts.direct];
   for (const c of parts.userIds) out.push(c.packet, ...c.sigs);
@@ -187,6 +188,7 @@ export function toPublicParts(parts: CertificateParts): {
   };
 }
 
+/** What a merge added, by kind. */
 export interface MergeCounts {
   userIds: number;
   subkeys: number;

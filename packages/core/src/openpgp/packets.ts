@@ -19,6 +19,7 @@ export const PacketTag = {
   Padding: 21,
 } as const;
 
+/** One OpenPGP packet: its tag and its body, bytes as read (no header). */
 export interface RawPacket {
   readonly tag: number;
   /** Packet body without header. */
@@ -126,6 +127,7 @@ export function writePacket(packet: RawPacket): Uint8Array {
   return out;
 }
 
+/** Serialises packets with new-format headers, concatenated. */
 export function writePackets(packets: readonly RawPacket[]): Uint8Array {
   return concatBytes(packets.map(writePacket));
 }
@@ -192,6 +194,7 @@ export const SigType = {
   CertRevocation: 0x30,
 } as const;
 
+/** What the keyring needs to know about a signature packet without verifying it. */
 export interface SignatureInfo {
   version: number;
   type: number;

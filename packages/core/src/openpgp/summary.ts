@@ -6,6 +6,7 @@ import { structurePolicy } from './policy.js';
 /** Key usage flags as shown to users (RFC 9580 §5.2.3.29). */
 export type KeyUsage = 'certify' | 'sign' | 'encrypt' | 'authenticate';
 
+/** A revocation: when, why (reason code and text), and by whom. */
 export interface RevocationInfo {
   /** RFC 9580 reason code: 0 none, 1 superseded, 2 compromised, 3 retired, 32 user ID invalid. */
   code: number | null;
@@ -13,6 +14,7 @@ export interface RevocationInfo {
   date: string | null;
 }
 
+/** A user ID with its state as its newest valid self-signature gives it. */
 export interface UserIdSummary {
   userId: string;
   email: string | null;
@@ -24,6 +26,7 @@ export interface UserIdSummary {
   expired: boolean;
 }
 
+/** A subkey with its usage and state. */
 export interface SubkeySummary {
   fingerprint: string;
   keyId: string;
@@ -159,6 +162,7 @@ export interface SummarizeOptions {
   trustSelfSignatures?: boolean;
 }
 
+/** Summarises a certificate (validity from self-signatures only, as GnuPG does): what `list` and `show` display. */
 export async function summarize(parts: CertificateParts, options: SummarizeOptions = {}): Promise<KeySummary> {
   const now = options.now ?? new Date();
   const primaryInfo = keyMaterial(parts.primary);

@@ -36,6 +36,7 @@ export interface SearchHit {
   source: string;
 }
 
+/** Options every engine verb accepts: a signal to cancel it. */
 export interface EngineCallOptions {
   signal?: AbortSignal;
 }
@@ -63,6 +64,7 @@ export interface UploadOutcome {
   addresses?: Record<string, AddressStatus>;
 }
 
+/** What probing a server found: reachable, speaking this protocol, and how fast. */
 export interface ProbeOutcome {
   reachable: boolean;
   /** This engine's protocol answered as expected. */

@@ -15,8 +15,10 @@ import {
   type ProtocolEngine,
 } from './api.js';
 
+/** Whether a module is active, switched off, or could not be started. */
 export type ModuleState = 'enabled' | 'disabled' | 'failed';
 
+/** A loaded module (plugin) as `modules list` shows it. */
 export interface ModuleInfo {
   id: string;
   name: string;
