@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--test" ]; then
   # GnuPG is the tests' oracle and peer; debian-keyring is real-world test and benchmark data;
-  # sks is a real HKP server for integration tests; GNU time measures peak memory in `pnpm bench`.
+  # sks is a real HKP server for integration tests; GNU time measures peak memory in `pnpm bench`;
+  # openssl makes the throwaway CA of the WKD TLS fixture.
   need=()
   command -v gpg >/dev/null 2>&1 || need+=(gnupg)
   command -v dirmngr >/dev/null 2>&1 || need+=(dirmngr)
@@ -15,6 +16,8 @@ if [ "${1:-}" = "--test" ]; then
   [ -f /usr/share/keyrings/debian-keyring.gpg ] || need+=(debian-keyring)
   [ -x /usr/bin/time ] || need+=(time)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  # tmux drives the real binary in the terminal-UI end-to-end tests and the first-frame bench.
+  command -v tmux >/dev/null 2>&1 || need+=(tmux)
   if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -75,7 +75,8 @@ describe('durability', () => {
     // Finishing the imports gives exactly what uninterrupted imports give.
     const probeHome = tempHome();
     for (const slice of slices) {
-      expect(keyport(['import', '--file', slice], { home }).status).toBe(0);
+      const finished = keyport(['import', '--file', slice, '--json'], { home });
+      expect(finished.status, finished.stderr + finished.stdout.slice(0, 3000)).toBe(0);
       expect(keyport(['import', '--file', slice], { home: probeHome }).status).toBe(0);
     }
     const clean = keyportJson<Listed[]>(['list'], { home: probeHome });
