@@ -4,6 +4,9 @@ import os from 'node:os';
 import { ErrorCodes, KeyringError } from '../errors.js';
 import { isAlive } from './atomic.js';
 
+/** How old a lock file without a holder must be before it is taken for stale. */
+const UNNAMED_LOCK_GRACE_MS = 5_000;
+
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */
   timeoutMs?: number;
@@ -51,12 +54,7 @@ export class FileLock {
     let delay = 5;
     for (;;) {
       options.signal?.throwIfAborted();
-      try {
-        await fs.writeFile(this.lockPath, token, { flag: 'wx', mode: 0o600 });
-        return token;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
+      if (await this.tryCreate(token)) return token;
       await this.breakIfStale();
       if (Date.now() > deadline) {
         const holder = await fs.readFile(this.lockPath, 'utf8').catch(() => 'unknown');
@@ -70,13 +68,51 @@ export class FileLock {
     }
   }
 
+  /**
+   * Creates the lock file with its content in one step: the token goes to a private file first,
+   * which is then hard-linked to the lock path (fails if it exists). A holder killed at any
+   * moment leaves either no lock or a lock that names it, never an empty one. File systems
+   * without hard links fall back to O_EXCL create-then-write.
+   */
+  private async tryCreate(token: string): Promise<boolean> {
+    const staging = `${this.lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await fs.writeFile(staging, token, { flag: 'wx', mode: 0o600 });
+      try {
+        await fs.link(staging, this.lockPath);
+        return true;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return false;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+      }
+    } finally {
+      await fs.rm(staging, { force: true });
+    }
+    try {
+      await fs.writeFile(this.lockPath, token, { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      return false;
+    }
+  }
+
   private async breakIfStale(): Promise<void> {
     const content = await fs.readFile(this.lockPath, 'utf8').catch(() => undefined);
     if (content === undefined) return;
     const [host, pidText] = content.split(' ');
     const pid = Number(pidText);
-    // A lock from another host (shared home over NFS) is never broken automatically.
-    if (host !== os.hostname() || !Number.isInteger(pid) || isAlive(pid)) return;
+    // A lock without a holder (left by the create-then-write fallback, or an older keyport,
+    // killed in between) is stale once it is clearly not being written any more.
+    const unnamed = !host || !Number.isInteger(pid);
+    if (unnamed) {
+      const age = await fs.stat(this.lockPath).then((st) => Date.now() - st.mtimeMs, () => 0);
+      if (age < UNNAMED_LOCK_GRACE_MS) return;
+    } else if (host !== os.hostname() || isAlive(pid)) {
+      // A lock from another host (shared home over NFS) is never broken automatically.
+      return;
+    }
     try {
       await fs.writeFile(this.breakPath, String(process.pid), { flag: 'wx' });
     } catch {
