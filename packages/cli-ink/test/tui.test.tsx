@@ -1,74 +1,264 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import React from 'react';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { render } from 'ink-testing-library';
-import type { KeyRecord } from '@keyport/core';
-import { KeyList } from '../src/tui/KeyList.js';
+import { createKeyport, type Keyport } from '@keyport/core';
+import { fixtureBytes, fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { App } from '../src/tui/App.js';
+import { builtinPlugins } from '../src/plugins.js';
 
-function record(i: number, extra: Partial<KeyRecord['summary']> = {}): KeyRecord {
-  const fpr = i.toString(16).toUpperCase().padStart(40, '0');
-  return {
-    summary: {
-      fingerprint: fpr,
-      keyId: fpr.slice(-16),
-      version: 4,
-      algorithm: 'ed25519',
-      bits: 255,
-      curve: 'ed25519',
-      created: '2024-01-01T00:00:00.000Z',
-      expires: null,
-      revoked: false,
-      revocation: null,
-      usage: ['certify', 'sign'],
-      userIds: [{ userId: `User ${i} <u${i}@example.org>`, email: `u${i}@example.org`, primary: true, revoked: false, revocation: null, expires: null, expired: false }],
-      subkeys: [],
-      ...extra,
-    },
-    hasSecret: i === 0,
-    secretPrimary: i === 0 ? 'present' : 'absent',
-    hash: 'x',
-    meta: {},
-  };
+const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
+const KEY = { up: '\u001B[A', down: '\u001B[B', right: '\u001B[C', left: '\u001B[D', esc: '\u001B', enter: '\r', tab: '\t' };
+
+let hkp: RunningHkpFixture;
+let hagrid: RunningHagridFixture;
+beforeAll(async () => {
+  hkp = await startHkpFixture({ dialect: 'sks', keys: [armored('rsa4096'), armored('ed25519')] });
+  hagrid = await startHagridFixture();
+});
+afterAll(async () => {
+  await hkp.stop();
+  await hagrid.stop();
+});
+
+/** A keyport on a throwaway home pointed at the fixture servers, with some keys imported. */
+async function keyport(files: string[] = [manifest.revoked.file, manifest.expired.file, manifest['to-revoke'].file, manifest.secret.secretFile!]): Promise<Keyport> {
+  const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'keyport-tui-')), plugins: builtinPlugins, env: {} });
+  await kp.settings.set('keyserversync.url', hagrid.url);
+  await kp.keyservers.add(hkp.url);
+  await kp.keyservers.setDefault(hkp.url);
+  for (const f of files) await kp.importer.import(fixtureBytes(f), { origin: { kind: 'file', name: f } });
+  return kp;
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 20));
+/** Renders the app and gives helpers that wait for the frame to show something. */
+async function open(kp: Keyport, onQuit = vi.fn()) {
+  const app = render(<App kp={kp} initialKeys={await kp.keyring.list('all')} onQuit={onQuit} />);
+  const frame = () => app.lastFrame() ?? '';
+  const until = async (test: (f: string) => boolean, what: string, ms = 8000) => {
+    const end = Date.now() + ms;
+    while (!test(frame())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last frame:\n${frame()}`);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    return frame();
+  };
+  const see = (text: string | RegExp) => until((f) => (typeof text === 'string' ? f.includes(text) : text.test(f)), String(text));
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      app.stdin.write(k);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  return { app, frame, see, until, press, onQuit };
+}
 
-describe('first TUI screen', () => {
-  it('lists keys with the home folder and count, and marks revoked keys', () => {
-    const keys = [record(0), record(1, { revoked: true })];
-    const { lastFrame } = render(<KeyList keys={keys} home="/tmp/h" height={10} onQuit={() => {}} />);
-    const frame = lastFrame()!;
-    expect(frame).toContain('/tmp/h · 2 keys');
-    expect(frame).toContain('sec 0000000000000000');
-    expect(frame).toMatch(/User 1 <u1@example\.org> \[revoked\]/);
+describe('frame', () => {
+  it('shows home, keyring size, default server and modules; ? opens help; q quits', async () => {
+    const kp = await keyport();
+    const t = await open(kp);
+    const first = await t.see('4 keys');
+    expect(first).toContain(kp.paths.home!);
+    expect(first).toContain(`default ${hkp.url}`);
+    expect(first).toContain('modules hkp, keyserversync, wkd');
+    expect(first).toContain('? help  q quit');
+    await t.press('?');
+    await t.see('this help');
+    await t.press(KEY.esc);
+    await t.until((f) => !f.includes('this help'), 'help closed');
+    await t.press('q');
+    expect(t.onQuit).toHaveBeenCalledOnce();
+  });
+});
+
+describe('keys screen', () => {
+  it('tabs, filter as you type, multi-select, and dims revoked and expired keys', async () => {
+    const kp = await keyport();
+    const t = await open(kp);
+    await t.see('1 All (4)');
+    expect(t.frame()).toMatch(/Revoked Rob <rob@example\.org> \[revoked\]/);
+    expect(t.frame()).toMatch(/Old Timer <old@example\.org> \[expired\]/);
+    await t.press(KEY.right);
+    await t.see('2 Expired (1)');
+    await t.press('3');
+    await t.see('3 Revoked (1)');
+    await t.press('4');
+    await t.see('4 Secret (1)');
+    expect(t.frame()).toContain('sec');
+    await t.press('1', '/', 'r', 'o', 'b');
+    await t.see('1 All (1)');
+    expect(t.frame()).toContain('rob@example.org');
+    await t.press(KEY.esc);
+    await t.see('1 All (4)');
+    await t.press(' ', KEY.down, ' ');
+    await t.see('2 selected');
+    await t.press(KEY.esc);
+    await t.until((f) => !f.includes('selected (Esc'), 'selection cleared');
   });
 
-  it('renders only the rows in view and scrolls with j / G / g', async () => {
-    const keys = Array.from({ length: 1000 }, (_, i) => record(i));
-    const { lastFrame, stdin } = render(<KeyList keys={keys} home="h" height={8} onQuit={() => {}} />);
-    expect(lastFrame()!.split('\n').filter((l) => l.includes('@example.org'))).toHaveLength(4);
-    stdin.write('j');
-    await tick();
-    expect(lastFrame()).toContain('2/1000');
-    stdin.write('G');
-    await tick();
-    expect(lastFrame()).toContain('1000/1000');
-    expect(lastFrame()).toContain('User 999');
-    expect(lastFrame()).not.toContain('User 0 ');
-    stdin.write('g');
-    await tick();
-    expect(lastFrame()).toContain('1/1000');
+  it('scrolls a large keyring rendering only the rows in view', async () => {
+    const kp = await keyport([]);
+    const keys = await kp.keyring.list('all');
+    const many = Array.from({ length: 1000 }, (_, i) => ({ ...keys[0], summary: { ...manifestLike(i) } })) as never;
+    const app = render(<App kp={kp} initialKeys={many} onQuit={() => {}} />);
+    await new Promise((r) => setTimeout(r, 50));
+    const rows = (app.lastFrame() ?? '').split('\n').filter((l) => l.includes('@example.org'));
+    expect(rows.length).toBeLessThan(40);
+    app.stdin.write('G');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.lastFrame()).toContain('User 999');
+  });
+});
+
+/** The frame as one line of text: no colours, box borders or line breaks (for wrapped text). */
+function flat(frame: string): string {
+  // eslint-disable-next-line no-control-regex -- removing terminal escape sequences
+  return frame.replace(/\u001B\[[0-9;]*m/g, '').replace(/[│╭╮╰╯─┌┐└┘]/g, ' ').replace(/\s+/g, ' ');
+}
+
+function manifestLike(i: number) {
+  const fpr = i.toString(16).toUpperCase().padStart(40, '0');
+  return { fingerprint: fpr, keyId: fpr.slice(-16), version: 4, algorithm: 'ed25519', bits: 255, curve: 'ed25519', created: '2024-01-01T00:00:00.000Z', expires: null, revoked: false, revocation: null, usage: ['sign'], userIds: [{ userId: `User ${i} <u${i}@example.org>`, email: `u${i}@example.org`, primary: true, revoked: false, revocation: null, expires: null, expired: false }], subkeys: [] };
+}
+
+describe('key details', () => {
+  it('shows the key, hides what modules cannot do with the reason, exports and deletes with confirmation', async () => {
+    const kp = await keyport();
+    const t = await open(kp);
+    await t.press('/', 's', 'o', 'o', 'n', KEY.enter, KEY.enter);
+    const details = await t.see('Operations');
+    expect(details).toContain('Fingerprint  0F4A 40BF');
+    expect(details).toMatch(/Publish to key server \(.*not your key/);
+    expect(details).toMatch(/Request verification \(publish the key first\)/);
+    await t.press(KEY.tab);
+    await t.see('▸ Key');
+    await t.press(KEY.tab, KEY.down, KEY.down, KEY.down, KEY.down, KEY.enter);
+    await t.see('Delete the public key 0F4A40BF');
+    await t.press('y');
+    await t.see('deleted 0F4A40BF');
+    await t.see('3 keys');
   });
 
-  it('quits on q', async () => {
-    const onQuit = vi.fn();
-    const { stdin } = render(<KeyList keys={[record(1)]} home="h" height={8} onQuit={onQuit} />);
-    stdin.write('q');
-    await tick();
-    expect(onQuit).toHaveBeenCalledOnce();
+  it('shows the publish status line when the setting is on', async () => {
+    const kp = await keyport();
+    await kp.settings.set('network.autoFetchPublishStatus', true);
+    const t = await open(kp);
+    await t.press('4', KEY.enter);
+    await t.see(/Published +not published +\(checked/);
+  });
+});
+
+describe('import from a key server', () => {
+  it('searches the default server, imports two results and shows the report', async () => {
+    const kp = await keyport([]);
+    const t = await open(kp);
+    await t.press('i');
+    await t.see(`Server: ${hkp.url}`);
+    for (const c of 'example.org') await t.press(c);
+    await t.press(KEY.enter);
+    await t.see('2 keys found');
+    await t.press(' ', KEY.down, ' ', KEY.enter);
+    const report = await t.see('Import report');
+    expect(report.match(/^new/gm)).toHaveLength(2);
+    await t.see('imported: 2 new');
+    await t.press(KEY.enter, KEY.esc);
+    await t.see('2 keys');
   });
 
-  it('says how to import when the keyring is empty', () => {
-    const { lastFrame } = render(<KeyList keys={[]} home="h" height={8} onQuit={() => {}} />);
-    expect(lastFrame()).toContain('keyport import --file FILE');
+  it('a server error is a coded message and the query is kept', async () => {
+    const kp = await keyport([]);
+    await kp.keyservers.add('http://127.0.0.1:1');
+    await kp.keyservers.setDefault('http://127.0.0.1:1');
+    const t = await open(kp);
+    await t.press('i', 'a', 'b', 'c', 'd', KEY.enter);
+    await t.see(/✗ KP15\d\d .*next:/);
+    expect(t.frame()).toContain('Search: abcd');
+  });
+});
+
+describe('sync', () => {
+  it('asks before syncing all, shows progress counts and per-key results', async () => {
+    const kp = await keyport();
+    await kp.modules.setEnabled('keyserversync', false);
+    const t = await open(kp);
+    await t.press('s');
+    await t.see('Sync all 3 public keys');
+    await t.press('y');
+    const done = await t.see('· done');
+    expect(done).toMatch(/not-found 3/);
+    expect(done).toMatch(/skipped 1/);
+    expect(done).toContain('[###');
+    await t.press(KEY.enter);
+    await t.see('1 All');
+  });
+
+  it('declining the confirmation goes back without syncing', async () => {
+    const kp = await keyport();
+    const t = await open(kp);
+    await t.press('s');
+    await t.see('Sync all');
+    await t.press('n');
+    await t.see('1 All (4)');
+  });
+});
+
+describe('publish flow', () => {
+  it('warns, uploads, lets the user pick one address, and shows the next step', async () => {
+    const kp = await keyport();
+    const t = await open(kp);
+    await t.press('4', 'p');
+    const warn = await t.see('[y/N]');
+    expect(warn).toContain('is permanent');
+    await t.press('y');
+    await t.see('Request verification for');
+    await t.press(KEY.down, ' ', KEY.enter);
+    const done = await t.see('open the link mailed to sam@example.org');
+    expect(done).toMatch(/unpublished +sam@work\.example/);
+  });
+
+  it('with KeyServerSync off, warns that HKP publication is unverified and permanent', async () => {
+    const kp = await keyport();
+    const t = await open(kp);
+    await t.press(',', KEY.right, KEY.right);
+    await t.see('[on]  keyserversync');
+    await t.press(KEY.down, KEY.enter);
+    await t.see('[off] keyserversync');
+    await t.press(KEY.esc, '4', 'p');
+    const warn = flat(await t.see('[y/N]'));
+    expect(warn).toContain('is an HKP server: publication there has no email verification and cannot be undone');
+    expect(warn).toContain('over HKP?');
+  });
+});
+
+describe('settings', () => {
+  it('adds, tests and deletes a server, sets the default, and toggles automatic publish status', async () => {
+    const kp = await keyport([]);
+    const t = await open(kp);
+    await t.press(',');
+    await t.see('default  https');
+    await t.press('a');
+    for (const c of 'not a url') await t.press(c);
+    await t.press(KEY.enter);
+    await t.see('✗ KP1600');
+    expect(t.frame()).toContain('New server: not a url');
+    await t.press('\u0015');
+    for (const c of hagrid.url) await t.press(c);
+    await t.press(KEY.enter);
+    await t.see(`! ${hagrid.url} is plain HTTP`);
+    await t.press('G', 't');
+    await t.see(/ok \d+ ms/);
+    await t.press(KEY.enter);
+    await t.see(`default server: ${hagrid.url}`);
+    await t.press('d');
+    await t.see(`Remove ${hagrid.url}`);
+    await t.press('y');
+    await t.see(`removed ${hagrid.url}`);
+    await t.press(KEY.right);
+    await t.see('Automatic publish status: off');
+    await t.press(' ');
+    await t.see('Automatic publish status: on');
+    expect(kp.settings.get('network.autoFetchPublishStatus')).toBe(true);
   });
 });

@@ -1,0 +1,184 @@
+import React, { useEffect, useState } from 'react';
+import { Box, Text } from 'ink';
+import type { AddressStatus, PublishRecord, PublishReport } from '@keyport/core';
+import { Confirm, moveCursor, toastFromError, useKeys } from '../components.js';
+import type { ScreenProps } from '../App.js';
+
+type Plan = Awaited<ReturnType<ScreenProps['kp']['publishing']['plan']>>;
+type Step =
+  | { name: 'planning' }
+  | { name: 'confirm'; plan: Plan }
+  | { name: 'busy'; what: string }
+  | { name: 'choose'; report: PublishReport }
+  | { name: 'done'; report: PublishReport };
+
+function nextStep(email: string, state: AddressStatus): string {
+  switch (state) {
+    case 'published':
+      return 'published: anyone can find the key by this address';
+    case 'pending':
+      return `open the link mailed to ${email}`;
+    case 'revoked':
+      return 'revoked on the server';
+    default:
+      return 'not published (no verification requested)';
+  }
+}
+
+/** Publish flow: warnings, upload, choose addresses to verify, then statuses and next steps. */
+export function PublishScreen({
+  kp,
+  keys,
+  height,
+  back,
+  notify,
+  fingerprint,
+  verifyOnly,
+}: ScreenProps & { fingerprint: string; verifyOnly: boolean }) {
+  const [step, setStep] = useState<Step>({ name: 'planning' });
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [cursor, setCursor] = useState(0);
+  const record = keys.find((k) => k.summary.fingerprint === fingerprint);
+
+  const toChoose = (report: PublishReport) => {
+    const open = Object.entries(report.addresses)
+      .filter(([, s]) => s === 'unpublished')
+      .map(([a]) => a);
+    setChosen(new Set(open));
+    setCursor(0);
+    setStep({ name: 'choose', report });
+  };
+
+  useEffect(() => {
+    kp.publishing.plan(fingerprint).then(
+      (plan) => {
+        if (verifyOnly) {
+          const stored = record?.meta.publish as PublishRecord | undefined;
+          if (!stored) return (notify({ kind: 'warning', text: 'publish the key first' }), back());
+          return toChoose({
+            fingerprint,
+            server: stored.server,
+            protocol: stored.protocol,
+            addresses: stored.addresses,
+            verificationRequested: [],
+            firstPublication: false,
+          });
+        }
+        setStep({ name: 'confirm', plan });
+      },
+      (e: unknown) => {
+        notify(toastFromError(e));
+        back();
+      },
+    );
+  }, [kp, fingerprint]);
+
+  const upload = async (plan: Plan) => {
+    setStep({
+      name: 'busy',
+      what: `uploading the public key to ${plan.server} over ${plan.protocol.toUpperCase()}…`,
+    });
+    try {
+      const report = await kp.publishing.publish(fingerprint, { verify: 'none' });
+      if (!plan.verifying || Object.keys(report.addresses).length === 0) {
+        notify({ kind: 'info', text: `published ${fingerprint} to ${report.server}` });
+        return setStep({ name: 'done', report });
+      }
+      toChoose(report);
+    } catch (e) {
+      notify(toastFromError(e));
+      back();
+    }
+  };
+
+  const requestVerification = async (report: PublishReport) => {
+    const emails = [...chosen];
+    if (emails.length === 0) return setStep({ name: 'done', report });
+    setStep({
+      name: 'busy',
+      what: `asking ${report.server} to mail ${emails.length} verification link(s)…`,
+    });
+    try {
+      const after = await kp.publishing.verify(fingerprint, emails);
+      notify({
+        kind: 'info',
+        text: `verification requested for ${after.verificationRequested.join(', ') || 'no address'}`,
+      });
+      setStep({ name: 'done', report: after });
+    } catch (e) {
+      notify(toastFromError(e));
+      setStep({ name: 'done', report });
+    }
+  };
+
+  useKeys(
+    (input, key) => {
+      if (step.name === 'choose') {
+        const addresses = Object.keys(step.report.addresses);
+        if (key.escape) return back();
+        if (moveCursor(input, key, addresses.length, Math.max(1, height - 4), setCursor)) return;
+        const email = addresses[cursor];
+        if (input === ' ' && email && step.report.addresses[email] !== 'published') {
+          setChosen((c) => {
+            const next = new Set(c);
+            if (next.has(email)) next.delete(email);
+            else next.add(email);
+            return next;
+          });
+        } else if (key.return) void requestVerification(step.report);
+      } else if (step.name === 'done' || step.name === 'planning') {
+        if (key.escape || key.return) back();
+      }
+    },
+    { isActive: step.name !== 'confirm' && step.name !== 'busy' },
+  );
+
+  switch (step.name) {
+    case 'planning':
+      return <Text>Checking {fingerprint}…</Text>;
+    case 'busy':
+      return <Text color="cyan">{step.what}</Text>;
+    case 'confirm':
+      return (
+        <Confirm
+          message={`Publish ${fingerprint} to ${step.plan.server} over ${step.plan.protocol.toUpperCase()}?`}
+          details={step.plan.warnings}
+          onYes={() => void upload(step.plan)}
+          onNo={back}
+        />
+      );
+    case 'choose':
+      return (
+        <Box flexDirection="column">
+          <Text bold>
+            Uploaded to {step.report.server}. Request verification for (Space toggles, Enter sends):
+          </Text>
+          {Object.entries(step.report.addresses).map(([email, state], i) => (
+            <Text key={email} inverse={i === cursor}>
+              {i === cursor ? '›' : ' '}{' '}
+              {state === 'published' ? '[=]' : chosen.has(email) ? '[x]' : '[ ]'} {email}{' '}
+              <Text dimColor>({state})</Text>
+            </Text>
+          ))}
+        </Box>
+      );
+    case 'done':
+      return (
+        <Box flexDirection="column">
+          <Text bold>
+            {fingerprint} on {step.report.server} ({step.report.protocol.toUpperCase()}) · Enter or
+            Esc to go back
+          </Text>
+          {Object.keys(step.report.addresses).length === 0 ? (
+            <Text>published; HKP servers do not verify addresses</Text>
+          ) : (
+            Object.entries(step.report.addresses).map(([email, state]) => (
+              <Text key={email}>
+                {state.padEnd(11)} {email}: {nextStep(email, state)}
+              </Text>
+            ))
+          )}
+        </Box>
+      );
+  }
+}
