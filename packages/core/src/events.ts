@@ -7,6 +7,8 @@ export interface ProgressEvent {
   done: number;
   total: number | null;
   detail?: string;
+  /** Results so far by status, for operations that have them (sync: updated, unchanged, …). */
+  counts?: Record<string, number>;
 }
 
 /** A message for the user (status line, toast, stderr), with the error when there is one. */

@@ -60,3 +60,4 @@ export * from './hkp-fixture.js';
 export * from './hagrid-fixture.js';
 export * from './tls.js';
 export * from './wkd-fixture.js';
+export * from './demo.js';

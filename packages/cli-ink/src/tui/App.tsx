@@ -1,7 +1,7 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { KeyRecord, Keyport } from '@keyport/core';
-import { KeysProvider, StatusLine, useKeys, useTerminalSize, type Toast } from './components.js';
+import { KeysProvider, ScreenActive, StatusLine, useKeys, useTerminalSize, type Toast } from './components.js';
 import { KeysScreen } from './screens/Keys.js';
 import { DetailsScreen } from './screens/Details.js';
 import { ImportScreen } from './screens/Import.js';
@@ -158,9 +158,19 @@ function Frame({
               </Text>
             ))}
           </Box>
-        ) : (
-          <CurrentScreen route={route} props={props} />
-        )}
+        ) : null}
+        {/* Screens under the top one stay mounted (hidden, keys off) so going back finds them
+            as they were: tab, filter, cursor, selection. */}
+        {stack.map((r, i) => {
+          const top = i === stack.length - 1;
+          return (
+            <Box key={`${i}:${JSON.stringify(r)}`} display={top && !help ? 'flex' : 'none'} flexDirection="column">
+              <ScreenActive.Provider value={top && !help}>
+                <CurrentScreen route={r} props={props} />
+              </ScreenActive.Provider>
+            </Box>
+          );
+        })}
       </Box>
       <StatusLine toast={toast} />
       <Text dimColor wrap="truncate-end">

@@ -28,12 +28,16 @@ export function KeysProvider({ children }: { children: React.ReactNode }) {
   return <KeysContext.Provider value={handlers}>{children}</KeysContext.Provider>;
 }
 
-/** Handles keys while `isActive` (default true), through the nearest KeysProvider. */
+/** False inside screens that are kept mounted under the one on top (their keys are off). */
+export const ScreenActive = createContext(true);
+
+/** Handles keys while `isActive` (default true) and the screen is on top, through the nearest KeysProvider. */
 export function useKeys(handler: InputHandler, options: { isActive?: boolean } = {}): void {
   const handlers = useContext(KeysContext);
-  const entry = useRef<KeyEntry>({ handler, active: options.isActive !== false }).current;
+  const onTop = useContext(ScreenActive);
+  const entry = useRef<KeyEntry>({ handler, active: false }).current;
   entry.handler = handler;
-  entry.active = options.isActive !== false;
+  entry.active = onTop && options.isActive !== false;
   useLayoutEffect(() => {
     if (!handlers) return;
     handlers.set(entry, entry);
@@ -178,8 +182,13 @@ export function TextField({
       else if (key.escape) onCancel?.();
       else if (key.backspace || key.delete) set(latest.current.slice(0, -1));
       else if (key.ctrl && input === 'u') set('');
-      else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow)
-        set(latest.current + input);
+      else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) {
+        // Pasted or fast input arrives in one piece, possibly with the Enter that ends it.
+        const end = input.search(/[\r\n]/);
+        if (end < 0) return set(latest.current + input);
+        set(latest.current + input.slice(0, end));
+        onSubmit(latest.current);
+      }
     },
     { isActive: active },
   );

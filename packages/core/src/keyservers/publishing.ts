@@ -228,7 +228,11 @@ export class Publishing {
     const results: SyncResult[] = [];
     let done = 0;
     const total = unique.length;
-    const progress = () => this.deps.bus.progress({ operation: 'sync', done, total });
+    const progress = () => {
+      const counts: Record<string, number> = {};
+      for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+      this.deps.bus.progress({ operation: 'sync', done, total, counts });
+    };
     const todo: KeyRecord[] = [];
     for (const r of unique) {
       if (r.hasSecret && !options.includeOwn) {
@@ -336,6 +340,7 @@ export class Publishing {
         results.push(combine(f, own, t.server.host));
         if (f.error?.code === ErrorCodes.Cancelled) cancelled = true;
       }
+      progress();
     }
     // Losing these (a crash here) only costs a full merge next time.
     await this.deps.keyring.setMetaMany(remembered);
