@@ -48,6 +48,18 @@ describe('terminal UI end to end (tmux)', () => {
   it('search, import, details, publish with one verification, sync all, KeyServerSync off, add and test a server, quit', async () => {
     await see('3 keys');
     expect(screen()).toContain(`default ${demo.hkp.url}`);
+    // NO_COLOR: no colour escape sequences (bold, dim and inverse stay; 39/49 are tmux's resets);
+    // the cursor row is marked with › as well.
+    const raw = tmux('capture-pane', '-p', '-e', '-t', 'kp');
+    // eslint-disable-next-line no-control-regex -- looking for terminal colour sequences
+    expect(raw).not.toMatch(/\u001B\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/);
+    expect(screen()).toMatch(/^›\[ \] /m);
+    // A resize re-lays out the frame to the new width.
+    tmux('resize-window', '-t', 'kp', '-x', '80', '-y', '30');
+    await see(/^⏎ open {2}\/ filter .*…$/m);
+    expect(Math.max(...screen().split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    tmux('resize-window', '-t', 'kp', '-x', '130', '-y', '40');
+    await see('? help  q quit');
 
     // Search and import two keys.
     await keys('i');
