@@ -3,7 +3,7 @@
  * keyport benchmarks, each next to GnuPG doing the same work on the same machine in the same run.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench import list     only those (import, list, search, fetch, sync)
+ *   pnpm bench import list     only those (import, list, search, fetch, sync, tui)
  *
  * Times are wall-clock seconds of whole commands; peak RSS comes from GNU time (%M). Results
  * are printed and written to bench/results/latest.json.
@@ -163,6 +163,58 @@ if (run('sync')) {
     proxy.kill();
     await sks.stop();
   }
+}
+
+if (run('tui')) {
+  console.log('\n== terminal UI on the Debian keyring (905 keys), in tmux: first frame and scrolling');
+  if (!keyportHome) {
+    keyportHome = tmp('kp-bench-');
+    execFileSync(process.execPath, [BIN, '--home', keyportHome, 'import', '--file', DEBIAN], { stdio: 'ignore' });
+  }
+  const keys = JSON.parse(execFileSync(process.execPath, [BIN, '--home', keyportHome, 'list', '--json'], { maxBuffer: 256 << 20 }));
+  const socket = `kp-bench-${process.pid}`;
+  const tmux = (...args) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const screen = () => tmux('capture-pane', '-p', '-t', 'b').stdout ?? '';
+  const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const waitFor = (test, limitMs = 10_000) => {
+    const started = process.hrtime.bigint();
+    for (;;) {
+      if (test(screen())) return Number(process.hrtime.bigint() - started) / 1e6;
+      if (Number(process.hrtime.bigint() - started) / 1e6 > limitMs) throw new Error(`tui bench: timed out; screen:\n${screen()}`);
+      pause(5);
+    }
+  };
+  const firstFrames = [];
+  const endJumps = [];
+  const pageSteps = [];
+  // The tmux server and its window exist before the clock starts: only keyport is timed.
+  tmux('new-session', '-d', '-s', 'b', '-x', '120', '-y', '40', 'sleep 3600');
+  const RUNS_TUI = 9;
+  for (let i = 0; i < RUNS_TUI; i++) {
+    const started = process.hrtime.bigint();
+    tmux('respawn-pane', '-k', '-t', 'b', process.execPath, BIN, '--home', keyportHome, 'tui');
+    // Polling sleeps between looks: on two cores a busy capture loop would slow keyport down.
+    for (;;) {
+      const s = screen();
+      if (s.includes(`${keys.length} keys`) && s.includes('1 All')) break;
+      pause(5);
+    }
+    firstFrames.push(Number(process.hrtime.bigint() - started) / 1e6);
+    // Scrolling: jump to the end, then page back up ten times, timing each redraw.
+    const last = keys.at(-1).keyId;
+    tmux('send-keys', '-t', 'b', 'G');
+    endJumps.push(waitFor((s) => s.includes(last)));
+    for (let p = 1; p <= 10; p++) {
+      const before = screen();
+      tmux('send-keys', '-t', 'b', 'PPage');
+      pageSteps.push(waitFor((s) => s !== before));
+    }
+  }
+  tmux('kill-server');
+  const first = median(firstFrames);
+  console.log(`first frame: median ${first.toFixed(0)} ms of ${RUNS_TUI} (${firstFrames.map((x) => x.toFixed(0)).join(', ')}; target <= 400 ms)`);
+  console.log(`scrolling: jump to the end ${median(endJumps).toFixed(0)} ms, page up ${median(pageSteps).toFixed(0)} ms median (worst ${Math.max(...pageSteps).toFixed(0)} ms)`);
+  results.tui = { keys: keys.length, firstFrameMs: firstFrames, endJumpMs: endJumps, pageStepMs: pageSteps, target: { firstFrameMs: 400 }, met: first <= 400 };
 }
 
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });

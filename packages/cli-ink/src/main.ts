@@ -502,8 +502,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       if (!io.stdout.isTTY || !io.stdin.isTTY) {
         throw new InputError(ErrorCodes.Usage, 'the terminal UI needs a terminal', { nextStep: 'run keyport in a terminal, or use the subcommands (keyport --help)' });
       }
-      const kp = await open();
-      const { runTui } = await import('./tui/run.js');
+      // Loading Ink and React overlaps with opening the keyring: both lie before the first frame.
+      const [kp, { runTui }] = await Promise.all([open(), import('./tui/run.js')]);
       await runTui(kp);
     });
 

@@ -198,7 +198,8 @@ export class EmbeddedKeyring implements Keyring {
           return !r.hasSecret;
       }
     };
-    return records.filter(keep).sort((a, b) => a.summary.fingerprint.localeCompare(b.summary.fingerprint));
+    // Fingerprints are uppercase hex: code-unit order is their order, without a collator per comparison.
+    return records.filter(keep).sort((a, b) => (a.summary.fingerprint < b.summary.fingerprint ? -1 : a.summary.fingerprint > b.summary.fingerprint ? 1 : 0));
   }
 
   async get(fingerprint: string): Promise<KeyRecord | undefined> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from './lib.js';
 import { structurePolicy } from './policy.js';
 import {
   PacketTag,
@@ -353,7 +354,8 @@ class SelfSignatureVerifier {
 
   private async primary(): Promise<openpgp.PublicKeyPacket> {
     if (!this.primaryPacket) {
-      const p = new openpgp.PublicKeyPacket();
+      const lib = await loadOpenpgp();
+      const p = new lib.PublicKeyPacket();
       await p.read(this.info.publicBody);
       this.primaryPacket = p;
     }
@@ -362,7 +364,8 @@ class SelfSignatureVerifier {
 
   async verify(raw: RawPacket, type: number, target: SignatureTarget): Promise<boolean> {
     try {
-      const sig = new openpgp.SignaturePacket();
+      const lib = await loadOpenpgp();
+      const sig = new lib.SignaturePacket();
       await sig.read(raw.body);
       const key = await this.primary();
       let data: Record<string, unknown>;
@@ -372,22 +375,22 @@ class SelfSignatureVerifier {
       } else if (target.kind === 'uid') {
         if (!(type >= SigType.CertGeneric && type <= SigType.CertPositive) && type !== SigType.CertRevocation) return false;
         if (target.packet.tag === PacketTag.UserId) {
-          const uid = new openpgp.UserIDPacket();
+          const uid = new lib.UserIDPacket();
           await uid.read(target.packet.body);
           data = { key, userID: uid };
         } else {
-          const attr = new openpgp.UserAttributePacket();
+          const attr = new lib.UserAttributePacket();
           await attr.read(target.packet.body);
           data = { key, userAttribute: attr };
         }
       } else {
         if (type !== SigType.SubkeyBinding && type !== SigType.SubkeyRevocation) return false;
-        const sub = new openpgp.PublicSubkeyPacket();
+        const sub = new lib.PublicSubkeyPacket();
         await sub.read(keyMaterial(target.packet).publicBody);
         data = { key, bind: sub };
       }
       // Time checks are the summary's business; here only cryptographic validity counts.
-      await sig.verify(key, type as openpgp.enums.signature, data as never, null as never, false, structurePolicy);
+      await sig.verify(key, type as openpgp.enums.signature, data as never, null as never, false, await structurePolicy());
       return true;
     } catch {
       return false;

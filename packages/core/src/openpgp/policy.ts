@@ -1,4 +1,7 @@
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from './lib.js';
+
+let policy: openpgp.Config | undefined;
 
 /**
  * Verification policy for self-signatures that define a certificate's structure (user IDs,
@@ -7,9 +10,15 @@ import * as openpgp from 'openpgp';
  * not, and RSA size is not a reason to hide a key. See docs/adr/0003-self-signature-policy.md.
  * This policy is never used to judge message signatures.
  */
-export const structurePolicy: openpgp.Config = {
-  ...openpgp.config,
-  minRSABits: 0,
-  rejectHashAlgorithms: new Set([openpgp.enums.hash.md5]),
-  rejectPublicKeyAlgorithms: new Set(),
-} as openpgp.Config;
+export async function structurePolicy(): Promise<openpgp.Config> {
+  if (!policy) {
+    const lib = await loadOpenpgp();
+    policy = {
+      ...lib.config,
+      minRSABits: 0,
+      rejectHashAlgorithms: new Set([lib.enums.hash.md5]),
+      rejectPublicKeyAlgorithms: new Set(),
+    } as openpgp.Config;
+  }
+  return policy;
+}

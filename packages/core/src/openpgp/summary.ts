@@ -1,4 +1,5 @@
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from './lib.js';
 import { keyMaterial, serializeCertificate, type CertificateParts } from './certificate.js';
 import { inspectSignature } from './packets.js';
 import { structurePolicy } from './policy.js';
@@ -178,11 +179,12 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     userIds: parts.userIds.map((c) => ({ packet: c.packet, sigs: c.sigs.filter((s) => isSelf(s.body)) })),
     subkeys: parts.subkeys.map((c) => ({ packet: c.packet, sigs: c.sigs.filter((s) => isSelf(s.body)) })),
   };
-  const key = await openpgp.readKey({
+  const lib = await loadOpenpgp();
+  const key = await lib.readKey({
     binaryKey: serializeCertificate(selfOnly),
     config: { ignoreUnsupportedPackets: true, ignoreMalformedPackets: true } as openpgp.PartialConfig,
   });
-  const config = structurePolicy;
+  const config = await structurePolicy();
   const check = (s: openpgp.SignaturePacket, type: openpgp.enums.signature, data: object): Promise<unknown> =>
     options.trustSelfSignatures ? Promise.resolve() : s.verify(primary, type, data as never, null as never, false, config);
   const primary = key.keyPacket;
@@ -190,7 +192,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
 
   // Key revocation: a verified revocation from the primary key itself.
   const revSig = await firstValid(key.revocationSignatures, (s) =>
-    check(s, openpgp.enums.signature.keyRevocation, { key: primary }),
+    check(s, lib.enums.signature.keyRevocation, { key: primary }),
   );
 
   let expires: string | null = null;
@@ -213,7 +215,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     const latest = newest(validCerts);
     if (latest) latestUidSigs.push(latest);
     const uidRev = await firstValid(user.revocationSignatures, (s) =>
-      check(s, openpgp.enums.signature.certRevocation, dataToVerify),
+      check(s, lib.enums.signature.certRevocation, dataToVerify),
     );
     // A certification newer than the revocation re-validates the user ID (RFC 9580 §5.2.1.16).
     const revoked = Boolean(uidRev && (!latest || (uidRev.created?.getTime() ?? 0) >= (latest.created?.getTime() ?? 0)));
@@ -244,7 +246,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
   const validDirect: openpgp.SignaturePacket[] = [];
   for (const s of (key as unknown as { directSignatures: openpgp.SignaturePacket[] }).directSignatures) {
     try {
-      await check(s, openpgp.enums.signature.key, { key: primary });
+      await check(s, lib.enums.signature.key, { key: primary });
       validDirect.push(s);
     } catch {
       /* invalid direct-key signature */
@@ -270,7 +272,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     const validBindings: openpgp.SignaturePacket[] = [];
     for (const s of sub.bindingSignatures) {
       try {
-        await check(s, openpgp.enums.signature.subkeyBinding, dataToVerify);
+        await check(s, lib.enums.signature.subkeyBinding, dataToVerify);
         validBindings.push(s);
       } catch {
         /* invalid binding */
@@ -278,7 +280,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     }
     const binding = newest(validBindings);
     const subRev = await firstValid(sub.revocationSignatures, (s) =>
-      check(s, openpgp.enums.signature.subkeyRevocation, dataToVerify),
+      check(s, lib.enums.signature.subkeyRevocation, dataToVerify),
     );
     const subAlg = algorithmName(sub.getAlgorithmInfo());
     const subExpires = binding?.keyExpirationTime
