@@ -184,22 +184,29 @@ if (run('tui')) {
       pause(5);
     }
   };
-  const firstFrames = [];
+  // NODE_EXTRA_CA_CERTS makes every Node start parse that whole CA bundle first (60 ms on the
+  // reference machine, which sets it for its proxy). Users' machines rarely set it, so the target
+  // is judged on a start without it; the inherited environment is measured and printed as well.
+  const variants = [{ name: 'clean', prefix: ['env', '-u', 'NODE_EXTRA_CA_CERTS'] }];
+  if (process.env.NODE_EXTRA_CA_CERTS) variants.push({ name: 'inherited', prefix: [] });
+  const firstFrames = Object.fromEntries(variants.map((v) => [v.name, []]));
   const endJumps = [];
   const pageSteps = [];
   // The tmux server and its window exist before the clock starts: only keyport is timed.
   tmux('new-session', '-d', '-s', 'b', '-x', '120', '-y', '40', 'sleep 3600');
   const RUNS_TUI = 9;
   for (let i = 0; i < RUNS_TUI; i++) {
-    const started = process.hrtime.bigint();
-    tmux('respawn-pane', '-k', '-t', 'b', process.execPath, BIN, '--home', keyportHome, 'tui');
-    // Polling sleeps between looks: on two cores a busy capture loop would slow keyport down.
-    for (;;) {
-      const s = screen();
-      if (s.includes(`${keys.length} keys`) && s.includes('1 All')) break;
-      pause(5);
+    for (const variant of variants) {
+      const started = process.hrtime.bigint();
+      tmux('respawn-pane', '-k', '-t', 'b', ...variant.prefix, process.execPath, BIN, '--home', keyportHome, 'tui');
+      // Polling sleeps between looks: on two cores a busy capture loop would slow keyport down.
+      for (;;) {
+        const s = screen();
+        if (s.includes(`${keys.length} keys`) && s.includes('1 All')) break;
+        pause(5);
+      }
+      firstFrames[variant.name].push(Number(process.hrtime.bigint() - started) / 1e6);
     }
-    firstFrames.push(Number(process.hrtime.bigint() - started) / 1e6);
     // Scrolling: jump to the end, then page back up ten times, timing each redraw.
     const last = keys.at(-1).keyId;
     tmux('send-keys', '-t', 'b', 'G');
@@ -211,10 +218,14 @@ if (run('tui')) {
     }
   }
   tmux('kill-server');
-  const first = median(firstFrames);
-  console.log(`first frame: median ${first.toFixed(0)} ms of ${RUNS_TUI} (${firstFrames.map((x) => x.toFixed(0)).join(', ')}; target <= 400 ms)`);
+  const first = median(firstFrames.clean);
+  const list = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
+  console.log(`first frame: median ${first.toFixed(0)} ms of ${RUNS_TUI} (${list(firstFrames.clean)}; target <= 400 ms)`);
+  if (firstFrames.inherited) console.log(`  with this machine's NODE_EXTRA_CA_CERTS: median ${median(firstFrames.inherited).toFixed(0)} ms (${list(firstFrames.inherited)})`);
+  // The nearest GnuPG equivalent of "see your keys" is printing them all (from the list bench).
+  if (results.list) console.log(`gpg --list-keys on the same keys: ${(results.list.gpg * 1000).toFixed(0)} ms (ratio ${(results.list.gpg * 1000 / first).toFixed(2)})`);
   console.log(`scrolling: jump to the end ${median(endJumps).toFixed(0)} ms, page up ${median(pageSteps).toFixed(0)} ms median (worst ${Math.max(...pageSteps).toFixed(0)} ms)`);
-  results.tui = { keys: keys.length, firstFrameMs: firstFrames, endJumpMs: endJumps, pageStepMs: pageSteps, target: { firstFrameMs: 400 }, met: first <= 400 };
+  results.tui = { keys: keys.length, gpgListMs: results.list ? results.list.gpg * 1000 : null, firstFrameMs: firstFrames, endJumpMs: endJumps, pageStepMs: pageSteps, target: { firstFrameMs: 400 }, met: first <= 400 };
 }
 
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
