@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import React from 'react';
@@ -141,6 +142,32 @@ describe('key details', () => {
     await t.see('3 keys');
   });
 
+  it('requests verification again for a published key, picking the address, and syncs one key', async () => {
+    // Its own VKS server: the key published here must not be published for the other tests.
+    const ownHagrid = await startHagridFixture();
+    const kp = await keyport();
+    await kp.settings.set('keyserversync.url', ownHagrid.url);
+    await kp.publishing.publish((await kp.keyring.list('secret'))[0]!.summary.fingerprint, { verify: [] });
+    const t = await open(kp);
+    await t.press('4', KEY.enter);
+    await t.see('Operations');
+    await t.press(KEY.down, KEY.enter);
+    await t.see('Request verification for');
+    // Every unpublished address starts chosen; leave out the second.
+    await t.press(KEY.down, ' ', KEY.enter);
+    const done = await t.see('open the link mailed to sam@example.org');
+    expect(done).toMatch(/unpublished +sam@work\.example/);
+    expect(done).not.toContain('is permanent');
+    await t.press(KEY.esc, KEY.esc, '1');
+    await t.see('1 All (4)');
+    await t.press('/', 's', 'o', 'o', 'n', KEY.enter, KEY.enter);
+    await t.see('Operations');
+    await t.press(KEY.down, KEY.down, KEY.enter);
+    const synced = await t.see('· done');
+    expect(synced).toMatch(/not-found +0F4A40BF/);
+    await ownHagrid.stop();
+  });
+
   it('shows the publish status line when the setting is on', async () => {
     const kp = await keyport();
     await kp.settings.set('network.autoFetchPublishStatus', true);
@@ -194,6 +221,41 @@ describe('sync', () => {
     await t.see('1 All');
   });
 
+  it('Esc cancels a running sync and keeps what finished', async () => {
+    // A key server that answers the first look-up and never the later ones.
+    const hanging: import('node:http').ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      if (hanging.length === 0 && !answered) {
+        answered = true;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('No results found');
+      } else hanging.push(res);
+    });
+    let answered = false;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const kp = await keyport();
+      await kp.modules.setEnabled('keyserversync', false);
+      await kp.keyservers.add(url);
+      await kp.keyservers.setDefault(url);
+      await kp.settings.set('network.perHostConcurrency', 1);
+      const t = await open(kp);
+      await t.press('s');
+      await t.see('Sync all 3 public keys');
+      await t.press('y');
+      await t.until(() => hanging.length > 0, 'the second look-up');
+      expect(t.frame()).toContain('running (Esc cancels');
+      await t.press(KEY.esc);
+      const cancelled = await t.see('· cancelled');
+      expect(cancelled).toMatch(/not-found 1/);
+      expect(cancelled).toContain('sync cancelled; kept what finished');
+    } finally {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('declining the confirmation goes back without syncing', async () => {
     const kp = await keyport();
     const t = await open(kp);
@@ -235,6 +297,7 @@ describe('publish flow', () => {
 describe('settings', () => {
   it('adds, tests and deletes a server, sets the default, and toggles automatic publish status', async () => {
     const kp = await keyport([]);
+    await kp.settings.set('network.timeoutMs', 3000);
     const t = await open(kp);
     await t.press(',');
     await t.see('default  https');
@@ -247,14 +310,27 @@ describe('settings', () => {
     for (const c of hagrid.url) await t.press(c);
     await t.press(KEY.enter);
     await t.see(`! ${hagrid.url} is plain HTTP`);
+    // Edit the new server's address, test every server, then make it the default and remove it.
+    const edited = hagrid.url.replace('127.0.0.1', 'localhost');
+    await t.press('G', 'e');
+    await t.see(`Server: ${hagrid.url}`);
+    await t.press('\u0015');
+    for (const c of edited) await t.press(c);
+    await t.press(KEY.enter);
+    await t.see(new RegExp(`never tested +${edited.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(t.frame()).not.toMatch(new RegExp(`(never tested|ok|failed).* ${hagrid.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    await t.press('T');
+    // The built-in public servers are unreachable here and fail; the two on loopback pass.
+    await t.until((f) => !f.includes('testing…') && !f.includes('never tested'), 'every test', 15_000);
+    expect(t.frame()).toMatch(new RegExp(`ok \\d+ ms +${edited.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await t.press('G', 't');
     await t.see(/ok \d+ ms/);
     await t.press(KEY.enter);
-    await t.see(`default server: ${hagrid.url}`);
+    await t.see(`default server: ${edited}`);
     await t.press('d');
-    await t.see(`Remove ${hagrid.url}`);
+    await t.see(`Remove ${edited}`);
     await t.press('y');
-    await t.see(`removed ${hagrid.url}`);
+    await t.see(`removed ${edited}`);
     await t.press(KEY.right);
     await t.see('Automatic publish status: off');
     await t.press(' ');
