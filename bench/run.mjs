@@ -9,7 +9,7 @@
  * are printed and written to bench/results/latest.json.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,8 +172,8 @@ if (run('tui')) {
     execFileSync(process.execPath, [BIN, '--home', keyportHome, 'import', '--file', DEBIAN], { stdio: 'ignore' });
   }
   const keys = JSON.parse(execFileSync(process.execPath, [BIN, '--home', keyportHome, 'list', '--json'], { maxBuffer: 256 << 20 }));
-  const socket = `kp-bench-${process.pid}`;
-  const tmux = (...args) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const socket = path.join(tmp('kp-bench-tmux-'), 'tmux');
+  const tmux = (...args) => spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
   const screen = () => tmux('capture-pane', '-p', '-t', 'b').stdout ?? '';
   const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   const waitFor = (test, limitMs = 10_000) => {
@@ -218,6 +218,7 @@ if (run('tui')) {
     }
   }
   tmux('kill-server');
+  rmSync(path.dirname(socket), { recursive: true, force: true });
   const first = median(firstFrames.clean);
   const list = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
   console.log(`first frame: median ${first.toFixed(0)} ms of ${RUNS_TUI} (${list(firstFrames.clean)}; target <= 400 ms)`);

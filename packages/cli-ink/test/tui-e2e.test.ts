@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifest, startDemo, type RunningDemo } from '@keyport/test-fixtures';
 import { BIN, keyportAsync } from './helpers.js';
@@ -8,8 +10,10 @@ import { BIN, keyportAsync } from './helpers.js';
  * The real binary in a real terminal (tmux), driven with send-keys and read with capture-pane,
  * against the demo's fixture servers.
  */
-const socket = `keyport-e2e-${randomBytes(4).toString('hex')}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+// A socket of our own in a temporary folder, removed afterwards (tmux leaves its socket file).
+const socketDir = mkdtempSync(path.join(os.tmpdir(), 'keyport-e2e-'));
+const socket = path.join(socketDir, 'tmux');
+const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', 'kp');
 /** One key per send-keys, a moment apart, as a person types (several keys in one write reach
  * the app as one chunk, which terminal apps read as pasted text). */
@@ -40,7 +44,8 @@ beforeAll(async () => {
   tmux('new-session', '-d', '-s', 'kp', '-x', '130', '-y', '40', 'env', ...env, 'NO_COLOR=1', process.execPath, BIN, '--home', demo.home, 'tui');
 });
 afterAll(async () => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
+  spawnSync('tmux', ['-S', socket, 'kill-server']);
+  rmSync(socketDir, { recursive: true, force: true });
   await demo.stop();
 });
 
@@ -146,7 +151,7 @@ describe('terminal UI end to end (tmux)', () => {
 
     await keys('q');
     const end = Date.now() + 5_000;
-    while (spawnSync('tmux', ['-L', socket, 'has-session', '-t', 'kp']).status === 0) {
+    while (spawnSync('tmux', ['-S', socket, 'has-session', '-t', 'kp']).status === 0) {
       if (Date.now() > end) throw new Error(`keyport did not quit; screen:\n${screen()}`);
       await pause(50);
     }
