@@ -47,7 +47,6 @@ export interface CoreEvents {
 export type EventName = keyof CoreEvents & string;
 /** The payload of event `K`, as an argument list. */
 export type EventArgs<K extends EventName> = CoreEvents[K] extends unknown[] ? CoreEvents[K] : never;
-type Args<K extends EventName> = EventArgs<K>;
 
 const BACKLOG_LIMIT = 10_000;
 
@@ -60,7 +59,7 @@ export class EventBus {
   private readonly emitter = new EventEmitter();
   private backlog: { name: EventName; args: unknown[] }[] = [];
 
-  emit<K extends EventName>(name: K, ...args: Args<K>): void {
+  emit<K extends EventName>(name: K, ...args: EventArgs<K>): void {
     if (this.emitter.listenerCount(name) === 0) {
       if (this.backlog.length >= BACKLOG_LIMIT) this.backlog.shift();
       this.backlog.push({ name, args });
@@ -70,7 +69,7 @@ export class EventBus {
   }
 
   /** Subscribes and returns a disposer. Backlogged events of this name are replayed first. */
-  on<K extends EventName>(name: K, listener: (...args: Args<K>) => void): { dispose(): void } {
+  on<K extends EventName>(name: K, listener: (...args: EventArgs<K>) => void): { dispose(): void } {
     this.emitter.on(name, listener as (...a: unknown[]) => void);
     const pending = this.backlog.filter((e) => e.name === name);
     if (pending.length > 0) {

@@ -66,13 +66,11 @@ export function pluginsDir(paths: KeyportPaths): string {
 
 /** Loads each third-party plugin; one that cannot be loaded is recorded as failed, never thrown. */
 async function loadThirdParty(specifiers: string[], dir: string, modules: ModuleRegistry, coreModuleUrl: string | undefined) {
-  if (specifiers.length === 0) return;
   for (const specifier of specifiers) {
     try {
       await modules.add(await loadPluginModule(specifier, dir, { coreModuleUrl }), { specifier });
     } catch (e) {
-      const error = toKeyportError(e);
-      modules.recordLoadFailure(provisionalId(specifier), specifier, error);
+      modules.recordLoadFailure(provisionalId(specifier), specifier, toKeyportError(e));
     }
   }
 }

@@ -3,12 +3,11 @@ import {
   InputError,
   KeyportError,
   dearmorAll,
-  emailOf,
   readPackets,
   serializeCertificate,
   splitCertificates,
   summarize,
-  type CertificateParts,
+  userIdsWithEmail,
   type HttpResponse,
   type HttpTransport,
   type SearchHit,
@@ -62,9 +61,8 @@ export function wkdLocations(address: string): WkdLocations {
 export function selectForAddress(bytes: Uint8Array, address: string): Uint8Array {
   const binary = (bytes[0]! & 0x80) !== 0 ? bytes : dearmorAll(bytes);
   const { certificates } = splitCertificates(readPackets(binary));
-  const wanted = address.toLowerCase();
   const out = certificates.map(({ parts }) => {
-    const mine = parts.userIds.filter((u) => u.packet.tag === 13 && emailOf(Buffer.from(u.packet.body).toString('utf8')) === wanted);
+    const mine = userIdsWithEmail(parts, address);
     return serializeCertificate(mine.length > 0 ? { ...parts, userIds: mine } : parts);
   });
   return Buffer.concat(out);
@@ -119,10 +117,10 @@ export class WkdClient {
     if (!found) return [];
     const { certificates } = splitCertificates(readPackets(found.bytes));
     const hits: SearchHit[] = [];
+    const now = Date.now();
     for (const { parts } of certificates) {
-      if (!carries(parts, address)) continue;
+      if (userIdsWithEmail(parts, address).length === 0) continue;
       const s = await summarize(parts);
-      const now = Date.now();
       hits.push({
         fingerprint: s.fingerprint,
         keyId: s.keyId,
@@ -164,10 +162,6 @@ export class WkdClient {
 /** Checked by code, not class: a plugin may run against another copy of core. */
 function isHostNotFound(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === ErrorCodes.HostNotFound;
-}
-
-function carries(parts: CertificateParts, address: string): boolean {
-  return parts.userIds.some((u) => u.packet.tag === 13 && emailOf(Buffer.from(u.packet.body).toString('utf8')) === address.toLowerCase());
 }
 
 function parsePin(pin: string): { host: string; port: number } {

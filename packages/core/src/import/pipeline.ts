@@ -8,7 +8,7 @@ import { classifyKeyQuery } from '../keyring/query.js';
 import { dearmorAll, looksArmored } from '../openpgp/armor.js';
 import { keyMaterial, splitCertificates, toPublicParts, UnsupportedKeyError, type CertificateParts } from '../openpgp/certificate.js';
 import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
-import { emailOf } from '../openpgp/summary.js';
+import { userIdsWithEmail } from '../openpgp/summary.js';
 
 /** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
 export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string };
@@ -196,7 +196,7 @@ export function matchesRequest(parts: CertificateParts, request: ReturnType<type
       if (primary.keyId === request.value || subs.some((s) => s.keyId === request.value)) return undefined;
       return `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value}`;
     case 'email': {
-      const ok = parts.userIds.some((u) => u.packet.tag === 13 && emailOf(Buffer.from(u.packet.body).toString('utf8')) === request.value);
+      const ok = userIdsWithEmail(parts, request.value).length > 0;
       return ok ? undefined : `key ${primary.fingerprint} has no user ID with the address ${request.value}`;
     }
     default:

@@ -18,7 +18,7 @@ import { summarize, type KeySummary } from '../openpgp/summary.js';
 import type { MergeJob } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
 import { classifyKeyQuery } from './query.js';
-import type { ImportResult, KeyFilter, KeyRecord, Keyring, SecretPrimaryState } from './types.js';
+import type { ImportResult, KeyFilter, KeyRecord, Keyring, MetaUpdate, SecretPrimaryState } from './types.js';
 
 interface IndexFile {
   version: 1;
@@ -286,26 +286,28 @@ export class EmbeddedKeyring implements Keyring {
   }
 
   async setMeta(fingerprint: string, namespace: string, value: unknown): Promise<void> {
-    const fpr = fingerprint.toUpperCase();
-    await this.lock.withLock(async () => {
-      await this.recoverIfNeeded();
-      const index = await this.loadIndexFile();
-      const rec = index.keys[fpr];
-      if (!rec) throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
-      rec.meta = { ...rec.meta, [namespace]: value };
-      await writeFileAtomic(this.indexPath, JSON.stringify(index));
-    });
+    await this.writeMeta([{ fingerprint, namespace, value }], 'throw');
   }
 
-  async setMetaMany(updates: readonly { fingerprint: string; namespace: string; value: unknown }[]): Promise<void> {
+  async setMetaMany(updates: readonly MetaUpdate[]): Promise<void> {
+    await this.writeMeta(updates, 'skip');
+  }
+
+  /** Applies meta updates in one index write (none when nothing changes); a missing key throws or is skipped. */
+  private async writeMeta(updates: readonly MetaUpdate[], missing: 'throw' | 'skip'): Promise<void> {
     if (updates.length === 0) return;
     await this.lock.withLock(async () => {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
       let changed = false;
       for (const { fingerprint, namespace, value } of updates) {
-        const rec = index.keys[fingerprint.toUpperCase()];
-        if (!rec || JSON.stringify(rec.meta[namespace]) === JSON.stringify(value)) continue;
+        const fpr = fingerprint.toUpperCase();
+        const rec = index.keys[fpr];
+        if (!rec) {
+          if (missing === 'throw') throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
+          continue;
+        }
+        if (JSON.stringify(rec.meta[namespace]) === JSON.stringify(value)) continue;
         rec.meta = { ...rec.meta, [namespace]: value };
         changed = true;
       }

@@ -22,6 +22,13 @@ export interface KeyRecord {
   meta: Record<string, unknown>;
 }
 
+/** One change to a key's meta: `meta[namespace] = value`. */
+export interface MetaUpdate {
+  fingerprint: string;
+  namespace: string;
+  value: unknown;
+}
+
 /** The key list filters (the TUI tabs and `list --filter`). */
 export type KeyFilter = 'all' | 'expired' | 'revoked' | 'secret' | 'public';
 
@@ -70,6 +77,6 @@ export interface Keyring {
   delete(fingerprint: string, options?: { secret?: boolean }): Promise<void>;
   setMeta(fingerprint: string, namespace: string, value: unknown): Promise<void>;
   /** Several meta updates in one write; keys no longer in the keyring are skipped. */
-  setMetaMany(updates: readonly { fingerprint: string; namespace: string; value: unknown }[]): Promise<void>;
+  setMetaMany(updates: readonly MetaUpdate[]): Promise<void>;
   count(): Promise<number>;
 }

@@ -4,7 +4,7 @@ import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
 import { serverHref } from './routing.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
-import type { ImportResult, Keyring } from '../keyring/types.js';
+import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
 import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
@@ -188,13 +188,15 @@ export class KeyServerActions {
   ): Promise<{ server: string; hits: SearchHit[]; sources: string[] }> {
     const query = KeyServerActions.parseQuery(text);
     const plan = this.plan(query, server, options.source, 'search');
-    const jobs: Promise<SearchHit[]>[] = [];
-    if (plan.server) jobs.push(plan.server.engine.search!(plan.server.url, query, { signal }));
-    for (const source of plan.sources) jobs.push(source.search!(query, { signal }));
-    const settled = await Promise.allSettled(jobs);
-    const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ i, error: toKeyportError(r.reason) }] : []));
+    const asks: { who: string; run: () => Promise<SearchHit[]> }[] = plan.sources.map((source) => ({ who: source.label, run: () => source.search!(query, { signal }) }));
+    if (plan.server) {
+      const { url, engine } = plan.server;
+      asks.unshift({ who: url.host, run: () => engine.search!(url, query, { signal }) });
+    }
+    const settled = await Promise.allSettled(asks.map((a) => a.run()));
+    const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ who: asks[i]!.who, error: toKeyportError(r.reason) }] : []));
     if (failures.length === settled.length) throw failures[0]!.error;
-    for (const f of failures) this.warnPartial(plan, f.i, f.error);
+    for (const f of failures) this.bus.feedback({ severity: 'warning', message: `${f.who}: ${f.error.message}`, error: f.error });
     const hits = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     return { server: plan.server ? serverHref(plan.server.url) : plan.sources.map((s) => s.id).join(', '), hits, sources: plan.sources.map((s) => s.id) };
   }
@@ -215,11 +217,6 @@ export class KeyServerActions {
     }
     const sources = server === undefined ? this.sources.for(query).filter((s) => verb === 'lookup' || s.search) : [];
     return { server: this.engineFor(server ?? this.defaultServer(), verb), sources };
-  }
-
-  private warnPartial(plan: ReturnType<KeyServerActions['plan']>, index: number, error: KeyportError) {
-    const who = plan.server ? (index === 0 ? plan.server.url.host : plan.sources[index - 1]!.label) : plan.sources[index]!.label;
-    this.bus.feedback({ severity: 'warning', message: `${who}: ${error.message}`, error });
   }
 
   /**
@@ -290,7 +287,7 @@ export class KeyServerActions {
       { signal: options.signal },
     );
     const results: ServerImportResult[] = [];
-    const remembered: { fingerprint: string; namespace: string; value: KeySourceRecord }[] = [];
+    const remembered: MetaUpdate[] = [];
     const at = new Date().toISOString();
     for (const [i, { text }] of parsed.entries()) {
       const mine = answers.flatMap((a, k) => (a.i === i ? [{ a, report: reports[k]! }] : []));
@@ -304,7 +301,7 @@ export class KeyServerActions {
       for (const { a, report } of mine) {
         if (!a.sourceId) continue;
         for (const r of report.results) {
-          if (r.fingerprint && r.status !== 'rejected') remembered.push({ fingerprint: r.fingerprint, namespace: `source:${a.sourceId}`, value: { query: text, url: a.origin, at } });
+          if (r.fingerprint && r.status !== 'rejected') remembered.push({ fingerprint: r.fingerprint, namespace: `source:${a.sourceId}`, value: { query: text, url: a.origin, at } satisfies KeySourceRecord });
         }
       }
     }

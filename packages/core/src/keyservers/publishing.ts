@@ -3,7 +3,7 @@ import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.
 import type { EventBus } from '../events.js';
 import { serverImportOptions, type ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
-import type { ImportResult, KeyRecord } from '../keyring/types.js';
+import type { ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
 import { classifyKeyQuery } from '../keyring/query.js';
 import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
@@ -226,17 +226,18 @@ export class Publishing {
     const records = ids === 'all' ? await this.deps.keyring.list() : await Promise.all(ids.map((i) => this.deps.keyring.resolve(i)));
     const unique = [...new Map(records.map((r) => [r.summary.fingerprint, r])).values()];
     const results: SyncResult[] = [];
+    const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
+    const addResult = (r: SyncResult) => {
+      results.push(r);
+      summary[r.status]++;
+    };
     let done = 0;
     const total = unique.length;
-    const progress = () => {
-      const counts: Record<string, number> = {};
-      for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
-      this.deps.bus.progress({ operation: 'sync', done, total, counts });
-    };
+    const progress = () => this.deps.bus.progress({ operation: 'sync', done, total, counts: { ...summary } });
     const todo: KeyRecord[] = [];
     for (const r of unique) {
       if (r.hasSecret && !options.includeOwn) {
-        results.push({ fingerprint: r.summary.fingerprint, status: 'skipped', reason: 'you own this key: publish it instead', added: { ...NONE } });
+        addResult({ fingerprint: r.summary.fingerprint, status: 'skipped', reason: 'you own this key: publish it instead', added: { ...NONE } });
         done++;
       } else todo.push(r);
     }
@@ -247,17 +248,23 @@ export class Publishing {
     // An answer identical to the one already merged cannot add anything (the merge is a packet
     // union and the keyring never drops packets), so it is recognised by its digest and neither
     // parsed nor verified again: re-syncing unchanged keys costs little more than the download.
-    const remembered: { fingerprint: string; namespace: string; value: unknown }[] = [];
+    const remembered: MetaUpdate[] = [];
     const digestOf = (bytes: Uint8Array) => createHash('sha256').update(`${ANSWER_RULES_VERSION}:${strip}:`).update(bytes).digest('base64');
     type Answer = { origin: string; url: URL; bytes: Uint8Array; digest: string; seen: boolean };
-    type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError; notFoundOn: string[] };
+    type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError };
 
     const fetchOne = async (record: KeyRecord): Promise<Fetched> => {
       const fpr = record.summary.fingerprint;
       const query = { kind: 'fingerprint' as const, value: fpr };
-      const remembers = (record.meta.syncAnswers ?? {}) as Record<string, string>;
+      const remembers = (record.meta.syncAnswers ?? {}) as SyncAnswerDigests;
       const asks: { origin: string; run: () => Promise<{ bytes: Uint8Array; url: URL } | null> }[] = [
-        { origin: server, run: async () => ((bytes) => (bytes ? { bytes, url: t.server } : null))(await t.engine.lookup!(t.server, query, { signal: options.signal })) },
+        {
+          origin: server,
+          run: async () => {
+            const bytes = await t.engine.lookup!(t.server, query, { signal: options.signal });
+            return bytes ? { bytes, url: t.server } : null;
+          },
+        },
       ];
       // Keys a key source brought in are refreshed from it too, with the query that found them.
       for (const source of this.deps.sources.all()) {
@@ -267,16 +274,18 @@ export class Publishing {
         if (!source.handles(q)) continue;
         asks.push({
           origin: `source:${source.id}`,
-          run: async () => ((found) => (found ? { bytes: found.bytes, url: new URL(found.url) } : null))(await source.lookup(q, { signal: options.signal })),
+          run: async () => {
+            const found = await source.lookup(q, { signal: options.signal });
+            return found ? { bytes: found.bytes, url: new URL(found.url) } : null;
+          },
         });
       }
-      const out: Fetched = { fpr, record, answers: [], notFoundOn: [] };
+      const out: Fetched = { fpr, record, answers: [] };
       const settled = await Promise.allSettled(asks.map((a) => a.run()));
       for (const [k, r] of settled.entries()) {
         const origin = asks[k]!.origin;
         if (r.status === 'rejected') out.error ??= toKeyportError(r.reason);
-        else if (r.value === null) out.notFoundOn.push(origin);
-        else {
+        else if (r.value !== null) {
           const digest = digestOf(r.value.bytes);
           out.answers.push({ origin, url: r.value.url, bytes: r.value.bytes, digest, seen: remembers[origin] === digest });
         }
@@ -320,7 +329,7 @@ export class Publishing {
       }
       const reportOf = new Map(fresh.map(({ a }, k) => [a, reports[k]!]));
       for (const f of fetched) {
-        const digests: Record<string, string> = { ...((f.record.meta.syncAnswers ?? {}) as Record<string, string>) };
+        const digests: SyncAnswerDigests = { ...((f.record.meta.syncAnswers ?? {}) as SyncAnswerDigests) };
         let changed = false;
         const own: ImportResult[] = [];
         for (const a of f.answers) {
@@ -337,15 +346,13 @@ export class Publishing {
           }
         }
         if (changed) remembered.push({ fingerprint: f.fpr, namespace: 'syncAnswers', value: digests });
-        results.push(combine(f, own, t.server.host));
+        addResult(combine(f, own, t.server.host));
         if (f.error?.code === ErrorCodes.Cancelled) cancelled = true;
       }
       progress();
     }
     // Losing these (a crash here) only costs a full merge next time.
     await this.deps.keyring.setMetaMany(remembered);
-    const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
-    for (const r of results) summary[r.status]++;
     return { server, protocol: t.engine.id, results, summary, cancelled };
   }
 }
@@ -355,7 +362,7 @@ export class Publishing {
  * `not-found`; an error only counts when nothing was merged.
  */
 function combine(
-  f: { fpr: string; record: KeyRecord; answers: { seen: boolean }[]; error?: KeyportError; notFoundOn: string[] },
+  f: { fpr: string; record: KeyRecord; answers: { seen: boolean }[]; error?: KeyportError },
   merged: ImportResult[],
   host: string,
 ): SyncResult {

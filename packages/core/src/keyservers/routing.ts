@@ -1,4 +1,5 @@
 import type { Disposable } from '../plugins/api.js';
+import { OwnedList } from '../plugins/owned.js';
 
 /** Operations whose server is chosen by policy rather than by the user's default. */
 export type RoutedOperation = 'publish' | 'sync' | 'status';
@@ -23,16 +24,14 @@ export interface RoutingPolicy {
 
 /** Routing policies contributed by enabled plugins; the first that answers wins. */
 export class RoutingRegistry {
-  private readonly policies: { policy: RoutingPolicy; pluginId: string }[] = [];
+  private readonly policies = new OwnedList<RoutingPolicy>();
 
   register(policy: RoutingPolicy, pluginId: string): Disposable {
-    const entry = { policy, pluginId };
-    this.policies.push(entry);
-    return { dispose: () => void this.policies.splice(this.policies.indexOf(entry) >>> 0, 1) };
+    return this.policies.add(policy, pluginId);
   }
 
   route(operation: RoutedOperation): (RouteTarget & { pluginId: string }) | undefined {
-    for (const { policy, pluginId } of this.policies) {
+    for (const { item: policy, pluginId } of this.policies.owned()) {
       const target = policy.route(operation);
       if (target) return { ...target, pluginId };
     }
@@ -40,7 +39,7 @@ export class RoutingRegistry {
   }
 
   get size(): number {
-    return this.policies.length;
+    return this.policies.size;
   }
 }
 

@@ -1,7 +1,7 @@
 import type * as openpgp from 'openpgp';
 import { loadOpenpgp } from './lib.js';
 import { keyMaterial, serializeCertificate, type CertificateParts } from './certificate.js';
-import { inspectSignature } from './packets.js';
+import { PacketTag, inspectSignature } from './packets.js';
 import { structurePolicy } from './policy.js';
 
 /** Key usage flags as shown to users (RFC 9580 §5.2.3.29). */
@@ -126,6 +126,12 @@ const BARE_EMAIL = /^\s*([^<>\s]+@[^<>\s]+)\s*$/;
 export function emailOf(userId: string): string | null {
   const m = EMAIL_IN_UID.exec(userId) ?? BARE_EMAIL.exec(userId);
   return m ? m[1]!.toLowerCase() : null;
+}
+
+/** The certificate's user IDs whose address is `email` (compared in lower case). */
+export function userIdsWithEmail(parts: CertificateParts, email: string): CertificateParts['userIds'] {
+  const wanted = email.toLowerCase();
+  return parts.userIds.filter((u) => u.packet.tag === PacketTag.UserId && emailOf(Buffer.from(u.packet.body).toString('utf8')) === wanted);
 }
 
 function newest<T extends { created: Date | null }>(list: T[]): T | undefined {

@@ -6,6 +6,7 @@ import type { Keyring } from '../keyring/types.js';
 import type { Settings } from '../settings.js';
 import type { RoutingRegistry } from '../keyservers/routing.js';
 import type { KeySourceRegistry, UiContributions } from './contributions.js';
+import { IdRegistry, guarded } from './owned.js';
 import {
   PLUGIN_API_VERSION,
   satisfiesApiRange,
@@ -34,29 +35,19 @@ export interface ModuleInfo {
 
 /** Engines contributed by enabled plugins. */
 export class EngineRegistry {
-  private readonly engines = new Map<string, { engine: ProtocolEngine; pluginId: string }>();
+  private readonly engines = new IdRegistry<ProtocolEngine>('protocol engine');
 
   register(engine: ProtocolEngine, pluginId: string): Disposable {
-    if (this.engines.has(engine.id)) {
-      throw new ModuleError(ErrorCodes.ModuleDuplicate, `protocol engine "${engine.id}" is already registered by ${this.engines.get(engine.id)!.pluginId}`, { pluginId });
-    }
-    this.engines.set(engine.id, { engine, pluginId });
-    return { dispose: () => void this.engines.delete(engine.id) };
+    return this.engines.register(engine, pluginId);
   }
 
   all(): ProtocolEngine[] {
-    return [...this.engines.values()].map((e) => e.engine);
+    return this.engines.items();
   }
 
   /** Engines that say they support `url`, in registration order. */
   forUrl(url: URL): ProtocolEngine[] {
-    return this.all().filter((e) => {
-      try {
-        return e.supports(url);
-      } catch {
-        return false;
-      }
-    });
+    return this.all().filter((e) => guarded(() => e.supports(url), false));
   }
 
   /** The first engine that supports `url` and offers `verb` (optionally: with this id). */
