@@ -55,3 +55,13 @@ export async function keyportJsonAsync<T = unknown>(args: string[], options: { h
   if (r.status !== 0) throw new Error(`keyport ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
+
+/** A fresh home set up by running each of `commands` in it; any failure throws with keyport's message. */
+export async function homeWith(commands: string[][], env?: NodeJS.ProcessEnv): Promise<string> {
+  const home = tempHome();
+  for (const args of commands) {
+    const r = await keyportAsync(args, { home, env });
+    if (r.status !== 0) throw new Error(`keyport ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  return home;
+}

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@keyport/core';
 import {
+  fixtureArmored,
   fixturePath,
   manifest,
   startHagridFixture,
@@ -11,17 +11,15 @@ import {
   type RunningHkpFixture,
   type RunningWkdFixture,
 } from '@keyport/test-fixtures';
-import { keyportAsync as keyport, tempHome } from './helpers.js';
-
-const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
+import { keyportAsync as keyport, homeWith } from './helpers.js';
 
 let hkp: RunningHkpFixture;
 let hagrid: RunningHagridFixture;
 let wkd: RunningWkdFixture;
 beforeAll(async () => {
-  hkp = await startHkpFixture({ dialect: 'sks', keys: [armored('ed25519')] });
+  hkp = await startHkpFixture({ dialect: 'sks', keys: [fixtureArmored('ed25519')] });
   hagrid = await startHagridFixture();
-  wkd = await startWkdFixture({ 'example.org': { method: 'advanced', keys: { rita: [armored('rsa4096')] } } });
+  wkd = await startWkdFixture({ 'example.org': { method: 'advanced', keys: { rita: [fixtureArmored('rsa4096')] } } });
 });
 afterAll(async () => {
   await hkp.stop();
@@ -44,16 +42,16 @@ const features: Record<string, (home: string, env: NodeJS.ProcessEnv, modules: s
 describe('disabling each built-in plugin in turn leaves every other feature working', () => {
   for (const disabled of ['hkp', 'keyserversync', 'wkd']) {
     it(`without ${disabled}`, async () => {
-      const home = tempHome();
       const env = { NODE_EXTRA_CA_CERTS: wkd.pki.caFile };
-      for (const args of [
-        ['config', 'set', 'keyserversync.url', hagrid.url],
-        ['config', 'set', 'wkd.connectTo', JSON.stringify(wkd.connectTo)],
-        ['servers', 'add', hkp.url],
-        ['servers', 'default', hkp.url],
-      ]) {
-        expect((await keyport(args, { home, env })).status).toBe(0);
-      }
+      const home = await homeWith(
+        [
+          ['config', 'set', 'keyserversync.url', hagrid.url],
+          ['config', 'set', 'wkd.connectTo', JSON.stringify(wkd.connectTo)],
+          ['servers', 'add', hkp.url],
+          ['servers', 'default', hkp.url],
+        ],
+        env,
+      );
       const modules = ['--modules', `-${disabled}`];
       for (const [feature, run] of Object.entries(features)) {
         const r = await run(home, env, modules);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPackets, dearmorAll } from '@keyport/core';
 import { fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
-import { keyportAsync as keyport, keyportJsonAsync as keyportJson, tempHome } from './helpers.js';
+import { keyportAsync as keyport, keyportJsonAsync as keyportJson, homeWith, tempHome } from './helpers.js';
 
 let hagrid: RunningHagridFixture;
 let hkp: RunningHkpFixture;
@@ -15,17 +15,12 @@ afterAll(async () => {
 });
 
 /** A home whose KeyServerSync points at the Hagrid fixture and whose default server is the HKP fixture. */
-async function home(): Promise<string> {
-  const h = tempHome();
-  for (const args of [
+function home(): Promise<string> {
+  return homeWith([
     ['config', 'set', 'keyserversync.url', hagrid.url],
     ['servers', 'add', hkp.url],
     ['servers', 'default', hkp.url],
-  ]) {
-    const r = await keyport(args, { home: h });
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
-  return h;
+  ]);
 }
 
 const fpr = manifest.secret.fingerprint;

@@ -35,6 +35,13 @@ async function see(text: string | RegExp, ms = 15_000): Promise<string> {
   }
 }
 const pause = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+/** Filters the key list to `text` (/, the text, Enter). */
+async function filterKeys(text: string): Promise<void> {
+  await keys('/');
+  type(text);
+  await keys('Enter');
+  await pause();
+}
 
 let demo: RunningDemo;
 beforeAll(async () => {
@@ -83,10 +90,7 @@ describe('terminal UI end to end (tmux)', () => {
     await see('5 keys');
 
     // Open the details of our own key.
-    await keys('/');
-    type('Sam');
-    await keys('Enter');
-    await pause();
+    await filterKeys('Sam');
     await keys('Enter');
     const details = await see('Operations');
     expect(details).toContain('Fingerprint  ');
@@ -126,10 +130,7 @@ describe('terminal UI end to end (tmux)', () => {
     await keys('Down', 'Enter');
     await see('[off] keyserversync');
     await keys('Escape');
-    await keys('/');
-    type('Sam');
-    await keys('Enter');
-    await pause();
+    await filterKeys('Sam');
     await keys('p');
     const hkpWarning = (await see('[y/N]')).replace(/\s+/g, ' ');
     expect(hkpWarning).toContain('is an HKP server: publication there has no email verification and cannot be undone');

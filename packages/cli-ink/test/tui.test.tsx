@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,17 +6,16 @@ import React from 'react';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createKeyport, type Keyport } from '@keyport/core';
-import { fixtureBytes, fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { fixtureArmored, fixtureBytes, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
 import { builtinPlugins } from '../src/plugins.js';
 
-const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
 const KEY = { up: '\u001B[A', down: '\u001B[B', right: '\u001B[C', left: '\u001B[D', esc: '\u001B', enter: '\r', tab: '\t' };
 
 let hkp: RunningHkpFixture;
 let hagrid: RunningHagridFixture;
 beforeAll(async () => {
-  hkp = await startHkpFixture({ dialect: 'sks', keys: [armored('rsa4096'), armored('ed25519')] });
+  hkp = await startHkpFixture({ dialect: 'sks', keys: [fixtureArmored('rsa4096'), fixtureArmored('ed25519')] });
   hagrid = await startHagridFixture();
 });
 afterAll(async () => {

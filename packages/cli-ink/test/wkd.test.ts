@@ -1,17 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath, manifest, startHkpFixture, startWkdFixture, type RunningHkpFixture, type RunningWkdFixture } from '@keyport/test-fixtures';
-import { keyportAsync as keyport, keyportJsonAsync as keyportJson, tempHome } from './helpers.js';
-
-const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
+import { fixtureArmored, manifest, startHkpFixture, startWkdFixture, type RunningHkpFixture, type RunningWkdFixture } from '@keyport/test-fixtures';
+import { keyportAsync as keyport, keyportJsonAsync as keyportJson, homeWith } from './helpers.js';
 
 let wkd: RunningWkdFixture;
 let hkp: RunningHkpFixture;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   wkd = await startWkdFixture({
-    'example.org': { method: 'advanced', policy: '', keys: { rita: [armored('rsa4096')], nobody: [armored('ed25519')] } },
-    'work.example': { method: 'direct', keys: { rita: [armored('rsa4096')] } },
+    'example.org': { method: 'advanced', policy: '', keys: { rita: [fixtureArmored('rsa4096')], nobody: [fixtureArmored('ed25519')] } },
+    'work.example': { method: 'direct', keys: { rita: [fixtureArmored('rsa4096')] } },
   });
   // An empty key server as the default: whatever keyport finds here comes from WKD.
   hkp = await startHkpFixture({ dialect: 'sks', keys: [] });
@@ -23,17 +20,15 @@ afterAll(async () => {
   await hkp.stop();
 });
 
-async function home(): Promise<string> {
-  const h = tempHome();
-  for (const args of [
-    ['config', 'set', 'wkd.connectTo', JSON.stringify(wkd.connectTo)],
-    ['servers', 'add', hkp.url],
-    ['servers', 'default', hkp.url],
-  ]) {
-    const r = await keyport(args, { home: h, env });
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
-  return h;
+function home(): Promise<string> {
+  return homeWith(
+    [
+      ['config', 'set', 'wkd.connectTo', JSON.stringify(wkd.connectTo)],
+      ['servers', 'add', hkp.url],
+      ['servers', 'default', hkp.url],
+    ],
+    env,
+  );
 }
 
 type ImportReport = { results: { fingerprint: string | null; status: string; reason: string | null; userIds?: string[]; source?: string }[] };

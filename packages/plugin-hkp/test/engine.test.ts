@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, KeyportError, createKeyport, readPackets, dearmorAll, type Keyport } from '@keyport/core';
-import { fixturePath, manifest, startHkpFixture, type HkpDialect, type HostileMode, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { fixtureArmored, fixturePath, manifest, startHkpFixture, type HkpDialect, type HostileMode, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { hkpPlugin } from '../src/index.js';
 
-const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
 const running: RunningHkpFixture[] = [];
 afterEach(async () => {
   for (const f of running.splice(0)) await f.stop();
@@ -16,7 +15,7 @@ async function setup(dialect: HkpDialect, hostile?: HostileMode, network: Record
   const fixture = await startHkpFixture({
     dialect,
     hostile,
-    keys: [armored('ed25519'), armored('rsa4096'), armored('revoked'), armored('expired')],
+    keys: [fixtureArmored('ed25519'), fixtureArmored('rsa4096'), fixtureArmored('revoked'), fixtureArmored('expired')],
     secretKey: readFileSync(fixturePath(manifest.secret.secretFile!), 'utf8'),
   });
   running.push(fixture);
@@ -111,7 +110,7 @@ describe('publishing over HKP', () => {
     running.push(fixture);
     const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-pub-')), plugins: [hkpPlugin] });
     const engine = kp.engines.all().find((e) => e.id === 'hkp')!;
-    const outcome = await engine.upload!(new URL(fixture.url), armored('pair-new'));
+    const outcome = await engine.upload!(new URL(fixture.url), fixtureArmored('pair-new'));
     expect(outcome.accepted).toEqual([manifest['pair-new'].fingerprint]);
     expect(outcome.failed).toEqual([]);
     const body = fixture.requests.find((r) => r.method === 'POST')!.body;
@@ -143,7 +142,7 @@ describe('probe', () => {
 describe('Hockeypuck quirks', () => {
   it('a hard-revoked key served as a lone revocation signature revokes the local copy', async () => {
     const openpgp = await import('openpgp');
-    const key = await openpgp.readKey({ armoredKey: armored('to-revoke') });
+    const key = await openpgp.readKey({ armoredKey: fixtureArmored('to-revoke') });
     const { publicKey: revoked } = await openpgp.revokeKey({
       key: key as never,
       revocationCertificate: readFileSync(fixturePath('to-revoke.rev.asc'), 'utf8'),
@@ -156,7 +155,7 @@ describe('Hockeypuck quirks', () => {
     // Without the key locally there is nothing to attach the signature to.
     const lone = await kp.keyservers.importFromServer([fpr], fixture.url);
     expect(lone.results.map((r) => r.status)).toEqual(['rejected']);
-    await kp.importer.import(new TextEncoder().encode(armored('to-revoke')), { origin: { kind: 'file', name: 'k' } });
+    await kp.importer.import(new TextEncoder().encode(fixtureArmored('to-revoke')), { origin: { kind: 'file', name: 'k' } });
     const r = await kp.keyservers.importFromServer([fpr], fixture.url);
     expect(r.results[0]).toMatchObject({ fingerprint: fpr, status: 'updated', added: { revocations: 1 } });
     expect((await kp.keyring.get(fpr))!.summary.revoked).toBe(true);
@@ -165,8 +164,8 @@ describe('Hockeypuck quirks', () => {
 
 describe('HKP error answers', () => {
   it('maps 400/501 to "not supported" and SKS 500 "too many" to "query too broad"', async () => {
-    const hagrid = await startHkpFixture({ dialect: 'hagrid', keys: [armored('ed25519')] });
-    const sks = await startHkpFixture({ dialect: 'sks', keys: [armored('pair-old'), armored('pair-new'), armored('ed25519')], maxHits: 1 });
+    const hagrid = await startHkpFixture({ dialect: 'hagrid', keys: [fixtureArmored('ed25519')] });
+    const sks = await startHkpFixture({ dialect: 'sks', keys: [fixtureArmored('pair-old'), fixtureArmored('pair-new'), fixtureArmored('ed25519')], maxHits: 1 });
     running.push(hagrid, sks);
     const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-err-')), plugins: [hkpPlugin] });
     const unsupported = await kp.keyservers.search('Eddie Ed', hagrid.url).catch((e: unknown) => e);

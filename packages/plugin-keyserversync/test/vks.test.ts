@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, HttpTransport, KeyportError, dearmorAll, readPackets, PacketTag, armorPublicKey } from '@keyport/core';
-import { fixturePath, manifest, startHagridFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
+import { fixtureArmored, fixturePath, manifest, startHagridFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
 import { runProtocolEngineContract } from '@keyport/test-fixtures/contract';
 import { VksEngine } from '../src/index.js';
 
 const http = () => new HttpTransport({ timeoutMs: 5000, connectTimeoutMs: 2000, maxBytes: 4 << 20, perHostConcurrency: 4, userAgent: 'vks-test', env: {}, backoffBaseMs: 5 });
-const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
 const running: RunningHagridFixture[] = [];
 afterEach(async () => {
   for (const f of running.splice(0)) await f.stop();
@@ -41,7 +40,7 @@ describe('VKS engine', () => {
     const fpr = manifest.secret.fingerprint;
     expect(await engine.publishStatus(server, fpr)).toEqual({ state: 'not-published', addresses: [] });
 
-    const up = await engine.upload(server, armored('secret'));
+    const up = await engine.upload(server, fixtureArmored('secret'));
     expect(up.accepted).toEqual([fpr]);
     expect(up.addresses).toEqual({ 'sam@example.org': 'unpublished', 'sam@work.example': 'unpublished' });
     expect(typeof up.token).toBe('string');
@@ -68,7 +67,7 @@ describe('VKS engine', () => {
   it('reads the bare array Hagrid sends for several keys in one upload', async () => {
     const f = await startHagridFixture();
     running.push(f);
-    const both = armorPublicKey(new Uint8Array([...dearmorAll(new TextEncoder().encode(armored('rsa4096'))), ...dearmorAll(new TextEncoder().encode(armored('ed25519')))]));
+    const both = armorPublicKey(new Uint8Array([...dearmorAll(new TextEncoder().encode(fixtureArmored('rsa4096'))), ...dearmorAll(new TextEncoder().encode(fixtureArmored('ed25519')))]));
     const up = await new VksEngine(http()).upload(new URL(f.url), both);
     expect(up.accepted.sort()).toEqual([manifest.rsa4096.fingerprint, manifest.ed25519.fingerprint].sort());
     expect(up.token).toBeUndefined();
@@ -86,13 +85,13 @@ describe('VKS engine', () => {
     let call: () => Promise<unknown>;
     if (what === 'maintenance') {
       f.setMaintenance('maintenance window until 14:00 UTC');
-      call = () => engine.upload(server, armored('ed25519'));
+      call = () => engine.upload(server, fixtureArmored('ed25519'));
     } else if (what === 'expired token') {
-      const up = await engine.upload(server, armored('ed25519'));
+      const up = await engine.upload(server, fixtureArmored('ed25519'));
       f.expireTokens();
       call = () => engine.requestVerification(server, { token: up.token!, addresses: ['eddie@example.org'] });
     } else {
-      call = () => engine.upload(server, `${armored('ed25519')}\n${'x'.repeat(1100 * 1024)}`);
+      call = () => engine.upload(server, `${fixtureArmored('ed25519')}\n${'x'.repeat(1100 * 1024)}`);
     }
     const e = await call().then(() => undefined, (err: unknown) => err);
     expect(e).toBeInstanceOf(KeyportError);
@@ -119,7 +118,7 @@ describe('VKS engine', () => {
 
 describe('Hagrid quirks the client must survive', () => {
   it('look-ups are uppercase-only on the server, so the engine uppercases', async () => {
-    const f = await hagridWith([armored('ed25519')]);
+    const f = await hagridWith([fixtureArmored('ed25519')]);
     running.push(f);
     const lower = await fetch(`${f.url}/vks/v1/by-fingerprint/${manifest.ed25519.fingerprint.toLowerCase()}`);
     expect(lower.status).toBe(404);
@@ -133,7 +132,7 @@ describe('Hagrid quirks the client must survive', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const e = await new VksEngine(http()).upload(new URL(`http://127.0.0.1:${port}`), armored('ed25519')).catch((err: unknown) => err);
+      const e = await new VksEngine(http()).upload(new URL(`http://127.0.0.1:${port}`), fixtureArmored('ed25519')).catch((err: unknown) => err);
       expect(e).toMatchObject({ code: ErrorCodes.HttpStatus });
       expect((e as Error).message).toMatch(/not JSON/);
     } finally {

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, HttpTransport, dearmorAll, readPackets, splitCertificates, emailOf } from '@keyport/core';
-import { fixturePath, fixtureWkdHash, manifest, startWkdFixture, type RunningWkdFixture } from '@keyport/test-fixtures';
+import { fixtureArmored, fixtureWkdHash, manifest, startWkdFixture, type RunningWkdFixture } from '@keyport/test-fixtures';
 import { WkdClient, parsePolicy, selectForAddress, wkdHash, wkdLocations } from '../src/index.js';
 
-const armored = (name: keyof typeof manifest) => readFileSync(fixturePath(manifest[name].file), 'utf8');
 const uidsOf = (bytes: Uint8Array) =>
   splitCertificates(readPackets(bytes)).certificates.map((c) => c.parts.userIds.map((u) => Buffer.from(u.packet.body).toString('utf8')));
 
@@ -51,10 +49,10 @@ describe('WKD client against a TLS fixture', () => {
   let client: WkdClient;
   beforeAll(async () => {
     wkd = await startWkdFixture({
-      'example.org': { method: 'advanced', policy: 'protocol-version: 5\n', keys: { rita: [armored('rsa4096')], nobody: [armored('ed25519')], empty: [] } },
-      'work.example': { method: 'direct', keys: { rita: [armored('rsa4096')] } },
-      'wild.example': { method: 'direct', wildcardSubdomain: true, keys: { eddie: [armored('ed25519')] } },
-      'both.example': { method: 'advanced', keys: { x: [armored('rsa4096'), armored('ed25519')] } },
+      'example.org': { method: 'advanced', policy: 'protocol-version: 5\n', keys: { rita: [fixtureArmored('rsa4096')], nobody: [fixtureArmored('ed25519')], empty: [] } },
+      'work.example': { method: 'direct', keys: { rita: [fixtureArmored('rsa4096')] } },
+      'wild.example': { method: 'direct', wildcardSubdomain: true, keys: { eddie: [fixtureArmored('ed25519')] } },
+      'both.example': { method: 'advanced', keys: { x: [fixtureArmored('rsa4096'), fixtureArmored('ed25519')] } },
     });
     const http = new HttpTransport({ timeoutMs: 10_000, connectTimeoutMs: 5_000, maxBytes: 1 << 20, perHostConcurrency: 4, userAgent: 'test', ca: wkd.pki.caPem, env: {} });
     client = new WkdClient(http, () => wkd.connectTo);
@@ -112,7 +110,7 @@ describe('WKD client against a TLS fixture', () => {
 
 describe('selectForAddress', () => {
   it('keeps every certificate, cut to the address where it has it', () => {
-    const both = Buffer.concat([dearmorAll(Buffer.from(armored('rsa4096'))), dearmorAll(Buffer.from(armored('ed25519')))]);
+    const both = Buffer.concat([dearmorAll(Buffer.from(fixtureArmored('rsa4096'))), dearmorAll(Buffer.from(fixtureArmored('ed25519')))]);
     const out = selectForAddress(both, 'eddie@home.example');
     const uids = uidsOf(out);
     expect(uids[0]).toEqual(manifest.rsa4096.userIds);

@@ -1,7 +1,7 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fixturePath, manifest, type FixtureName } from './index.js';
+import { fixtureArmored, fixturePath, manifest } from './index.js';
 import { startHagridFixture, type RunningHagridFixture } from './hagrid-fixture.js';
 import { startHkpFixture, type RunningHkpFixture } from './hkp-fixture.js';
 import { startWkdFixture, type RunningWkdFixture } from './wkd-fixture.js';
@@ -19,8 +19,6 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-const armored = (name: FixtureName) => readFileSync(fixturePath(manifest[name].file), 'utf8');
-
 /**
  * Everything keyport needs to be tried offline: an SKS-like HKP server loaded with sample keys
  * (the default server), a Hagrid-like VKS server for KeyServerSync that "clicks" every
@@ -28,9 +26,9 @@ const armored = (name: FixtureName) => readFileSync(fixturePath(manifest[name].f
  * `pnpm demo` and by the terminal-UI end-to-end test.
  */
 export async function startDemo(options: { autoVerifyMs?: number } = {}): Promise<RunningDemo> {
-  const hkp = await startHkpFixture({ dialect: 'sks', keys: (['rsa4096', 'ed25519', 'expired', 'revoked', 'pair-new', 'revoked-uid'] as const).map(armored) });
+  const hkp = await startHkpFixture({ dialect: 'sks', keys: (['rsa4096', 'ed25519', 'expired', 'revoked', 'pair-new', 'revoked-uid'] as const).map(fixtureArmored) });
   const hagrid = await startHagridFixture();
-  const wkd = await startWkdFixture({ 'example.org': { method: 'advanced', policy: '', keys: { rita: [armored('rsa4096')], eddie: [armored('ed25519')] } } });
+  const wkd = await startWkdFixture({ 'example.org': { method: 'advanced', policy: '', keys: { rita: [fixtureArmored('rsa4096')], eddie: [fixtureArmored('ed25519')] } } });
   const home = mkdtempSync(path.join(os.tmpdir(), 'keyport-demo-'));
   writeFileSync(
     path.join(home, 'settings.json'),

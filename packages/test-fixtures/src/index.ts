@@ -43,6 +43,11 @@ export function fixtureBytes(relative: string): Uint8Array {
   return new Uint8Array(readFileSync(fixturePath(relative)));
 }
 
+/** The armored public certificate of a named fixture key. */
+export function fixtureArmored(name: FixtureName): string {
+  return readFileSync(fixturePath(manifest[name].file), 'utf8');
+}
+
 export const malformed = {
   truncatedArmor: 'malformed/truncated.asc',
   badCrc: 'malformed/bad-crc.asc',

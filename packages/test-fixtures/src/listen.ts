@@ -1,19 +1,20 @@
-import type http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 
 /**
  * Starts a fixture server on 127.0.0.1 (never `::1`, which fails here) on a free port. `stop`
  * destroys open connections first, so a server that keeps one alive (drip, endless) still stops.
  */
-export async function listenOnLoopback(server: http.Server): Promise<{ url: string; stop(): Promise<void> }> {
+export async function listenOnLoopback(server: Server, scheme: 'http' | 'https' = 'http'): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

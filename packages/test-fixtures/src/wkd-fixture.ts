@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import * as openpgp from 'openpgp';
+import { listenOnLoopback } from './listen.js';
 import { createTestPki, type TestPki } from './tls.js';
 
 /** How a fixture domain publishes: under `openpgpkey.<domain>` (advanced) or `<domain>` (direct). */
@@ -77,22 +77,12 @@ export async function startWkdFixture(domains: Record<string, WkdFixtureDomain>)
     if (!body) return res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'access-control-allow-origin': '*' }).end(body);
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, stop } = await listenOnLoopback(server, 'https');
   return {
     port,
     pki,
     connectTo: Object.fromEntries([...served.keys()].map((h) => [h, `127.0.0.1:${port}`])),
     requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }
