@@ -24,6 +24,7 @@ import {
   formatStatusLine,
   formatKeyDetails,
   formatKeyLine,
+  formatModuleLine,
   keyDetailsToJson,
   keyToJson,
   reportError,
@@ -141,9 +142,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
       const kp = await open();
       const plan = await kp.publishing.plan(id);
-      const warnings = plan.warnings;
-      if (warnings.length && !opts.yes) {
-        for (const w of warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+      if (plan.warnings.length && !opts.yes) {
+        for (const w of plan.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
       const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
@@ -368,12 +368,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       else {
         out(
           list
-            .map((m) => {
-              const from = typeof m.origin === 'object' ? `\n         from ${m.origin.specifier}` : '';
-              const items = m.status.map((i) => `\n         ${i.label}: ${i.value}`).join('');
-              const error = m.error ? `\n         ${m.error.code} ${String(m.error.message)}` : '';
-              return `${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${m.description}${from}${items}${error}`;
-            })
+            .map((m) =>
+              formatModuleLine(m, m.description, [
+                ...(typeof m.origin === 'object' ? [`from ${m.origin.specifier}`] : []),
+                ...m.status.map((i) => `${i.label}: ${i.value}`),
+                ...(m.error ? [`${m.error.code} ${String(m.error.message)}`] : []),
+              ]),
+            )
             .join('\n'),
         );
       }
@@ -403,7 +404,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         return { specifier, id: m?.id ?? null, version: m?.version ?? null, state: m?.state ?? 'failed', error: m?.error ? m.error.toJSON() : null };
       });
       if (globals().json) json(rows);
-      else out(rows.length === 0 ? 'no third-party plugins (add one with `keyport plugins add PATH|NAME`)' : rows.map((r) => `${r.state.padEnd(8)} ${(r.id ?? '?').padEnd(16)} ${(r.version ?? '').padEnd(8)} ${r.specifier}${r.error ? `\n         ${r.error.code} ${String(r.error.message)}` : ''}`).join('\n'));
+      else {
+        out(
+          rows.length === 0
+            ? 'no third-party plugins (add one with `keyport plugins add PATH|NAME`)'
+            : rows.map((r) => formatModuleLine({ state: r.state, id: r.id ?? '?', version: r.version ?? '' }, r.specifier, r.error ? [`${r.error.code} ${String(r.error.message)}`] : [])).join('\n'),
+        );
+      }
     });
   plugins
     .command('add')

@@ -5,6 +5,7 @@ import {
   isCancelled,
   toKeyportError,
   type ImportReport,
+  type ImportResult,
   type KeyRecord,
   type KeySummary,
   type SearchHit,
@@ -136,23 +137,32 @@ export function revocationText(code: number | null): string {
   }
 }
 
+/** One module as `modules list` and `plugins list` print it: state, id, version, `rest`, then indented detail lines. */
+export function formatModuleLine(m: { state: string; id: string; version: string }, rest: string, details: string[]): string {
+  return `${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${rest}${details.map((d) => `\n         ${d}`).join('')}`;
+}
+
+/** What an import or merge added, e.g. "+1 user IDs, +2 signatures". */
+export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?: number }): string {
+  const a = r.added;
+  return [
+    a.userIds && `+${a.userIds} user IDs`,
+    a.subkeys && `+${a.subkeys} subkeys`,
+    a.signatures && `+${a.signatures} signatures`,
+    a.revocations && `+${a.revocations} revocations`,
+    r.secretKeysStored && `+${r.secretKeysStored} secret keys`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 export function formatImportReport(report: ImportReport): string {
   const lines: string[] = [];
   for (const r of report.results) {
     const who = r.fingerprint ?? '(unknown key)';
     const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
     if (r.status === 'rejected') lines.push(`rejected   ${who}: ${r.reason}`);
-    else if (r.status === 'updated') {
-      const a = r.added;
-      const parts = [
-        a.userIds && `+${a.userIds} user IDs`,
-        a.subkeys && `+${a.subkeys} subkeys`,
-        a.signatures && `+${a.signatures} signatures`,
-        a.revocations && `+${a.revocations} revocations`,
-        r.secretKeysStored && `+${r.secretKeysStored} secret keys`,
-      ].filter(Boolean);
-      lines.push(`updated    ${who}${uid} (${parts.join(', ')})`);
-    } else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
+    else if (r.status === 'updated') lines.push(`updated    ${who}${uid} (${formatAdded(r)})`); else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
   }
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);

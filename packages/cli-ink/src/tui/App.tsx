@@ -72,13 +72,16 @@ function Frame({
   kp,
   onQuit,
   initialKeys,
-  now = Date.now(),
+  now: fixedNow,
 }: {
   kp: Keyport;
   onQuit: () => void;
   initialKeys: KeyRecord[];
   now?: number;
 }) {
+  // One clock reading for the session: a new one per render would change every screen's props
+  // and re-filter the whole key list on each key press.
+  const [now] = useState(() => fixedNow ?? Date.now());
   const { columns, rows } = useTerminalSize();
   const [stack, setStack] = useState<Route[]>([{ screen: 'keys' }]);
   const [keys, setKeys] = useState(initialKeys);

@@ -131,6 +131,14 @@ export function VirtualList<T>({
   );
 }
 
+/** A copy of `set` with `item` added, or removed when it was there (Space on a row). */
+export function toggled<T>(set: ReadonlySet<T>, item: T): Set<T> {
+  const next = new Set(set);
+  if (next.has(item)) next.delete(item);
+  else next.add(item);
+  return next;
+}
+
 /** Moves a cursor with ↑↓ / j k / PgUp PgDn / g G. Returns true when the key was handled. */
 export function moveCursor(
   input: string,

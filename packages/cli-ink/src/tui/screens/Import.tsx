@@ -1,19 +1,9 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { SearchHit, ServerImportResult } from '@keyport/core';
-import { TextField, VirtualList, moveCursor, toastFromError, useKeys } from '../components.js';
+import { TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
-
-function added(r: ServerImportResult): string {
-  const a = r.added;
-  const parts = [
-    a.userIds && `+${a.userIds} user IDs`,
-    a.subkeys && `+${a.subkeys} subkeys`,
-    a.signatures && `+${a.signatures} signatures`,
-    a.revocations && `+${a.revocations} revocations`,
-  ].filter(Boolean);
-  return parts.join(', ');
-}
+import { formatAdded } from '../../output.js';
 
 /** Search a key server (the default one preselected) and import the chosen results. */
 export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenProps) {
@@ -36,17 +26,12 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
   useEffect(() => setCapturing(focus === 'query' && !report), [focus, report, setCapturing]);
   useEffect(() => () => running.current?.abort(), []);
 
-  const search = async (text: string) => {
-    if (!text.trim()) return;
+  /** Runs `work` with a status line and Esc to cancel it; a failure becomes a message. */
+  const whileBusy = async (label: string, work: (signal: AbortSignal) => Promise<void>) => {
     running.current = new AbortController();
-    setBusy(`searching ${server ?? 'the default server'}…`);
+    setBusy(label);
     try {
-      const found = await kp.keyservers.search(text.trim(), server, running.current.signal);
-      setHits(found.hits);
-      setCursor(0);
-      setChosen(new Set());
-      setFocus('results');
-      notify({ kind: 'info', text: `${found.hits.length} keys found on ${found.server}` });
+      await work(running.current.signal);
     } catch (e) {
       notify(toastFromError(e));
     } finally {
@@ -54,7 +39,19 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
     }
   };
 
-  const importChosen = async () => {
+  const search = (text: string) => {
+    if (!text.trim()) return;
+    return whileBusy(`searching ${server ?? 'the default server'}…`, async (signal) => {
+      const found = await kp.keyservers.search(text.trim(), server, signal);
+      setHits(found.hits);
+      setCursor(0);
+      setChosen(new Set());
+      setFocus('results');
+      notify({ kind: 'info', text: `${found.hits.length} keys found on ${found.server}` });
+    });
+  };
+
+  const importChosen = () => {
     if (!hits || hits.length === 0) return;
     const rows = chosen.size > 0 ? [...chosen].map((i) => hits[i]!) : [hits[cursor]!];
     const ids = rows.map((h) => h.fingerprint ?? h.keyId).filter((x): x is string => Boolean(x));
@@ -63,23 +60,15 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
         kind: 'warning',
         text: 'the server gave no fingerprint or key ID for that result',
       });
-    running.current = new AbortController();
-    setBusy(`importing ${ids.length} key(s)…`);
-    try {
-      const r = await kp.keyservers.importFromServer(ids, server, {
-        signal: running.current.signal,
-      });
+    return whileBusy(`importing ${ids.length} key(s)…`, async (signal) => {
+      const r = await kp.keyservers.importFromServer(ids, server, { signal });
       setReport(r.results);
       const s = r.summary;
       notify({
         kind: s.rejected + s.notFound > 0 ? 'warning' : 'info',
         text: `imported: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected, ${s.notFound} not found`,
       });
-    } catch (e) {
-      notify(toastFromError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   useKeys(
@@ -98,12 +87,7 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
       if (focus !== 'results' || !hits) return;
       if (moveCursor(input, key, hits.length, Math.max(1, height - 6), setCursor)) return;
       if (input === ' ') {
-        setChosen((c) => {
-          const next = new Set(c);
-          if (next.has(cursor)) next.delete(cursor);
-          else next.add(cursor);
-          return next;
-        });
+        setChosen((c) => toggled(c, cursor));
       } else if (key.return) void importChosen();
     },
     { isActive: focus === 'results' || Boolean(report) || Boolean(busy) },
@@ -146,7 +130,7 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
           {report.map((r, i) => (
             <Text key={i} wrap="truncate-end">
               {r.status.padEnd(10)} {r.fingerprint ?? r.query}{' '}
-              {r.status === 'updated' ? added(r) : (r.reason ?? '')}
+              {r.status === 'updated' ? formatAdded(r) : (r.reason ?? '')}
             </Text>
           ))}
         </Box>

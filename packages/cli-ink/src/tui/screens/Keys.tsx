@@ -2,7 +2,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { KeyRecord } from '@keyport/core';
 import { isExpired } from '../../output.js';
-import { TextField, VirtualList, moveCursor, useKeys } from '../components.js';
+import { TextField, VirtualList, moveCursor, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 
 const TABS = ['All', 'Expired', 'Revoked', 'Secret'] as const;
@@ -56,12 +56,7 @@ export function KeysScreen({ keys, height, go, notify, setCapturing, now }: Scre
       else if (/^[1-4]$/.test(input)) setTab(TABS[Number(input) - 1]!);
       else if (input === '/') setFiltering(true);
       else if (input === ' ' && current) {
-        setSelected((s) => {
-          const next = new Set(s);
-          if (next.has(current.summary.fingerprint)) next.delete(current.summary.fingerprint);
-          else next.add(current.summary.fingerprint);
-          return next;
-        });
+        setSelected((s) => toggled(s, current.summary.fingerprint));
       } else if (key.escape && selected.size > 0) setSelected(new Set());
       else if (key.return && current)
         go({ screen: 'details', fingerprint: current.summary.fingerprint });

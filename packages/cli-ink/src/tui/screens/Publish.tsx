@@ -1,7 +1,7 @@
 import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { AddressStatus, PublishRecord, PublishReport } from '@keyport/core';
-import { Confirm, moveCursor, toastFromError, useKeys } from '../components.js';
+import { Confirm, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 
 type Plan = Awaited<ReturnType<ScreenProps['kp']['publishing']['plan']>>;
@@ -119,12 +119,7 @@ export function PublishScreen({
         if (moveCursor(input, key, addresses.length, Math.max(1, height - 4), setCursor)) return;
         const email = addresses[cursor];
         if (input === ' ' && email && step.report.addresses[email] !== 'published') {
-          setChosen((c) => {
-            const next = new Set(c);
-            if (next.has(email)) next.delete(email);
-            else next.add(email);
-            return next;
-          });
+          setChosen((c) => toggled(c, email));
         } else if (key.return) void requestVerification(step.report);
       } else if (step.name === 'done' || step.name === 'planning') {
         if (key.escape || key.return) back();
