@@ -176,8 +176,9 @@ if (run('tui')) {
   const tmux = (...args) => spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
   const screen = () => tmux('capture-pane', '-p', '-t', 'b').stdout ?? '';
   const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  const waitFor = (test, limitMs = 10_000) => {
-    const started = process.hrtime.bigint();
+  // Milliseconds from `started` until the screen passes `test`. Polling sleeps between looks: on
+  // two cores a busy capture loop would slow keyport down.
+  const waitFor = (test, started = process.hrtime.bigint(), limitMs = 10_000) => {
     for (;;) {
       if (test(screen())) return Number(process.hrtime.bigint() - started) / 1e6;
       if (Number(process.hrtime.bigint() - started) / 1e6 > limitMs) throw new Error(`tui bench: timed out; screen:\n${screen()}`);
@@ -199,13 +200,7 @@ if (run('tui')) {
     for (const variant of variants) {
       const started = process.hrtime.bigint();
       tmux('respawn-pane', '-k', '-t', 'b', ...variant.prefix, process.execPath, BIN, '--home', keyportHome, 'tui');
-      // Polling sleeps between looks: on two cores a busy capture loop would slow keyport down.
-      for (;;) {
-        const s = screen();
-        if (s.includes(`${keys.length} keys`) && s.includes('1 All')) break;
-        pause(5);
-      }
-      firstFrames[variant.name].push(Number(process.hrtime.bigint() - started) / 1e6);
+      firstFrames[variant.name].push(waitFor((s) => s.includes(`${keys.length} keys`) && s.includes('1 All'), started));
     }
     // Scrolling: jump to the end, then page back up ten times, timing each redraw.
     const last = keys.at(-1).keyId;
