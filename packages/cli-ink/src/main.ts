@@ -40,6 +40,24 @@ interface GlobalOptions {
 const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 
 /** Runs one keyport invocation and returns its exit code. The only exit is in bin.ts. */
+
+/**
+ * Ink draws nothing until exit when it believes it runs in CI: `CI` or `CONTINUOUS_INTEGRATION`
+ * set, read once when Ink loads. The TUI only ever runs on a terminal, where that mode leaves a
+ * blank screen, so Ink loads with those variables hidden; they are back as soon as it has loaded.
+ */
+async function loadTuiOutsideCiMode(): Promise<typeof import('./tui/run.js')> {
+  const hidden = ['CI', 'CONTINUOUS_INTEGRATION'].flatMap((name) => {
+    const value = process.env[name];
+    return value === undefined ? [] : [[name, value] as const];
+  });
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return await import('./tui/run.js');
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
+}
 export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode: number = Exit.Ok;
   let runtime: Keyport | undefined;
@@ -510,7 +528,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         throw new InputError(ErrorCodes.Usage, 'the terminal UI needs a terminal', { nextStep: 'run keyport in a terminal, or use the subcommands (keyport --help)' });
       }
       // Loading Ink and React overlaps with opening the keyring: both lie before the first frame.
-      const [kp, { runTui }] = await Promise.all([open(), import('./tui/run.js')]);
+      const [kp, { runTui }] = await Promise.all([open(), loadTuiOutsideCiMode()]);
       await runTui(kp);
     });
 

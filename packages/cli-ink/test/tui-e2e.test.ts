@@ -48,7 +48,8 @@ beforeAll(async () => {
   demo = await startDemo();
   for (const file of demo.keyFiles) await keyportAsync(['import', '--file', file], { home: demo.home, env: demo.env });
   const env = Object.entries(demo.env).map(([k, v]) => `${k}=${v}`);
-  tmux('new-session', '-d', '-s', 'kp', '-x', '130', '-y', '40', 'env', ...env, 'NO_COLOR=1', process.execPath, BIN, '--home', demo.home, 'tui');
+  // CI=1: CI runners set it, and Ink then draws nothing until exit; keyport must draw anyway.
+  tmux('new-session', '-d', '-s', 'kp', '-x', '130', '-y', '40', 'env', ...env, 'NO_COLOR=1', 'CI=1', process.execPath, BIN, '--home', demo.home, 'tui');
 });
 afterAll(async () => {
   spawnSync('tmux', ['-S', socket, 'kill-server']);
