@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPackets, dearmorAll } from '@keyport/core';
 import { fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
@@ -111,7 +112,6 @@ describe('publish, verify, status and sync', () => {
 
 describe('repeat syncs', () => {
   it('recognise answers already merged and still pick up what changed on the server', async () => {
-    const { readFileSync } = await import('node:fs');
     const server = await startHkpFixture({ dialect: 'sks', keys: [readFileSync(fixturePath(manifest['to-revoke'].file), 'utf8')] });
     try {
       const h = tempHome();
@@ -144,7 +144,6 @@ describe('repeat syncs', () => {
 
 describe('sync against a misbehaving server', () => {
   it('rejects a wrong key with the reason and changes nothing', async () => {
-    const { readFileSync } = await import('node:fs');
     const hostile = await startHkpFixture({
       dialect: 'sks',
       hostile: 'wrong-key',
@@ -165,6 +164,56 @@ describe('sync against a misbehaving server', () => {
     } finally {
       await hostile.stop();
     }
+  });
+});
+
+describe('sync and the armor checksum', () => {
+  type Report = { results: { fingerprint: string; status: string; reason: string | null }[] };
+  const toRevoke = manifest['to-revoke'];
+  /** A home holding the to-revoke key, syncing against an SKS-like server that tampers with its answers. */
+  async function syncAgainst(hostile: 'bad-checksum' | 'damaged', serverCopy: string) {
+    const server = await startHkpFixture({ dialect: 'sks', hostile, keys: [serverCopy] });
+    try {
+      const h = await homeWith([
+        ['import', '--file', fixturePath(toRevoke.file)],
+        ['servers', 'add', server.url],
+        ['servers', 'default', server.url],
+      ]);
+      const before = (await keyport(['list', '--json'], { home: h })).stdout;
+      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--json'], { home: h });
+      const after = (await keyport(['list', '--json'], { home: h })).stdout;
+      return { status: r.status, report: JSON.parse(r.stdout) as Report, keyringChanged: after !== before };
+    } finally {
+      await server.stop();
+    }
+  }
+
+  it('an answer holding only packets the keyring has is unchanged even under a wrong checksum (nothing to protect)', async () => {
+    const r = await syncAgainst('bad-checksum', readFileSync(fixturePath(toRevoke.file), 'utf8'));
+    expect(r.report.results).toMatchObject([{ fingerprint: toRevoke.fingerprint, status: 'unchanged' }]);
+    expect(r.keyringChanged).toBe(false);
+  });
+
+  it('an answer that would add something is refused under a wrong checksum, and nothing changes', async () => {
+    // The server's copy carries the key's revocation, which would be new here.
+    const other = await homeWith([
+      ['import', '--file', fixturePath(toRevoke.file)],
+      ['import', '--file', fixturePath('to-revoke.rev.asc')],
+    ]);
+    const revoked = (await keyport(['export', toRevoke.fingerprint], { home: other })).stdout;
+    const r = await syncAgainst('bad-checksum', revoked);
+    expect(r.status).toBe(1);
+    expect(r.report.results).toMatchObject([{ fingerprint: toRevoke.fingerprint, status: 'rejected' }]);
+    expect(r.report.results[0]!.reason).toMatch(/CRC-24/);
+    expect(r.keyringChanged).toBe(false);
+  });
+
+  it('an answer damaged in transit is refused by its checksum, and nothing changes', async () => {
+    const r = await syncAgainst('damaged', readFileSync(fixturePath(toRevoke.file), 'utf8'));
+    expect(r.status).toBe(1);
+    expect(r.report.results).toMatchObject([{ fingerprint: toRevoke.fingerprint, status: 'rejected' }]);
+    expect(r.report.results[0]!.reason).toMatch(/CRC-24/);
+    expect(r.keyringChanged).toBe(false);
   });
 });
 

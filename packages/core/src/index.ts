@@ -16,7 +16,7 @@ export { EmbeddedKeyring, isStub, type IncomingCertificate } from './keyring/emb
 export * from './keyring/types.js';
 export { classifyKeyQuery, type KeyQuery } from './keyring/query.js';
 export { ImportPipeline, matchesRequest, summarizeResults, DEFAULT_MAX_IMPORT_BYTES, type ImportOptions, type ImportOrigin } from './import/pipeline.js';
-export { armorPublicKey, dearmorAll, crc24 } from './openpgp/armor.js';
+export { armorPublicKey, dearmorAll, crc24, type DearmorOptions } from './openpgp/armor.js';
 export { readPackets, writePackets, inspectSignature, PacketTag, SigType, type RawPacket, type SignatureInfo } from './openpgp/packets.js';
 export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
 export { summarize, emailOf, userIdsWithEmail, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';

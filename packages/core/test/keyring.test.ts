@@ -313,6 +313,39 @@ describe('packet containment (the merge fast path)', () => {
     expect(packetsContained(cert(), writePackets(damaged))).toBe(false);
   });
 
+  it('fails for a packet that differs only in the middle (same tag, length and last bytes)', () => {
+    const packets = readPackets(cert());
+    for (const order of ['same', 'reversed'] as const) {
+      const damaged = packets.map((p) => ({ tag: p.tag, body: new Uint8Array(p.body) }));
+      const target = damaged.find((p) => p.tag === PacketTag.Signature)!;
+      target.body[Math.floor(target.body.length / 2)]! ^= 1;
+      expect(packetsContained(cert(), writePackets(order === 'same' ? damaged : damaged.reverse()))).toBe(false);
+    }
+  });
+
+  it('keyring.holds: true only for answers whose every packet is stored', async () => {
+    const { keyring, importer } = freshKeyring();
+    const fpr = manifest['to-revoke'].fingerprint;
+    expect(await keyring.holds(fpr, cert())).toBe(false); // not stored yet
+    await importer.import(cert(), { origin: { kind: 'file', name: 'x' } });
+    const packets = readPackets(cert());
+    const armored = new TextEncoder().encode(armorPublicKey(writePackets([...packets].reverse())));
+    expect(await keyring.holds(fpr, cert())).toBe(true);
+    expect(await keyring.holds(fpr.toLowerCase(), armored)).toBe(true);
+    // A wrong checksum line over the same packets changes nothing that would be imported.
+    const wrongChecksum = armorPublicKey(cert()).replace(/\n=(.)(...)\n/, (_, c: string, rest: string) => `\n=${c === 'A' ? 'B' : 'A'}${rest}\n`);
+    expect(wrongChecksum).not.toBe(armorPublicKey(cert()));
+    expect(await keyring.holds(fpr, new TextEncoder().encode(wrongChecksum))).toBe(true);
+    // Anything new, cut off or unreadable is left to the checked import.
+    expect(await keyring.holds(fpr, writePackets([...packets, ...revocation()]))).toBe(false);
+    const truncated = armorPublicKey(cert()).split('-----END')[0]!;
+    expect(await keyring.holds(fpr, new TextEncoder().encode(truncated))).toBe(false);
+    expect(await keyring.holds(fpr, writePackets(packets).subarray(0, 40))).toBe(false);
+    expect(await keyring.holds(fpr, new TextEncoder().encode('<html>busy</html>'))).toBe(false);
+    expect(await keyring.holds(fpr, new Uint8Array())).toBe(false);
+    expect(await keyring.holds(manifest.ed25519.fingerprint, cert())).toBe(false);
+  });
+
   it('lets an import that brings nothing new leave every file alone, and one that does still merge', async () => {
     const { dir, keyring, importer } = freshKeyring();
     const origin = { origin: { kind: 'file' as const, name: 'x' } };

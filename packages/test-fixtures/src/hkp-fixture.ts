@@ -6,7 +6,11 @@ import { listenOnLoopback } from './listen.js';
 export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
 
 /** Misbehaviour for `op=get` (and `endless`/`drip`/`reset`/`html-200` for index too). */
-export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200';
+/**
+ * How the fixture misbehaves. `bad-checksum`: the right packets under a wrong CRC-24 line.
+ * `damaged`: one base64 character changed in transit, under the CRC-24 of the original data.
+ */
+export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged';
 
 export interface HkpFixtureOptions {
   dialect: HkpDialect;
@@ -115,6 +119,35 @@ function armorKeys(held: Held[], dialect?: HkpDialect): string {
   return openpgp.armor(openpgp.enums.armor.publicKey, all);
 }
 
+/** CRC-24 of RFC 9580 §6.1, bit by bit (independent of the client's table-driven one). */
+function crc24(data: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (const byte of data) {
+    crc ^= byte << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+/** Adds a checksum line to an armored block, wrong (`bad-checksum`) or right for data then damaged (`damaged`). */
+function tamperedArmor(armored: string, mode: 'bad-checksum' | 'damaged'): string {
+  const lines = armored.trimEnd().split('\n');
+  const end = lines.length - 1;
+  const bodyStart = lines.indexOf('') + 1;
+  const data = Buffer.from(lines.slice(bodyStart, end).join(''), 'base64');
+  const crc = crc24(data) ^ (mode === 'bad-checksum' ? 1 : 0);
+  const checksum = `=${Buffer.from([crc >> 16, (crc >> 8) & 0xff, crc & 0xff]).toString('base64')}`;
+  if (mode === 'damaged') {
+    const line = lines[bodyStart]!;
+    const swapped = line[20] === 'A' ? 'B' : 'A';
+    lines[bodyStart] = `${line.slice(0, 20)}${swapped}${line.slice(21)}`;
+  }
+  return [...lines.slice(0, end), checksum, lines[end], ''].join('\n');
+}
+
 /**
  * A local HKP server that answers exactly like the chosen real server does, including its
  * quirks, and optionally misbehaves. For unit-level tests of every dialect; the real SKS
@@ -218,6 +251,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       else if (hostile === 'wrong-key') answer = armorKeys(held.filter((h) => !found.includes(h)).slice(0, 1));
       else if (hostile === 'extra-key') answer = armorKeys([...found, ...held.filter((h) => !found.includes(h)).slice(0, 1)]);
       else answer = armorKeys(found, dialect);
+      if (hostile === 'bad-checksum' || hostile === 'damaged') answer = tamperedArmor(answer, hostile);
       const type = dialect === 'hockeypuck-2.2' || dialect === 'hockeypuck-2.4' || dialect === 'hagrid' ? 'application/pgp-keys' : 'application/pgp-keys; charset=UTF-8';
       res.writeHead(200, { 'content-type': type }).end(dialect.startsWith('hockeypuck') ? `${answer}\n` : answer);
     });

@@ -4,6 +4,7 @@ import { ErrorCodes, InputError, KeyringError, NotFoundError } from '../errors.j
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from '../fs/atomic.js';
 import { FileLock } from '../fs/lock.js';
 import {
+  certificatePackets,
   contentHash,
   keyMaterial,
   mergeCertificate,
@@ -13,9 +14,10 @@ import {
   type CertificateParts,
   type MergeCounts,
 } from '../openpgp/certificate.js';
-import { readPackets, writePackets, type RawPacket } from '../openpgp/packets.js';
+import { dearmorAll } from '../openpgp/armor.js';
+import { packetListContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
 import { summarize, type KeySummary } from '../openpgp/summary.js';
-import type { MergeJob } from './merge-job.js';
+import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
 import { classifyKeyQuery } from './query.js';
 import type { ImportResult, KeyFilter, KeyRecord, Keyring, MetaUpdate, SecretPrimaryState } from './types.js';
@@ -264,6 +266,28 @@ export class EmbeddedKeyring implements Keyring {
     return partsOf(bytes);
   }
 
+  /**
+   * Does the stored certificate of `fingerprint` already hold every packet of `answer` (armored
+   * or binary), byte for byte? Then importing it cannot change anything. True only when that is
+   * certain: a key not stored, or an answer that does not decode or frame, gives false, and the
+   * caller imports it the checked way, which says what is wrong. No lock is needed: certificate
+   * files are replaced whole and only ever grow (recovery rolls forward from them).
+   */
+  async holds(fingerprint: string, answer: Uint8Array): Promise<boolean> {
+    const stored = await fs.readFile(this.certPath(fingerprint.toUpperCase())).catch(() => undefined);
+    if (!stored || answer.length === 0) return false;
+    let binary: Uint8Array;
+    try {
+      // Unchecked decode: damage cannot turn into packets identical to stored ones.
+      binary = (answer[0]! & 0x80) !== 0 ? answer : dearmorAll(answer, { verify: false });
+    } catch {
+      return false;
+    }
+    const have = readPacketsLenient(stored);
+    const want = readPacketsLenient(binary);
+    return !have.error && !want.error && want.packets.length > 0 && packetListContained(have.packets, want.packets);
+  }
+
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
     const fpr = fingerprint.toUpperCase();
     await this.lock.withLock(async () => {
@@ -355,24 +379,43 @@ export class EmbeddedKeyring implements Keyring {
         groups.set(fpr, list);
       }
       const fprs = [...groups.keys()];
-      const jobs: MergeJob[] = new Array(fprs.length);
+      const jobs: (MergeJob | undefined)[] = new Array(fprs.length);
+      const jobResults: (MergeJobResult | undefined)[] = new Array(fprs.length);
       await runLimited(
         fprs.map((fpr, i) => async () => {
           const stored = index.keys[fpr] ? await fs.readFile(this.certPath(fpr)).catch(() => undefined) : undefined;
+          const existing = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
+          const copies = groups.get(fpr)!;
+          // Refreshing a key that did not change is the common case (sync): when every incoming
+          // packet is already stored byte for byte, the merge cannot add anything, so nothing
+          // is serialised, parsed again or verified. (A signature only verifies over the
+          // component it was made for, so a known packet cannot become new under another one.)
+          const have = existing ? readPacketsLenient(existing) : undefined;
+          if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
+            jobResults[i] = unchangedMergeResult(copies.length);
+            done += copies.length;
+            options.onProgress?.(done, total);
+            return;
+          }
           jobs[i] = {
-            existing: stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null,
-            incoming: groups.get(fpr)!.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty })),
+            existing,
+            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty })),
           };
         }),
         FILE_CONCURRENCY,
       );
-      const jobResults = await runMergeJobs(jobs, {
-        signal: options.signal,
-        onDone: (n) => {
-          done += n;
-          options.onProgress?.(done, total);
+      const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
+      const merged = await runMergeJobs(
+        toMerge.map((i) => jobs[i]!),
+        {
+          signal: options.signal,
+          onDone: (n) => {
+            done += n;
+            options.onProgress?.(done, total);
+          },
         },
-      });
+      );
+      for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
       const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
       const stepIndex = new Map<string, number>();
 

@@ -1,5 +1,5 @@
 import { mergeCertificate, serializeCertificate, splitCertificates, type MergeCounts } from '../openpgp/certificate.js';
-import { packetsContained, readPackets } from '../openpgp/packets.js';
+import { readPackets } from '../openpgp/packets.js';
 import { summarize, type KeySummary } from '../openpgp/summary.js';
 
 /**
@@ -21,19 +21,17 @@ export interface MergeJobResult {
   empty: boolean;
 }
 
+/** The result of merging `copies` copies of a certificate that brought nothing new. */
+export function unchangedMergeResult(copies: number): MergeJobResult {
+  return {
+    steps: Array.from({ length: copies }, () => ({ added: { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 }, invalidSignatures: 0, hadExisting: true })),
+    merged: null,
+    summary: null,
+    empty: false,
+  };
+}
+
 export async function runMergeJob(job: MergeJob): Promise<MergeJobResult> {
-  // Refreshing a key that did not change is the common case (sync): when every incoming packet
-  // is already stored byte for byte, the merge cannot add anything, so nothing is parsed or
-  // verified. (A signature only verifies over the component it was made for, so a known packet
-  // can never become new by appearing under another component.)
-  if (job.existing && job.incoming.every((i) => packetsContained(job.existing!, i.bytes))) {
-    return {
-      steps: job.incoming.map(() => ({ added: { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 }, invalidSignatures: 0, hadExisting: true })),
-      merged: null,
-      summary: null,
-      empty: false,
-    };
-  }
   let current = job.existing ? splitCertificates(readPackets(job.existing)).certificates[0]?.parts : undefined;
   const steps: MergeJobResult['steps'] = [];
   let changed = false;

@@ -308,7 +308,12 @@ export class Publishing {
         break;
       }
       const fetched = await Promise.all(lookups.slice(i, i + SYNC_CHUNK));
-      const fresh = fetched.flatMap((f) => f.answers.filter((a) => !a.seen).map((a) => ({ f, a })));
+      const unseen = fetched.flatMap((f) => f.answers.filter((a) => !a.seen).map((a) => ({ f, a })));
+      // An answer seen for the first time whose every packet the keyring already holds (the
+      // first sync against a server, mostly) adds nothing either: recognised by comparing
+      // packets, without the import pipeline's checksum, screening and lock.
+      const held = await Promise.all(unseen.map(({ f, a }) => this.deps.keyring.holds(f.fpr, a.bytes)));
+      const fresh = unseen.filter((_, k) => !held[k]);
       const inputs = fresh.map(({ f, a }) => ({
         bytes: a.bytes,
         options: serverImportOptions(this.deps.settings, a.url, f.fpr),
@@ -328,6 +333,10 @@ export class Publishing {
         }
       }
       const reportOf = new Map(fresh.map(({ a }, k) => [a, reports[k]!]));
+      for (const { f, a } of unseen.filter((_, k) => held[k])) {
+        const userIds = f.record.summary.userIds.map((u) => u.userId);
+        reportOf.set(a, { results: [{ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds }], summary: { new: 0, updated: 0, unchanged: 1, rejected: 0 } });
+      }
       for (const f of fetched) {
         const digests: SyncAnswerDigests = { ...((f.record.meta.syncAnswers ?? {}) as SyncAnswerDigests) };
         let changed = false;

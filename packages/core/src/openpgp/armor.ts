@@ -8,6 +8,15 @@ export function looksArmored(bytes: Uint8Array): boolean {
   return head.includes('-----BEGIN PGP ');
 }
 
+export interface DearmorOptions {
+  /**
+   * Check the characters and the CRC-24 (default). Off only for data that is then compared
+   * byte for byte with packets already trusted: damage cannot make it match, and whatever does
+   * not match goes through a checked decode before it is used.
+   */
+  verify?: boolean;
+}
+
 /**
  * Decodes every ASCII-armor block in the input (RFC 9580 §6) and concatenates their packets.
  * Text outside the blocks is ignored, as GnuPG does. The CRC-24, when present, must match:
@@ -16,7 +25,8 @@ export function looksArmored(bytes: Uint8Array): boolean {
  * Works on whole sections rather than line by line: a key server's answer can hold tens of
  * megabytes of armor, and Node's base64 decoder skips line breaks itself.
  */
-export function dearmorAll(bytes: Uint8Array): Uint8Array {
+export function dearmorAll(bytes: Uint8Array, options: DearmorOptions = {}): Uint8Array {
+  const verify = options.verify ?? true;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const parts: Uint8Array[] = [];
   let pos = 0;
@@ -49,16 +59,10 @@ export function dearmorAll(bytes: Uint8Array): Uint8Array {
       if (!/^[A-Za-z-]+: /.test(line)) break;
       bodyStart = next + 1;
     }
-    let body = text.slice(bodyStart, end);
-    let crc: string | undefined;
-    const crcMatch = /(?:^|\n)=([A-Za-z0-9+/]{4})\s*$/.exec(body);
-    if (crcMatch) {
-      crc = crcMatch[1];
-      body = body.slice(0, crcMatch.index);
-    }
-    if (!/^[A-Za-z0-9+/=\s]*$/.test(body)) throw malformed('invalid character in armored data');
+    const { body, crc } = splitChecksum(text.slice(bodyStart, end));
+    if (verify && !/^[A-Za-z0-9+/=\s]*$/.test(body)) throw malformed('invalid character in armored data');
     const data = new Uint8Array(Buffer.from(body, 'base64'));
-    if (crc !== undefined) {
+    if (verify && crc !== undefined) {
       const expected = Buffer.from(crc, 'base64');
       if (expected.length !== 3 || expected.readUIntBE(0, 3) !== crc24(data)) {
         throw malformed('armor checksum (CRC-24) mismatch: the data was damaged in transit');
@@ -69,6 +73,18 @@ export function dearmorAll(bytes: Uint8Array): Uint8Array {
   }
   if (parts.length === 0) throw malformed('no armored OpenPGP block found');
   return parts.length === 1 ? parts[0]! : concatBytes(parts);
+}
+
+/**
+ * Separates the optional checksum line ("=XXXX", the last line) from the base64 body. Looked
+ * for from the end: a pattern anchored at the end is tried at every line of a large answer.
+ */
+function splitChecksum(section: string): { body: string; crc?: string } {
+  const trimmed = section.trimEnd();
+  const lineStart = trimmed.lastIndexOf('\n') + 1;
+  const line = trimmed.slice(lineStart);
+  if (!/^=[A-Za-z0-9+/]{4}$/.test(line)) return { body: section };
+  return { body: section.slice(0, lineStart), crc: line.slice(1) };
 }
 
 function malformed(message: string, nextStep = 'check that the input is an OpenPGP key (armored or binary) and not damaged') {

@@ -9,6 +9,7 @@ import {
   isKeyTag,
   isSecretTag,
   packetKey,
+  PacketSet,
   toHex,
   writePackets,
   type RawPacket,
@@ -88,6 +89,18 @@ export function publicKeyLength(body: Uint8Array): number {
  * off the secret part; they are never decrypted.
  */
 export function keyMaterial(packet: RawPacket): KeyMaterialInfo {
+  // Screening, request matching and merging each ask for the same packet's fingerprint.
+  let info = keyMaterialCache.get(packet);
+  if (!info) {
+    info = computeKeyMaterial(packet);
+    keyMaterialCache.set(packet, info);
+  }
+  return info;
+}
+
+const keyMaterialCache = new WeakMap<RawPacket, KeyMaterialInfo>();
+
+function computeKeyMaterial(packet: RawPacket): KeyMaterialInfo {
   const publicBody = isSecretTag(packet.tag)
     ? packet.body.subarray(0, publicKeyLength(packet.body))
     : packet.body;
@@ -159,12 +172,17 @@ export function splitCertificates(packets: readonly RawPacket[]): SplitResult {
   return { certificates, leadingSignatures, skippedPackets };
 }
 
-/** Writes a certificate back to packets in canonical order (primary, direct signatures, user IDs, subkeys). */
-export function serializeCertificate(parts: CertificateParts): Uint8Array {
+/** The packets of a certificate in canonical order (primary, direct signatures, user IDs, subkeys). */
+export function certificatePackets(parts: CertificateParts): RawPacket[] {
   const out: RawPacket[] = [parts.primary, ...parts.direct];
   for (const c of parts.userIds) out.push(c.packet, ...c.sigs);
   for (const c of parts.subkeys) out.push(c.packet, ...c.sigs);
-  return writePackets(out);
+  return out;
+}
+
+/** Writes a certificate back to packets in canonical order (see {@link certificatePackets}). */
+export function serializeCertificate(parts: CertificateParts): Uint8Array {
+  return writePackets(certificatePackets(parts));
 }
 
 /** Replaces secret key packets by their public counterparts; the secret ones are returned. */
@@ -246,11 +264,11 @@ export async function mergeCertificate(
   ): Promise<RawPacket[]> => {
     // Byte-identical copies are dropped without parsing; the identities of the stored
     // signatures (which also catch re-encoded duplicates) are computed only when needed.
-    const stored = new Set(have.map(packetKey));
+    const stored = new PacketSet(have);
     let known: Set<string> | undefined;
     const accepted: RawPacket[] = [];
     for (const s of sigs) {
-      if (stored.has(packetKey(s))) continue;
+      if (stored.has(s)) continue;
       if (!known) {
         known = new Set<string>();
         for (const h of have) {

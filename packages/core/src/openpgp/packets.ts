@@ -110,26 +110,45 @@ function truncated(packets: RawPacket[], offset: number) {
   return { packets, error: new PacketFramingError('truncated packet', offset) };
 }
 
-/** Serialises a packet with a new-format header (canonical form for storage). */
-export function writePacket(packet: RawPacket): Uint8Array {
-  const len = packet.body.length;
-  let header: number[];
-  if (len < 192) header = [0xc0 | packet.tag, len];
-  else if (len < 8384) {
-    const l = len - 192;
-    header = [0xc0 | packet.tag, (l >> 8) + 192, l & 0xff];
-  } else {
-    header = [0xc0 | packet.tag, 255, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff];
-  }
-  const out = new Uint8Array(header.length + len);
-  out.set(header, 0);
-  out.set(packet.body, header.length);
-  return out;
+/** Length of the new-format header for a body of `length` bytes. */
+function headerLength(length: number): number {
+  return length < 192 ? 2 : length < 8384 ? 3 : 6;
 }
 
-/** Serialises packets with new-format headers, concatenated. */
+/** Writes `packet` with a new-format header at `offset`; returns the offset after it. */
+function writePacketAt(out: Uint8Array, offset: number, packet: RawPacket): number {
+  const len = packet.body.length;
+  let o = offset;
+  out[o++] = 0xc0 | packet.tag;
+  if (len < 192) out[o++] = len;
+  else if (len < 8384) {
+    const l = len - 192;
+    out[o++] = (l >> 8) + 192;
+    out[o++] = l & 0xff;
+  } else {
+    out[o++] = 255;
+    out[o++] = (len >>> 24) & 0xff;
+    out[o++] = (len >>> 16) & 0xff;
+    out[o++] = (len >>> 8) & 0xff;
+    out[o++] = len & 0xff;
+  }
+  out.set(packet.body, o);
+  return o + len;
+}
+
+/** Serialises a packet with a new-format header (canonical form for storage). */
+export function writePacket(packet: RawPacket): Uint8Array {
+  return writePackets([packet]);
+}
+
+/** Serialises packets with new-format headers, concatenated (one allocation). */
 export function writePackets(packets: readonly RawPacket[]): Uint8Array {
-  return concatBytes(packets.map(writePacket));
+  let total = 0;
+  for (const p of packets) total += headerLength(p.body.length) + p.body.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of packets) offset = writePacketAt(out, offset, p);
+  return out;
 }
 
 /** A packet's identity for byte-level comparison: tag and body. */
@@ -137,14 +156,62 @@ export function packetKey(packet: RawPacket): string {
   return `${packet.tag}:${Buffer.from(packet.body.buffer, packet.body.byteOffset, packet.body.byteLength).toString('latin1')}`;
 }
 
-/** Is every packet of `incoming` also in `existing`, byte for byte (headers aside)? */
+/**
+ * Packets looked up by content (tag and body, headers aside). Bucketed by tag, length and the
+ * last four bytes of the body (a signature's last bytes are its signature value, so they rarely
+ * collide), then compared in full: no string copy of every body, which on a large keyring was
+ * most of the cost of a comparison.
+ */
+export class PacketSet {
+  private readonly buckets = new Map<number, RawPacket[]>();
+
+  constructor(packets: Iterable<RawPacket> = []) {
+    for (const p of packets) this.add(p);
+  }
+
+  add(packet: RawPacket): void {
+    const key = bucketKey(packet);
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.push(packet);
+    else this.buckets.set(key, [packet]);
+  }
+
+  has(packet: RawPacket): boolean {
+    const bucket = this.buckets.get(bucketKey(packet));
+    return bucket !== undefined && bucket.some((p) => p.tag === packet.tag && bytesEqual(p.body, packet.body));
+  }
+}
+
+/** Tag (6 bits), length (low 15 bits) and last four bytes in one exact integer (< 2^53). */
+function bucketKey(p: RawPacket): number {
+  const b = p.body;
+  const n = b.length;
+  const tail = n >= 4 ? ((b[n - 4]! << 24) | (b[n - 3]! << 16) | (b[n - 2]! << 8) | b[n - 1]!) >>> 0 : n > 0 ? b[n - 1]! : 0;
+  return ((p.tag & 0x3f) * 0x8000 + (n & 0x7fff)) * 0x100000000 + tail;
+}
+
+/**
+ * Is every packet of `incoming` also in `existing`, byte for byte (headers aside)? The same
+ * packets in the same order, the usual case when a key did not change, is checked without
+ * building a set.
+ */
+export function packetListContained(existing: readonly RawPacket[], incoming: readonly RawPacket[]): boolean {
+  let same = incoming.length <= existing.length;
+  for (let i = 0; same && i < incoming.length; i++) {
+    same = incoming[i]!.tag === existing[i]!.tag && bytesEqual(incoming[i]!.body, existing[i]!.body);
+  }
+  if (same) return true;
+  const known = new PacketSet(existing);
+  return incoming.every((p) => known.has(p));
+}
+
+/** {@link packetListContained} on serialised packets; unreadable input is never contained. */
 export function packetsContained(existing: Uint8Array, incoming: Uint8Array): boolean {
   if (bytesEqual(existing, incoming)) return true;
   const have = readPacketsLenient(existing);
   const want = readPacketsLenient(incoming);
   if (have.error || want.error) return false;
-  const known = new Set(have.packets.map(packetKey));
-  return want.packets.every((p) => known.has(packetKey(p)));
+  return packetListContained(have.packets, want.packets);
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
@@ -174,10 +241,8 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
+  // Buffer.compare takes plain Uint8Arrays: no Buffer views to allocate per comparison.
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** Signature types (RFC 9580 §5.2.1) the keyring cares about. */
