@@ -8,6 +8,7 @@ export function looksArmored(bytes: Uint8Array): boolean {
   return head.includes('-----BEGIN PGP ');
 }
 
+/** Options of {@link dearmorAll}. */
 export interface DearmorOptions {
   /**
    * Check the characters and the CRC-24 (default). Off only for data that is then compared
