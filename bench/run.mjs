@@ -9,7 +9,7 @@
  * are printed and written to bench/results/latest.json.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,12 @@ function measure(cmd, args, env = {}) {
 
 /** The run with the median time of `n` (for the cheap measurements, to steady them). */
 function measureMedian(n, cmd, args, env = {}) {
-  const runs = Array.from({ length: n }, () => measure(cmd, args, env));
+  return medianOf(n, () => measure(cmd, args, env));
+}
+
+/** The median by time of `n` measurements taken by `measureOnce`. */
+function medianOf(n, measureOnce) {
+  const runs = Array.from({ length: n }, measureOnce);
   return runs.sort((a, b) => a.seconds - b.seconds)[Math.floor(n / 2)];
 }
 
@@ -140,11 +145,18 @@ if (run('sync')) {
       for (const args of [['servers', 'add', url], ['servers', 'default', url], ['config', 'set', 'network.perHostConcurrency', String(concurrency)]]) {
         spawnSync(process.execPath, [BIN, '--home', kpHome, ...args], { stdio: 'ignore' });
       }
-      // The first sync against a server merges every answer; later ones recognise answers that
-      // did not change since (the everyday refresh). Both are reported; the targets apply to
-      // the everyday one, and the first is shown next to them.
+      // The first sync against a server compares every answer with the stored certificates;
+      // later ones recognise answers that did not change since by their digest (the everyday
+      // refresh). Both are reported and both are held to the floor target.
       const syncArgs = [BIN, '--home', kpHome, '--modules', '-keyserversync', 'sync', '--all'];
-      const first = measure(process.execPath, syncArgs);
+      // Every first sync starts from the keyring as it was before any sync against this server.
+      const before = path.join(tmp('kp-sync-before-'), 'home');
+      cpSync(kpHome, before, { recursive: true });
+      const first = medianOf(3, () => {
+        rmSync(kpHome, { recursive: true, force: true });
+        cpSync(before, kpHome, { recursive: true });
+        return measure(process.execPath, syncArgs);
+      });
       const ours = measureMedian(3, process.execPath, syncArgs);
       // The floor is a whole process too (a minimal Node program that only downloads), timed
       // the same way as keyport, so neither side is spared the start of a process.
@@ -154,10 +166,11 @@ if (run('sync')) {
       spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
       const ratio = theirs.seconds / ours.seconds;
       const overFloor = ours.seconds / floor.seconds;
+      const firstOverFloor = first.seconds / floor.seconds;
       const target = port === sks.port ? 5 : 10;
       console.log(`${label}: keyport sync ${fmt(ours.seconds)} s (${ours.rssMB} MB), gpg --refresh-keys ${fmt(theirs.seconds)} s, ratio ${ratio.toFixed(1)}x (target >= ${target}x); transfer floor ${fmt(floor.seconds)} s (${(floor.bytes / 1048576).toFixed(1)} MiB, ${concurrency} in flight), keyport/floor ${overFloor.toFixed(2)} (target <= 1.5)`);
-      console.log(`${label}, first sync against this server (every answer merged): ${fmt(first.seconds)} s (${first.rssMB} MB), ratio to gpg ${(theirs.seconds / first.seconds).toFixed(1)}x, over the floor ${(first.seconds / floor.seconds).toFixed(2)}`);
-      results[port === sks.port ? 'sync' : 'syncLatency'] = { keys: fprs.length, concurrency, keyport: ours, firstSync: first, gpg: theirs, floor, ratio, overFloor, targets: { ratio: target, overFloor: 1.5 }, met: ratio >= target && overFloor <= 1.5 };
+      console.log(`${label}, first sync against this server (no answer seen before): ${fmt(first.seconds)} s (${first.rssMB} MB), ratio to gpg ${(theirs.seconds / first.seconds).toFixed(1)}x, over the floor ${firstOverFloor.toFixed(2)} (target <= 1.5)`);
+      results[port === sks.port ? 'sync' : 'syncLatency'] = { keys: fprs.length, concurrency, keyport: ours, firstSync: first, gpg: theirs, floor, ratio, overFloor, firstOverFloor, targets: { ratio: target, overFloor: 1.5 }, met: ratio >= target && overFloor <= 1.5 && firstOverFloor <= 1.5 };
     }
   } finally {
     proxy.kill();
