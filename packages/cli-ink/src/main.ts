@@ -39,8 +39,6 @@ interface GlobalOptions {
 
 const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 
-/** Runs one keyport invocation and returns its exit code. The only exit is in bin.ts. */
-
 /**
  * Ink draws nothing until exit when it believes it runs in CI: `CI` or `CONTINUOUS_INTEGRATION`
  * set, read once when Ink loads. The TUI only ever runs on a terminal, where that mode leaves a
@@ -58,6 +56,8 @@ async function loadTuiOutsideCiMode(): Promise<typeof import('./tui/run.js')> {
     for (const [name, value] of hidden) process.env[name] = value;
   }
 }
+
+/** Runs one keyport invocation and returns its exit code. The only exit is in bin.ts. */
 export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode: number = Exit.Ok;
   let runtime: Keyport | undefined;

@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as openpgp from 'openpgp';
+import { checksumLine, crc24 } from '../dist/checksum.js';
 
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'keys');
 mkdirSync(path.join(out, 'malformed'), { recursive: true });
@@ -17,27 +18,14 @@ const manifest = {};
 const D = (s) => new Date(`${s}T00:00:00Z`);
 const YEAR = 365 * 24 * 3600;
 
-function crc24(data) {
-  let crc = 0xb704ce;
-  for (const byte of data) {
-    crc ^= byte << 16;
-    for (let k = 0; k < 8; k++) {
-      crc <<= 1;
-      if (crc & 0x1000000) crc ^= 0x1864cfb;
-    }
-  }
-  return crc & 0xffffff;
-}
 /**
- * Armor with a CRC line, so the bad-CRC fixture has something to contradict. Core has the same
- * CRC-24; the generator keeps its own because test-fixtures must not depend on core (core's
- * tests depend on test-fixtures).
+ * Armor with a CRC line, so the bad-CRC fixture has something to contradict. The CRC-24 is the
+ * fixtures' own (src/checksum.ts): test-fixtures must not depend on core (core's tests depend on
+ * test-fixtures).
  */
 function armor(bytes, kind = 'PUBLIC KEY BLOCK') {
   const b64 = Buffer.from(bytes).toString('base64').match(/.{1,64}/g);
-  const crc = Buffer.alloc(3);
-  crc.writeUIntBE(crc24(bytes), 0, 3);
-  return [`-----BEGIN PGP ${kind}-----`, '', ...b64, `=${crc.toString('base64')}`, `-----END PGP ${kind}-----`, ''].join('\n');
+  return [`-----BEGIN PGP ${kind}-----`, '', ...b64, checksumLine(crc24(bytes)), `-----END PGP ${kind}-----`, ''].join('\n');
 }
 const write = (name, text) => writeFileSync(path.join(out, name), text);
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import * as openpgp from 'openpgp';
 import { listenOnLoopback } from './listen.js';
+import { checksumLine, crc24 } from './checksum.js';
 
 /** Which real server the fixture imitates (protocols.md §2.5, §2.6, §1.8). */
 export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
@@ -119,27 +120,13 @@ function armorKeys(held: Held[], dialect?: HkpDialect): string {
   return openpgp.armor(openpgp.enums.armor.publicKey, all);
 }
 
-/** CRC-24 of RFC 9580 §6.1, bit by bit (independent of the client's table-driven one). */
-function crc24(data: Uint8Array): number {
-  let crc = 0xb704ce;
-  for (const byte of data) {
-    crc ^= byte << 16;
-    for (let i = 0; i < 8; i++) {
-      crc <<= 1;
-      if (crc & 0x1000000) crc ^= 0x1864cfb;
-    }
-  }
-  return crc & 0xffffff;
-}
-
 /** Adds a checksum line to an armored block, wrong (`bad-checksum`) or right for data then damaged (`damaged`). */
 function tamperedArmor(armored: string, mode: 'bad-checksum' | 'damaged'): string {
   const lines = armored.trimEnd().split('\n');
   const end = lines.length - 1;
   const bodyStart = lines.indexOf('') + 1;
   const data = Buffer.from(lines.slice(bodyStart, end).join(''), 'base64');
-  const crc = crc24(data) ^ (mode === 'bad-checksum' ? 1 : 0);
-  const checksum = `=${Buffer.from([crc >> 16, (crc >> 8) & 0xff, crc & 0xff]).toString('base64')}`;
+  const checksum = checksumLine(crc24(data) ^ (mode === 'bad-checksum' ? 1 : 0));
   if (mode === 'damaged') {
     const line = lines[bodyStart]!;
     const swapped = line[20] === 'A' ? 'B' : 'A';

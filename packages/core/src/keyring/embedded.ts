@@ -15,7 +15,7 @@ import {
   type MergeCounts,
 } from '../openpgp/certificate.js';
 import { dearmorAll } from '../openpgp/armor.js';
-import { packetListContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
+import { packetListContained, packetsContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
 import { summarize, type KeySummary } from '../openpgp/summary.js';
 import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
@@ -283,9 +283,7 @@ export class EmbeddedKeyring implements Keyring {
     } catch {
       return false;
     }
-    const have = readPacketsLenient(stored);
-    const want = readPacketsLenient(binary);
-    return !have.error && !want.error && want.packets.length > 0 && packetListContained(have.packets, want.packets);
+    return binary.length > 0 && packetsContained(stored, binary);
   }
 
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
@@ -362,6 +360,10 @@ export class EmbeddedKeyring implements Keyring {
       const pendingSecret = new Map<string, RawPacket[]>();
       const total = incoming.length + revocations.length;
       let done = 0;
+      const advance = (certificates: number) => {
+        done += certificates;
+        options.onProgress?.(done, total);
+      };
 
       const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
         const pending = pendingPublic.get(fpr);
@@ -393,8 +395,7 @@ export class EmbeddedKeyring implements Keyring {
           const have = existing ? readPacketsLenient(existing) : undefined;
           if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
             jobResults[i] = unchangedMergeResult(copies.length);
-            done += copies.length;
-            options.onProgress?.(done, total);
+            advance(copies.length);
             return;
           }
           jobs[i] = {
@@ -407,13 +408,7 @@ export class EmbeddedKeyring implements Keyring {
       const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
       const merged = await runMergeJobs(
         toMerge.map((i) => jobs[i]!),
-        {
-          signal: options.signal,
-          onDone: (n) => {
-            done += n;
-            options.onProgress?.(done, total);
-          },
-        },
+        { signal: options.signal, onDone: advance },
       );
       for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
       const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
@@ -469,7 +464,7 @@ export class EmbeddedKeyring implements Keyring {
             reason: 'signature without its key: the key it revokes is not in the keyring',
             added: { ...EMPTY },
           });
-          options.onProgress?.(++done, total);
+          advance(1);
           continue;
         }
         const merge = await mergeCertificate(parts, { primary: parts.primary, direct: [rev.signature], userIds: [], subkeys: [] }, { stripThirdParty: false });
@@ -481,7 +476,7 @@ export class EmbeddedKeyring implements Keyring {
           reason: !changed && merge.invalidSignatures > 0 ? 'the revocation signature does not verify against this key' : null,
           added: merge.added,
         });
-        options.onProgress?.(++done, total);
+        advance(1);
       }
 
       const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import { serverImportOptions, type ImportPipeline } from '../import/pipeline.js';
+import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
 import type { ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
@@ -334,8 +334,8 @@ export class Publishing {
       }
       const reportOf = new Map(fresh.map(({ a }, k) => [a, reports[k]!]));
       for (const { f, a } of unseen.filter((_, k) => held[k])) {
-        const userIds = f.record.summary.userIds.map((u) => u.userId);
-        reportOf.set(a, { results: [{ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds }], summary: { new: 0, updated: 0, unchanged: 1, rejected: 0 } });
+        const results: ImportResult[] = [{ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds: f.record.summary.userIds.map((u) => u.userId) }];
+        reportOf.set(a, { results, summary: summarizeResults(results) });
       }
       for (const f of fetched) {
         const digests: SyncAnswerDigests = { ...((f.record.meta.syncAnswers ?? {}) as SyncAnswerDigests) };

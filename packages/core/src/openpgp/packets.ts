@@ -136,12 +136,7 @@ function writePacketAt(out: Uint8Array, offset: number, packet: RawPacket): numb
   return o + len;
 }
 
-/** Serialises a packet with a new-format header (canonical form for storage). */
-export function writePacket(packet: RawPacket): Uint8Array {
-  return writePackets([packet]);
-}
-
-/** Serialises packets with new-format headers, concatenated (one allocation). */
+/** Serialises packets with new-format headers (the canonical form for storage), concatenated in one allocation. */
 export function writePackets(packets: readonly RawPacket[]): Uint8Array {
   let total = 0;
   for (const p of packets) total += headerLength(p.body.length) + p.body.length;
