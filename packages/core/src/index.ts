@@ -19,6 +19,7 @@ export { ImportPipeline, matchesRequest, summarizeResults, DEFAULT_MAX_IMPORT_BY
 export { armorPublicKey, dearmorAll, crc24, type DearmorOptions } from './openpgp/armor.js';
 export { readPackets, writePackets, inspectSignature, PacketTag, SigType, type RawPacket, type SignatureInfo } from './openpgp/packets.js';
 export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
+export { escapeForTerminal } from './text/escape.js';
 export { summarize, emailOf, userIdsWithEmail, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
 export * from './plugins/api.js';
 export { KeySourceRegistry, UiContributions } from './plugins/contributions.js';
