@@ -41,7 +41,23 @@ export default tseslint.config(
   {
     files: ['packages/cli-ink/src/**'],
     rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: deepCore, message: "import only '@keyport/core'" }],
+        // Terminal safety: every string on screen goes through escapeForTerminal (issue 10).
+        paths: [{ name: 'ink', importNames: ['Text', 'Transform', 'Static'], message: "use Text from src/tui/text.tsx: it escapes what it shows" }],
+      }],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name='write'][callee.object.property.name=/^(stdout|stderr)$/]",
+        message: 'print through output.ts (printLines, printJson): it escapes what a terminal would act on',
+      }],
+    },
+  },
+  {
+    // The two places allowed to touch the terminal directly: Ink's Text wrapper and the printer.
+    files: ['packages/cli-ink/src/tui/text.tsx', 'packages/cli-ink/src/output.ts'],
+    rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: deepCore, message: "import only '@keyport/core'" }] }],
+      'no-restricted-syntax': 'off',
     },
   },
 );

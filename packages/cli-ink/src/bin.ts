@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from './main.js';
+import { printLines } from './output.js';
 
 // Certificate writes are fsynced in parallel; libuv's default pool of 4 threads would serialise
 // them. The pool starts on first use, which is after this line.
@@ -19,7 +20,7 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`keyport: KP1000 unexpected failure: ${String(error)}\n`);
+    printLines(process.stderr, `keyport: KP1000 unexpected failure: ${String(error)}`);
     process.exitCode = 1;
   },
 );

@@ -9,6 +9,7 @@ import {
   KEYPORT_VERSION,
   armorPublicKey,
   createKeyport,
+  escapeForTerminal,
   isPathSpecifier,
   loadPluginModule,
   pluginLocation,
@@ -24,9 +25,14 @@ import {
   formatStatusLine,
   formatKeyDetails,
   formatKeyLine,
-  formatModuleLine,
+  formatModuleLines,
   keyDetailsToJson,
   keyToJson,
+  printJson,
+  printLines,
+  printProgress,
+  printText,
+  printVerbatim,
   reportError,
   type Io,
 } from './output.js';
@@ -75,8 +81,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .option('--modules <list>', 'enable (+id or id) or disable (-id) modules for this run only')
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      writeOut: (s) => printText(io.stdout, s),
+      writeErr: (s) => printText(io.stderr, s),
     })
     .showHelpAfterError();
 
@@ -85,18 +91,18 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     if (!runtime) {
       runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() } });
       runtime.bus.on('feedback', (f) => {
-        if (f.severity !== 'info') io.stderr.write(`keyport: ${f.severity}: ${f.message}\n`);
+        if (f.severity !== 'info') printLines(io.stderr, `keyport: ${f.severity}: ${f.message}`);
       });
       if (io.stderr.isTTY && !globals().json) {
-        runtime.bus.on('progress', (p) => {
-          io.stderr.write(`\r${p.operation}: ${p.done}/${p.total ?? '?'}${p.total !== null && p.done === p.total ? '\n' : ''}`);
-        });
+        runtime.bus.on('progress', (p) => printProgress(io.stderr, p));
       }
     }
     return runtime;
   };
-  const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+  // Human output goes through the line printer (escaped), --json through printJson (exact).
+  const out = (lines: string | readonly string[]) => printLines(io.stdout, lines);
+  const warn = (text: string) => printLines(io.stderr, `keyport: warning: ${text}`);
+  const json = (value: unknown) => printJson(io.stdout, value);
 
   program
     .command('import')
@@ -115,7 +121,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       if (!opts.file) {
         const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
         if (globals().json) json(report);
-        else out(formatImportReport({ results: report.results as never, summary: report.summary }) + (report.summary.notFound ? `, ${report.summary.notFound} not found` : ''));
+        else {
+          const lines = formatImportReport({ results: report.results as never, summary: report.summary });
+          if (report.summary.notFound) lines.push(`${lines.pop()!}, ${report.summary.notFound} not found`);
+          out(lines);
+        }
         if (report.summary.rejected > 0 || report.summary.notFound > 0) exitCode = Exit.Failed;
         return;
       }
@@ -161,7 +171,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const plan = await kp.publishing.plan(id);
       if (plan.warnings.length && !opts.yes) {
-        for (const w of plan.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+        for (const w of plan.warnings) warn(w);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
       const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
@@ -188,7 +198,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const statuses = await kp.publishing.status(ids, { signal: abort.signal });
       if (globals().json) json(statuses.map((s) => ({ fingerprint: s.fingerprint, state: s.state, addresses: s.addresses, checkedAt: s.checkedAt })));
-      else out(statuses.map(formatStatusLine).join('\n'));
+      else out(statuses.map(formatStatusLine));
     });
 
   program
@@ -206,7 +216,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
       if (globals().json) json(report);
       else {
-        out(formatImportReport({ results: report.results as never, summary: report.summary as never }).split('\n').slice(0, -1).join('\n'));
+        out(formatImportReport({ results: report.results as never, summary: report.summary as never }).slice(0, -1));
         const s = report.summary;
         out(`${report.server} (${report.protocol}): ${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped${report.cancelled ? ' (cancelled)' : ''}`);
       }
@@ -236,7 +246,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const list = kp.keyservers.list();
       if (globals().json) json(list);
-      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`).join('\n'));
+      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`));
     });
   servers
     .command('add')
@@ -244,7 +254,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .action(async (url: string) => {
       const kp = await open();
       const added = await kp.keyservers.add(url);
-      for (const w of added.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+      for (const w of added.warnings) warn(w);
       if (globals().json) json(added);
       else out(`added ${added.url}`);
     });
@@ -255,7 +265,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .action(async (oldUrl: string, newUrl: string) => {
       const kp = await open();
       const edited = await kp.keyservers.edit(oldUrl, newUrl);
-      for (const w of edited.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
+      for (const w of edited.warnings) warn(w);
       if (globals().json) json(edited);
       else out(`now ${edited.url}`);
     });
@@ -287,7 +297,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const results = [];
       for (const t of targets) results.push(await kp.keyservers.test(t, abort.signal));
       if (globals().json) json(results);
-      else out(results.map((r) => `${r.speaksProtocol ? 'ok    ' : 'FAILED'} ${r.url}  ${r.detail}`).join('\n'));
+      else out(results.map((r) => `${r.speaksProtocol ? 'ok    ' : 'FAILED'} ${r.url}  ${r.detail}`));
       if (results.some((r) => !r.speaksProtocol)) exitCode = Exit.Failed;
     });
 
@@ -299,7 +309,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const keys = await kp.keyring.list(opts.filter);
       if (globals().json) json(keys.map((k) => keyToJson(k)));
-      else out(keys.length ? keys.map((k) => formatKeyLine(k)).join('\n') : 'the keyring is empty');
+      else out(keys.length ? keys.map((k) => formatKeyLine(k)) : 'the keyring is empty');
     });
 
   program
@@ -315,7 +325,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
           await kp.publishing.status([record.summary.fingerprint], { signal: abort.signal });
           record = await kp.keyring.resolve(record.summary.fingerprint);
         } catch (e) {
-          io.stderr.write(`keyport: warning: publish status not available: ${(e as Error).message}\n`);
+          warn(`publish status not available: ${(e as Error).message}`);
         }
       }
       const status = record.meta.publishStatus as { state: string; addresses: string[]; checkedAt: string; server: string } | undefined;
@@ -327,11 +337,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
           pluginDetails: extra,
         });
       } else {
-        out(
-          formatKeyDetails(record) +
-            (status ? `\n  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}` : '') +
-            extra.map((row) => `\n  ${row.label.padEnd(12)} ${row.value}`).join(''),
-        );
+        out([
+          ...formatKeyDetails(record),
+          ...(status ? [`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`] : []),
+          ...extra.map((row) => `  ${row.label.padEnd(12)} ${row.value}`),
+        ]);
       }
     });
 
@@ -344,7 +354,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const record = await kp.keyring.resolve(id);
       const armored = armorPublicKey(await kp.keyring.readPublic(record.summary.fingerprint));
       if (globals().json) json({ fingerprint: record.summary.fingerprint, armored });
-      else io.stdout.write(armored);
+      else printVerbatim(io.stdout, armored);
     });
 
   program
@@ -385,15 +395,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       if (globals().json) json(list);
       else {
         out(
-          list
-            .map((m) =>
-              formatModuleLine(m, m.description, [
-                ...(typeof m.origin === 'object' ? [`from ${m.origin.specifier}`] : []),
-                ...m.status.map((i) => `${i.label}: ${i.value}`),
-                ...(m.error ? [`${m.error.code} ${String(m.error.message)}`] : []),
-              ]),
-            )
-            .join('\n'),
+          list.flatMap((m) =>
+            formatModuleLines(m, m.description, [
+              ...(typeof m.origin === 'object' ? [`from ${m.origin.specifier}`] : []),
+              ...m.status.map((i) => `${i.label}: ${i.value}`),
+              ...(m.error ? [`${m.error.code} ${String(m.error.message)}`] : []),
+            ]),
+          ),
         );
       }
     });
@@ -426,7 +434,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         out(
           rows.length === 0
             ? 'no third-party plugins (add one with `keyport plugins add PATH|NAME`)'
-            : rows.map((r) => formatModuleLine({ state: r.state, id: r.id ?? '?', version: r.version ?? '' }, r.specifier, r.error ? [`${r.error.code} ${String(r.error.message)}`] : [])).join('\n'),
+            : rows.flatMap((r) => formatModuleLines({ state: r.state, id: r.id ?? '?', version: r.version ?? '' }, r.specifier, r.error ? [`${r.error.code} ${String(r.error.message)}`] : [])),
         );
       }
     });
@@ -505,7 +513,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const rows = kp.settings.list().map((d) => ({ key: d.key, value: kp.settings.get(d.key), default: d.default, owner: d.owner, description: d.description }));
       if (globals().json) json(rows);
-      else out(rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}    # ${r.description}`).join('\n'));
+      else out(rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}    # ${r.description}`));
     });
 
   program
@@ -539,7 +547,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         await program.parseAsync([...argv, 'tui']);
         return exitCode;
       }
-      io.stderr.write(program.helpInformation());
+      printText(io.stderr, program.helpInformation());
       return Exit.Usage;
     }
     await program.parseAsync(argv);
@@ -616,7 +624,7 @@ async function confirm(io: Io, question: string): Promise<void> {
 async function ask(io: Io, question: string): Promise<string> {
   const rl = readline.createInterface({ input: io.stdin, output: io.stderr });
   try {
-    return await rl.question(question);
+    return await rl.question(escapeForTerminal(question));
   } finally {
     rl.close();
   }

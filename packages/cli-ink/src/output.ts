@@ -1,6 +1,7 @@
 import {
   ErrorCodes,
   InputError,
+  escapeForTerminal,
   SettingsError,
   isCancelled,
   toKeyportError,
@@ -20,6 +21,52 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
+type Stream = NodeJS.WritableStream;
+
+/**
+ * The line printer of all human-readable output: each line is escaped whole
+ * (escapeForTerminal), so text from a key, a file or a server can neither drive the terminal nor
+ * start a row of its own. It takes lines, not text: a line break inside a value shows as `\x0a`.
+ * Nothing else in the CLI writes to stdout or stderr (a lint rule keeps it so).
+ */
+export function printLines(stream: Stream, lines: string | readonly string[]): void {
+  const all = typeof lines === 'string' ? [lines] : lines;
+  stream.write(all.map((line) => `${escapeForTerminal(line)}\n`).join(''));
+}
+
+/** Text that is already laid out in lines (commander's help and usage errors), escaped line by line. */
+export function printText(stream: Stream, text: string): void {
+  stream.write(text.split('\n').map(escapeForTerminal).join('\n'));
+}
+
+/** A progress counter rewritten in place on a terminal (`\r`), ending its line when done. */
+export function printProgress(stream: Stream, p: { operation: string; done: number; total: number | null }): void {
+  const finished = p.total !== null && p.done === p.total;
+  stream.write(`\r${escapeForTerminal(`${p.operation}: ${p.done}/${p.total ?? '?'}`)}${finished ? '\n' : ''}`);
+}
+
+/** Output that is not text for people: armored keys keyport wrote itself (ASCII only). */
+export function printVerbatim(stream: Stream, text: string): void {
+  stream.write(text);
+}
+
+// Code points JSON.stringify leaves raw that a terminal would act on: DEL, C1 controls, bidi
+// formatting, line separators. Outside strings JSON text is ASCII, so they only occur inside strings.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text whose strings are exactly the values (a parser gets them back unchanged) and that a
+ * terminal can still show safely: what JSON.stringify leaves raw is written as `\\uXXXX` too.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `--json` output: one JSON document and a newline. */
+export function printJson(stream: Stream, value: unknown): void {
+  stream.write(`${jsonText(value, 2)}\n`);
+}
+
 /**
  * The one place where an error becomes what a person sees: one line with the code and the next
  * step (and, with --json, the same as an object on stdout). Cancellation prints nothing.
@@ -28,8 +75,8 @@ export function reportError(error: unknown, io: Io, json: boolean): number {
   if (isCancelled(error)) return 130;
   const e = toKeyportError(error);
   const next = e.nextStep ? ` (next: ${e.nextStep})` : '';
-  io.stderr.write(`keyport: ${e.code} ${e.message}${next}\n`);
-  if (json) io.stdout.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
+  printLines(io.stderr, `keyport: ${e.code} ${e.message}${next}`);
+  if (json) io.stdout.write(`${jsonText({ error: e.toJSON() })}\n`);
   const usage = e instanceof InputError || e instanceof SettingsError || e.code === ErrorCodes.Usage;
   return usage ? Exit.Usage : Exit.Failed;
 }
@@ -100,7 +147,7 @@ export function formatKeyLine(record: KeyRecord, now = Date.now()): string {
   return `${kind} ${s.algorithm.padEnd(9)} ${s.fingerprint}  ${day(s.created)}  ${uid}${flags(s, now)}`;
 }
 
-export function formatKeyDetails(record: KeyRecord, now = Date.now()): string {
+export function formatKeyDetails(record: KeyRecord, now = Date.now()): string[] {
   const s = record.summary;
   const lines = [
     `${record.hasSecret ? 'Secret key' : 'Public key'}${flags(s, now)}`,
@@ -123,7 +170,7 @@ export function formatKeyDetails(record: KeyRecord, now = Date.now()): string {
     const state = k.revoked ? 'revoked' : isExpired(k.expires, now) ? 'expired' : 'valid';
     lines.push(`    [${state.padEnd(7)}] ${k.algorithm.padEnd(9)} ${k.fingerprint}  created ${day(k.created)}  expires ${day(k.expires)}  ${k.usage.join(',') || '-'}`);
   }
-  return lines.join('\n');
+  return lines;
 }
 
 export function revocationText(code: number | null): string {
@@ -138,8 +185,8 @@ export function revocationText(code: number | null): string {
 }
 
 /** One module as `modules list` and `plugins list` print it: state, id, version, `rest`, then indented detail lines. */
-export function formatModuleLine(m: { state: string; id: string; version: string }, rest: string, details: string[]): string {
-  return `${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${rest}${details.map((d) => `\n         ${d}`).join('')}`;
+export function formatModuleLines(m: { state: string; id: string; version: string }, rest: string, details: string[]): string[] {
+  return [`${m.state.padEnd(8)} ${m.id.padEnd(16)} ${m.version.padEnd(8)} ${rest}`, ...details.map((d) => `         ${d}`)];
 }
 
 /** What an import or merge added, e.g. "+1 user IDs, +2 signatures". */
@@ -156,7 +203,7 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
     .join(', ');
 }
 
-export function formatImportReport(report: ImportReport): string {
+export function formatImportReport(report: ImportReport): string[] {
   const lines: string[] = [];
   for (const r of report.results) {
     const who = r.fingerprint ?? '(unknown key)';
@@ -166,10 +213,10 @@ export function formatImportReport(report: ImportReport): string {
   }
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
-  return lines.join('\n');
+  return lines;
 }
 
-export function formatSearchHits(hits: SearchHit[]): string {
+export function formatSearchHits(hits: SearchHit[]): string[] {
   const lines: string[] = [];
   hits.forEach((h, i) => {
     const flags = [h.revoked && 'revoked', h.expired && 'expired', h.disabled && 'disabled'].filter(Boolean);
@@ -178,7 +225,7 @@ export function formatSearchHits(hits: SearchHit[]): string {
     for (const u of h.userIds) lines.push(`       ${u}`);
   });
   lines.push(`${hits.length} key${hits.length === 1 ? '' : 's'} found`);
-  return lines.join('\n');
+  return lines;
 }
 
 export function formatStatusLine(s: { fingerprint: string; state: string; addresses: string[]; checkedAt: string; server?: string }): string {

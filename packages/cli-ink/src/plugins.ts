@@ -4,6 +4,7 @@ import { ErrorCodes, ModuleError, type KeyportPlugin } from '@keyport/core';
 import { hkpPlugin } from '@keyport/plugin-hkp';
 import { keyServerSyncPlugin } from '@keyport/plugin-keyserversync';
 import { wkdPlugin } from '@keyport/plugin-wkd';
+import { printLines } from './output.js';
 
 /** The plugins that ship with keyport. The CLI is the only place that knows them. */
 export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin];
@@ -23,7 +24,7 @@ export function coreModuleUrl(): string {
 /** `npm install` of a plugin package into the plugins folder (its own node_modules). */
 export async function installPackage(name: string, dir: string, io: { stderr: NodeJS.WritableStream }): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  io.stderr.write(`keyport: installing ${name} into ${dir}\n`);
+  printLines(io.stderr, `keyport: installing ${name} into ${dir}`);
   const code = await new Promise<number>((resolve) => {
     const child = spawn('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--omit=dev', name], { stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', () => resolve(127));

@@ -10,8 +10,15 @@ export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
 /**
  * How the fixture misbehaves. `bad-checksum`: the right packets under a wrong CRC-24 line.
  * `damaged`: one base64 character changed in transit, under the CRC-24 of the original data.
+ * `escapes`: index lines carry every control byte of the user IDs %-encoded, so CR, LF and ESC
+ * reach the client intact, and every other request gets an HTTP 500 whose body is full of
+ * terminal escape sequences. `escapes-503`: every request gets a 503 (`Retry-After: 0`) whose
+ * JSON `message` is full of them.
  */
-export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged';
+export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged' | 'escapes' | 'escapes-503';
+
+/** What the `escapes` and `escapes-503` modes put in error answers: a window title, a clipboard write (OSC 52), colours, a C1 CSI, CR/LF and a bidi override. */
+export const HOSTILE_ERROR_TEXT = 'busy \u001b]0;PWNED\u0007\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[8mhidden\u001b[0m\u009b31m\r\nforged line \u202eevil';
 
 export interface HkpFixtureOptions {
   dialect: HkpDialect;
@@ -54,7 +61,14 @@ async function mergeHeld(have: Held, upload: Held): Promise<Held> {
   return { ...have, key, binary: key.write() };
 }
 
-function escapeUid(uid: string, dialect: HkpDialect): string {
+/** A user ID as the dialect escapes it; with `controls`, control bytes %-encoded too (they would end the line). */
+function escapeUid(uid: string, dialect: HkpDialect, controls = false): string {
+  const escaped = escapeUidAs(uid, dialect);
+  // eslint-disable-next-line no-control-regex -- the control bytes are what is encoded
+  return controls ? escaped.replace(/[\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : escaped;
+}
+
+function escapeUidAs(uid: string, dialect: HkpDialect): string {
   // Hockeypuck: only ':' escaped, as lowercase %3a; everything else raw UTF-8.
   if (dialect.startsWith('hockeypuck')) return uid.replace(/:/g, '%3a');
   let out = '';
@@ -68,7 +82,7 @@ function escapeUid(uid: string, dialect: HkpDialect): string {
   return out;
 }
 
-async function indexLines(held: Held[], dialect: HkpDialect, fingerprintOn: boolean): Promise<string> {
+async function indexLines(held: Held[], dialect: HkpDialect, fingerprintOn: boolean, controls = false): Promise<string> {
   const lines = [`info:1:${held.length}`];
   for (const h of held) {
     const k = h.key;
@@ -86,7 +100,7 @@ async function indexLines(held: Held[], dialect: HkpDialect, fingerprintOn: bool
       if (!u.userID) continue;
       const sigTime = u.selfCertifications[0]?.created;
       const t = sigTime ? String(Math.floor(sigTime.getTime() / 1000)) : '';
-      lines.push(`uid:${escapeUid(u.userID.userID, dialect)}:${t}::`);
+      lines.push(`uid:${escapeUid(u.userID.userID, dialect, controls)}:${t}::`);
     }
   }
   const eol = dialect === 'hagrid' ? '\r\n' : '\n';
@@ -181,6 +195,9 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       const hostile = options.hostile;
       if (hostile === 'reset') return req.socket.destroy();
       if (hostile === 'html-200') return res.writeHead(200, { 'content-type': 'text/html' }).end(HTML_PAGE);
+      if (hostile === 'escapes-503') {
+        return res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({ message: HOSTILE_ERROR_TEXT }));
+      }
       if (hostile === 'endless') {
         res.writeHead(200, { 'content-type': 'application/pgp-keys' });
         const chunk = Buffer.alloc(64 * 1024, 0x41);
@@ -221,6 +238,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       const search = url.searchParams.get('search') ?? '';
       if (!search) return dialect === 'sks' ? notFound(res) : res.writeHead(400).end('Bad Request');
       if (op !== 'get' && op !== 'index') return res.writeHead(dialect === 'hagrid' ? 501 : 400).end('Invalid op parameter!');
+      if (hostile === 'escapes' && op === 'get') return res.writeHead(500, { 'content-type': 'text/plain' }).end(HOSTILE_ERROR_TEXT);
       const found = find(search, url.searchParams.get('exact') === 'on');
       if (found === 'bad') return res.writeHead(400, { 'content-type': 'text/plain' }).end(dialect === 'hagrid' ? 'Invalid search query!' : 'Bad Request');
       if (dialect === 'sks' && found.length > (options.maxHits ?? 50)) {
@@ -228,7 +246,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       }
       if (found.length === 0) return notFound(res);
       if (op === 'index') {
-        void indexLines(found, dialect, url.searchParams.get('fingerprint') === 'on').then((text) =>
+        void indexLines(found, dialect, url.searchParams.get('fingerprint') === 'on', hostile === 'escapes').then((text) =>
           res.writeHead(200, { 'content-type': dialect === 'hagrid' ? 'text/plain; charset=utf-8' : 'text/plain' }).end(text),
         );
         return;

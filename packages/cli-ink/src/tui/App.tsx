@@ -1,5 +1,6 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './text.js';
 import type { KeyRecord, Keyport } from '@keyport/core';
 import { KeysProvider, ScreenActive, StatusLine, useKeys, useTerminalSize, type Toast } from './components.js';
 import { KeysScreen } from './screens/Keys.js';

@@ -1,5 +1,6 @@
 import React, { createContext, useCallback, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Box, Text, useInput, useStdout } from 'ink';
+import { Box, useInput, useStdout } from 'ink';
+import { Text } from './text.js';
 import { toKeyportError } from '@keyport/core';
 
 type InputHandler = Parameters<typeof useInput>[0];

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import React, { useEffect, useMemo, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../text.js';
 import { armorPublicKey, type StatusRecord } from '@keyport/core';
 import { formatKeyDetails, formatStatusLine } from '../../output.js';
 import { Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
@@ -83,7 +84,7 @@ export function DetailsScreen({
 
   const info = useMemo(() => {
     if (!record) return [];
-    const lines = formatKeyDetails(record, now).split('\n');
+    const lines = formatKeyDetails(record, now);
     if (status)
       lines.push(`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`);
     else if (kp.settings.get<boolean>('network.autoFetchPublishStatus'))

@@ -1,5 +1,6 @@
 import React, { useEffect, useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../text.js';
 import type { SearchHit, ServerImportResult } from '@keyport/core';
 import { TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';

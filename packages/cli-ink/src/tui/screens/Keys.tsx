@@ -1,5 +1,6 @@
 import React, { useEffect, useMemo, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../text.js';
 import type { KeyRecord } from '@keyport/core';
 import { isExpired } from '../../output.js';
 import { TextField, VirtualList, moveCursor, toggled, useKeys } from '../components.js';

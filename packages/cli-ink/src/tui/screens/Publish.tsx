@@ -1,5 +1,6 @@
 import React, { useEffect, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../text.js';
 import type { AddressStatus, PublishRecord, PublishReport } from '@keyport/core';
 import { Confirm, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';

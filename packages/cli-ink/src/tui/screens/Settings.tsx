@@ -1,5 +1,6 @@
 import React, { useEffect, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../text.js';
 import { Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 
