@@ -27,8 +27,8 @@ function escapeCharacter(character: string): string {
  * title, clipboard, colours) nor break or reorder a row.
  *
  * @remarks
- * ASCII controls and DEL are shown as `\xNN` (lowercase hex, as gpg does: ESC is `\x1b`, LF is
- * `\x0a`); C1 controls, bidirectional formatting characters (U+200E, U+200F, U+061C,
+ * ASCII controls and DEL are shown as `\xNN` (lowercase hex: ESC is `\x1b` as in gpg; LF is
+ * `\x0a` and CR `\x0d`, where gpg writes `\n` and `\r`); C1 controls, bidirectional formatting characters (U+200E, U+200F, U+061C,
  * U+202A-202E, U+2066-2069), U+2028, U+2029 and lone surrogates as `\u{NNNN}` (uppercase hex, at
  * least four digits, e.g. `\u{202E}`). Printable Unicode (accents, CJK, emoji, joiners) and
  * backslashes are left as they are, so a `\xNN` already in the text (an invalid byte shown by
