@@ -19,7 +19,10 @@ export interface HttpRequest {
   maxRedirects?: number;
   /** Retries on 429/503 (with backoff and Retry-After). */
   retries?: number;
-  /** Longest Retry-After we are willing to wait; longer answers fail as rate-limited. */
+  /**
+   * Longest Retry-After we are willing to wait (default: the transport's `maxRetryWaitMs`); a
+   * longer one fails as rate-limited and ends the run for that host.
+   */
   maxRetryAfterMs?: number;
   /**
    * Connect to this address instead of resolving the URL's host (like curl's --connect-to);
@@ -51,7 +54,15 @@ export interface HttpTransportOptions {
   ca?: string;
   /** Backoff base for 429/503 without Retry-After; tests shorten it. */
   backoffBaseMs?: number;
+  /**
+   * The run's patience: the longest Retry-After worth waiting for (default 60 s). A server asking
+   * for longer is not asked again in this run until that time has passed.
+   */
+  maxRetryWaitMs?: number;
 }
+
+/** Errno codes that say the host cannot be reached at all (as opposed to one failed exchange). */
+const HOST_DOWN_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -60,9 +71,15 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * timeouts, a response size cap, redirects limited in number and never from https to http,
  * backoff on 429 and 503 honouring Retry-After, cancellation, a User-Agent, the standard proxy
  * variables, and a per-host concurrency limit that halves on 429.
+ *
+ * It also fails fast: once a host could not be resolved or connected to, or asked (429/503) for
+ * a wait longer than the run's patience, every later request to that host fails at once with
+ * the same error, without touching the network. The memo lives as long as the transport (one
+ * per runtime, so one per CLI command); a rate limit is forgotten once its retry time passes.
  */
 export class HttpTransport {
   readonly limiter: HostLimiter;
+  private readonly downHosts = new Map<string, { error: NetworkError; until: number }>();
 
   constructor(private readonly options: HttpTransportOptions) {
     this.limiter = new HostLimiter(options.perHostConcurrency);
@@ -78,7 +95,9 @@ export class HttpTransport {
     let attempt = 0;
     for (;;) {
       req.signal?.throwIfAborted?.();
-      const response = await this.limiter.run(url.host, () => this.once(url, method, body, req), req.signal);
+      this.throwIfDown(url.host);
+      // Checked again inside: requests queued behind the one that found the host down fail at once.
+      const response = await this.limiter.run(url.host, () => (this.throwIfDown(url.host), this.tracked(url, this.once(url, method, body, req))), req.signal);
       if (REDIRECTS.has(response.status)) {
         const location = response.headers.location;
         if (!location) return response;
@@ -104,15 +123,24 @@ export class HttpTransport {
       if (response.status === 429 || response.status === 503) {
         if (response.status === 429) this.limiter.backOff(url.host);
         const waitMs = retryDelay(response.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
-        const maxWait = req.maxRetryAfterMs ?? 60_000;
-        if (attempt >= retries || waitMs > maxWait) {
-          throw new NetworkError(
-            ErrorCodes.RateLimited,
-            response.status === 429
-              ? `${url.host} is rate-limiting requests (HTTP 429)`
-              : `${url.host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`,
-            { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` },
-          );
+        const maxWait = req.maxRetryAfterMs ?? this.options.maxRetryWaitMs ?? 60_000;
+        const what =
+          response.status === 429
+            ? `${url.host} is rate-limiting requests (HTTP 429)`
+            : `${url.host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`;
+        if (waitMs > maxWait) {
+          // The server asked for more than this run will wait: no more requests to it until then.
+          const until = Date.now() + waitMs;
+          const at = new Date(Math.ceil(until / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+          const error = new NetworkError(ErrorCodes.RateLimited, `${what}; retry after ${at}`, {
+            retryable: true,
+            nextStep: `try again after ${at} (in ${formatWait(waitMs)}), or raise network.maxRetryWaitMs to wait for it`,
+          });
+          this.downHosts.set(url.host, { error, until });
+          throw error;
+        }
+        if (attempt >= retries) {
+          throw new NetworkError(ErrorCodes.RateLimited, what, { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` });
         }
         attempt++;
         await sleep(waitMs, req.signal);
@@ -123,11 +151,32 @@ export class HttpTransport {
     }
   }
 
+  /** Rethrows the error that put `host` down in this run, if any. */
+  private throwIfDown(host: string): void {
+    const down = this.downHosts.get(host);
+    if (!down) return;
+    if (Date.now() < down.until) throw down.error;
+    this.downHosts.delete(host);
+  }
+
+  /** Remembers a host that cannot be resolved or connected to, for the rest of the run. */
+  private async tracked(url: URL, exchange: Promise<HttpResponse>): Promise<HttpResponse> {
+    try {
+      return await exchange;
+    } catch (e) {
+      if (e instanceof NetworkError && hostDownErrors.has(e)) this.downHosts.set(url.host, { error: e, until: Number.POSITIVE_INFINITY });
+      throw e;
+    }
+  }
+
   private once(url: URL, method: string, body: string | Uint8Array | undefined, req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
     const connectTimeoutMs = req.connectTimeoutMs ?? this.options.connectTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBytes;
     const host = url.host;
+    if (isReservedInvalid(url.hostname) && !req.connectTo && !proxyFor(url, this.options.env ?? process.env)) {
+      return Promise.reject(transportError(host, Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname}`), { code: 'ENOTFOUND' })));
+    }
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
       const finish = (err: Error | undefined, res?: HttpResponse) => {
@@ -147,7 +196,7 @@ export class HttpTransport {
         timeoutMs,
       );
       let connect: NodeJS.Timeout | undefined = setTimeout(
-        () => finish(new NetworkError(ErrorCodes.NetworkTimeout, `could not connect to ${host} within ${connectTimeoutMs} ms`, { retryable: true, nextStep: 'check the network and the server address' })),
+        () => finish(hostDown(new NetworkError(ErrorCodes.NetworkTimeout, `could not connect to ${host} within ${connectTimeoutMs} ms`, { retryable: true, nextStep: 'check the network and the server address' }))),
         connectTimeoutMs,
       );
       const headers: Record<string, string> = {
@@ -288,12 +337,39 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
   }
 }
 
+/** Errors that mean the host cannot be reached at all; the transport remembers them per host. */
+const hostDownErrors = new WeakSet<NetworkError>();
+
+function hostDown(error: NetworkError): NetworkError {
+  hostDownErrors.add(error);
+  return error;
+}
+
+/** RFC 6761 §6.4: names under `.invalid` never resolve, so they are answered without asking DNS. */
+function isReservedInvalid(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  return name === 'invalid' || name.endsWith('.invalid');
+}
+
+function formatWait(ms: number): string {
+  const minutes = Math.ceil(ms / 60_000);
+  if (ms < 120_000) return `${Math.ceil(ms / 1000)} seconds`;
+  if (minutes < 120) return `${minutes} minutes`;
+  return `${Math.round(minutes / 60)} hours`;
+}
+
 function transportError(host: string, e: NodeJS.ErrnoException): NetworkError {
+  const code = e.code ?? '';
+  const error = classifyTransportError(host, e);
+  return HOST_DOWN_CODES.has(code) ? hostDown(error) : error;
+}
+
+function classifyTransportError(host: string, e: NodeJS.ErrnoException): NetworkError {
   const code = e.code ?? '';
   const what =
     code === 'ECONNREFUSED' ? 'refused the connection'
     : code === 'ECONNRESET' || code === 'EPIPE' ? 'reset the connection'
-    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be found (DNS)'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' ? 'could not be found (DNS)'
     : code.startsWith('ERR_TLS') || /CERT|SIGNATURE|UNABLE_TO_|SELF_SIGNED|HOSTNAME|ERR_SSL/.test(code) ? `failed the TLS check (${e.message})`
     : `failed (${e.message})`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
