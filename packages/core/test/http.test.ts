@@ -220,6 +220,18 @@ describe('HTTP transport: failing fast per host', () => {
     expect(seen).toBe(1);
   });
 
+  it('requests queued behind the one that got the long 429 are never sent', async () => {
+    let seen = 0;
+    const url = await serve((_req, res) => {
+      seen++;
+      res.writeHead(429, { 'retry-after': '600' }).end();
+    });
+    const t = transport({ perHostConcurrency: 1 });
+    const all = await Promise.all(Array.from({ length: 5 }, () => failure(t.request({ url }))));
+    expect(all.map((e) => e.code)).toEqual(Array(5).fill(ErrorCodes.RateLimited));
+    expect(seen).toBe(1);
+  });
+
   it('waits for a Retry-After within the patience instead of giving up', async () => {
     let seen = 0;
     const url = await serve((_req, res) => {

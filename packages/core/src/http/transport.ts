@@ -91,13 +91,28 @@ export class HttpTransport {
     let body = req.body;
     const maxRedirects = req.maxRedirects ?? 3;
     const retries = req.retries ?? 3;
+    const maxWait = req.maxRetryAfterMs ?? this.options.maxRetryWaitMs ?? 60_000;
     let redirects = 0;
     let attempt = 0;
     for (;;) {
       req.signal?.throwIfAborted?.();
       this.throwIfDown(url.host);
-      // Checked again inside: requests queued behind the one that found the host down fail at once.
-      const response = await this.limiter.run(url.host, () => (this.throwIfDown(url.host), this.tracked(url, this.once(url, method, body, req))), req.signal);
+      let waitMs = 0;
+      // Inside the host's slot: requests queued behind this one must see the host as down (a
+      // failed connection or a long Retry-After) before the slot frees, and then fail at once.
+      const response = await this.limiter.run(
+        url.host,
+        async () => {
+          this.throwIfDown(url.host);
+          const res = await this.tracked(url, this.once(url, method, body, req));
+          if (res.status === 429 || res.status === 503) {
+            waitMs = retryDelay(res.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
+            if (waitMs > maxWait) this.markRateLimited(url.host, res, waitMs);
+          }
+          return res;
+        },
+        req.signal,
+      );
       if (REDIRECTS.has(response.status)) {
         const location = response.headers.location;
         if (!location) return response;
@@ -122,25 +137,9 @@ export class HttpTransport {
       }
       if (response.status === 429 || response.status === 503) {
         if (response.status === 429) this.limiter.backOff(url.host);
-        const waitMs = retryDelay(response.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
-        const maxWait = req.maxRetryAfterMs ?? this.options.maxRetryWaitMs ?? 60_000;
-        const what =
-          response.status === 429
-            ? `${url.host} is rate-limiting requests (HTTP 429)`
-            : `${url.host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`;
-        if (waitMs > maxWait) {
-          // The server asked for more than this run will wait: no more requests to it until then.
-          const until = Date.now() + waitMs;
-          const at = new Date(Math.ceil(until / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-          const error = new NetworkError(ErrorCodes.RateLimited, `${what}; retry after ${at}`, {
-            retryable: true,
-            nextStep: `try again after ${at} (in ${formatWait(waitMs)}), or raise network.maxRetryWaitMs to wait for it`,
-          });
-          this.downHosts.set(url.host, { error, until });
-          throw error;
-        }
+        if (waitMs > maxWait) this.throwIfDown(url.host);
         if (attempt >= retries) {
-          throw new NetworkError(ErrorCodes.RateLimited, what, { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` });
+          throw new NetworkError(ErrorCodes.RateLimited, unavailable(url.host, response), { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` });
         }
         attempt++;
         await sleep(waitMs, req.signal);
@@ -157,6 +156,17 @@ export class HttpTransport {
     if (!down) return;
     if (Date.now() < down.until) throw down.error;
     this.downHosts.delete(host);
+  }
+
+  /** The server asked for a longer wait than this run has patience for: no more requests to it until then. */
+  private markRateLimited(host: string, response: HttpResponse, waitMs: number): void {
+    const until = Date.now() + waitMs;
+    const at = new Date(Math.ceil(until / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const error = new NetworkError(ErrorCodes.RateLimited, `${unavailable(host, response)}; retry after ${at}`, {
+      retryable: true,
+      nextStep: `try again after ${at} (in ${formatWait(waitMs)}), or raise network.maxRetryWaitMs to wait for it`,
+    });
+    this.downHosts.set(host, { error, until });
   }
 
   /** Remembers a host that cannot be resolved or connected to, for the rest of the run. */
@@ -349,6 +359,12 @@ function hostDown(error: NetworkError): NetworkError {
 function isReservedInvalid(hostname: string): boolean {
   const name = hostname.toLowerCase().replace(/\.$/, '');
   return name === 'invalid' || name.endsWith('.invalid');
+}
+
+function unavailable(host: string, response: HttpResponse): string {
+  return response.status === 429
+    ? `${host} is rate-limiting requests (HTTP 429)`
+    : `${host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`;
 }
 
 function formatWait(ms: number): string {
