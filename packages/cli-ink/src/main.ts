@@ -21,6 +21,7 @@ import {
   Exit,
   formatImportReport,
   formatSearchHits,
+  formatSyncResults,
   formatStatusLine,
   formatKeyDetails,
   formatKeyLine,
@@ -206,7 +207,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
       if (globals().json) json(report);
       else {
-        out(formatImportReport({ results: report.results as never, summary: report.summary as never }).split('\n').slice(0, -1).join('\n'));
+        if (report.results.length) out(formatSyncResults(report.results));
         const s = report.summary;
         out(`${report.server} (${report.protocol}): ${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped${report.cancelled ? ' (cancelled)' : ''}`);
       }

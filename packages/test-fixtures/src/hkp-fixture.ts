@@ -10,8 +10,10 @@ export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
 /**
  * How the fixture misbehaves. `bad-checksum`: the right packets under a wrong CRC-24 line.
  * `damaged`: one base64 character changed in transit, under the CRC-24 of the original data.
+ * `rate-limited`: HTTP 429 with `retryAfter` for every request. `truncated`: `op=get` answers
+ * cut in the middle.
  */
-export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged';
+export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged' | 'rate-limited' | 'truncated';
 
 export interface HkpFixtureOptions {
   dialect: HkpDialect;
@@ -22,6 +24,8 @@ export interface HkpFixtureOptions {
   secretKey?: string;
   /** SKS refuses text searches with more hits than this (HTTP 500 "Too many responses"). */
   maxHits?: number;
+  /** For `rate-limited`: the Retry-After every request is answered with (HTTP 429); default 3600. */
+  retryAfter?: string;
 }
 
 export interface RunningHkpFixture {
@@ -180,6 +184,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       const url = new URL(req.url ?? '/', 'http://fixture');
       const hostile = options.hostile;
       if (hostile === 'reset') return req.socket.destroy();
+      if (hostile === 'rate-limited') return res.writeHead(429, { 'retry-after': options.retryAfter ?? '3600', 'content-type': 'text/plain' }).end('Too many requests');
       if (hostile === 'html-200') return res.writeHead(200, { 'content-type': 'text/html' }).end(HTML_PAGE);
       if (hostile === 'endless') {
         res.writeHead(200, { 'content-type': 'application/pgp-keys' });
@@ -239,6 +244,8 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       else if (hostile === 'extra-key') answer = armorKeys([...found, ...held.filter((h) => !found.includes(h)).slice(0, 1)]);
       else answer = armorKeys(found, dialect);
       if (hostile === 'bad-checksum' || hostile === 'damaged') answer = tamperedArmor(answer, hostile);
+      // Cut mid-body, as a dropped connection behind a proxy that buffers would leave it.
+      if (hostile === 'truncated') answer = answer.slice(0, Math.floor(answer.length / 2));
       const type = dialect === 'hockeypuck-2.2' || dialect === 'hockeypuck-2.4' || dialect === 'hagrid' ? 'application/pgp-keys' : 'application/pgp-keys; charset=UTF-8';
       res.writeHead(200, { 'content-type': type }).end(dialect.startsWith('hockeypuck') ? `${answer}\n` : answer);
     });
