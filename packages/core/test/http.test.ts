@@ -5,7 +5,7 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, HttpTransport, HostLimiter, KeyportError, proxyFor, retryDelay } from '../src/index.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -187,6 +187,34 @@ describe('HTTP transport: failing fast per host', () => {
     expect((await t.request({ url: other })).text()).toBe('other');
     expect((await transport().request({ url: `http://127.0.0.1:${port}/c` })).text()).toBe('up');
     expect(seen).toBe(1);
+  });
+
+  it('remembers a host whose TLS handshake never completes (connect timeout), and tries it again after 20 s', async () => {
+    let connections = 0;
+    // Accepts TCP and never speaks: the TLS handshake, part of connecting, cannot finish.
+    const mute = net.createServer((socket) => {
+      connections++;
+      servers.push({ close: () => socket.destroy() });
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => mute.close() });
+    const url = `https://127.0.0.1:${(mute.address() as AddressInfo).port}/`;
+    const t = transport({ connectTimeoutMs: 200 });
+    const first = await failure(t.request({ url }));
+    expect(first).toMatchObject({ code: ErrorCodes.NetworkTimeout });
+    expect(first.message).toMatch(/^could not connect to 127\.0\.0\.1:\d+ within 200 ms$/);
+    const started = Date.now();
+    expect((await failure(t.request({ url }))).message).toBe(first.message);
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(connections).toBe(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 20_001);
+      expect(await failure(t.request({ url }))).toMatchObject({ code: ErrorCodes.NetworkTimeout });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(connections).toBe(2);
   });
 
   it('answers a name under .invalid as not found without asking DNS (RFC 6761), and remembers it', async () => {

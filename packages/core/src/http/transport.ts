@@ -61,6 +61,13 @@ export interface HttpTransportOptions {
   maxRetryWaitMs?: number;
 }
 
+/**
+ * How long a host that could not be reached stays down: long enough for one run (an offline
+ * `sync --all` of a thousand keys takes about a second), short enough that a long-lived runtime
+ * (the TUI) tries again soon after the network is back.
+ */
+const HOST_DOWN_MS = 20_000;
+
 /** Errno codes that say the host cannot be reached at all (as opposed to one failed exchange). */
 const HOST_DOWN_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
@@ -74,8 +81,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  *
  * It also fails fast: once a host could not be resolved or connected to, or asked (429/503) for
  * a wait longer than the run's patience, every later request to that host fails at once with
- * the same error, without touching the network. The memo lives as long as the transport (one
- * per runtime, so one per CLI command); a rate limit is forgotten once its retry time passes.
+ * the same error, without touching the network. The memo is per transport (one per runtime, so
+ * one per CLI command); an unreachable host is tried again after 20 s, a rate-limited one once
+ * its retry time has passed.
  */
 export class HttpTransport {
   readonly limiter: HostLimiter;
@@ -169,12 +177,12 @@ export class HttpTransport {
     this.downHosts.set(host, { error, until });
   }
 
-  /** Remembers a host that cannot be resolved or connected to, for the rest of the run. */
+  /** Remembers a host that cannot be resolved or connected to, for the rest of the run (HOST_DOWN_MS). */
   private async tracked(url: URL, exchange: Promise<HttpResponse>): Promise<HttpResponse> {
     try {
       return await exchange;
     } catch (e) {
-      if (e instanceof NetworkError && hostDownErrors.has(e)) this.downHosts.set(url.host, { error: e, until: Number.POSITIVE_INFINITY });
+      if (e instanceof NetworkError && hostDownErrors.has(e)) this.downHosts.set(url.host, { error: e, until: Date.now() + HOST_DOWN_MS });
       throw e;
     }
   }
