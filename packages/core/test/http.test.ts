@@ -260,6 +260,27 @@ describe('HTTP transport: failing fast per host', () => {
     expect(seen).toBe(1);
   });
 
+  it('after a request used up its retries on 503, the run stops asking that host; a single-try probe does not', async () => {
+    let seen = 0;
+    const url = await serve((_req, res) => {
+      seen++;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"scheduled maintenance"}');
+    });
+    const probe = transport();
+    await failure(probe.request({ url, retries: 0 }));
+    await failure(probe.request({ url, retries: 0 }));
+    expect(seen).toBe(2);
+    seen = 0;
+    const t = transport();
+    const first = await failure(t.request({ url, retries: 2 }));
+    expect(first).toMatchObject({ code: ErrorCodes.RateLimited });
+    expect(first.message).toMatch(/temporarily unavailable \(HTTP 503\): scheduled maintenance$/);
+    expect(seen).toBe(3);
+    const rest = await Promise.all([1, 2, 3].map(() => failure(t.request({ url, retries: 2 }))));
+    for (const e of rest) expect(e.message).toBe(first.message);
+    expect(seen).toBe(3);
+  });
+
   it('waits for a Retry-After within the patience instead of giving up', async () => {
     let seen = 0;
     const url = await serve((_req, res) => {

@@ -116,6 +116,9 @@ export class HttpTransport {
           if (res.status === 429 || res.status === 503) {
             waitMs = retryDelay(res.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
             if (waitMs > maxWait) this.markRateLimited(url.host, res, waitMs);
+            // A request that insisted through every retry: the host is overloaded or down for
+            // maintenance, and the run's other requests would only repeat the same backoff.
+            else if (attempt >= retries && retries > 0) this.downHosts.set(url.host, { error: exhausted(url.host, res, waitMs), until: Date.now() + HOST_DOWN_MS });
           }
           return res;
         },
@@ -145,9 +148,9 @@ export class HttpTransport {
       }
       if (response.status === 429 || response.status === 503) {
         if (response.status === 429) this.limiter.backOff(url.host);
-        if (waitMs > maxWait) this.throwIfDown(url.host);
-        if (attempt >= retries) {
-          throw new NetworkError(ErrorCodes.RateLimited, unavailable(url.host, response), { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` });
+        if (waitMs > maxWait || attempt >= retries) {
+          this.throwIfDown(url.host);
+          throw exhausted(url.host, response, waitMs);
         }
         attempt++;
         await sleep(waitMs, req.signal);
@@ -367,6 +370,10 @@ function hostDown(error: NetworkError): NetworkError {
 function isReservedInvalid(hostname: string): boolean {
   const name = hostname.toLowerCase().replace(/\.$/, '');
   return name === 'invalid' || name.endsWith('.invalid');
+}
+
+function exhausted(host: string, response: HttpResponse, waitMs: number): NetworkError {
+  return new NetworkError(ErrorCodes.RateLimited, unavailable(host, response), { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` });
 }
 
 function unavailable(host: string, response: HttpResponse): string {
