@@ -59,7 +59,9 @@ describe('sync fails fast, with one line per reason', () => {
   it('a refused connection fails each key with the fingerprint and the reason, fast', async () => {
     const port = await closedPort();
     const h = await home([...importAll, ['servers', 'add', `http://127.0.0.1:${port}`], ['servers', 'default', `http://127.0.0.1:${port}`]]);
+    const started = Date.now();
     const r = await keyport(['--modules', '-keyserversync', 'sync', manifest.ed25519.fingerprint, manifest.rsa4096.fingerprint], { home: h });
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(r.status).toBe(1);
     for (const fpr of [manifest.ed25519.fingerprint, manifest.rsa4096.fingerprint]) {
       expect(r.stdout).toMatch(new RegExp(`^failed +${fpr}\\b.*: 127\\.0\\.0\\.1:${port} refused the connection \\(KP1500\\)$`, 'm'));
