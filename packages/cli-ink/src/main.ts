@@ -22,6 +22,7 @@ import {
   Exit,
   formatImportReport,
   formatSearchHits,
+  formatSyncResults,
   formatStatusLine,
   formatKeyDetails,
   formatKeyLine,
@@ -216,7 +217,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
       if (globals().json) json(report);
       else {
-        out(formatImportReport({ results: report.results as never, summary: report.summary as never }).slice(0, -1));
+        if (report.results.length) out(formatSyncResults(report.results));
         const s = report.summary;
         out(`${report.server} (${report.protocol}): ${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped${report.cancelled ? ' (cancelled)' : ''}`);
       }

@@ -203,16 +203,50 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
     .join(', ');
 }
 
+/** A result line as import, import from servers and sync print it (without the summary). */
+type ResultLine = Omit<ImportResult, 'status'> & { status: string; query?: string; code?: string };
+
+/** One result: the key (or the query that found none), its first user ID, and for every status that is not a success, the reason. */
+export function formatResultLine(r: ResultLine): string {
+  const who = r.fingerprint ?? r.query ?? '(unknown key)';
+  const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
+  if (r.status === 'updated') return `updated    ${who}${uid} (${formatAdded(r)})`;
+  if (r.status === 'new' || r.status === 'unchanged') return `${r.status.padEnd(10)} ${who}${uid}`;
+  return `${r.status.padEnd(10)} ${who}${uid}: ${r.reason ?? 'no reason given'}${r.code ? ` (${r.code})` : ''}`;
+}
+
 export function formatImportReport(report: ImportReport): string[] {
-  const lines: string[] = [];
-  for (const r of report.results) {
-    const who = r.fingerprint ?? '(unknown key)';
-    const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
-    if (r.status === 'rejected') lines.push(`rejected   ${who}: ${r.reason}`);
-    else if (r.status === 'updated') lines.push(`updated    ${who}${uid} (${formatAdded(r)})`); else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
-  }
+  const lines = (report.results as ResultLine[]).map(formatResultLine);
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  return lines;
+}
+
+/** More keys than this failing for the same reason (a host down, a rate limit) are reported in one line. */
+const GROUP_FAILURES_OVER = 3;
+
+/**
+ * `sync` results: one line per key, except that keys failing for one shared reason (the server
+ * cannot be reached or asked us to wait) are one line with the count; `--json` lists them all.
+ */
+export function formatSyncResults(results: (ResultLine & { nextStep?: string })[]): string[] {
+  const groups = new Map<string, typeof results>();
+  for (const r of results) {
+    if (r.status !== 'failed') continue;
+    const key = `${r.code ?? ''}\0${r.reason ?? ''}`;
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
+  }
+  const lines: string[] = [];
+  for (const r of results) {
+    const group = r.status === 'failed' ? groups.get(`${r.code ?? ''}\0${r.reason ?? ''}`)! : [r];
+    if (group.length <= GROUP_FAILURES_OVER) lines.push(formatResultLine(r));
+    else if (group[0] === r) {
+      const detail = [r.code, r.nextStep && `next: ${r.nextStep}`].filter(Boolean).join('; ');
+      lines.push(`${group.length} keys not synced: ${r.reason ?? 'no reason given'}${detail ? ` (${detail})` : ''}`);
+    }
+  }
   return lines;
 }
 

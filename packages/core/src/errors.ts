@@ -142,6 +142,11 @@ export class KeyringError extends KeyportError {}
 export class ModuleError extends KeyportError {}
 /** Network and server problems. */
 export class NetworkError extends KeyportError {}
+/**
+ * Bad data from a server (garbage, truncated, over the size cap): the same codes as bad input,
+ * but the server's fault, not the user's, so the CLI exits 1 rather than 2 (usage).
+ */
+export class ServerDataError extends KeyportError {}
 /** The user cancelled. Printed as nothing. */
 export class CancelledError extends KeyportError {
   constructor(message = 'cancelled') {
@@ -157,6 +162,20 @@ export function toKeyportError(error: unknown): KeyportError {
   return new KeyportError(ErrorCodes.Internal, message, {
     cause: error,
     nextStep: 'this is a bug in keyport: please report it with the command you ran',
+  });
+}
+
+/**
+ * An error raised while reading what `server` sent. Input errors there are the server's bad data
+ * (a {@link ServerDataError} with the same code, naming the server); anything else is unchanged.
+ */
+export function fromServer(error: unknown, server: string): KeyportError {
+  const e = toKeyportError(error);
+  if (!(e instanceof InputError) || e.code === ErrorCodes.Usage) return e;
+  return new ServerDataError(e.code, `${server} sent unusable data: ${e.message}`, {
+    cause: e,
+    retryable: true,
+    nextStep: 'your input was fine; try again later, or another key server',
   });
 }
 

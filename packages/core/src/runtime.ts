@@ -94,6 +94,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     connectTimeoutMs: settings.get('network.connectTimeoutMs'),
     maxBytes: settings.get('network.maxResponseBytes'),
     perHostConcurrency: settings.get('network.perHostConcurrency'),
+    maxRetryWaitMs: settings.get('network.maxRetryWaitMs'),
     userAgent: `keyport/${KEYPORT_VERSION}`,
     env,
   });

@@ -77,6 +77,13 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'network.maxRetryWaitMs',
+    schema: z.number().int().min(0).max(3_600_000),
+    default: 60_000,
+    description: 'Longest Retry-After (HTTP 429/503) worth waiting for; a server asking for more is not asked again in this run',
+    owner: 'core',
+  },
+  {
     key: 'keyservers.list',
     schema: z.array(z.string().url()),
     default: ['https://keyserver.ubuntu.com', 'https://keys.openpgp.org'],

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, HttpTransport, HostLimiter, KeyportError, proxyFor, retryDelay } from '../src/index.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -124,7 +124,7 @@ describe('HTTP transport', () => {
     const long = await serve((_req, res) => res.writeHead(429, { 'retry-after': '3600' }).end());
     const e = await failure(transport().request({ url: long }));
     expect(e).toMatchObject({ code: ErrorCodes.RateLimited, retryable: true });
-    expect(e.nextStep).toMatch(/3600 seconds/);
+    expect(e.nextStep).toMatch(/in 60 minutes/);
     const maint = await serve((_req, res) => res.writeHead(503).end('{"error":"We are currently undergoing scheduled database maintenance!"}'));
     const m = await failure(transport().request({ url: maint, retries: 1 }));
     expect(m.message).toContain('scheduled database maintenance');
@@ -152,6 +152,144 @@ describe('HTTP transport', () => {
     const t = transport({ perHostConcurrency: 3 });
     await Promise.all(Array.from({ length: 12 }, () => t.request({ url })));
     expect(peak).toBe(3);
+  });
+});
+
+/** A loopback port nothing listens on (taken from the system, then released). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+describe('HTTP transport: failing fast per host', () => {
+  it('after a refused connection, later requests to that host fail at once with the same reason, even once something listens', async () => {
+    const port = await closedPort();
+    const t = transport();
+    const first = await failure(t.request({ url: `http://127.0.0.1:${port}/a` }));
+    expect(first).toMatchObject({ code: ErrorCodes.NetworkUnreachable });
+    expect(first.message).toContain('refused the connection');
+    // The same port now answers: a memo, not a second attempt, must decide the next requests.
+    let seen = 0;
+    const server = http.createServer((_req, res) => {
+      seen++;
+      res.end('up');
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    servers.push({ close: () => server.close() });
+    const again = await Promise.all([1, 2, 3].map(() => failure(t.request({ url: `http://127.0.0.1:${port}/b` }))));
+    for (const e of again) expect([e.code, e.message, e.nextStep]).toEqual([first.code, first.message, first.nextStep]);
+    expect(seen).toBe(0);
+    // Another host, and another run (a new transport), are not affected.
+    const other = await serve((_req, res) => res.end('other'));
+    expect((await t.request({ url: other })).text()).toBe('other');
+    expect((await transport().request({ url: `http://127.0.0.1:${port}/c` })).text()).toBe('up');
+    expect(seen).toBe(1);
+  });
+
+  it('remembers a host whose TLS handshake never completes (connect timeout), and tries it again after 20 s', async () => {
+    let connections = 0;
+    // Accepts TCP and never speaks: the TLS handshake, part of connecting, cannot finish.
+    const mute = net.createServer((socket) => {
+      connections++;
+      servers.push({ close: () => socket.destroy() });
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => mute.close() });
+    const url = `https://127.0.0.1:${(mute.address() as AddressInfo).port}/`;
+    const t = transport({ connectTimeoutMs: 200 });
+    const first = await failure(t.request({ url }));
+    expect(first).toMatchObject({ code: ErrorCodes.NetworkTimeout });
+    expect(first.message).toMatch(/^could not connect to 127\.0\.0\.1:\d+ within 200 ms$/);
+    const started = Date.now();
+    expect((await failure(t.request({ url }))).message).toBe(first.message);
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(connections).toBe(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 20_001);
+      expect(await failure(t.request({ url }))).toMatchObject({ code: ErrorCodes.NetworkTimeout });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(connections).toBe(2);
+  });
+
+  it('answers a name under .invalid as not found without asking DNS (RFC 6761), and remembers it', async () => {
+    const t = transport();
+    const started = Date.now();
+    const e = await failure(t.request({ url: 'https://keys.example.invalid/vks/v1/by-fingerprint/X' }));
+    expect(e).toMatchObject({ code: ErrorCodes.HostNotFound });
+    expect(e.message).toBe('keys.example.invalid could not be found (DNS)');
+    const again = await failure(t.request({ url: 'https://keys.example.invalid/other' }));
+    expect(again.message).toBe(e.message);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('ends the run for a host whose 429 asks to wait longer than the patience, and says when to retry', async () => {
+    let seen = 0;
+    const url = await serve((_req, res) => {
+      seen++;
+      res.writeHead(429, { 'retry-after': '3600' }).end();
+    });
+    const t = transport({ maxRetryWaitMs: 60_000 });
+    const before = Date.now();
+    const e = await failure(t.request({ url: `${url}/a` }));
+    expect(e).toMatchObject({ code: ErrorCodes.RateLimited, retryable: true });
+    const when = /retry after (\S+)/.exec(e.message)?.[1];
+    expect(when).toBeDefined();
+    const retryAt = Date.parse(when!);
+    expect(retryAt).toBeGreaterThanOrEqual(before + 3600_000 - 1000);
+    expect(retryAt).toBeLessThanOrEqual(Date.now() + 3600_000 + 1000);
+    const rest = await Promise.all([1, 2, 3, 4].map(() => failure(t.request({ url: `${url}/b` }))));
+    for (const r of rest) expect([r.code, r.message]).toEqual([e.code, e.message]);
+    expect(seen).toBe(1);
+  });
+
+  it('requests queued behind the one that got the long 429 are never sent', async () => {
+    let seen = 0;
+    const url = await serve((_req, res) => {
+      seen++;
+      res.writeHead(429, { 'retry-after': '600' }).end();
+    });
+    const t = transport({ perHostConcurrency: 1 });
+    const all = await Promise.all(Array.from({ length: 5 }, () => failure(t.request({ url }))));
+    expect(all.map((e) => e.code)).toEqual(Array(5).fill(ErrorCodes.RateLimited));
+    expect(seen).toBe(1);
+  });
+
+  it('after a request used up its retries on 503, the run stops asking that host; a single-try probe does not', async () => {
+    let seen = 0;
+    const url = await serve((_req, res) => {
+      seen++;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"scheduled maintenance"}');
+    });
+    const probe = transport();
+    await failure(probe.request({ url, retries: 0 }));
+    await failure(probe.request({ url, retries: 0 }));
+    expect(seen).toBe(2);
+    seen = 0;
+    const t = transport();
+    const first = await failure(t.request({ url, retries: 2 }));
+    expect(first).toMatchObject({ code: ErrorCodes.RateLimited });
+    expect(first.message).toMatch(/temporarily unavailable \(HTTP 503\): scheduled maintenance$/);
+    expect(seen).toBe(3);
+    const rest = await Promise.all([1, 2, 3].map(() => failure(t.request({ url, retries: 2 }))));
+    for (const e of rest) expect(e.message).toBe(first.message);
+    expect(seen).toBe(3);
+  });
+
+  it('waits for a Retry-After within the patience instead of giving up', async () => {
+    let seen = 0;
+    const url = await serve((_req, res) => {
+      if (++seen === 1) return res.writeHead(429, { 'retry-after': '1' }).end();
+      res.end('ok');
+    });
+    const t = transport({ maxRetryWaitMs: 2000 });
+    expect((await t.request({ url })).text()).toBe('ok');
+    expect(seen).toBe(2);
   });
 });
 

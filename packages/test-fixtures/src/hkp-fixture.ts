@@ -13,9 +13,10 @@ export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
  * `escapes`: index lines carry every control byte of the user IDs %-encoded, so CR, LF and ESC
  * reach the client intact, and every other request gets an HTTP 500 whose body is full of
  * terminal escape sequences. `escapes-503`: every request gets a 503 (`Retry-After: 0`) whose
- * JSON `message` is full of them.
+ * JSON `message` is full of them. `rate-limited`: HTTP 429 with `retryAfter` for every request.
+ * `truncated`: `op=get` answers cut in the middle.
  */
-export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged' | 'escapes' | 'escapes-503';
+export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged' | 'escapes' | 'escapes-503' | 'rate-limited' | 'truncated';
 
 /** What the `escapes` and `escapes-503` modes put in error answers: a window title, a clipboard write (OSC 52), colours, a C1 CSI, CR/LF and a bidi override. */
 export const HOSTILE_ERROR_TEXT = 'busy \u001b]0;PWNED\u0007\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[8mhidden\u001b[0m\u009b31m\r\nforged line \u202eevil';
@@ -29,6 +30,8 @@ export interface HkpFixtureOptions {
   secretKey?: string;
   /** SKS refuses text searches with more hits than this (HTTP 500 "Too many responses"). */
   maxHits?: number;
+  /** For `rate-limited`: the Retry-After every request is answered with (HTTP 429); default 3600. */
+  retryAfter?: string;
 }
 
 export interface RunningHkpFixture {
@@ -194,6 +197,7 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       const url = new URL(req.url ?? '/', 'http://fixture');
       const hostile = options.hostile;
       if (hostile === 'reset') return req.socket.destroy();
+      if (hostile === 'rate-limited') return res.writeHead(429, { 'retry-after': options.retryAfter ?? '3600', 'content-type': 'text/plain' }).end('Too many requests');
       if (hostile === 'html-200') return res.writeHead(200, { 'content-type': 'text/html' }).end(HTML_PAGE);
       if (hostile === 'escapes-503') {
         return res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({ message: HOSTILE_ERROR_TEXT }));
@@ -257,6 +261,8 @@ export async function startHkpFixture(options: HkpFixtureOptions): Promise<Runni
       else if (hostile === 'extra-key') answer = armorKeys([...found, ...held.filter((h) => !found.includes(h)).slice(0, 1)]);
       else answer = armorKeys(found, dialect);
       if (hostile === 'bad-checksum' || hostile === 'damaged') answer = tamperedArmor(answer, hostile);
+      // Cut mid-body, as a dropped connection behind a proxy that buffers would leave it.
+      if (hostile === 'truncated') answer = answer.slice(0, Math.floor(answer.length / 2));
       const type = dialect === 'hockeypuck-2.2' || dialect === 'hockeypuck-2.4' || dialect === 'hagrid' ? 'application/pgp-keys' : 'application/pgp-keys; charset=UTF-8';
       res.writeHead(200, { 'content-type': type }).end(dialect.startsWith('hockeypuck') ? `${answer}\n` : answer);
     });

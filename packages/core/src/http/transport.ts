@@ -19,7 +19,10 @@ export interface HttpRequest {
   maxRedirects?: number;
   /** Retries on 429/503 (with backoff and Retry-After). */
   retries?: number;
-  /** Longest Retry-After we are willing to wait; longer answers fail as rate-limited. */
+  /**
+   * Longest Retry-After we are willing to wait (default: the transport's `maxRetryWaitMs`); a
+   * longer one fails as rate-limited and ends the run for that host.
+   */
   maxRetryAfterMs?: number;
   /**
    * Connect to this address instead of resolving the URL's host (like curl's --connect-to);
@@ -51,7 +54,22 @@ export interface HttpTransportOptions {
   ca?: string;
   /** Backoff base for 429/503 without Retry-After; tests shorten it. */
   backoffBaseMs?: number;
+  /**
+   * The run's patience: the longest Retry-After worth waiting for (default 60 s). A server asking
+   * for longer is not asked again in this run until that time has passed.
+   */
+  maxRetryWaitMs?: number;
 }
+
+/**
+ * How long a host that could not be reached stays down: long enough for one run (an offline
+ * `sync --all` of a thousand keys takes about a second), short enough that a long-lived runtime
+ * (the TUI) tries again soon after the network is back.
+ */
+const HOST_DOWN_MS = 20_000;
+
+/** Errno codes that say the host cannot be reached at all (as opposed to one failed exchange). */
+const HOST_DOWN_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -60,9 +78,16 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * timeouts, a response size cap, redirects limited in number and never from https to http,
  * backoff on 429 and 503 honouring Retry-After, cancellation, a User-Agent, the standard proxy
  * variables, and a per-host concurrency limit that halves on 429.
+ *
+ * It also fails fast: once a host could not be resolved or connected to, or asked (429/503) for
+ * a wait longer than the run's patience, every later request to that host fails at once with
+ * the same error, without touching the network. The memo is per transport (one per runtime, so
+ * one per CLI command); an unreachable host is tried again after 20 s, a rate-limited one once
+ * its retry time has passed.
  */
 export class HttpTransport {
   readonly limiter: HostLimiter;
+  private readonly downHosts = new Map<string, { error: NetworkError; until: number }>();
 
   constructor(private readonly options: HttpTransportOptions) {
     this.limiter = new HostLimiter(options.perHostConcurrency);
@@ -74,11 +99,31 @@ export class HttpTransport {
     let body = req.body;
     const maxRedirects = req.maxRedirects ?? 3;
     const retries = req.retries ?? 3;
+    const maxWait = req.maxRetryAfterMs ?? this.options.maxRetryWaitMs ?? 60_000;
     let redirects = 0;
     let attempt = 0;
     for (;;) {
       req.signal?.throwIfAborted?.();
-      const response = await this.limiter.run(url.host, () => this.once(url, method, body, req), req.signal);
+      this.throwIfDown(url.host);
+      let waitMs = 0;
+      // Inside the host's slot: requests queued behind this one must see the host as down (a
+      // failed connection or a long Retry-After) before the slot frees, and then fail at once.
+      const response = await this.limiter.run(
+        url.host,
+        async () => {
+          this.throwIfDown(url.host);
+          const res = await this.tracked(url, this.once(url, method, body, req));
+          if (res.status === 429 || res.status === 503) {
+            waitMs = retryDelay(res.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
+            if (waitMs > maxWait) this.markRateLimited(url.host, res, waitMs);
+            // A request that insisted through every retry: the host is overloaded or down for
+            // maintenance, and the run's other requests would only repeat the same backoff.
+            else if (attempt >= retries && retries > 0) this.downHosts.set(url.host, { error: exhausted(url.host, res, waitMs), until: Date.now() + HOST_DOWN_MS });
+          }
+          return res;
+        },
+        req.signal,
+      );
       if (REDIRECTS.has(response.status)) {
         const location = response.headers.location;
         if (!location) return response;
@@ -103,16 +148,9 @@ export class HttpTransport {
       }
       if (response.status === 429 || response.status === 503) {
         if (response.status === 429) this.limiter.backOff(url.host);
-        const waitMs = retryDelay(response.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
-        const maxWait = req.maxRetryAfterMs ?? 60_000;
-        if (attempt >= retries || waitMs > maxWait) {
-          throw new NetworkError(
-            ErrorCodes.RateLimited,
-            response.status === 429
-              ? `${url.host} is rate-limiting requests (HTTP 429)`
-              : `${url.host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`,
-            { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` },
-          );
+        if (waitMs > maxWait || attempt >= retries) {
+          this.throwIfDown(url.host);
+          throw exhausted(url.host, response, waitMs);
         }
         attempt++;
         await sleep(waitMs, req.signal);
@@ -123,11 +161,43 @@ export class HttpTransport {
     }
   }
 
+  /** Rethrows the error that put `host` down in this run, if any. */
+  private throwIfDown(host: string): void {
+    const down = this.downHosts.get(host);
+    if (!down) return;
+    if (Date.now() < down.until) throw down.error;
+    this.downHosts.delete(host);
+  }
+
+  /** The server asked for a longer wait than this run has patience for: no more requests to it until then. */
+  private markRateLimited(host: string, response: HttpResponse, waitMs: number): void {
+    const until = Date.now() + waitMs;
+    const at = new Date(Math.ceil(until / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const error = new NetworkError(ErrorCodes.RateLimited, `${unavailable(host, response)}; retry after ${at}`, {
+      retryable: true,
+      nextStep: `try again after ${at} (in ${formatWait(waitMs)}), or raise network.maxRetryWaitMs to wait for it`,
+    });
+    this.downHosts.set(host, { error, until });
+  }
+
+  /** Remembers a host that cannot be resolved or connected to, for the rest of the run (HOST_DOWN_MS). */
+  private async tracked(url: URL, exchange: Promise<HttpResponse>): Promise<HttpResponse> {
+    try {
+      return await exchange;
+    } catch (e) {
+      if (e instanceof NetworkError && hostDownErrors.has(e)) this.downHosts.set(url.host, { error: e, until: Date.now() + HOST_DOWN_MS });
+      throw e;
+    }
+  }
+
   private once(url: URL, method: string, body: string | Uint8Array | undefined, req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
     const connectTimeoutMs = req.connectTimeoutMs ?? this.options.connectTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBytes;
     const host = url.host;
+    if (isReservedInvalid(url.hostname) && !req.connectTo && !proxyFor(url, this.options.env ?? process.env)) {
+      return Promise.reject(transportError(host, Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname}`), { code: 'ENOTFOUND' })));
+    }
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
       const finish = (err: Error | undefined, res?: HttpResponse) => {
@@ -147,7 +217,7 @@ export class HttpTransport {
         timeoutMs,
       );
       let connect: NodeJS.Timeout | undefined = setTimeout(
-        () => finish(new NetworkError(ErrorCodes.NetworkTimeout, `could not connect to ${host} within ${connectTimeoutMs} ms`, { retryable: true, nextStep: 'check the network and the server address' })),
+        () => finish(hostDown(new NetworkError(ErrorCodes.NetworkTimeout, `could not connect to ${host} within ${connectTimeoutMs} ms`, { retryable: true, nextStep: 'check the network and the server address' }))),
         connectTimeoutMs,
       );
       const headers: Record<string, string> = {
@@ -288,12 +358,49 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
   }
 }
 
+/** Errors that mean the host cannot be reached at all; the transport remembers them per host. */
+const hostDownErrors = new WeakSet<NetworkError>();
+
+function hostDown(error: NetworkError): NetworkError {
+  hostDownErrors.add(error);
+  return error;
+}
+
+/** RFC 6761 §6.4: names under `.invalid` never resolve, so they are answered without asking DNS. */
+function isReservedInvalid(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  return name === 'invalid' || name.endsWith('.invalid');
+}
+
+function exhausted(host: string, response: HttpResponse, waitMs: number): NetworkError {
+  return new NetworkError(ErrorCodes.RateLimited, unavailable(host, response), { retryable: true, nextStep: `try again in ${Math.ceil(Math.max(waitMs, 1000) / 1000)} seconds` });
+}
+
+function unavailable(host: string, response: HttpResponse): string {
+  return response.status === 429
+    ? `${host} is rate-limiting requests (HTTP 429)`
+    : `${host} is temporarily unavailable (HTTP 503)${maintenanceMessage(response)}`;
+}
+
+function formatWait(ms: number): string {
+  const minutes = Math.ceil(ms / 60_000);
+  if (ms < 120_000) return `${Math.ceil(ms / 1000)} seconds`;
+  if (minutes < 120) return `${minutes} minutes`;
+  return `${Math.round(minutes / 60)} hours`;
+}
+
 function transportError(host: string, e: NodeJS.ErrnoException): NetworkError {
+  const code = e.code ?? '';
+  const error = classifyTransportError(host, e);
+  return HOST_DOWN_CODES.has(code) ? hostDown(error) : error;
+}
+
+function classifyTransportError(host: string, e: NodeJS.ErrnoException): NetworkError {
   const code = e.code ?? '';
   const what =
     code === 'ECONNREFUSED' ? 'refused the connection'
     : code === 'ECONNRESET' || code === 'EPIPE' ? 'reset the connection'
-    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be found (DNS)'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' ? 'could not be found (DNS)'
     : code.startsWith('ERR_TLS') || /CERT|SIGNATURE|UNABLE_TO_|SELF_SIGNED|HOSTNAME|ERR_SSL/.test(code) ? `failed the TLS check (${e.message})`
     : `failed (${e.message})`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {

@@ -1,4 +1,4 @@
-import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
+import { ErrorCodes, InputError, KeyportError, fromServer, toKeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
@@ -279,13 +279,18 @@ export class KeyServerActions {
     }
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
     // Every answer is screened against its own query; all of them merge in one keyring batch.
-    const reports = await this.importer.importMany(
-      answers.map((a) => {
-        const { text, query } = parsed[a.i]!;
-        return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text) };
-      }),
-      { signal: options.signal },
-    );
+    const reports = await this.importer
+      .importMany(
+        answers.map((a) => {
+          const { text, query } = parsed[a.i]!;
+          return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text) };
+        }),
+        { signal: options.signal },
+      )
+      // Bad data here came from a server, not from the user (exit 1, not 2).
+      .catch((e: unknown) => {
+        throw fromServer(e, [...new Set(answers.map((a) => new URL(a.origin).host))].join(', '));
+      });
     const results: ServerImportResult[] = [];
     const remembered: MetaUpdate[] = [];
     const at = new Date().toISOString();

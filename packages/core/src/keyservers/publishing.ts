@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ErrorCodes, InputError, KeyportError, toKeyportError } from '../errors.js';
+import { ErrorCodes, InputError, KeyportError, toKeyportError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
@@ -41,8 +41,12 @@ export interface PublishReport {
 
 /** Statuses of a sync result (the import statuses plus not-found, skipped, failed). */
 export type SyncStatus = ImportResult['status'] | 'not-found' | 'skipped' | 'failed';
-/** One key's sync result: the import result, or not-found, skipped or failed with the reason. */
-export type SyncResult = Omit<ImportResult, 'status'> & { status: SyncStatus };
+/**
+ * One key's sync result: the import result, or not-found, skipped or failed with the reason; a
+ * failed one also carries the error's code and next step (keys that failed alike are reported
+ * together).
+ */
+export type SyncResult = Omit<ImportResult, 'status'> & { status: SyncStatus; code?: ErrorCode; nextStep?: string };
 
 /** What `sync` did: one result per key, a summary, and whether it was cancelled. */
 export interface SyncReport {
@@ -158,9 +162,7 @@ export class Publishing {
     if (outcome.token && t.engine.requestVerification && options.verify !== 'none') {
       const wanted = options.verify === 'unpublished' ? Object.keys(addresses).filter((a) => addresses[a] === 'unpublished') : options.verify.map((a) => a.toLowerCase());
       const unknown = wanted.filter((a) => !(a in addresses));
-      if (unknown.length) {
-        throw new InputError(ErrorCodes.Usage, `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not an address of ${fpr}`, { nextStep: `choose among: ${Object.keys(addresses).join(', ')}` });
-      }
+      if (unknown.length) throw notAddressesOf(fpr, unknown, Object.keys(addresses));
       if (wanted.length) {
         addresses = (await t.engine.requestVerification(t.server, { token: outcome.token, addresses: wanted, locale: options.locale }, { signal: options.signal })).addresses;
         requested.push(...wanted);
@@ -180,6 +182,10 @@ export class Publishing {
   /** Asks again for verification mails; re-uploads first when the stored session has expired. */
   async verify(id: string, emails: string[], options: { locale?: string[]; signal?: AbortSignal } = {}): Promise<PublishReport> {
     const record = await this.publishable(id);
+    // Refused here, before any request: a server may silently ignore an address it does not know.
+    const own = [...new Set(record.summary.userIds.flatMap((u) => (u.email ? [u.email.toLowerCase()] : [])))];
+    const unknown = emails.filter((e) => !own.includes(e.toLowerCase()));
+    if (unknown.length) throw notAddressesOf(record.summary.fingerprint, unknown, own);
     const t = this.target('publish', 'upload');
     if (!t.engine.requestVerification) {
       throw new KeyportError(ErrorCodes.VerificationUnavailable, `${t.server.host} (${t.engine.label}) does not verify email addresses`, {
@@ -366,6 +372,12 @@ export class Publishing {
   }
 }
 
+function notAddressesOf(fpr: string, unknown: string[], choices: string[]): InputError {
+  return new InputError(ErrorCodes.Usage, `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not an address of ${fpr}`, {
+    nextStep: choices.length ? `choose among: ${choices.join(', ')}` : 'the key has no email address to verify',
+  });
+}
+
 /**
  * One key's sync result from all its answers: merged results add up; a key no one had is
  * `not-found`; an error only counts when nothing was merged.
@@ -389,7 +401,8 @@ function combine(
   if (rejected) return { ...rejected };
   if (f.error) {
     const isCancel = f.error.code === ErrorCodes.Cancelled;
-    return { fingerprint: f.fpr, status: isCancel ? 'skipped' : 'failed', reason: isCancel ? 'cancelled' : f.error.message, added: { ...NONE } };
+    if (isCancel) return { fingerprint: f.fpr, status: 'skipped', reason: 'cancelled', added: { ...NONE } };
+    return { fingerprint: f.fpr, status: 'failed', reason: f.error.message, code: f.error.code, ...(f.error.nextStep ? { nextStep: f.error.nextStep } : {}), added: { ...NONE } };
   }
   return { fingerprint: f.fpr, status: 'not-found', reason: `${host} does not have this key`, added: { ...NONE } };
 }
