@@ -11,12 +11,15 @@ import {
   createKeyport,
   isPathSpecifier,
   loadPluginModule,
+  pluginDigest,
   pluginLocation,
   pluginsDir,
+  recordPlugin,
   type Keyport,
+  type PluginRecord,
   type KeyFilter,
 } from '@keyport/core';
-import { builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
+import { PLUGIN_RIGHTS_WARNING, builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
 import {
   Exit,
   formatImportReport,
@@ -439,9 +442,15 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const dir = pluginsDir(kp.paths);
       const specifier = isPathSpecifier(raw) ? pluginLocation(raw, dir) : raw;
-      if (kp.settings.get<string[]>('plugins').includes(specifier)) {
-        throw new InputError(ErrorCodes.Usage, `${specifier} is already added`, { nextStep: 'see `keyport plugins list`' });
+      const records = kp.settings.get<Record<string, PluginRecord>>('pluginRecords');
+      const record = Object.hasOwn(records, specifier) ? records[specifier] : undefined;
+      if (kp.settings.get<string[]>('plugins').includes(specifier) && record) {
+        // Added before and unchanged: nothing to do. Changed since: adding it again accepts the change.
+        const now = await pluginDigest(specifier, dir).catch(() => null);
+        if (now?.sha256 === record.sha256) throw new InputError(ErrorCodes.Usage, `${specifier} is already added`, { nextStep: 'see `keyport plugins list`' });
       }
+      // Said before its code first runs: loading it below runs its top-level code.
+      if (!globals().json) io.stderr.write(`keyport: warning: ${PLUGIN_RIGHTS_WARNING}\n`);
       if (!isPathSpecifier(specifier) && opts.install && !existsSync(pluginLocation(specifier, dir))) {
         await installPackage(specifier, dir, io);
       }
@@ -449,9 +458,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const plugin = await loadPluginModule(specifier, dir, { coreModuleUrl: coreModuleUrl() });
       const info = await kp.modules.add(plugin, { specifier });
       if (info.error?.code === ErrorCodes.ModuleDuplicate || info.error?.code === ErrorCodes.ModuleIncompatible) throw info.error;
-      await kp.settings.set('plugins', [...kp.settings.get<string[]>('plugins'), specifier]);
-      if (globals().json) json({ specifier, id: info.id, version: info.version, state: info.state, error: info.error ? info.error.toJSON() : null });
-      else out(`added ${info.id} ${info.version} from ${specifier}: ${info.state}${info.error ? ` (${info.error.code} ${info.error.message})` : ''}`);
+      // The record first: a plugin named in `plugins` without one is never loaded.
+      await kp.settings.set('pluginRecords', { ...records, [specifier]: await recordPlugin(specifier, dir, plugin) });
+      const named = kp.settings.get<string[]>('plugins');
+      if (!named.includes(specifier)) await kp.settings.set('plugins', [...named, specifier]);
+      if (globals().json) {
+        json({ specifier, id: info.id, version: info.version, state: info.state, error: info.error ? info.error.toJSON() : null, runsWithUserRights: true, warning: PLUGIN_RIGHTS_WARNING });
+      } else out(`added ${info.id} ${info.version} from ${specifier}: ${info.state}${info.error ? ` (${info.error.code} ${info.error.message})` : ''}`);
       if (info.state === 'failed') exitCode = Exit.Failed;
     });
   plugins
@@ -467,6 +480,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         throw new InputError(ErrorCodes.ModuleUnknown, `no third-party plugin "${raw}"`, { nextStep: 'see `keyport plugins list`' });
       }
       await kp.settings.set('plugins', list.filter((p) => p !== wanted));
+      const records = { ...kp.settings.get<Record<string, PluginRecord>>('pluginRecords') };
+      if (Object.hasOwn(records, wanted)) {
+        delete records[wanted];
+        await kp.settings.set('pluginRecords', records);
+      }
       if (globals().json) json({ removed: wanted });
       else out(`removed ${wanted}`);
     });

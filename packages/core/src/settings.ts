@@ -28,6 +28,23 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'pluginRecords',
+    schema: z.record(
+      z.string(),
+      z.object({
+        id: z.string(),
+        version: z.string(),
+        location: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        enabledByDefault: z.boolean(),
+        addedAt: z.string(),
+      }),
+    ),
+    default: {},
+    description: 'What `keyport plugins add` recorded about each third-party plugin (by specifier); plugins without a matching record are not loaded',
+    owner: 'core',
+  },
+  {
     key: 'modules',
     schema: z.record(z.string(), z.boolean()),
     default: {},

@@ -67,6 +67,8 @@ interface Entry {
   source: ModuleInfo['source'];
   error?: KeyportError;
   disposables: Disposable[];
+  /** Imports a recorded third-party plugin; set until it has been imported (only to enable it). */
+  pending?: () => Promise<KeyportPlugin>;
 }
 
 export interface ModuleRegistryDeps {
@@ -112,7 +114,11 @@ export class ModuleRegistry {
   /** Adds a plugin and activates it if it should be enabled. Never throws for plugin faults. */
   async add(plugin: KeyportPlugin, origin: ModuleInfo['origin'] = 'builtin'): Promise<ModuleInfo> {
     const id = String(plugin?.id ?? '');
-    if (this.entries.has(id)) {
+    const held = this.entries.get(id);
+    // `plugins add` of a plugin that was named in settings but not loaded replaces its placeholder.
+    const sameSpecifier = typeof origin === 'object' && typeof held?.origin === 'object' && held.origin.specifier === origin.specifier;
+    if (held && sameSpecifier && held.state !== 'enabled') this.entries.delete(id);
+    else if (held) {
       const error = new ModuleError(ErrorCodes.ModuleDuplicate, `a module with id "${id}" is already loaded; the second one${typeof origin === 'object' ? ` (${origin.specifier})` : ''} was ignored`, {
         pluginId: id,
         nextStep: typeof origin === 'object' ? `remove it with \`keyport plugins remove ${origin.specifier}\`` : undefined,
@@ -133,6 +139,55 @@ export class ModuleRegistry {
     entry.source = source;
     if (enabled) await this.activate(entry);
     return this.info(id);
+  }
+
+  /**
+   * Adds a recorded third-party plugin without importing it: its module is imported (and its
+   * top-level code runs) only when it is to be enabled, now or later by {@link setEnabled}.
+   */
+  async addDeferred(
+    record: { id: string; version: string; enabledByDefault: boolean },
+    origin: { specifier: string },
+    load: () => Promise<KeyportPlugin>,
+  ): Promise<ModuleInfo> {
+    const placeholder: KeyportPlugin = {
+      id: record.id,
+      name: record.id,
+      version: record.version,
+      apiVersion: '',
+      description: `not loaded while disabled (from ${origin.specifier})`,
+      enabledByDefault: record.enabledByDefault,
+      activate: () => undefined,
+    };
+    if (this.entries.has(record.id)) return this.add(placeholder, origin);
+    const entry: Entry = { plugin: placeholder, origin, state: 'disabled', source: 'default', disposables: [], pending: load };
+    this.entries.set(record.id, entry);
+    const { enabled, source } = this.wanted(placeholder);
+    entry.source = source;
+    if (enabled) await this.start(entry);
+    return this.info(record.id);
+  }
+
+  /** Imports a deferred plugin if need be, checks its API range and activates it. */
+  private async start(entry: Entry): Promise<void> {
+    if (entry.pending) {
+      try {
+        entry.plugin = await entry.pending();
+        entry.pending = undefined;
+      } catch (e) {
+        this.fail(entry, toKeyportError(e));
+        return;
+      }
+    }
+    const { plugin } = entry;
+    if (!satisfiesApiRange(PLUGIN_API_VERSION, plugin.apiVersion ?? '')) {
+      this.fail(entry, new ModuleError(ErrorCodes.ModuleIncompatible, `module "${plugin.id}" needs plugin API ${plugin.apiVersion}, this keyport provides ${PLUGIN_API_VERSION}`, {
+        pluginId: plugin.id,
+        nextStep: `install a version of "${plugin.id}" built for plugin API ${PLUGIN_API_VERSION}`,
+      }));
+      return;
+    }
+    await this.activate(entry);
   }
 
   /**
@@ -213,7 +268,10 @@ export class ModuleRegistry {
     entry.state = 'failed';
     entry.error = error;
     this.deps.bus.emit('module:state', { id: entry.plugin.id, state: 'failed', error });
-    this.deps.bus.feedback({ severity: 'error', message: error.message, error, pluginId: entry.plugin.id });
+    // The code and the next step go with the message: it is all a user sees of a plugin that
+    // failed while keyport started.
+    const message = `${error.code} ${error.message}${error.nextStep ? ` (next: ${error.nextStep})` : ''}`;
+    this.deps.bus.feedback({ severity: 'error', message, error, pluginId: entry.plugin.id });
   }
 
   private async deactivate(entry: Entry): Promise<void> {
@@ -236,7 +294,8 @@ export class ModuleRegistry {
     });
     this.sessionOverride.delete(id);
     entry.source = 'settings';
-    if (enabled && entry.state !== 'enabled') {
+    if (enabled && entry.state !== 'enabled' && entry.pending) await this.start(entry);
+    else if (enabled && entry.state !== 'enabled') {
       if (!satisfiesApiRange(PLUGIN_API_VERSION, entry.plugin.apiVersion ?? '')) return this.info(id);
       await this.activate(entry);
     } else if (!enabled && entry.state === 'enabled') await this.deactivate(entry);
