@@ -239,17 +239,19 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const list = kp.keyservers.list();
       if (globals().json) json(list);
-      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`).join('\n'));
+      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${(e.protocol ?? '?').padEnd(4)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`).join('\n'));
     });
   servers
     .command('add')
+    .description('add a key server; its protocol comes from --protocol, its scheme (hkp, hkps) or asking it')
     .argument('<url>', 'server URL (https://, hkps://, hkp://, http://)')
-    .action(async (url: string) => {
+    .option('--protocol <id>', 'the protocol it speaks (hkp, vks), when it cannot be asked')
+    .action(async (url: string, opts: { protocol?: string }) => {
       const kp = await open();
-      const added = await kp.keyservers.add(url);
+      const added = await kp.keyservers.add(url, { protocol: opts.protocol, signal: abort.signal });
       for (const w of added.warnings) io.stderr.write(`keyport: warning: ${w}\n`);
       if (globals().json) json(added);
-      else out(`added ${added.url}`);
+      else out(`added ${added.url} (${added.protocol})`);
     });
   servers
     .command('edit')

@@ -108,6 +108,13 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'keyservers.protocols',
+    schema: z.record(z.string(), z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a protocol id such as hkp or vks')),
+    default: {},
+    description: 'The protocol (engine id) of each listed key server, fixed when it was added (docs/adr/0008-server-protocols.md)',
+    owner: 'core',
+  },
+  {
     key: 'keyservers.lastTest',
     schema: z.record(z.string(), z.object({ ok: z.boolean(), latencyMs: z.number().nullable(), detail: z.string(), at: z.string() })),
     default: {},

@@ -169,13 +169,18 @@ export class VksEngine implements ProtocolEngine {
     return addresses.length ? { state: 'published', addresses: [...new Set(addresses)].sort() } : { state: 'no-verified-identity', addresses: [] };
   }
 
+  /**
+   * Decisive answers only: Hagrid's own "not found" for a fingerprint nobody has ("No key found
+   * for this fingerprint." from nginx, "No key found for fingerprint X" from Hagrid itself), or a
+   * key. A bare or HTML 404 is any web server's and proves nothing.
+   */
   async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
     const url = apiUrl(server, `/vks/v1/by-fingerprint/${'0'.repeat(40)}`);
     const probed = await timedProbe(this.http, url, options.signal);
     if ('unreachable' in probed) return probed.unreachable;
     const { response: res, latencyMs } = probed;
-    const text = res.text();
-    const vks = (res.status === 404 && text.length < 512 && !/<html/i.test(text)) || (res.status === 200 && text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'));
+    const text = res.text().trim();
+    const vks = (res.status === 404 && /^No key found for (this )?fingerprint\b/i.test(text)) || (res.status === 200 && text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'));
     return vks
       ? { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks VKS (HTTP ${res.status} in ${latencyMs} ms)` }
       : { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} but not as a VKS server` };

@@ -36,6 +36,15 @@ export interface ModuleInfo {
 /** Engines contributed by enabled plugins. */
 export class EngineRegistry {
   private readonly engines = new IdRegistry<ProtocolEngine>('protocol engine');
+  private protocolOf: (url: URL) => string | undefined = () => undefined;
+
+  /**
+   * Where a server's protocol is known (the key server list stores it), {@link find} picks
+   * only that protocol's engine, so the choice never depends on which modules are enabled.
+   */
+  useProtocols(protocolOf: (url: URL) => string | undefined): void {
+    this.protocolOf = protocolOf;
+  }
 
   register(engine: ProtocolEngine, pluginId: string): Disposable {
     return this.engines.register(engine, pluginId);
@@ -50,9 +59,20 @@ export class EngineRegistry {
     return this.all().filter((e) => guarded(() => e.supports(url), false));
   }
 
-  /** The first engine that supports `url` and offers `verb` (optionally: with this id). */
+  /**
+   * The engine that speaks to `url` and offers `verb`: the one with `id`, else the one for the
+   * server's known protocol, else the only engine that supports `url`. Never the first of several.
+   */
   find(url: URL, verb: keyof ProtocolEngine, id?: string): ProtocolEngine | undefined {
-    return this.forUrl(url).find((e) => (id === undefined || e.id === id) && typeof e[verb] === 'function');
+    const wanted = id ?? guarded(() => this.protocolOf(url), undefined);
+    const candidates = this.forUrl(url).filter((e) => wanted === undefined || e.id === wanted);
+    if (wanted === undefined && candidates.length > 1) return undefined;
+    return candidates.find((e) => typeof e[verb] === 'function');
+  }
+
+  /** The enabled engine with this id, if any. */
+  get(id: string): ProtocolEngine | undefined {
+    return this.engines.get(id);
   }
 
   get size(): number {
