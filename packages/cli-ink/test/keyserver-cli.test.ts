@@ -81,10 +81,10 @@ describe('key server commands', () => {
   });
 
   it('without the HKP module, searching an HKP server is refused with the command that enables HKP', async () => {
-    // VKS still speaks to http(s) servers, but this one does not answer as VKS.
+    // An http(s) server not in the list is HKP, as GnuPG takes it; VKS is never tried instead.
     const r = await keyport(['search', 'eddie@example.org', '--server', server.url, '--modules', '-hkp'], { home: tempHome() });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^keyport: KP1701 .*the HKP module, which might speak to it, is disabled.*keyport modules enable hkp/);
+    expect(r.stderr).toMatch(/^keyport: KP1701 .* is an HKP server and the module for HKP is disabled \(next: enable it with `keyport modules enable hkp`, or add the server/);
     const none = await keyport(['search', 'eddie@example.org', '--server', server.url, '--modules', '-hkp,-keyserversync'], { home: tempHome() });
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^keyport: KP1600 no enabled module speaks to http:/);
@@ -144,7 +144,7 @@ describe('a web server is not taken for a key server', () => {
   it('a search that gets an HTML 404 is an error (exit 1), not "no keys found"', async () => {
     const web = await webServer((_, res) => res.writeHead(404, { 'content-type': 'text/html' }).end(NGINX_404));
     try {
-      // Not in the list: asking it which protocol it speaks already shows it is no key server.
+      // Not in the list: taken for HKP, and its answer shows it is no key server.
       const unlisted = await keyport(['search', 'eddie@example.org', '--server', web.url], { home: home() });
       expect(unlisted.status).toBe(1);
       expect(unlisted.stderr).toMatch(new RegExp(`^keyport: ${ErrorCodes.NotAKeyserver} `));

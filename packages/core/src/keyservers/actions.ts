@@ -44,27 +44,26 @@ export class KeyServerActions {
     engines.useProtocols((url) => this.protocolOf(url));
   }
 
-  /** Protocols found by probing servers that are not in the list, once per run. */
-  private readonly probed = new Map<string, Promise<string>>();
-
   // ---- protocols (docs/adr/0008-server-protocols.md) ---------------------------------------
 
   /**
-   * The protocol of a server, when known without asking it: stored with a listed server, else
-   * named by its scheme (hkp, hkps), else, for a scheme only one engine claims (a plugin's
-   * keydir://), that engine. Listed http(s) servers from before protocols were stored are HKP:
-   * the HKP engine is the one that always served them.
+   * The protocol keyport speaks to a server: the one stored with it in the list, else the one its
+   * scheme names (hkp, hkps), else, for a scheme only one engine claims (a plugin's keydir://),
+   * that engine. Any other http(s) URL is HKP, as GnuPG takes it: listed entries from before
+   * protocols were stored (the HKP engine always served them) and servers named with `--server`
+   * that are not in the list. Never depends on which modules are enabled.
    */
   protocolOf(url: URL): string | undefined {
-    const href = serverHref(url);
+    return this.knownProtocol(url) ?? (url.protocol === 'http:' || url.protocol === 'https:' ? 'hkp' : undefined);
+  }
+
+  /** The protocol stored with a listed server or named by the URL itself; undefined for other http(s) URLs. */
+  private knownProtocol(url: URL): string | undefined {
     const stored = this.settings.get<Record<string, string>>('keyservers.protocols');
+    const href = serverHref(url);
     if (Object.hasOwn(stored, href)) return stored[href];
-    const byScheme = protocolFromScheme(url);
-    if (byScheme) return byScheme;
-    const web = url.protocol === 'http:' || url.protocol === 'https:';
-    if (web) return this.settings.get<string[]>('keyservers.list').includes(href) ? 'hkp' : undefined;
-    const claimants = this.engines.forUrl(url);
-    return claimants.length === 1 ? claimants[0]!.id : undefined;
+    if (url.protocol === 'http:' || url.protocol === 'https:') return this.settings.get<string[]>('keyservers.list').includes(href) ? 'hkp' : undefined;
+    return this.protocolOfNewEntry(url);
   }
 
   /** Refused: the server's protocol belongs to a module that is disabled. */
@@ -241,13 +240,14 @@ export class KeyServerActions {
 
   /**
    * Probes one server. A listed server (or one whose scheme names its protocol) is probed in its
-   * own protocol only; another is asked by every engine, and the result says which it speaks.
+   * own protocol only; another http(s) URL is asked by every engine, and the result says which
+   * it speaks.
    * Records the result for listed servers.
    */
   async test(raw: string, signal?: AbortSignal): Promise<ProbeOutcome & { url: string; engine: string | null }> {
     const url = new URL(this.normalize(raw).url);
     const href = serverHref(url);
-    const protocol = this.protocolOf(url);
+    const protocol = this.knownProtocol(url);
     let result: ProbeOutcome & { engine: string | null };
     if (protocol !== undefined) {
       const engine = this.engines.get(protocol);
@@ -280,20 +280,20 @@ export class KeyServerActions {
   // ---- search and import -------------------------------------------------------------------
 
   /**
-   * The engine for a server: the one for its protocol (stored, by scheme, or, for a server not
-   * in the list, found by probing it). A server whose protocol's module is disabled is refused,
-   * never handed to another engine.
+   * The engine for a server: the one for its protocol ({@link protocolOf}). A server whose
+   * protocol's module is disabled is refused, never handed to another engine.
    */
-  private async engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload', signal?: AbortSignal): Promise<{ url: URL; engine: ProtocolEngine }> {
+  private engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload'): { url: URL; engine: ProtocolEngine } {
     const url = new URL(this.normalize(serverUrl).url);
     const href = serverHref(url);
-    let protocol = this.protocolOf(url);
-    if (protocol === undefined) {
-      if (!this.probed.has(href)) this.probed.set(href, this.detectProtocol(url, signal).then((d) => d.protocol));
-      protocol = await this.probed.get(href)!;
+    const protocol = this.protocolOf(url);
+    const engine = protocol === undefined ? undefined : this.engines.get(protocol);
+    if (protocol === undefined || !engine) {
+      const refused = protocol === undefined ? undefined : this.moduleRequired(url, protocol);
+      throw new KeyportError(refused ? ErrorCodes.ModuleRequired : ErrorCodes.NoEngine, refused?.message ?? `no enabled module can ${verb} on ${href}`, {
+        nextStep: `${refused?.nextStep ?? 'enable a key server module (`keyport modules list`)'}${this.settings.get<string[]>('keyservers.list').includes(href) ? '' : ', or add the server with `keyport servers add URL` to have its protocol found'}`,
+      });
     }
-    const engine = this.engines.get(protocol);
-    if (!engine) throw this.moduleRequired(url, protocol);
     if (typeof engine[verb] !== 'function') {
       throw new KeyportError(ErrorCodes.NoEngine, `${href} is a ${engine.label} server, which cannot ${verb}`, {
         nextStep: verb === 'search' ? 'search an HKP server (`--server URL`), then import by fingerprint' : 'use another key server (`keyport servers list`)',
@@ -328,7 +328,7 @@ export class KeyServerActions {
     options: { source?: string } = {},
   ): Promise<{ server: string; hits: SearchHit[]; sources: string[] }> {
     const query = KeyServerActions.parseQuery(text);
-    const plan = await this.plan(query, server, options.source, 'search', signal);
+    const plan = this.plan(query, server, options.source, 'search');
     const asks: { who: string; run: () => Promise<SearchHit[]> }[] = plan.sources.map((source) => ({ who: source.label, run: () => source.search!(query, { signal }) }));
     if (plan.server) {
       const { url, engine } = plan.server;
@@ -343,7 +343,7 @@ export class KeyServerActions {
   }
 
   /** Who answers `query`: the chosen or default server, plus key sources unless a server was named. */
-  private async plan(query: KeyQuery, server: string | undefined, sourceId: string | undefined, verb: 'search' | 'lookup', signal?: AbortSignal) {
+  private plan(query: KeyQuery, server: string | undefined, sourceId: string | undefined, verb: 'search' | 'lookup') {
     if (sourceId !== undefined) {
       const source = this.sources.get(sourceId);
       if (!source) {
@@ -357,7 +357,7 @@ export class KeyServerActions {
       return { server: undefined, sources: [source] };
     }
     const sources = server === undefined ? this.sources.for(query).filter((s) => verb === 'lookup' || s.search) : [];
-    return { server: await this.engineFor(server ?? this.defaultServer(), verb, signal), sources };
+    return { server: this.engineFor(server ?? this.defaultServer(), verb), sources };
   }
 
   /**
@@ -378,8 +378,7 @@ export class KeyServerActions {
         });
       }
     }
-    const plans = [];
-    for (const p of parsed) plans.push(await this.plan(p.query, server, options.source, 'lookup', options.signal));
+    const plans = parsed.map((p) => this.plan(p.query, server, options.source, 'lookup'));
     const serverUrl = plans[0]?.server?.url;
     // Every request starts now (the transport bounds requests per host); answers are imported
     // together, in query order.
