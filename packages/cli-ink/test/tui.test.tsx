@@ -195,7 +195,8 @@ describe('import from a key server', () => {
 
   it('a server error is a coded message and the query is kept', async () => {
     const kp = await keyport([]);
-    await kp.keyservers.add('http://127.0.0.1:1');
+    // Nothing listens there to be asked its protocol: it is named.
+    await kp.keyservers.add('http://127.0.0.1:1', { protocol: 'hkp' });
     await kp.keyservers.setDefault('http://127.0.0.1:1');
     const t = await open(kp);
     await t.press('i', 'a', 'b', 'c', 'd', KEY.enter);
