@@ -97,8 +97,14 @@ export class VksEngine implements ProtocolEngine {
     }
     const url = apiUrl(server, path);
     const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' } });
-    // Key on the status code only: error bodies and their content types vary (protocols.md §1.4).
-    if (res.status === 404) return null;
+    // Key on the status code, not the content type (it varies, protocols.md §1.4); but a 404 that
+    // is a web page without Hagrid's "No key found" comes from a web server, not a key server.
+    if (res.status === 404) {
+      if (!/^\s*</.test(res.text().slice(0, 512)) || /no key found/i.test(serverSays(res))) return null;
+      throw new KeyportError(ErrorCodes.NotAKeyserver, `${url.host} does not look like a key server: it answered HTTP 404 with a web page`, {
+        nextStep: 'check the server address (a web site, captive portal or login page answers like this)',
+      });
+    }
     if (res.status !== 200) throw this.fail(url.host, res, 'look-up');
     return res.body;
   }
