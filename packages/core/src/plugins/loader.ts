@@ -3,7 +3,7 @@ import { existsSync, promises as fs, statSync } from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ErrorCodes, ModuleError, toKeyportError } from '../errors.js';
+import { ErrorCodes, ModuleError } from '../errors.js';
 import type { KeyportPlugin } from './api.js';
 import type { ModuleRegistry } from './registry.js';
 
@@ -195,18 +195,12 @@ export async function loadThirdPartyPlugins(
   modules: ModuleRegistry,
   options: { coreModuleUrl?: string } = {},
 ): Promise<void> {
-  for (const specifier of specifiers) {
+  for (const specifier of new Set(specifiers)) {
     const record = Object.hasOwn(records, specifier) ? records[specifier] : undefined;
     if (!record) {
       modules.recordLoadFailure(provisionalId(specifier), specifier, notAdded(specifier, provisionalId(specifier), 'is named in settings but was not added with `keyport plugins add`'));
       continue;
     }
-    await modules.addDeferred(record, { specifier }, async () => {
-      try {
-        return await loadRecordedPlugin(specifier, record, pluginsDir, options);
-      } catch (e) {
-        throw toKeyportError(e);
-      }
-    });
+    await modules.addDeferred(record, { specifier }, () => loadRecordedPlugin(specifier, record, pluginsDir, options));
   }
 }
