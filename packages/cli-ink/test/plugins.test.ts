@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@keyport/core';
 import { fixturePath, manifest } from '@keyport/test-fixtures';
 import { BIN, keyport, keyportJson, tempHome } from './helpers.js';
@@ -68,8 +68,14 @@ describe('a third-party plugin written from docs/plugins.md alone', () => {
 });
 
 describe('broken plugins are reported by id and keyport keeps working', () => {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
   const plugin = (name: string, source: string) => {
-    const dir = path.join(outside('keyport-broken-'), name);
+    const root = outside('keyport-broken-');
+    made.push(root);
+    const dir = path.join(root, name);
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, type: 'module', main: 'index.js' }));
     writeFileSync(path.join(dir, 'index.js'), source);
@@ -100,6 +106,7 @@ describe('broken plugins are reported by id and keyport keeps working', () => {
   it('named in settings by hand, none is loaded and each is reported; added ones that break later show their reason; built-ins and the keyring still work', () => {
     const home = tempHome();
     const missing = path.join(outside('keyport-missing-'), 'gone');
+    made.push(path.dirname(missing), home);
     const r = keyport(['config', 'set', 'plugins', JSON.stringify([throwsOnLoad, incompatible, duplicate, missing])], { home });
     expect(r.status).toBe(0);
     // Added on purpose: one that fails to activate, one whose folder goes away, one whose helper
@@ -129,7 +136,6 @@ describe('broken plugins are reported by id and keyport keeps working', () => {
     // Everything else works.
     expect(keyport(['import', '--file', fixturePath(manifest.ed25519.file)], { home }).status).toBe(0);
     expect(keyportJson<{ fingerprint: string }[]>(['list'], { home }).map((k) => k.fingerprint)).toEqual([manifest.ed25519.fingerprint]);
-    rmSync(home, { recursive: true, force: true });
   });
 });
 
