@@ -12,12 +12,15 @@ import {
   escapeForTerminal,
   isPathSpecifier,
   loadPluginModule,
+  pluginDigest,
   pluginLocation,
   pluginsDir,
+  recordPlugin,
   type Keyport,
+  type PluginRecord,
   type KeyFilter,
 } from '@keyport/core';
-import { builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
+import { PLUGIN_RIGHTS_WARNING, builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
 import {
   Exit,
   formatImportReport,
@@ -247,17 +250,19 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const list = kp.keyservers.list();
       if (globals().json) json(list);
-      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`));
+      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${(e.protocol ?? '?').padEnd(4)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`));
     });
   servers
     .command('add')
+    .description('add a key server; its protocol comes from --protocol, its scheme (hkp, hkps) or asking it')
     .argument('<url>', 'server URL (https://, hkps://, hkp://, http://)')
-    .action(async (url: string) => {
+    .option('--protocol <id>', 'the protocol it speaks (hkp, vks), when it cannot be asked')
+    .action(async (url: string, opts: { protocol?: string }) => {
       const kp = await open();
-      const added = await kp.keyservers.add(url);
+      const added = await kp.keyservers.add(url, { protocol: opts.protocol, signal: abort.signal });
       for (const w of added.warnings) warn(w);
       if (globals().json) json(added);
-      else out(`added ${added.url}`);
+      else out(`added ${added.url} (${added.protocol})`);
     });
   servers
     .command('edit')
@@ -448,9 +453,15 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const dir = pluginsDir(kp.paths);
       const specifier = isPathSpecifier(raw) ? pluginLocation(raw, dir) : raw;
-      if (kp.settings.get<string[]>('plugins').includes(specifier)) {
-        throw new InputError(ErrorCodes.Usage, `${specifier} is already added`, { nextStep: 'see `keyport plugins list`' });
+      const records = kp.settings.get<Record<string, PluginRecord>>('pluginRecords');
+      const record = Object.hasOwn(records, specifier) ? records[specifier] : undefined;
+      if (kp.settings.get<string[]>('plugins').includes(specifier) && record) {
+        // Added before and unchanged: nothing to do. Changed since: adding it again accepts the change.
+        const now = await pluginDigest(specifier, dir).catch(() => null);
+        if (now?.sha256 === record.sha256) throw new InputError(ErrorCodes.Usage, `${specifier} is already added`, { nextStep: 'see `keyport plugins list`' });
       }
+      // Said before its code first runs: loading it below runs its top-level code.
+      if (!globals().json) warn(PLUGIN_RIGHTS_WARNING);
       if (!isPathSpecifier(specifier) && opts.install && !existsSync(pluginLocation(specifier, dir))) {
         await installPackage(specifier, dir, io);
       }
@@ -458,9 +469,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const plugin = await loadPluginModule(specifier, dir, { coreModuleUrl: coreModuleUrl() });
       const info = await kp.modules.add(plugin, { specifier });
       if (info.error?.code === ErrorCodes.ModuleDuplicate || info.error?.code === ErrorCodes.ModuleIncompatible) throw info.error;
-      await kp.settings.set('plugins', [...kp.settings.get<string[]>('plugins'), specifier]);
-      if (globals().json) json({ specifier, id: info.id, version: info.version, state: info.state, error: info.error ? info.error.toJSON() : null });
-      else out(`added ${info.id} ${info.version} from ${specifier}: ${info.state}${info.error ? ` (${info.error.code} ${info.error.message})` : ''}`);
+      // The record first: a plugin named in `plugins` without one is never loaded.
+      await kp.settings.set('pluginRecords', { ...records, [specifier]: await recordPlugin(specifier, dir, plugin) });
+      const named = kp.settings.get<string[]>('plugins');
+      if (!named.includes(specifier)) await kp.settings.set('plugins', [...named, specifier]);
+      if (globals().json) {
+        json({ specifier, id: info.id, version: info.version, state: info.state, error: info.error ? info.error.toJSON() : null, runsWithUserRights: true, warning: PLUGIN_RIGHTS_WARNING });
+      } else out(`added ${info.id} ${info.version} from ${specifier}: ${info.state}${info.error ? ` (${info.error.code} ${info.error.message})` : ''}`);
       if (info.state === 'failed') exitCode = Exit.Failed;
     });
   plugins
@@ -476,6 +491,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         throw new InputError(ErrorCodes.ModuleUnknown, `no third-party plugin "${raw}"`, { nextStep: 'see `keyport plugins list`' });
       }
       await kp.settings.set('plugins', list.filter((p) => p !== wanted));
+      const records = { ...kp.settings.get<Record<string, PluginRecord>>('pluginRecords') };
+      if (Object.hasOwn(records, wanted)) {
+        delete records[wanted];
+        await kp.settings.set('pluginRecords', records);
+      }
       if (globals().json) json({ removed: wanted });
       else out(`removed ${wanted}`);
     });

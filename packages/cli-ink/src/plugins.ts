@@ -9,6 +9,10 @@ import { printLines } from './output.js';
 /** The plugins that ship with keyport. The CLI is the only place that knows them. */
 export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin];
 
+/** What `plugins add` tells the user before a plugin's code first runs. */
+export const PLUGIN_RIGHTS_WARNING =
+  'a plugin runs with your rights: it can read and change your keyring, your files and your settings, and use the network. Add only plugins you trust.';
+
 /** Set by the bundler (scripts/bundle.mjs); absent when running the unbundled build. */
 declare const KEYPORT_BUNDLE: boolean | undefined;
 

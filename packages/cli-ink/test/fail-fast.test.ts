@@ -58,7 +58,7 @@ describe('sync fails fast, with one line per reason', () => {
 
   it('a refused connection fails each key with the fingerprint and the reason, fast', async () => {
     const port = await closedPort();
-    const h = await home([...importAll, ['servers', 'add', `http://127.0.0.1:${port}`], ['servers', 'default', `http://127.0.0.1:${port}`]]);
+    const h = await home([...importAll, ['servers', 'add', `http://127.0.0.1:${port}`, '--protocol', 'hkp'], ['servers', 'default', `http://127.0.0.1:${port}`]]);
     const started = Date.now();
     const r = await keyport(['--modules', '-keyserversync', 'sync', manifest.ed25519.fingerprint, manifest.rsa4096.fingerprint], { home: h });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -73,7 +73,7 @@ describe('sync fails fast, with one line per reason', () => {
     try {
       const h = await home([
         ...importAll,
-        ['servers', 'add', server.url],
+        ['servers', 'add', server.url, '--protocol', 'hkp'],
         ['servers', 'default', server.url],
         // One request at a time, so that no request is already in flight when the 429 arrives.
         ['config', 'set', 'network.perHostConcurrency', '1'],

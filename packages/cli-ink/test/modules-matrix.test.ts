@@ -54,12 +54,17 @@ describe('disabling each built-in plugin in turn leaves every other feature work
       );
       const modules = ['--modules', `-${disabled}`];
       for (const [feature, run] of Object.entries(features)) {
+        const asked = hkp.requests.length;
         const r = await run(home, env, modules);
         if (feature === disabled) {
-          // Unavailable: refused with a code (no module for it), or, for HKP, the VKS engine
-          // (which also speaks https) asks the server in its own protocol and finds nothing.
+          // Unavailable: refused with a code (no module for it). The HKP server stays an HKP
+          // server: it is refused with the command that enables HKP, never asked in VKS.
           expect(r.status, `${feature} should be unavailable`).not.toBe(0);
-          if (feature !== 'hkp') expect(r.stderr).toMatch(new RegExp(`${ErrorCodes.ModuleRequired}|${ErrorCodes.Usage}`));
+          expect(r.stderr).toMatch(new RegExp(`${ErrorCodes.ModuleRequired}|${ErrorCodes.Usage}`));
+          if (feature === 'hkp') {
+            expect(r.stderr).toContain('`keyport modules enable hkp`');
+            expect(hkp.requests.length).toBe(asked);
+          }
         } else {
           expect({ feature, status: r.status, stderr: r.stderr }).toEqual({ feature, status: 0, stderr: '' });
         }

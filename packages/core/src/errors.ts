@@ -48,6 +48,8 @@ export const ErrorCodes = {
   PluginNotFound: 'KP1404',
   /** A third-party plugin could not be imported or does not export a keyport plugin. */
   PluginLoadFailed: 'KP1405',
+  /** A third-party plugin named in settings was not added with `keyport plugins add`, or its files changed since. */
+  PluginNotAdded: 'KP1406',
   /** Network: connection refused, reset, DNS failure. */
   NetworkUnreachable: 'KP1500',
   /** Network: the server did not answer in time. */

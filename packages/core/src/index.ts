@@ -23,7 +23,18 @@ export { escapeForTerminal } from './text/escape.js';
 export { summarize, emailOf, userIdsWithEmail, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
 export * from './plugins/api.js';
 export { KeySourceRegistry, UiContributions } from './plugins/contributions.js';
-export { loadPluginModule, pluginLocation, isPathSpecifier, provisionalId, provideCoreToPlugins } from './plugins/loader.js';
+export {
+  loadPluginModule,
+  pluginLocation,
+  isPathSpecifier,
+  provisionalId,
+  provideCoreToPlugins,
+  pluginDigest,
+  recordPlugin,
+  loadRecordedPlugin,
+  loadThirdPartyPlugins,
+  type PluginRecord,
+} from './plugins/loader.js';
 export { KeyServerActions, type ServerEntry, type ServerImportResult, type KeySourceRecord } from './keyservers/actions.js';
 export { Publishing, type PublishReport, type PublishRecord, type StatusRecord, type SyncReport, type SyncResult, type SyncStatus, type SyncAnswerDigests } from './keyservers/publishing.js';
 export { RoutingRegistry, type RoutingPolicy, type RouteTarget, type RoutedOperation } from './keyservers/routing.js';

@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import { Lifecycle, container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { toKeyportError } from './errors.js';
-import { loadPluginModule, provisionalId } from './plugins/loader.js';
+import { loadThirdPartyPlugins, type PluginRecord } from './plugins/loader.js';
 import { Tokens, resolve } from './di/tokens.js';
 import { EventBus } from './events.js';
 import { HttpTransport } from './http/transport.js';
@@ -64,17 +63,6 @@ export function pluginsDir(paths: KeyportPaths): string {
   return path.join(path.dirname(paths.settingsFile), 'plugins');
 }
 
-/** Loads each third-party plugin; one that cannot be loaded is recorded as failed, never thrown. */
-async function loadThirdParty(specifiers: string[], dir: string, modules: ModuleRegistry, coreModuleUrl: string | undefined) {
-  for (const specifier of specifiers) {
-    try {
-      await modules.add(await loadPluginModule(specifier, dir, { coreModuleUrl }), { specifier });
-    } catch (e) {
-      modules.recordLoadFailure(provisionalId(specifier), specifier, toKeyportError(e));
-    }
-  }
-}
-
 /**
  * Composition root of core: loads and validates settings, registers the services by token and
  * loads the given plugins. Settings errors are thrown (the caller decides how to show them);
@@ -121,7 +109,11 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
 
   modules.setSessionOverride(options.modules);
   for (const plugin of options.plugins ?? []) await modules.add(plugin);
-  if (options.thirdParty) await loadThirdParty(settings.get<string[]>('plugins'), pluginsDir(paths), modules, options.thirdParty.coreModuleUrl);
+  if (options.thirdParty) {
+    await loadThirdPartyPlugins(settings.get<string[]>('plugins'), settings.get<Record<string, PluginRecord>>('pluginRecords'), pluginsDir(paths), modules, {
+      coreModuleUrl: options.thirdParty.coreModuleUrl,
+    });
+  }
   for (const id of modules.unknownOverrideIds()) {
     bus.feedback({ severity: 'warning', message: `--modules names an unknown module "${id}"; ignored` });
   }

@@ -28,6 +28,23 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'pluginRecords',
+    schema: z.record(
+      z.string(),
+      z.object({
+        id: z.string(),
+        version: z.string(),
+        location: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        enabledByDefault: z.boolean(),
+        addedAt: z.string(),
+      }),
+    ),
+    default: {},
+    description: 'What `keyport plugins add` recorded about each third-party plugin (by specifier); plugins without a matching record are not loaded',
+    owner: 'core',
+  },
+  {
     key: 'modules',
     schema: z.record(z.string(), z.boolean()),
     default: {},
@@ -95,6 +112,13 @@ export const coreSettings: SettingDefinition[] = [
     schema: z.string().url(),
     default: 'https://keyserver.ubuntu.com',
     description: 'Key server for search and import',
+    owner: 'core',
+  },
+  {
+    key: 'keyservers.protocols',
+    schema: z.record(z.string(), z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a protocol id such as hkp or vks')),
+    default: {},
+    description: 'The protocol (engine id) of each listed key server, fixed when it was added (docs/adr/0008-server-protocols.md)',
     owner: 'core',
   },
   {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -165,5 +165,32 @@ describe('module registry', () => {
     expect(kp.modules.info('good').state).toBe('enabled');
     expect(kp.engines.size).toBe(1);
     expect(feedback).toEqual(['boom:KP1400', 'old:KP1402', 'good:KP1403']);
+  });
+});
+
+describe('engines by protocol, not load order', () => {
+  const webEngine = (id: string): KeyportPlugin =>
+    plugin(`${id}-plugin`, {
+      activate: (ctx) => void ctx.registerEngine({ id, label: id.toUpperCase(), supports: (u) => u.protocol === 'https:', lookup: async () => null, search: async () => [] }),
+    });
+
+  it.each([
+    ['alpha first', ['alpha', 'beta']],
+    ['beta first', ['beta', 'alpha']],
+  ])('a listed server gets its stored protocol whichever engine registered first (%s)', async (_, order) => {
+    const home = tmp();
+    writeFileSync(
+      path.join(home, 'settings.json'),
+      JSON.stringify({ keyservers: { list: ['https://b.example'], default: 'https://b.example', protocols: { 'https://b.example': 'beta' } } }),
+    );
+    const kp = await createKeyport({ home, plugins: order.map(webEngine) });
+    expect(kp.engines.find(new URL('https://b.example'), 'lookup')?.id).toBe('beta');
+    // Two engines claim an unlisted https URL and none is known to be right: neither is picked.
+    expect(kp.engines.find(new URL('https://unlisted.example'), 'lookup')).toBeUndefined();
+    // With beta's module off, the server is refused, not handed to alpha.
+    await kp.modules.setEnabled('beta-plugin', false);
+    expect(kp.engines.find(new URL('https://b.example'), 'lookup')).toBeUndefined();
+    await expect(kp.keyservers.search('someone@example.org', 'https://b.example')).rejects.toMatchObject({ code: ErrorCodes.ModuleRequired });
+    rmSync(home, { recursive: true, force: true });
   });
 });

@@ -89,8 +89,22 @@ function firstLine(res: HttpResponse): string {
   return text.slice(0, 200);
 }
 
-/** SKS's not-found page is HTML even with options=mr; it is still an HKP answer. */
-const HKP_NOT_FOUND = /no results found|no keys found|no key found|^not found$/i;
+/**
+ * How HKP servers say "no such key" (protocols.md §2.6): SKS with an HTML page (even with
+ * options=mr), Hagrid with "No key found for ...", Hockeypuck with Go's plain "Not Found".
+ * A web server's own 404 page says none of these.
+ */
+const HKP_NOT_FOUND = /no results found|no keys found|^no key found for/i;
+/** Hockeypuck's answer is Go's generic one: it counts only if other paths do not get it too. */
+const GENERIC_NOT_FOUND = /^not found$/i;
+
+/** Is this 404 an HKP server's "not found", or some other web server's? */
+function hkpNotFound(res: HttpResponse): 'hkp' | 'generic' | false {
+  if (res.status !== 404) return false;
+  const said = firstLine(res);
+  if (HKP_NOT_FOUND.test(said)) return 'hkp';
+  return GENERIC_NOT_FOUND.test(said) && !isHtml(res) ? 'generic' : false;
+}
 
 /** HKP (SKS, Hockeypuck, Hagrid's subset) over the core HTTP transport. */
 export class HkpEngine implements ProtocolEngine {
@@ -122,18 +136,23 @@ export class HkpEngine implements ProtocolEngine {
     });
   }
 
-  private notKeyserver(host: string): KeyportError {
-    return new KeyportError(ErrorCodes.NotAKeyserver, `${host} answered with a web page, not as a key server`, {
-      nextStep: 'check the server address (a captive portal or a login page can cause this)',
+  private notKeyserver(host: string, res: HttpResponse): KeyportError {
+    const what = isHtml(res) ? 'a web page' : `an answer that is not HKP${firstLine(res) ? ` ("${firstLine(res).slice(0, 80)}")` : ''}`;
+    return new KeyportError(ErrorCodes.NotAKeyserver, `${host} does not look like a key server: it answered HTTP ${res.status} with ${what}`, {
+      nextStep: 'check the server address (a web site, captive portal or login page answers like this)',
     });
   }
 
   async search(server: URL, query: KeyQuery, options: EngineCallOptions = {}): Promise<SearchHit[]> {
     const url = lookupUrl(server, { op: 'index', options: 'mr', fingerprint: 'on', ...searchParams(query) });
     const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'text/plain' } });
-    if (res.status === 404) return [];
+    // Only an HKP-shaped 404 means "no keys"; a web server's 404 page means a wrong address.
+    if (res.status === 404) {
+      if (hkpNotFound(res)) return [];
+      throw this.notKeyserver(url.host, res);
+    }
     if (res.status !== 200) throw this.statusError(url.host, res, 'search');
-    if (isHtml(res)) throw this.notKeyserver(url.host);
+    if (isHtml(res)) throw this.notKeyserver(url.host, res);
     let keys;
     try {
       keys = parseMachineIndex(res.text());
@@ -162,9 +181,12 @@ export class HkpEngine implements ProtocolEngine {
   async lookup(server: URL, query: KeyQuery, options: EngineCallOptions = {}): Promise<Uint8Array | null> {
     const url = lookupUrl(server, { op: 'get', options: 'mr', ...searchParams(query) });
     const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' } });
-    if (res.status === 404) return null;
+    if (res.status === 404) {
+      if (hkpNotFound(res)) return null;
+      throw this.notKeyserver(url.host, res);
+    }
     if (res.status !== 200) throw this.statusError(url.host, res, 'key request');
-    if (isHtml(res)) throw this.notKeyserver(url.host);
+    if (isHtml(res)) throw this.notKeyserver(url.host, res);
     // An empty 200 is "no key", not a malformed key.
     if (isBlank(res.body)) return null;
     return res.body;
@@ -216,20 +238,26 @@ export class HkpEngine implements ProtocolEngine {
     return { accepted, failed: failures, message: plain };
   }
 
+  /**
+   * Decisive answers only: a machine-readable index, or an HKP server's own "not found" for a
+   * key nobody has. A generic "Not Found" (Hockeypuck's) counts only when a path no key server
+   * serves gets something else, so a server that says it to everything is not taken for HKP.
+   */
   async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
     const url = lookupUrl(server, { op: 'index', options: 'mr', fingerprint: 'on', search: `0x${'0'.repeat(40)}` });
     const probed = await timedProbe(this.http, url, options.signal);
     if ('unreachable' in probed) return probed.unreachable;
     const { response: res, latencyMs } = probed;
-    if (res.status === 404 && HKP_NOT_FOUND.test(firstLine(res))) {
-      return { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP 404 for an unknown key in ${latencyMs} ms)` };
+    const notFound = hkpNotFound(res);
+    if (notFound === 'generic') {
+      const control = await timedProbe(this.http, new URL(`${hkpBase(server).href.replace(/\/$/, '')}/pks/keyport-probe-${Date.now()}`), options.signal);
+      const same = 'unreachable' in control || (control.response.status === 404 && firstLine(control.response) === firstLine(res));
+      if (same) return { reachable: true, speaksProtocol: false, latencyMs, detail: 'answered "Not Found" to everything: not an HKP server' };
     }
-    if (isHtml(res)) return { reachable: true, speaksProtocol: false, latencyMs, detail: 'answered with a web page: not a key server (or a captive portal)' };
-    const body = res.text().trim();
-    const hkpish = (res.status === 200 && (body === '' || /^(info|pub):/m.test(body))) || ((res.status === 501 || res.status === 400) && body.length < 512);
-    return hkpish
-      ? { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP ${res.status} in ${latencyMs} ms)` }
-      : { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} but not as an HKP server` };
+    if (notFound) return { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP 404 for an unknown key in ${latencyMs} ms)` };
+    if (isHtml(res)) return { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} with a web page: not a key server (or a captive portal)` };
+    if (res.status === 200 && /^(info|pub):/m.test(res.text())) return { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks HKP (HTTP 200 in ${latencyMs} ms)` };
+    return { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} but not as an HKP server` };
   }
 }
 

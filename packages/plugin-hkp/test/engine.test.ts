@@ -174,3 +174,49 @@ describe('HKP error answers', () => {
     expect(broad).toMatchObject({ code: ErrorCodes.QueryTooBroad });
   });
 });
+
+describe('telling an HKP server from other web servers', () => {
+  /** A loopback server giving the same answer to every request. */
+  async function answering(status: number, type: string | undefined, body: string) {
+    const { createServer } = await import('node:http');
+    const srv = createServer((_, res) => res.writeHead(status, type ? { 'content-type': type } : {}).end(body));
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as import('node:net').AddressInfo;
+    return { url: new URL(`http://127.0.0.1:${port}`), stop: () => new Promise<void>((resolve) => srv.close(() => resolve())) };
+  }
+  const page = '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><hr>nginx</body></html>';
+  const engine = async () => (await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-web-')), plugins: [hkpPlugin] })).engines.get('hkp')!;
+
+  it.each([
+    ['an HTML 404 page', 404, 'text/html', page],
+    ['a bare 404', 404, undefined, ''],
+    ['"Not Found" to every path', 404, 'text/plain; charset=utf-8', 'Not Found\n'],
+    ['a short 400', 400, 'text/plain', 'Bad Request'],
+    ['an empty 200', 200, 'text/plain', ''],
+  ] as const)('neither the probe nor a search takes %s for HKP', async (_, status, type, body) => {
+    const web = await answering(status, type, body);
+    try {
+      const hkp = await engine();
+      expect(await hkp.probe!(web.url)).toMatchObject({ reachable: true, speaksProtocol: false });
+      // Hockeypuck's own "Not Found" is still "no keys" to a search: only the probe can afford
+      // the second request that shows a server says it to everything.
+      if (status === 404 && body !== 'Not Found\n') {
+        const e = await hkp.search!(web.url, { kind: 'email', value: 'eddie@example.org' }).catch((err: unknown) => err);
+        expect((e as KeyportError).code).toBe(ErrorCodes.NotAKeyserver);
+        const l = await hkp.lookup!(web.url, { kind: 'fingerprint', value: manifest.ed25519.fingerprint }).catch((err: unknown) => err);
+        expect((l as KeyportError).code).toBe(ErrorCodes.NotAKeyserver);
+      }
+    } finally {
+      await web.stop();
+    }
+  });
+
+  it.each(['sks', 'hockeypuck-2.2', 'hockeypuck-2.4', 'hagrid'] as const)('a %s-like server is HKP and its "not found" is no keys', async (dialect) => {
+    const fixture = await startHkpFixture({ dialect, keys: [] });
+    running.push(fixture);
+    const hkp = await engine();
+    expect(await hkp.probe!(new URL(fixture.url))).toMatchObject({ reachable: true, speaksProtocol: true });
+    expect(await hkp.search!(new URL(fixture.url), { kind: 'email', value: 'nobody@example.org' })).toEqual([]);
+    expect(await hkp.lookup!(new URL(fixture.url), { kind: 'fingerprint', value: manifest.ed25519.fingerprint })).toBeNull();
+  });
+});

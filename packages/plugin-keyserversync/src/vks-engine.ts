@@ -97,8 +97,14 @@ export class VksEngine implements ProtocolEngine {
     }
     const url = apiUrl(server, path);
     const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' } });
-    // Key on the status code only: error bodies and their content types vary (protocols.md §1.4).
-    if (res.status === 404) return null;
+    // Key on the status code, not the content type (it varies, protocols.md §1.4); but a 404 that
+    // is a web page without Hagrid's "No key found" comes from a web server, not a key server.
+    if (res.status === 404) {
+      if (!/^\s*</.test(res.text().slice(0, 512)) || /no key found/i.test(serverSays(res))) return null;
+      throw new KeyportError(ErrorCodes.NotAKeyserver, `${url.host} does not look like a key server: it answered HTTP 404 with a web page`, {
+        nextStep: 'check the server address (a web site, captive portal or login page answers like this)',
+      });
+    }
     if (res.status !== 200) throw this.fail(url.host, res, 'look-up');
     return res.body;
   }
@@ -169,13 +175,18 @@ export class VksEngine implements ProtocolEngine {
     return addresses.length ? { state: 'published', addresses: [...new Set(addresses)].sort() } : { state: 'no-verified-identity', addresses: [] };
   }
 
+  /**
+   * Decisive answers only: Hagrid's own "not found" for a fingerprint nobody has ("No key found
+   * for this fingerprint." from nginx, "No key found for fingerprint X" from Hagrid itself), or a
+   * key. A bare or HTML 404 is any web server's and proves nothing.
+   */
   async probe(server: URL, options: EngineCallOptions = {}): Promise<ProbeOutcome> {
     const url = apiUrl(server, `/vks/v1/by-fingerprint/${'0'.repeat(40)}`);
     const probed = await timedProbe(this.http, url, options.signal);
     if ('unreachable' in probed) return probed.unreachable;
     const { response: res, latencyMs } = probed;
-    const text = res.text();
-    const vks = (res.status === 404 && text.length < 512 && !/<html/i.test(text)) || (res.status === 200 && text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'));
+    const text = res.text().trim();
+    const vks = (res.status === 404 && /^No key found for (this )?fingerprint\b/i.test(text)) || (res.status === 200 && text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'));
     return vks
       ? { reachable: true, speaksProtocol: true, latencyMs, detail: `speaks VKS (HTTP ${res.status} in ${latencyMs} ms)` }
       : { reachable: true, speaksProtocol: false, latencyMs, detail: `answered HTTP ${res.status} but not as a VKS server` };

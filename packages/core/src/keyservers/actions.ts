@@ -1,8 +1,8 @@
-import { ErrorCodes, InputError, KeyportError, fromServer, toKeyportError } from '../errors.js';
+import { ErrorCodes, InputError, KeyportError, NetworkError, fromServer, toKeyportError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
-import { serverHref } from './routing.js';
+import { KNOWN_PROTOCOLS, protocolFromScheme, serverHref } from './routing.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
@@ -13,6 +13,8 @@ import type { Settings } from '../settings.js';
 /** One key server in the user's list, with its last test result. */
 export interface ServerEntry {
   url: string;
+  /** The protocol (engine id) keyport speaks to it, fixed when it was added. */
+  protocol: string | null;
   isDefault: boolean;
   https: boolean;
   lastTest: { ok: boolean; latencyMs: number | null; detail: string; at: string } | null;
@@ -38,7 +40,97 @@ export class KeyServerActions {
     private readonly bus: EventBus,
     private readonly sources: KeySourceRegistry,
     private readonly keyring: Keyring,
-  ) {}
+  ) {
+    engines.useProtocols((url) => this.protocolOf(url));
+  }
+
+  // ---- protocols (docs/adr/0008-server-protocols.md) ---------------------------------------
+
+  /**
+   * The protocol keyport speaks to a server: the one stored with it in the list, else the one its
+   * scheme names (hkp, hkps), else, for a scheme only one engine claims (a plugin's keydir://),
+   * that engine. Any other http(s) URL is HKP, as GnuPG takes it: listed entries from before
+   * protocols were stored (the HKP engine always served them) and servers named with `--server`
+   * that are not in the list. Never depends on which modules are enabled.
+   */
+  protocolOf(url: URL): string | undefined {
+    return this.knownProtocol(url) ?? (url.protocol === 'http:' || url.protocol === 'https:' ? 'hkp' : undefined);
+  }
+
+  /** The protocol stored with a listed server or named by the URL itself; undefined for other http(s) URLs. */
+  private knownProtocol(url: URL): string | undefined {
+    const stored = this.settings.get<Record<string, string>>('keyservers.protocols');
+    const href = serverHref(url);
+    if (Object.hasOwn(stored, href)) return stored[href];
+    if (url.protocol === 'http:' || url.protocol === 'https:') return this.settings.get<string[]>('keyservers.list').includes(href) ? 'hkp' : undefined;
+    return this.protocolOfNewEntry(url);
+  }
+
+  /** Refused: the server's protocol belongs to a module that is disabled. */
+  private moduleRequired(url: URL, protocol: string): KeyportError {
+    const known = KNOWN_PROTOCOLS[protocol];
+    const label = known?.label ?? protocol;
+    return new KeyportError(ErrorCodes.ModuleRequired, `${serverHref(url)} is a${/^[AEFHILMNORSX]/.test(label) ? 'n' : ''} ${label} server and the module for ${label} is disabled`, {
+      nextStep: known ? `enable it with \`keyport modules enable ${known.moduleId}\`` : `enable the module that provides "${protocol}" (\`keyport modules list\`)`,
+    });
+  }
+
+  /**
+   * Asks a server which protocol it speaks: every enabled engine that can probe it tries, and
+   * only a decisive answer counts. A server that speaks several (Hagrid: VKS and an HKP subset)
+   * gets the one that can search, since listed servers answer search and import; ties go by id.
+   */
+  async detectProtocol(url: URL, signal?: AbortSignal): Promise<{ protocol: string; outcome: ProbeOutcome }> {
+    const probing = this.engines.forUrl(url).filter((e) => typeof e.probe === 'function');
+    const outcomes = await Promise.all(probing.map(async (engine) => ({ engine, outcome: await engine.probe!(url, { signal }) })));
+    const speaking = outcomes
+      .filter((o) => o.outcome.speaksProtocol)
+      .sort((a, b) => Number(typeof b.engine.search === 'function') - Number(typeof a.engine.search === 'function') || a.engine.id.localeCompare(b.engine.id));
+    if (speaking[0]) return { protocol: speaking[0].engine.id, outcome: speaking[0].outcome };
+    const href = serverHref(url);
+    const disabled = Object.entries(KNOWN_PROTOCOLS).filter(([id]) => !this.engines.get(id));
+    const said = outcomes.map((o) => `${o.engine.label}: ${o.outcome.detail}`).join('; ') || 'no enabled module can probe it';
+    if (outcomes.length > 0 && outcomes.every((o) => !o.outcome.reachable)) {
+      throw new NetworkError(ErrorCodes.NetworkUnreachable, `${href} ${outcomes[0]!.outcome.detail}`, {
+        retryable: true,
+        nextStep: 'check the address and the network; if you know its protocol, name it (hkps://HOST, or `keyport servers add URL --protocol hkp|vks`)',
+      });
+    }
+    if (disabled.length > 0) {
+      // It may speak a protocol whose module is off: say so rather than "not a key server".
+      throw new KeyportError(ErrorCodes.ModuleRequired, `${href} does not answer in any enabled protocol (${said}); ${disabled.map(([, p]) => `the ${p.label} module`).join(' and ')}, which might speak to it, ${disabled.length > 1 ? 'are' : 'is'} disabled`, {
+        nextStep: `${disabled.map(([, p]) => `\`keyport modules enable ${p.moduleId}\``).join(' or ')}, or check the server address`,
+      });
+    }
+    throw new KeyportError(ErrorCodes.NotAKeyserver, `${href} does not answer as a key server (${said})`, {
+      nextStep: 'check the server address (a web site, captive portal or login page answers like this)',
+    });
+  }
+
+  /** The protocol to store for a server being added: named, from its scheme, or from its probe. */
+  private async protocolForNew(url: URL, named: string | undefined, signal?: AbortSignal): Promise<string> {
+    const protocol = named ?? this.protocolOfNewEntry(url) ?? (await this.detectProtocol(url, signal)).protocol;
+    const engine = this.engines.get(protocol);
+    if (!engine) {
+      if (KNOWN_PROTOCOLS[protocol]) throw this.moduleRequired(url, protocol);
+      throw new InputError(ErrorCodes.Usage, `no protocol "${protocol}"`, { nextStep: `name one of: ${this.engines.all().map((e) => e.id).join(', ')}` });
+    }
+    if (!engine.supports(url)) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `${engine.label} does not speak to ${url.protocol}// servers`, { nextStep: 'check the URL and the protocol' });
+    return protocol;
+  }
+
+  /** Like {@link protocolOf} for a URL not in the list yet: the scheme or the only claimant decides. */
+  private protocolOfNewEntry(url: URL): string | undefined {
+    if (url.protocol === 'http:' || url.protocol === 'https:') return undefined;
+    return protocolFromScheme(url) ?? (this.engines.forUrl(url).length === 1 ? this.engines.forUrl(url)[0]!.id : undefined);
+  }
+
+  private async setProtocol(href: string, protocol: string | undefined, drop?: string): Promise<void> {
+    const stored = { ...this.settings.get<Record<string, string>>('keyservers.protocols') };
+    if (drop !== undefined) delete stored[drop];
+    if (protocol !== undefined) stored[href] = protocol;
+    await this.settings.set('keyservers.protocols', stored);
+  }
 
   // ---- the server list ---------------------------------------------------------------------
 
@@ -47,6 +139,7 @@ export class KeyServerActions {
     const tests = this.settings.get<Record<string, ServerEntry['lastTest']>>('keyservers.lastTest');
     return this.settings.get<string[]>('keyservers.list').map((url) => ({
       url,
+      protocol: guardedUrl(url, (u) => this.protocolOf(u)) ?? null,
       isDefault: url === def,
       https: url.startsWith('https:') || url.startsWith('hkps:'),
       lastTest: tests[url] ?? null,
@@ -77,6 +170,8 @@ export class KeyServerActions {
     if (!url.hostname && (networkScheme || url.pathname.length <= 1)) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${raw}" has no host`);
     if (url.search || url.hash) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${raw}" must not carry a query or fragment`);
     if (this.engines.forUrl(url).length === 0) {
+      const byScheme = protocolFromScheme(url);
+      if (byScheme) throw this.moduleRequired(url, byScheme);
       throw new InputError(ErrorCodes.KeyserverUrlInvalid, `no enabled module speaks to ${url.protocol}// servers`, {
         nextStep: 'use https:// (or hkps://, hkp://, http://), or enable the module for this protocol',
       });
@@ -89,28 +184,42 @@ export class KeyServerActions {
     return { url: normalized, warnings };
   }
 
-  async add(raw: string): Promise<{ url: string; warnings: string[] }> {
+  /**
+   * Adds a server with its protocol: `options.protocol` if given, else its scheme's, else what
+   * its probe decisively says. The protocol is stored with it and never re-guessed.
+   */
+  async add(raw: string, options: { protocol?: string; signal?: AbortSignal } = {}): Promise<{ url: string; protocol: string; warnings: string[] }> {
     const { url, warnings } = this.normalize(raw);
     const list = this.settings.get<string[]>('keyservers.list');
     if (list.includes(url)) throw new InputError(ErrorCodes.KeyserverDuplicate, `${url} is already in the list`);
+    const protocol = await this.protocolForNew(new URL(url), options.protocol, options.signal);
+    // The protocol first: a listed server without one would be taken for HKP (an old entry).
+    await this.setProtocol(url, protocol);
     await this.settings.set('keyservers.list', [...list, url]);
-    return { url, warnings };
+    return { url, protocol, warnings };
   }
 
-  async edit(oldRaw: string, newRaw: string): Promise<{ url: string; warnings: string[] }> {
+  /** Replaces a server's URL; it keeps its protocol unless the new scheme names another. */
+  async edit(oldRaw: string, newRaw: string): Promise<{ url: string; protocol: string | null; warnings: string[] }> {
     const old = this.requireListed(oldRaw);
     const { url, warnings } = this.normalize(newRaw);
     const list = this.settings.get<string[]>('keyservers.list');
     if (url !== old && list.includes(url)) throw new InputError(ErrorCodes.KeyserverDuplicate, `${url} is already in the list`);
+    const parsed = new URL(url);
+    const kept = guardedUrl(old, (u) => this.protocolOf(u));
+    const web = parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    const protocol = web ? kept : (this.protocolOfNewEntry(parsed) ?? kept);
+    await this.setProtocol(url, protocol, old);
     await this.settings.set('keyservers.list', list.map((u) => (u === old ? url : u)));
     if (this.settings.get<string>('keyservers.default') === old) await this.settings.set('keyservers.default', url);
-    return { url, warnings };
+    return { url, protocol: protocol ?? null, warnings };
   }
 
   async remove(raw: string): Promise<void> {
     const url = this.requireListed(raw);
     const list = this.settings.get<string[]>('keyservers.list').filter((u) => u !== url);
     await this.settings.set('keyservers.list', list);
+    if (Object.hasOwn(this.settings.get<Record<string, string>>('keyservers.protocols'), url)) await this.setProtocol(url, undefined, url);
     // The default role passes to the first remaining server.
     if (this.settings.get<string>('keyservers.default') === url && list[0]) await this.settings.set('keyservers.default', list[0]);
   }
@@ -129,17 +238,37 @@ export class KeyServerActions {
     return found;
   }
 
-  /** Probes one server with every engine that supports it; records the result. */
+  /**
+   * Probes one server. A listed server (or one whose scheme names its protocol) is probed in its
+   * own protocol only; another http(s) URL is asked by every engine, and the result says which
+   * it speaks.
+   * Records the result for listed servers.
+   */
   async test(raw: string, signal?: AbortSignal): Promise<ProbeOutcome & { url: string; engine: string | null }> {
     const url = new URL(this.normalize(raw).url);
-    let best: (ProbeOutcome & { engine: string | null }) | undefined;
-    for (const engine of this.engines.forUrl(url).filter((e) => e.probe)) {
-      const outcome = await engine.probe!(url, { signal });
-      if (!best || (outcome.speaksProtocol && !best.speaksProtocol) || (outcome.reachable && !best.reachable)) best = { ...outcome, engine: engine.id };
-      if (outcome.speaksProtocol) break;
-    }
-    const result = best ?? { reachable: false, speaksProtocol: false, latencyMs: null, detail: 'no enabled module can test this server', engine: null };
     const href = serverHref(url);
+    const protocol = this.knownProtocol(url);
+    let result: ProbeOutcome & { engine: string | null };
+    if (protocol !== undefined) {
+      const engine = this.engines.get(protocol);
+      if (!engine) {
+        const refused = this.moduleRequired(url, protocol);
+        result = { reachable: false, speaksProtocol: false, latencyMs: null, detail: `${refused.message}: ${refused.nextStep}`, engine: protocol };
+      } else if (!engine.probe) {
+        result = { reachable: false, speaksProtocol: false, latencyMs: null, detail: `${engine.label} cannot test servers`, engine: protocol };
+      } else {
+        result = { ...(await engine.probe(url, { signal })), engine: protocol };
+      }
+    } else {
+      try {
+        const found = await this.detectProtocol(url, signal);
+        result = { ...found.outcome, engine: found.protocol };
+      } catch (e) {
+        const error = toKeyportError(e);
+        if (error.code === ErrorCodes.Cancelled) throw error;
+        result = { reachable: error.code !== ErrorCodes.NetworkUnreachable, speaksProtocol: false, latencyMs: null, detail: error.message, engine: null };
+      }
+    }
     if (this.settings.get<string[]>('keyservers.list').includes(href)) {
       const tests = { ...this.settings.get<Record<string, unknown>>('keyservers.lastTest') };
       tests[href] = { ok: result.speaksProtocol, latencyMs: result.latencyMs, detail: result.detail, at: new Date().toISOString() };
@@ -150,12 +279,24 @@ export class KeyServerActions {
 
   // ---- search and import -------------------------------------------------------------------
 
+  /**
+   * The engine for a server: the one for its protocol ({@link protocolOf}). A server whose
+   * protocol's module is disabled is refused, never handed to another engine.
+   */
   private engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload'): { url: URL; engine: ProtocolEngine } {
     const url = new URL(this.normalize(serverUrl).url);
-    const engine = this.engines.find(url, verb);
-    if (!engine) {
-      throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can ${verb} on ${url.href}`, {
-        nextStep: 'enable a key server module (`keyport modules list`)',
+    const href = serverHref(url);
+    const protocol = this.protocolOf(url);
+    const engine = protocol === undefined ? undefined : this.engines.get(protocol);
+    if (protocol === undefined || !engine) {
+      const refused = protocol === undefined ? undefined : this.moduleRequired(url, protocol);
+      throw new KeyportError(refused ? ErrorCodes.ModuleRequired : ErrorCodes.NoEngine, refused?.message ?? `no enabled module can ${verb} on ${href}`, {
+        nextStep: `${refused?.nextStep ?? 'enable a key server module (`keyport modules list`)'}${this.settings.get<string[]>('keyservers.list').includes(href) ? '' : ', or add the server with `keyport servers add URL` to have its protocol found'}`,
+      });
+    }
+    if (typeof engine[verb] !== 'function') {
+      throw new KeyportError(ErrorCodes.NoEngine, `${href} is a ${engine.label} server, which cannot ${verb}`, {
+        nextStep: verb === 'search' ? 'search an HKP server (`--server URL`), then import by fingerprint' : 'use another key server (`keyport servers list`)',
       });
     }
     return { url, engine };
@@ -322,4 +463,13 @@ export interface KeySourceRecord {
   query: string;
   url: string;
   at: string;
+}
+
+/** Calls `fn` with a parsed URL; a stored URL that no longer parses gives undefined. */
+function guardedUrl<T>(href: string, fn: (url: URL) => T): T | undefined {
+  try {
+    return fn(new URL(href));
+  } catch {
+    return undefined;
+  }
 }

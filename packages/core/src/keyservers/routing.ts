@@ -47,3 +47,17 @@ export class RoutingRegistry {
 export function serverHref(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
+
+/**
+ * Protocols keyport ships, with the module that provides each: what a message names when a
+ * server's protocol belongs to a disabled module.
+ */
+export const KNOWN_PROTOCOLS: Readonly<Record<string, { label: string; moduleId: string }>> = {
+  hkp: { label: 'HKP', moduleId: 'hkp' },
+  vks: { label: 'VKS', moduleId: 'keyserversync' },
+};
+
+/** The protocol a URL's scheme names (`hkp://`, `hkps://` are HKP); http(s) names none. */
+export function protocolFromScheme(url: URL): string | undefined {
+  return url.protocol === 'hkp:' || url.protocol === 'hkps:' ? 'hkp' : undefined;
+}

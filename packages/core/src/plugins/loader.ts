@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCodes, ModuleError } from '../errors.js';
 import type { KeyportPlugin } from './api.js';
+import type { ModuleRegistry } from './registry.js';
 
 /** npm package names (scoped or not), as npm validates them for new packages. */
 const NPM_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
@@ -23,8 +25,11 @@ export function provisionalId(specifier: string): string {
  * `pluginsDir/node_modules` (`keyport plugins add NAME` installs it there).
  */
 export function pluginLocation(specifier: string, pluginsDir: string): string {
-  if (specifier.startsWith('file:')) return new URL(specifier).pathname;
-  if (isPathSpecifier(specifier)) return path.resolve(specifier.replace(/^~(?=$|\/)/, process.env.HOME ?? '~'));
+  // file:///abs is a URL; file:./x and file:x are paths relative to the working directory, as
+  // npm reads them (new URL would resolve them against the root: file:./x -> /x).
+  if (specifier.startsWith('file://')) return fileURLToPath(specifier);
+  const bare = specifier.replace(/^file:/, '');
+  if (isPathSpecifier(specifier)) return path.resolve(bare.replace(/^~(?=$|\/)/, process.env.HOME ?? '~'));
   if (!NPM_NAME.test(specifier)) {
     throw new ModuleError(ErrorCodes.PluginNotFound, `"${specifier}" is neither a path nor an npm package name`, {
       pluginId: specifier,
@@ -110,4 +115,92 @@ export async function resolve(specifier, context, next) {
 }`;
   register(`data:text/javascript,${encodeURIComponent(hooks)}`, { data: { core: coreModuleUrl } });
   coreHookInstalled = true;
+}
+
+/**
+ * What `keyport plugins add` recorded about a third-party plugin, stored under `pluginRecords`
+ * by specifier. Only plugins with a record that still matches their files are ever imported, and
+ * the id and default state let a disabled plugin be listed without importing it.
+ */
+export interface PluginRecord {
+  id: string;
+  version: string;
+  /** The resolved folder or file the plugin was added from. */
+  location: string;
+  /** SHA-256 over the plugin's package.json (if any) and its entry file, as they were when added. */
+  sha256: string;
+  enabledByDefault: boolean;
+  addedAt: string;
+}
+
+/**
+ * Where a plugin is and a digest of what would be imported: package.json and the entry file.
+ * It detects a plugin replaced or edited after it was added; files the entry imports in turn are
+ * not covered.
+ */
+export async function pluginDigest(specifier: string, pluginsDir: string): Promise<{ location: string; sha256: string }> {
+  const location = pluginLocation(specifier, pluginsDir);
+  const entry = await entryFile(location, specifier);
+  const hash = createHash('sha256');
+  const manifest = path.join(location, 'package.json');
+  if (entry !== location && existsSync(manifest)) hash.update(await fs.readFile(manifest));
+  hash.update('\0');
+  try {
+    hash.update(await fs.readFile(entry));
+  } catch (e) {
+    throw new ModuleError(ErrorCodes.PluginNotFound, `plugin "${specifier}" has no entry file ${entry}`, {
+      pluginId: provisionalId(specifier),
+      cause: e,
+      nextStep: `fix the plugin, or remove it with \`keyport plugins remove ${specifier}\``,
+    });
+  }
+  return { location, sha256: hash.digest('hex') };
+}
+
+/** The record `keyport plugins add` stores for a plugin it has just loaded. */
+export async function recordPlugin(specifier: string, pluginsDir: string, plugin: KeyportPlugin): Promise<PluginRecord> {
+  const { location, sha256 } = await pluginDigest(specifier, pluginsDir);
+  return { id: plugin.id, version: plugin.version, location, sha256, enabledByDefault: plugin.enabledByDefault ?? true, addedAt: new Date().toISOString() };
+}
+
+function notAdded(specifier: string, id: string, why: string): ModuleError {
+  return new ModuleError(ErrorCodes.PluginNotAdded, `plugin ${specifier} ${why}; it was not loaded`, {
+    pluginId: id,
+    nextStep: `if you trust it, add it with \`keyport plugins add ${specifier}\` (or remove it with \`keyport plugins remove ${specifier}\`)`,
+  });
+}
+
+/**
+ * Imports a recorded plugin after checking that its files are still the ones that were added
+ * and that it still has the recorded id.
+ */
+export async function loadRecordedPlugin(specifier: string, record: PluginRecord, pluginsDir: string, options: { coreModuleUrl?: string } = {}): Promise<KeyportPlugin> {
+  const { sha256 } = await pluginDigest(specifier, pluginsDir);
+  if (sha256 !== record.sha256) throw notAdded(specifier, record.id, 'changed since it was added');
+  const plugin = await loadPluginModule(specifier, pluginsDir, options);
+  if (plugin.id !== record.id) throw notAdded(specifier, record.id, `now calls itself "${plugin.id}", not "${record.id}"`);
+  return plugin;
+}
+
+/**
+ * Registers the third-party plugins named in settings. Only recorded ones are registered, and
+ * their modules are imported only when they are to be enabled: a disabled plugin's code never
+ * runs. A plugin named without a record is reported (with the command that adds it) and skipped.
+ * Never throws for plugin faults.
+ */
+export async function loadThirdPartyPlugins(
+  specifiers: string[],
+  records: Record<string, PluginRecord>,
+  pluginsDir: string,
+  modules: ModuleRegistry,
+  options: { coreModuleUrl?: string } = {},
+): Promise<void> {
+  for (const specifier of new Set(specifiers)) {
+    const record = Object.hasOwn(records, specifier) ? records[specifier] : undefined;
+    if (!record) {
+      modules.recordLoadFailure(provisionalId(specifier), specifier, notAdded(specifier, provisionalId(specifier), 'is named in settings but was not added with `keyport plugins add`'));
+      continue;
+    }
+    await modules.addDeferred(record, { specifier }, () => loadRecordedPlugin(specifier, record, pluginsDir, options));
+  }
 }

@@ -36,6 +36,15 @@ export interface ModuleInfo {
 /** Engines contributed by enabled plugins. */
 export class EngineRegistry {
   private readonly engines = new IdRegistry<ProtocolEngine>('protocol engine');
+  private protocolOf: (url: URL) => string | undefined = () => undefined;
+
+  /**
+   * Where a server's protocol is known (the key server list stores it), {@link find} picks
+   * only that protocol's engine, so the choice never depends on which modules are enabled.
+   */
+  useProtocols(protocolOf: (url: URL) => string | undefined): void {
+    this.protocolOf = protocolOf;
+  }
 
   register(engine: ProtocolEngine, pluginId: string): Disposable {
     return this.engines.register(engine, pluginId);
@@ -50,9 +59,20 @@ export class EngineRegistry {
     return this.all().filter((e) => guarded(() => e.supports(url), false));
   }
 
-  /** The first engine that supports `url` and offers `verb` (optionally: with this id). */
+  /**
+   * The engine that speaks to `url` and offers `verb`: the one with `id`, else the one for the
+   * server's known protocol, else the only engine that supports `url`. Never the first of several.
+   */
   find(url: URL, verb: keyof ProtocolEngine, id?: string): ProtocolEngine | undefined {
-    return this.forUrl(url).find((e) => (id === undefined || e.id === id) && typeof e[verb] === 'function');
+    const wanted = id ?? guarded(() => this.protocolOf(url), undefined);
+    const candidates = this.forUrl(url).filter((e) => wanted === undefined || e.id === wanted);
+    if (wanted === undefined && candidates.length > 1) return undefined;
+    return candidates.find((e) => typeof e[verb] === 'function');
+  }
+
+  /** The enabled engine with this id, if any. */
+  get(id: string): ProtocolEngine | undefined {
+    return this.engines.get(id);
   }
 
   get size(): number {
@@ -67,6 +87,8 @@ interface Entry {
   source: ModuleInfo['source'];
   error?: KeyportError;
   disposables: Disposable[];
+  /** Imports a recorded third-party plugin; set until it has been imported (only to enable it). */
+  pending?: () => Promise<KeyportPlugin>;
 }
 
 export interface ModuleRegistryDeps {
@@ -112,7 +134,11 @@ export class ModuleRegistry {
   /** Adds a plugin and activates it if it should be enabled. Never throws for plugin faults. */
   async add(plugin: KeyportPlugin, origin: ModuleInfo['origin'] = 'builtin'): Promise<ModuleInfo> {
     const id = String(plugin?.id ?? '');
-    if (this.entries.has(id)) {
+    const held = this.entries.get(id);
+    // `plugins add` of a plugin that was named in settings but not loaded replaces its placeholder.
+    const sameSpecifier = typeof origin === 'object' && typeof held?.origin === 'object' && held.origin.specifier === origin.specifier;
+    if (held && sameSpecifier && held.state !== 'enabled') this.entries.delete(id);
+    else if (held) {
       const error = new ModuleError(ErrorCodes.ModuleDuplicate, `a module with id "${id}" is already loaded; the second one${typeof origin === 'object' ? ` (${origin.specifier})` : ''} was ignored`, {
         pluginId: id,
         nextStep: typeof origin === 'object' ? `remove it with \`keyport plugins remove ${origin.specifier}\`` : undefined,
@@ -133,6 +159,55 @@ export class ModuleRegistry {
     entry.source = source;
     if (enabled) await this.activate(entry);
     return this.info(id);
+  }
+
+  /**
+   * Adds a recorded third-party plugin without importing it: its module is imported (and its
+   * top-level code runs) only when it is to be enabled, now or later by {@link setEnabled}.
+   */
+  async addDeferred(
+    record: { id: string; version: string; enabledByDefault: boolean },
+    origin: { specifier: string },
+    load: () => Promise<KeyportPlugin>,
+  ): Promise<ModuleInfo> {
+    const placeholder: KeyportPlugin = {
+      id: record.id,
+      name: record.id,
+      version: record.version,
+      apiVersion: '',
+      description: `not loaded while disabled (from ${origin.specifier})`,
+      enabledByDefault: record.enabledByDefault,
+      activate: () => undefined,
+    };
+    if (this.entries.has(record.id)) return this.add(placeholder, origin);
+    const entry: Entry = { plugin: placeholder, origin, state: 'disabled', source: 'default', disposables: [], pending: load };
+    this.entries.set(record.id, entry);
+    const { enabled, source } = this.wanted(placeholder);
+    entry.source = source;
+    if (enabled) await this.start(entry);
+    return this.info(record.id);
+  }
+
+  /** Imports a deferred plugin if need be, checks its API range and activates it. */
+  private async start(entry: Entry): Promise<void> {
+    if (entry.pending) {
+      try {
+        entry.plugin = await entry.pending();
+        entry.pending = undefined;
+      } catch (e) {
+        this.fail(entry, toKeyportError(e));
+        return;
+      }
+    }
+    const { plugin } = entry;
+    if (!satisfiesApiRange(PLUGIN_API_VERSION, plugin.apiVersion ?? '')) {
+      this.fail(entry, new ModuleError(ErrorCodes.ModuleIncompatible, `module "${plugin.id}" needs plugin API ${plugin.apiVersion}, this keyport provides ${PLUGIN_API_VERSION}`, {
+        pluginId: plugin.id,
+        nextStep: `install a version of "${plugin.id}" built for plugin API ${PLUGIN_API_VERSION}`,
+      }));
+      return;
+    }
+    await this.activate(entry);
   }
 
   /**
@@ -213,7 +288,10 @@ export class ModuleRegistry {
     entry.state = 'failed';
     entry.error = error;
     this.deps.bus.emit('module:state', { id: entry.plugin.id, state: 'failed', error });
-    this.deps.bus.feedback({ severity: 'error', message: error.message, error, pluginId: entry.plugin.id });
+    // The code and the next step go with the message: it is all a user sees of a plugin that
+    // failed while keyport started.
+    const message = `${error.code} ${error.message}${error.nextStep ? ` (next: ${error.nextStep})` : ''}`;
+    this.deps.bus.feedback({ severity: 'error', message, error, pluginId: entry.plugin.id });
   }
 
   private async deactivate(entry: Entry): Promise<void> {
@@ -236,7 +314,8 @@ export class ModuleRegistry {
     });
     this.sessionOverride.delete(id);
     entry.source = 'settings';
-    if (enabled && entry.state !== 'enabled') {
+    if (enabled && entry.state !== 'enabled' && entry.pending) await this.start(entry);
+    else if (enabled && entry.state !== 'enabled') {
       if (!satisfiesApiRange(PLUGIN_API_VERSION, entry.plugin.apiVersion ?? '')) return this.info(id);
       await this.activate(entry);
     } else if (!enabled && entry.state === 'enabled') await this.deactivate(entry);
