@@ -517,9 +517,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .description('rebuild the index from the certificate files')
     .action(async () => {
       const kp = await open();
-      const n = await kp.keyring.rebuildIndex();
-      if (globals().json) json({ keys: n });
-      else out(`index rebuilt: ${n} keys`);
+      const report = await kp.keyring.rebuildIndex();
+      if (globals().json) json(report);
+      else {
+        for (const d of report.damaged) io.stderr.write(`keyport: skipped: ${d.reason}\n`);
+        out(`index rebuilt: ${report.keys} keys${report.damaged.length > 0 ? `, ${report.damaged.length} damaged files skipped (import a good copy of each key to repair it)` : ''}`);
+      }
+      if (report.damaged.length > 0) exitCode = Exit.Failed;
     });
 
   program

@@ -13,7 +13,7 @@ export { Tokens, createToken, resolve, type Token } from './di/tokens.js';
 export { HttpTransport, retryDelay, proxyFor, timedProbe, type HttpRequest, type HttpResponse, type HttpTransportOptions } from './http/transport.js';
 export { HostLimiter } from './http/limiter.js';
 export { readFileBounded, readStreamBounded, type BoundedReadOptions } from './fs/bounded-read.js';
-export { EmbeddedKeyring, isStub, type IncomingCertificate } from './keyring/embedded.js';
+export { EmbeddedKeyring, isStub, type IncomingCertificate, type RebuildReport } from './keyring/embedded.js';
 export * from './keyring/types.js';
 export { classifyKeyQuery, type KeyQuery } from './keyring/query.js';
 export { ImportPipeline, matchesRequest, summarizeResults, DEFAULT_MAX_IMPORT_BYTES, type ImportOptions, type ImportOrigin } from './import/pipeline.js';
