@@ -109,7 +109,9 @@ export const coreSettings: SettingDefinition[] = [
 /**
  * Settings in one JSON file. The file is validated on load; a corrupt or invalid file is
  * reported with its path and never overwritten: writes re-read it first and refuse if it is bad.
- * Writes are atomic and serialised by a lock.
+ * Writes are atomic and serialised by a lock. A settings file that is a symlink (a dotfiles
+ * manager's) is written through: the new content replaces the file the link points to,
+ * atomically in that file's directory, and the link stays a link.
  */
 export class Settings {
   private readonly definitions = new Map<string, SettingDefinition>();
@@ -186,8 +188,37 @@ export class Settings {
     await this.lock.withLock(async () => {
       const fresh = await this.readFile();
       mutate(fresh);
-      await writeFileAtomic(this.file, `${JSON.stringify(fresh, null, 2)}\n`);
+      await writeFileAtomic(await this.writeTarget(), `${JSON.stringify(fresh, null, 2)}\n`);
       this.data = fresh;
+    });
+  }
+
+  /** The file a write replaces: the settings file, or the end of the chain of symlinks it is. */
+  private async writeTarget(): Promise<string> {
+    let current = this.file;
+    // Linux gives up after 40 links (ELOOP); so do we.
+    for (let hops = 0; hops < 40; hops++) {
+      let link: string;
+      try {
+        link = await fs.readlink(current);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // EINVAL: a regular file; ENOENT: nothing there yet, so the write creates it.
+        if (code !== 'EINVAL' && code !== 'ENOENT') throw e;
+        if (current !== this.file && code === 'ENOENT') {
+          const folder = await fs.stat(path.dirname(current)).then((st) => st.isDirectory(), () => false);
+          if (!folder) {
+            throw new SettingsError(ErrorCodes.StorageFailed, `cannot write ${this.file}: it is a symlink to ${current}, whose folder does not exist`, {
+              nextStep: `create ${path.dirname(current)}, or replace the symlink ${this.file} by a file`,
+            });
+          }
+        }
+        return current;
+      }
+      current = path.resolve(path.dirname(current), link);
+    }
+    throw new SettingsError(ErrorCodes.StorageFailed, `cannot write ${this.file}: its symlinks loop`, {
+      nextStep: `make ${this.file} a file, or a symlink to one`,
     });
   }
 
