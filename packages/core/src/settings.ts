@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ErrorCodes, SettingsError, InputError } from './errors.js';
-import { writeFileAtomic } from './fs/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from './fs/atomic.js';
 import { FileLock } from './fs/lock.js';
 import type { EventBus } from './events.js';
 
@@ -188,8 +188,12 @@ export class Settings {
     await this.lock.withLock(async () => {
       const fresh = await this.readFile();
       mutate(fresh);
-      await writeFileAtomic(await this.writeTarget(), `${JSON.stringify(fresh, null, 2)}\n`);
+      const target = await this.writeTarget();
+      await writeFileAtomic(target, `${JSON.stringify(fresh, null, 2)}\n`);
       this.data = fresh;
+      // A `config set` killed mid-write left its temp file; every writer holds this lock, so it is dead.
+      const name = path.basename(target);
+      await removeStaleTemps(path.dirname(target), { ownerGone: true, isTarget: (n) => n === name }).catch(() => undefined);
     });
   }
 

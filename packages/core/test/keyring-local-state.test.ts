@@ -100,11 +100,17 @@ describe('recovery', () => {
     const certDir = path.dirname(certFile(ctx.dir, ed.fingerprint));
     const leftovers = [
       path.join(certDir, `.${ed.fingerprint}.pgp.${reused}.0a1b2c3d.tmp`),
-      path.join(ctx.dir, 'certs', 'AB', `.ABCD.pgp.999999999.deadbeef.tmp`),
+      path.join(ctx.dir, 'certs', 'AB', `.AB${'0'.repeat(38)}.pgp.999999999.deadbeef.tmp`),
       path.join(ctx.dir, 'secret', `.${ed.fingerprint}.pgp.${reused}.cafebabe.tmp`),
       path.join(ctx.dir, `.index.json.999999999.00000000.tmp`),
     ];
-    const foreign = [path.join(ctx.dir, 'secret', 'notes.tmp'), path.join(certDir, '.hidden.tmp'), path.join(ctx.dir, 'secret', '.x.pgp.12.nothex!!.tmp')];
+    const foreign = [
+      path.join(ctx.dir, 'secret', 'notes.tmp'),
+      path.join(certDir, '.hidden.tmp'),
+      path.join(ctx.dir, 'secret', '.x.pgp.12.nothex!!.tmp'),
+      // Another writer's temp (settings.json shares the folder when XDG_CONFIG_HOME = XDG_DATA_HOME).
+      path.join(ctx.dir, `.settings.json.${reused}.0badf00d.tmp`),
+    ];
     mkdirSync(path.join(ctx.dir, 'certs', 'AB'), { recursive: true });
     for (const f of [...leftovers, ...foreign]) writeFileSync(f, 'partial');
     // A killed writer leaves its journal too: the next writer rolls forward and sweeps.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ErrorCodes, KeyportError, KeyringError } from '../errors.js';
 
 /** Our temp-file names: `.<name>.<pid>.<8 hex>.tmp` (writeFileAtomic) and `<name>.<pid>.<8 hex>.tmp` (lock staging). */
-const ATOMIC_TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+const ATOMIC_TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 const LOCK_STAGING_TEMP = /^lock(?:\.break)?\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /**
@@ -86,11 +86,12 @@ export function storageError(e: unknown, file: string): unknown {
 
 /**
  * Removes temp files left by writers that died before their rename. Only names of our own
- * temp pattern are touched. With `ownerGone` (the caller holds the lock that every writer of
- * `dir` holds), the writer is known to be gone whatever its pid now names; otherwise a temp is
- * kept while a process with its pid lives.
+ * temp pattern are touched, and with `isTarget` only temps of the files it accepts. With
+ * `ownerGone` (the caller holds the lock that every writer of those files holds), the writer is
+ * known to be gone whatever its pid now names; otherwise a temp is kept while a process with
+ * its pid lives.
  */
-export async function removeStaleTemps(dir: string, options: { ownerGone?: boolean } = {}): Promise<void> {
+export async function removeStaleTemps(dir: string, options: { ownerGone?: boolean; isTarget?: (name: string) => boolean } = {}): Promise<void> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -100,11 +101,11 @@ export async function removeStaleTemps(dir: string, options: { ownerGone?: boole
   await Promise.all(
     names.map(async (n) => {
       const atomic = ATOMIC_TEMP.exec(n);
+      if (atomic && options.isTarget && !options.isTarget(atomic[1]!)) return;
       // Lock staging files are made before the lock is taken, so their pid is always checked.
       const staging = atomic ? undefined : LOCK_STAGING_TEMP.exec(n);
-      const match = atomic ?? staging;
-      if (!match) return;
-      const pid = Number(match[1]);
+      if (!atomic && !staging) return;
+      const pid = Number(atomic ? atomic[2] : staging![1]);
       if (pid === process.pid) return;
       if (!(atomic && options.ownerGone) && isAlive(pid)) return;
       await fs.rm(path.join(dir, n), { force: true });

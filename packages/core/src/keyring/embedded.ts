@@ -56,6 +56,8 @@ interface PendingCert {
 }
 
 const EMPTY: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+/** Names of certificate and secret key files. */
+const KEY_FILE = /^[0-9A-F]{40,64}\.pgp$/;
 /** Files read or written at once: enough to keep the disk busy, few enough for the fd limit. */
 const FILE_CONCURRENCY = 16;
 
@@ -169,11 +171,17 @@ export class EmbeddedKeyring implements Keyring {
   private async removeTempsEverywhere(): Promise<void> {
     const certsDir = path.join(this.dir, 'certs');
     const subs = await fs.readdir(certsDir).catch(() => [] as string[]);
-    const dirs = [this.dir, path.join(this.dir, 'secret'), ...subs.filter((n) => /^[0-9A-F]{2}$/.test(n)).map((n) => path.join(certsDir, n))];
+    const keyFiles = [path.join(this.dir, 'secret'), ...subs.filter((n) => /^[0-9A-F]{2}$/.test(n)).map((n) => path.join(certsDir, n))];
     await runLimited(
-      dirs.map((d) => () => removeStaleTemps(d, { ownerGone: true })),
+      [() => this.removeTopLevelTemps(), ...keyFiles.map((d) => () => removeStaleTemps(d, { ownerGone: true, isTarget: (n) => KEY_FILE.test(n) }))],
       FILE_CONCURRENCY,
     );
+  }
+
+  /** Temp files of the index and journal (and lock staging files of dead processes). Caller holds the lock. */
+  private removeTopLevelTemps(): Promise<void> {
+    // Only our own names: settings.json may share this folder when XDG_CONFIG_HOME = XDG_DATA_HOME.
+    return removeStaleTemps(this.dir, { ownerGone: true, isTarget: (n) => n === 'index.json' || n === 'journal.json' });
   }
 
   /**
@@ -212,7 +220,7 @@ export class EmbeddedKeyring implements Keyring {
       const certsDir = path.join(this.dir, 'certs');
       for (const sub of (await fs.readdir(certsDir).catch(() => [] as string[])).sort()) {
         for (const name of (await fs.readdir(path.join(certsDir, sub)).catch(() => [] as string[])).sort()) {
-          if (!/^[0-9A-F]{40,64}\.pgp$/.test(name)) continue;
+          if (!KEY_FILE.test(name)) continue;
           const fpr = name.slice(0, -4);
           try {
             const found = await this.recordFromFiles(fpr, old.keys[fpr]?.meta ?? {});
@@ -425,7 +433,7 @@ export class EmbeddedKeyring implements Keyring {
   /** Before a write: roll an interrupted write forward, or at least clear dead writers' temp files next to the index. */
   private async recoverIfNeeded() {
     if (await exists(this.journalPath)) await this.recover();
-    else await removeStaleTemps(this.dir, { ownerGone: true });
+    else await this.removeTopLevelTemps();
   }
 
   /**
