@@ -318,7 +318,7 @@ export class EmbeddedKeyring implements Keyring {
     } catch {
       throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
     }
-    storedParts(file, bytes, fpr);
+    assertFramed(file, bytes, fpr);
     return bytes;
   }
 
@@ -719,7 +719,31 @@ function storedParts(file: string, bytes: Uint8Array, fpr: string): CertificateP
   } catch (e) {
     reason = (e as Error).message;
   }
-  throw new KeyringError(ErrorCodes.KeyringCorrupt, `the certificate file ${file} is damaged (${reason})`, {
+  throw damagedCertificate(file, fpr, reason);
+}
+
+/**
+ * The cheap check for whole-file readers (export, publish): the file frames as packets and
+ * starts with the key's own primary. Damage inside a packet that still frames is caught when
+ * the certificate is parsed (import, rebuild-index).
+ */
+function assertFramed(file: string, bytes: Uint8Array, fpr: string): void {
+  const { packets, error } = readPacketsLenient(bytes);
+  let reason = error?.message;
+  if (!reason) {
+    try {
+      const first = packets[0];
+      if (!first || first.tag !== PacketTag.PublicKey) reason = 'it does not start with a public key';
+      else if (keyMaterial(first).fingerprint !== fpr) reason = 'it holds another key';
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+  }
+  if (reason) throw damagedCertificate(file, fpr, reason);
+}
+
+function damagedCertificate(file: string, fpr: string, reason: string): KeyringError {
+  return new KeyringError(ErrorCodes.KeyringCorrupt, `the certificate file ${file} is damaged (${reason})`, {
     nextStep: `import a good copy of key ${fpr} to repair it (keyport import --file FILE, or keyport import ${fpr})`,
   });
 }
