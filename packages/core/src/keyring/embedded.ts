@@ -485,10 +485,12 @@ export class EmbeddedKeyring implements Keyring {
           const file = this.certPath(fpr);
           const stored = index.keys[fpr] ? await fs.readFile(file).catch(() => undefined) : undefined;
           let existing: Uint8Array | null = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
-          if (existing && !isWhole(file, existing, fpr)) {
+          let have = existing ? readPacketsLenient(existing) : undefined;
+          if (existing && have && framingDamage(have, fpr) !== undefined) {
             // What still reads of the damaged file is kept (it was verified when stored); the
             // incoming copy supplies the rest, and the result replaces the file.
-            existing = salvage(existing, fpr);
+            existing = salvage(have.packets, fpr);
+            have = undefined;
             repaired.set(fpr, existing);
           }
           const copies = groups.get(fpr)!;
@@ -496,8 +498,7 @@ export class EmbeddedKeyring implements Keyring {
           // packet is already stored byte for byte, the merge cannot add anything, so nothing
           // is serialised, parsed again or verified. (A signature only verifies over the
           // component it was made for, so a known packet cannot become new under another one.)
-          const have = existing ? readPacketsLenient(existing) : undefined;
-          if (have && !have.error && !repaired.has(fpr) && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
+          if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
             jobResults[i] = unchangedMergeResult(copies.length);
             advance(copies.length);
             return;
@@ -728,18 +729,20 @@ function storedParts(file: string, bytes: Uint8Array, fpr: string): CertificateP
  * the certificate is parsed (import, rebuild-index).
  */
 function assertFramed(file: string, bytes: Uint8Array, fpr: string): void {
-  const { packets, error } = readPacketsLenient(bytes);
-  let reason = error?.message;
-  if (!reason) {
-    try {
-      const first = packets[0];
-      if (!first || first.tag !== PacketTag.PublicKey) reason = 'it does not start with a public key';
-      else if (keyMaterial(first).fingerprint !== fpr) reason = 'it holds another key';
-    } catch (e) {
-      reason = (e as Error).message;
-    }
+  const reason = framingDamage(readPacketsLenient(bytes), fpr);
+  if (reason !== undefined) throw damagedCertificate(file, fpr, reason);
+}
+
+/** What is wrong with a stored certificate file's framing or primary key, or undefined. */
+function framingDamage({ packets, error }: ReturnType<typeof readPacketsLenient>, fpr: string): string | undefined {
+  if (error) return error.message;
+  const first = packets[0];
+  if (!first || first.tag !== PacketTag.PublicKey) return 'it does not start with a public key';
+  try {
+    return keyMaterial(first).fingerprint === fpr ? undefined : 'it holds another key';
+  } catch (e) {
+    return (e as Error).message;
   }
-  if (reason) throw damagedCertificate(file, fpr, reason);
 }
 
 function damagedCertificate(file: string, fpr: string, reason: string): KeyringError {
@@ -748,19 +751,10 @@ function damagedCertificate(file: string, fpr: string, reason: string): KeyringE
   });
 }
 
-function isWhole(file: string, bytes: Uint8Array, fpr: string): boolean {
-  try {
-    storedParts(file, bytes, fpr);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The readable start of a damaged certificate file, when it still holds the key's own primary; otherwise nothing. */
-function salvage(bytes: Uint8Array, fpr: string): Uint8Array | null {
+function salvage(readable: RawPacket[], fpr: string): Uint8Array | null {
   try {
-    const parts = splitCertificates(readPacketsLenient(bytes).packets).certificates[0]?.parts;
+    const parts = splitCertificates(readable).certificates[0]?.parts;
     return parts && keyMaterial(parts.primary).fingerprint === fpr ? serializeCertificate(parts) : null;
   } catch {
     return null;
