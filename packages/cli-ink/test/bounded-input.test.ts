@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,12 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, tempHome } from './helpers.js';
 
 const homes: string[] = [];
+const writers: ChildProcess[] = [];
 const home = () => {
   const h = tempHome();
   homes.push(h);
   return h;
 };
 afterAll(() => {
+  for (const w of writers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
   for (const h of homes) rmSync(h, { recursive: true, force: true });
 });
 
@@ -49,6 +51,7 @@ describe('bounded reading of import input', () => {
     expect(spawnSync(process.execPath, [BIN, '--home', h, 'config', 'set', 'import.maxBytes', '1048576']).status).toBe(0);
     // The writer offers 64 MiB; a reader that stops at the cap closes the pipe and the writer dies of SIGPIPE.
     const writer = spawn('sh', ['-c', `head -c 67108864 /dev/zero > '${fifo}'`], { stdio: 'ignore' });
+    writers.push(writer);
     const writerDone = new Promise<number | null>((resolve) => writer.on('exit', (code) => resolve(code)));
     const r = measured(['--home', h, 'import', '--file', fifo], { limitMs: 20_000 });
     expect(r.signal).toBeNull();
