@@ -3,8 +3,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ErrorCodes, SettingsError, InputError } from './errors.js';
 import { removeStaleTemps, writeFileAtomic } from './fs/atomic.js';
+import { readFileBounded } from './fs/bounded-read.js';
 import { FileLock } from './fs/lock.js';
 import type { EventBus } from './events.js';
+
+/** Far more than any settings file needs; a link to a device or a huge file stops here. */
+const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
 
 /** A setting someone (core or a plugin) owns: schema, default and a one-line description. */
 export interface SettingDefinition<T = unknown> {
@@ -229,10 +233,16 @@ export class Settings {
   private async readFile(): Promise<Record<string, Json>> {
     let text: string;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      text = Buffer.from(await readFileBounded(this.file, MAX_SETTINGS_BYTES)).toString('utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new SettingsError(ErrorCodes.SettingsCorrupt, `cannot read ${this.file}: ${(e as Error).message}`, {
+      const cause = (e as Error).cause as NodeJS.ErrnoException | undefined;
+      if (cause?.code === 'ENOENT') return {};
+      if ((e as InputError).code === ErrorCodes.InputTooLarge) {
+        throw new SettingsError(ErrorCodes.SettingsCorrupt, `${this.file} holds more than ${MAX_SETTINGS_BYTES} bytes: not a keyport settings file`, {
+          nextStep: `move ${this.file} away; keyport will not overwrite it`,
+        });
+      }
+      throw new SettingsError(ErrorCodes.SettingsCorrupt, cause ? `cannot read ${this.file}: ${cause.message}` : (e as Error).message, {
         nextStep: 'check the file permissions',
       });
     }

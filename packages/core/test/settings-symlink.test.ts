@@ -60,3 +60,15 @@ describe('a settings.json that is a symlink (dotfiles managers)', () => {
     expect(lstatSync(broken).isSymbolicLink()).toBe(true);
   });
 });
+
+describe('reading settings', () => {
+  it('a settings.json that is a link to an endless device is refused at the size bound, not read for ever', async () => {
+    const d = dir();
+    const file = path.join(d, 'settings.json');
+    symlinkSync('/dev/zero', file);
+    await expect(new Settings(file).load()).rejects.toMatchObject({
+      code: ErrorCodes.SettingsCorrupt,
+      message: `${file} holds more than 16777216 bytes: not a keyport settings file`,
+    });
+  });
+});
