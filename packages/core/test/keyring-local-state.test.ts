@@ -93,6 +93,14 @@ describe('damaged certificate files', () => {
 });
 
 describe('recovery', () => {
+  it('rebuild-index of a keyring that does not exist yet gives an empty index, not an error', async () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'keyport-state-'));
+    made.push(parent);
+    const keyring = new EmbeddedKeyring(path.join(parent, 'not-yet'));
+    expect(await keyring.rebuildIndex()).toEqual({ keys: 0, damaged: [] });
+    expect(await keyring.list()).toEqual([]);
+  });
+
   it('removes temp files of dead or reused-pid writers everywhere, secret/ included, and nothing else', async () => {
     const ctx = freshKeyring();
     await ctx.importer.import(fixtureBytes(ed.file), { origin: file('a') });

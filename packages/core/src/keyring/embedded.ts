@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, InputError, KeyringError, NotFoundError } from '../errors.js';
 import { fsyncDir, removeStaleTemps, storageError, writeFileAtomic } from '../fs/atomic.js';
-import { FileLock } from '../fs/lock.js';
+import { FileLock, type LockOptions } from '../fs/lock.js';
 import {
   certificatePackets,
   contentHash,
@@ -92,6 +92,14 @@ export class EmbeddedKeyring implements Keyring {
   }
   private secretPath(fpr: string) {
     return path.join(this.dir, 'secret', `${fpr}.pgp`);
+  }
+
+  /** Runs `fn` under the keyring lock; the lock lives in the keyring folder, so a first write creates it. */
+  private async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+      throw storageError(e, this.dir);
+    });
+    return this.lock.withLock(fn, options);
   }
 
   private async ensureDirs() {
@@ -213,7 +221,7 @@ export class EmbeddedKeyring implements Keyring {
    * keeps its old index record when it had one, so an import of a good copy repairs it.
    */
   async rebuildIndex(): Promise<RebuildReport> {
-    return this.lock.withLock(async () => {
+    return this.withLock(async () => {
       const index: IndexFile = { version: 1, keys: {} };
       const old = await this.loadIndexFile().catch(() => ({ version: 1 as const, keys: {} as Record<string, KeyRecord> }));
       const damaged: RebuildReport['damaged'] = [];
@@ -381,7 +389,7 @@ export class EmbeddedKeyring implements Keyring {
 
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
     const fpr = fingerprint.toUpperCase();
-    await this.lock.withLock(async () => {
+    await this.withLock(async () => {
       const index = await this.loadIndexFile();
       const rec = index.keys[fpr];
       if (!rec) throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
@@ -411,7 +419,7 @@ export class EmbeddedKeyring implements Keyring {
   /** Applies meta updates in one index write (none when nothing changes); a missing key throws or is skipped. */
   private async writeMeta(updates: readonly MetaUpdate[], missing: 'throw' | 'skip'): Promise<void> {
     if (updates.length === 0) return;
-    await this.lock.withLock(async () => {
+    await this.withLock(async () => {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
       let changed = false;
@@ -446,7 +454,7 @@ export class EmbeddedKeyring implements Keyring {
     options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<{ results: (ImportResult | undefined)[]; revocationResults: (ImportResult | undefined)[] }> {
     await this.ensureDirs();
-    return this.lock.withLock(async () => {
+    return this.withLock(async () => {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
       // Aligned with `incoming`; a hole means cancellation cut that certificate off.
