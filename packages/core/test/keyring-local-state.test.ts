@@ -167,3 +167,16 @@ describe('recovery', () => {
     expect((await reopened.list()).map((r) => r.summary.fingerprint).sort()).toEqual([ed.fingerprint, manifest.rsa4096.fingerprint].sort());
   });
 });
+
+describe('an unreadable index', () => {
+  it('is reported with KP1201 naming it, never taken for an empty keyring', async () => {
+    const ctx = freshKeyring();
+    await ctx.importer.import(fixtureBytes(ed.file), { origin: file('a') });
+    const index = path.join(ctx.dir, 'index.json');
+    rmSync(index);
+    mkdirSync(index);
+    const reopened = new EmbeddedKeyring(ctx.dir);
+    await expect(reopened.list()).rejects.toMatchObject({ code: ErrorCodes.KeyringCorrupt, message: `cannot read the keyring index ${index} (EISDIR)` });
+    await expect(reopened.importCertificates([], [])).rejects.toMatchObject({ code: ErrorCodes.KeyringCorrupt });
+  });
+});

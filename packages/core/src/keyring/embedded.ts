@@ -123,13 +123,19 @@ export class EmbeddedKeyring implements Keyring {
 
   private async loadIndexFile(): Promise<IndexFile> {
     let stat;
+    let text: string;
     try {
       stat = await fs.stat(this.indexPath);
-    } catch {
-      return { version: 1, keys: {} };
+      if (this.cache && this.cache.mtimeMs === stat.mtimeMs && this.cache.size === stat.size) return this.cache.index;
+      text = await fs.readFile(this.indexPath, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { version: 1, keys: {} };
+      // Not "empty": a writer would then commit an index without the keys it cannot see.
+      throw new KeyringError(ErrorCodes.KeyringCorrupt, `cannot read the keyring index ${this.indexPath} (${code ?? (e as Error).message})`, {
+        nextStep: `check that ${this.dir} and its index are readable by you; \`keyport keyring rebuild-index\` rebuilds the index from the certificate files`,
+      });
     }
-    if (this.cache && this.cache.mtimeMs === stat.mtimeMs && this.cache.size === stat.size) return this.cache.index;
-    const text = await fs.readFile(this.indexPath, 'utf8');
     let index: IndexFile;
     try {
       index = JSON.parse(text) as IndexFile;
