@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import readline from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
 import {
@@ -16,6 +16,8 @@ import {
   pluginLocation,
   pluginsDir,
   recordPlugin,
+  readFileBounded,
+  readStreamBounded,
   type Keyport,
   type PluginRecord,
   type KeyFilter,
@@ -544,9 +546,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .description('rebuild the index from the certificate files')
     .action(async () => {
       const kp = await open();
-      const n = await kp.keyring.rebuildIndex();
-      if (globals().json) json({ keys: n });
-      else out(`index rebuilt: ${n} keys`);
+      const report = await kp.keyring.rebuildIndex();
+      if (globals().json) json(report);
+      else {
+        for (const d of report.damaged) printLines(io.stderr, `keyport: skipped: ${d.reason}`);
+        out(`index rebuilt: ${report.keys} keys${report.damaged.length > 0 ? `, ${report.damaged.length} damaged files skipped (import a good copy of each key to repair it)` : ''}`);
+      }
+      if (report.damaged.length > 0) exitCode = Exit.Failed;
     });
 
   program
@@ -600,30 +606,10 @@ function withoutGlobalOptions(args: string[]): string[] {
   return rest;
 }
 
+/** Reads `--file` (a path, a FIFO, a device, or - for stdin), stopping at the cap while reading. */
 async function readInput(file: string, io: Io, maxBytes: number): Promise<Uint8Array> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      size += b.length;
-      if (size > maxBytes) {
-        throw new InputError(ErrorCodes.InputTooLarge, `stdin holds more than ${maxBytes} bytes`, { nextStep: 'raise import.maxBytes or import a smaller input' });
-      }
-      chunks.push(b);
-    }
-    return new Uint8Array(Buffer.concat(chunks));
-  }
-  try {
-    const stat = await fs.stat(file);
-    if (stat.size > maxBytes) {
-      throw new InputError(ErrorCodes.InputTooLarge, `${file} is ${stat.size} bytes, over the ${maxBytes}-byte limit`, { nextStep: 'raise import.maxBytes or import a smaller file' });
-    }
-    return new Uint8Array(await fs.readFile(file));
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(ErrorCodes.InputUnreadable, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { nextStep: 'check the path and permissions' });
-  }
+  if (file === '-') return readStreamBounded(io.stdin as AsyncIterable<Buffer | string>, maxBytes, { label: 'stdin' });
+  return readFileBounded(file, maxBytes);
 }
 
 /** The user's locale for verification mails, from the usual variables (de_CH.UTF-8 -> de_CH). */

@@ -28,6 +28,10 @@ export const ErrorCodes = {
   KeyAmbiguous: 'KP1203',
   /** The key ID or fingerprint is not well-formed. */
   KeyIdInvalid: 'KP1204',
+  /** No space to write: the disk is full, the quota is used up or a file size limit was hit. */
+  StorageFull: 'KP1205',
+  /** A keyring or settings file could not be written (permissions, read-only file system, I/O error). */
+  StorageFailed: 'KP1206',
   /** Input could not be read as OpenPGP data (bad armor, CRC, garbage, truncated). */
   InputMalformed: 'KP1300',
   /** Input is larger than the configured limit. */

@@ -2,9 +2,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ErrorCodes, SettingsError, InputError } from './errors.js';
-import { writeFileAtomic } from './fs/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from './fs/atomic.js';
+import { readFileBounded } from './fs/bounded-read.js';
 import { FileLock } from './fs/lock.js';
 import type { EventBus } from './events.js';
+
+/** Far more than any settings file needs; a link to a device or a huge file stops here. */
+const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
 
 /** A setting someone (core or a plugin) owns: schema, default and a one-line description. */
 export interface SettingDefinition<T = unknown> {
@@ -140,7 +144,9 @@ export const coreSettings: SettingDefinition[] = [
 /**
  * Settings in one JSON file. The file is validated on load; a corrupt or invalid file is
  * reported with its path and never overwritten: writes re-read it first and refuse if it is bad.
- * Writes are atomic and serialised by a lock.
+ * Writes are atomic and serialised by a lock. A settings file that is a symlink (a dotfiles
+ * manager's) is written through: the new content replaces the file the link points to,
+ * atomically in that file's directory, and the link stays a link.
  */
 export class Settings {
   private readonly definitions = new Map<string, SettingDefinition>();
@@ -217,18 +223,57 @@ export class Settings {
     await this.lock.withLock(async () => {
       const fresh = await this.readFile();
       mutate(fresh);
-      await writeFileAtomic(this.file, `${JSON.stringify(fresh, null, 2)}\n`);
+      const target = await this.writeTarget();
+      await writeFileAtomic(target, `${JSON.stringify(fresh, null, 2)}\n`);
       this.data = fresh;
+      // A `config set` killed mid-write left its temp file; every writer holds this lock, so it is dead.
+      const name = path.basename(target);
+      await removeStaleTemps(path.dirname(target), { ownerGone: true, isTarget: (n) => n === name }).catch(() => undefined);
+    });
+  }
+
+  /** The file a write replaces: the settings file, or the end of the chain of symlinks it is. */
+  private async writeTarget(): Promise<string> {
+    let current = this.file;
+    // Linux gives up after 40 links (ELOOP); so do we.
+    for (let hops = 0; hops < 40; hops++) {
+      let link: string;
+      try {
+        link = await fs.readlink(current);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // EINVAL: a regular file; ENOENT: nothing there yet, so the write creates it.
+        if (code !== 'EINVAL' && code !== 'ENOENT') throw e;
+        if (current !== this.file && code === 'ENOENT') {
+          const folder = await fs.stat(path.dirname(current)).then((st) => st.isDirectory(), () => false);
+          if (!folder) {
+            throw new SettingsError(ErrorCodes.StorageFailed, `cannot write ${this.file}: it is a symlink to ${current}, whose folder does not exist`, {
+              nextStep: `create ${path.dirname(current)}, or replace the symlink ${this.file} by a file`,
+            });
+          }
+        }
+        return current;
+      }
+      current = path.resolve(path.dirname(current), link);
+    }
+    throw new SettingsError(ErrorCodes.StorageFailed, `cannot write ${this.file}: its symlinks loop`, {
+      nextStep: `make ${this.file} a file, or a symlink to one`,
     });
   }
 
   private async readFile(): Promise<Record<string, Json>> {
     let text: string;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      text = Buffer.from(await readFileBounded(this.file, MAX_SETTINGS_BYTES)).toString('utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new SettingsError(ErrorCodes.SettingsCorrupt, `cannot read ${this.file}: ${(e as Error).message}`, {
+      const cause = (e as Error).cause as NodeJS.ErrnoException | undefined;
+      if (cause?.code === 'ENOENT') return {};
+      if ((e as InputError).code === ErrorCodes.InputTooLarge) {
+        throw new SettingsError(ErrorCodes.SettingsCorrupt, `${this.file} holds more than ${MAX_SETTINGS_BYTES} bytes: not a keyport settings file`, {
+          nextStep: `move ${this.file} away; keyport will not overwrite it`,
+        });
+      }
+      throw new SettingsError(ErrorCodes.SettingsCorrupt, cause ? `cannot read ${this.file}: ${cause.message}` : (e as Error).message, {
         nextStep: 'check the file permissions',
       });
     }

@@ -225,7 +225,7 @@ describe('embedded keyring and import pipeline', () => {
     writeFileSync(path.join(ctx.dir, 'index.json'), '{not json');
     const reopened = new EmbeddedKeyring(ctx.dir);
     await expect(reopened.list()).rejects.toMatchObject({ code: ErrorCodes.KeyringCorrupt });
-    expect(await reopened.rebuildIndex()).toBe(1);
+    expect(await reopened.rebuildIndex()).toEqual({ keys: 1, damaged: [] });
     expect((await reopened.list())[0]!.summary.fingerprint).toBe(manifest.ed25519.fingerprint);
   });
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { ErrorCodes, KeyringError } from '../errors.js';
-import { isAlive } from './atomic.js';
+import { isAlive, storageError } from './atomic.js';
 
-/** How old a lock file without a holder must be before it is taken for stale. */
+/** How old a lock or `.break` file without a holder must be before it is taken for stale. */
 const UNNAMED_LOCK_GRACE_MS = 5_000;
+/** Linux's USER_HZ: /proc/PID/stat counts process start times in these ticks since boot. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */
@@ -13,13 +15,118 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
+/** Who holds a lock, as recorded in the lock file: enough to tell a dead or reused pid apart. */
+interface Holder {
+  host: string;
+  pid: number;
+  /** Start time of the process in clock ticks since boot (/proc/PID/stat field 22). */
+  start?: string;
+  /** /proc/sys/kernel/random/boot_id: a lock from another boot of this machine is stale. */
+  boot?: string;
+  /** PID namespace: pids are comparable only within one (containers share the boot id). */
+  pidns?: string;
+  /** /etc/machine-id: tells a renamed host from another machine. */
+  machine?: string;
+}
+
+/** The kernel's start time of a process, or undefined where /proc cannot tell. */
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function readTrimmed(file: string, read: (f: string) => string = (f) => readFileSync(f, 'utf8')): string | undefined {
+  try {
+    return read(file).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let self: Holder | undefined;
+function currentHolder(): Holder {
+  self ??= {
+    host: os.hostname(),
+    pid: process.pid,
+    start: processStartTicks(process.pid),
+    boot: readTrimmed('/proc/sys/kernel/random/boot_id'),
+    pidns: readTrimmed('/proc/self/ns/pid', readlinkSync)?.replace(/\D/g, ''),
+    machine: readTrimmed('/etc/machine-id'),
+  };
+  return self;
+}
+
+/** `host pid nonce start=… boot=… pidns=… machine=…`; older keyports wrote the first three fields only. */
+function holderToken(): string {
+  const h = currentHolder();
+  const extra = (['start', 'boot', 'pidns', 'machine'] as const).flatMap((k) => (h[k] ? [`${k}=${h[k]}`] : []));
+  return [h.host, String(h.pid), randomBytes(8).toString('hex'), ...extra].join(' ');
+}
+
+function parseHolder(content: string): Holder | undefined {
+  const [host, pidText, , ...extra] = content.trim().split(' ');
+  const pid = Number(pidText);
+  if (!host || !pidText || !Number.isInteger(pid) || pid <= 0) return undefined;
+  const holder: Holder = { host, pid };
+  for (const field of extra) {
+    const eq = field.indexOf('=');
+    const key = field.slice(0, eq);
+    if (key === 'start' || key === 'boot' || key === 'pidns' || key === 'machine') holder[key] = field.slice(eq + 1);
+  }
+  return holder;
+}
+
+/** Start of a process in epoch milliseconds (boot time plus its start ticks), for locks that did not record it. */
+function processStartedAtMs(pid: number): number | undefined {
+  const ticks = Number(processStartTicks(pid));
+  const btime = readTrimmed('/proc/stat')?.match(/^btime (\d+)$/m)?.[1];
+  if (!Number.isFinite(ticks) || !btime) return undefined;
+  return Number(btime) * 1000 + (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+type Verdict = 'stale' | 'held' | 'foreign';
+
+/**
+ * Is the holder recorded in a lock (or `.break`) file gone? A pid is only meaningful on the
+ * same boot of the same machine in the same PID namespace; there it is gone when the process
+ * is dead or another process now has its pid (its start time differs). A lock from an earlier
+ * boot of this machine is stale. A lock from another machine is never judged: it is 'foreign'.
+ */
+function judge(holder: Holder, lockMtimeMs: number): Verdict {
+  const me = currentHolder();
+  if (holder.boot && me.boot && holder.boot === me.boot && holder.pidns === me.pidns) {
+    if (!isAlive(holder.pid)) return 'stale';
+    if (holder.start && me.start) return processStartTicks(holder.pid) === holder.start ? 'held' : 'stale';
+    return 'held';
+  }
+  const sameMachine = holder.machine && me.machine ? holder.machine === me.machine : holder.host === me.host;
+  if (!sameMachine) return 'foreign';
+  if (holder.boot && me.boot) {
+    // Same machine, other boot: the holder died with that boot. (Same boot, other PID
+    // namespace: another container on this kernel, whose pids mean nothing here.)
+    return holder.boot !== me.boot ? 'stale' : 'foreign';
+  }
+  // A lock from an older keyport (host and pid only).
+  if (!isAlive(holder.pid)) return 'stale';
+  // The pid is alive, but if that process started after the lock was written, the pid was reused.
+  const startedAt = processStartedAtMs(holder.pid);
+  return startedAt !== undefined && startedAt > lockMtimeMs + 1_000 ? 'stale' : 'held';
+}
+
 /**
  * An exclusive lock that holds across processes and within one process.
  *
- * The lock file is created with O_EXCL and names its holder (host, pid, nonce). A holder that
- * died (SIGKILL, power loss) leaves the file behind; a waiter breaks it only after checking the
- * pid is gone, and only while holding a short-lived `.break` file so two waiters cannot both
- * break it and then delete each other's fresh lock.
+ * The lock file is created in one step and names its holder (host, pid, nonce, process start
+ * time, boot id, PID namespace, machine id). A holder that died (SIGKILL, power loss) leaves
+ * the file behind; a waiter breaks it once the holder is provably gone (dead, pid reused,
+ * earlier boot), and only while holding a short-lived `.break` file so two waiters cannot both
+ * break it and then delete each other's fresh lock. A lock from another machine is never
+ * broken: the message names the file and how to remove it after checking.
  */
 export class FileLock {
   private queue: Promise<void> = Promise.resolve();
@@ -49,73 +156,80 @@ export class FileLock {
   }
 
   private async acquire(options: LockOptions): Promise<string> {
-    const token = `${os.hostname()} ${process.pid} ${randomBytes(8).toString('hex')}`;
+    const token = holderToken();
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     let delay = 5;
     for (;;) {
       options.signal?.throwIfAborted();
-      if (await this.tryCreate(token)) return token;
+      if (await this.tryCreate(this.lockPath, token)) return token;
       await this.breakIfStale();
-      if (Date.now() > deadline) {
-        const holder = await fs.readFile(this.lockPath, 'utf8').catch(() => 'unknown');
-        throw new KeyringError(ErrorCodes.KeyringLocked, `the keyring is locked by another keyport (${holder.split(' ').slice(0, 2).join(' pid ')})`, {
-          retryable: true,
-          nextStep: 'wait for the other keyport to finish, then try again',
-        });
-      }
+      if (Date.now() > deadline) throw await this.lockedError();
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 100);
     }
   }
 
+  private async lockedError(): Promise<KeyringError> {
+    const content = await fs.readFile(this.lockPath, 'utf8').catch(() => undefined);
+    const holder = content === undefined ? undefined : parseHolder(content);
+    if (holder && judge(holder, Date.now()) === 'foreign') {
+      return new KeyringError(ErrorCodes.KeyringLocked, `the lock ${this.lockPath} is held by keyport pid ${holder.pid} on another machine (${holder.host})`, {
+        retryable: true,
+        nextStep: `if no keyport runs on ${holder.host} any more, remove the lock: rm '${this.lockPath}'`,
+      });
+    }
+    const who = holder ? `keyport pid ${holder.pid} on ${holder.host}` : 'another keyport';
+    return new KeyringError(ErrorCodes.KeyringLocked, `the lock ${this.lockPath} is held by ${who}`, {
+      retryable: true,
+      nextStep: 'wait for the other keyport to finish, then try again',
+    });
+  }
+
   /**
-   * Creates the lock file with its content in one step: the token goes to a private file first,
-   * which is then hard-linked to the lock path (fails if it exists). A holder killed at any
-   * moment leaves either no lock or a lock that names it, never an empty one. File systems
-   * without hard links fall back to O_EXCL create-then-write.
+   * Creates `file` with its content in one step: the token goes to a private file first, which
+   * is then hard-linked to `file` (fails if it exists). A holder killed at any moment leaves
+   * either no file or one that names it, never an empty one. File systems without hard links
+   * fall back to O_EXCL create-then-write.
    */
-  private async tryCreate(token: string): Promise<boolean> {
-    const staging = `${this.lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  private async tryCreate(file: string, token: string): Promise<boolean> {
+    const staging = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await fs.writeFile(staging, token, { flag: 'wx', mode: 0o600 });
       try {
-        await fs.link(staging, this.lockPath);
+        await fs.link(staging, file);
         return true;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') return false;
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
       }
+    } catch (e) {
+      throw storageError(e, file);
     } finally {
       await fs.rm(staging, { force: true });
     }
     try {
-      await fs.writeFile(this.lockPath, token, { flag: 'wx', mode: 0o600 });
+      await fs.writeFile(file, token, { flag: 'wx', mode: 0o600 });
       return true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(e, file);
       return false;
     }
   }
 
+  /** Is the holder named in `file` gone? A file naming nobody is stale once it is clearly not being written. */
+  private async isStale(file: string, content: string): Promise<boolean> {
+    const mtimeMs = await fs.stat(file).then((st) => st.mtimeMs, () => undefined);
+    if (mtimeMs === undefined) return false;
+    const holder = parseHolder(content);
+    if (!holder) return Date.now() - mtimeMs >= UNNAMED_LOCK_GRACE_MS;
+    return judge(holder, mtimeMs) === 'stale';
+  }
+
   private async breakIfStale(): Promise<void> {
     const content = await fs.readFile(this.lockPath, 'utf8').catch(() => undefined);
-    if (content === undefined) return;
-    const [host, pidText] = content.split(' ');
-    const pid = Number(pidText);
-    // A lock without a holder (left by the create-then-write fallback, or an older keyport,
-    // killed in between) is stale once it is clearly not being written any more.
-    const unnamed = !host || !Number.isInteger(pid);
-    if (unnamed) {
-      const age = await fs.stat(this.lockPath).then((st) => Date.now() - st.mtimeMs, () => 0);
-      if (age < UNNAMED_LOCK_GRACE_MS) return;
-    } else if (host !== os.hostname() || isAlive(pid)) {
-      // A lock from another host (shared home over NFS) is never broken automatically.
-      return;
-    }
-    try {
-      await fs.writeFile(this.breakPath, String(process.pid), { flag: 'wx' });
-    } catch {
+    if (content === undefined || !(await this.isStale(this.lockPath, content))) return;
+    if (!(await this.tryCreate(this.breakPath, holderToken()))) {
       await this.clearStaleBreaker();
       return;
     }
@@ -127,9 +241,13 @@ export class FileLock {
     }
   }
 
+  /** A breaker killed while holding `.break` (or one that left it empty) must not stop every later breaker. */
   private async clearStaleBreaker(): Promise<void> {
-    const pid = Number(await fs.readFile(this.breakPath, 'utf8').catch(() => 'x'));
-    if (Number.isInteger(pid) && !isAlive(pid)) await fs.rm(this.breakPath, { force: true });
+    const content = await fs.readFile(this.breakPath, 'utf8').catch(() => undefined);
+    if (content !== undefined && (await this.isStale(this.breakPath, content))) {
+      const again = await fs.readFile(this.breakPath, 'utf8').catch(() => undefined);
+      if (again === content) await fs.rm(this.breakPath, { force: true });
+    }
   }
 
   private async releaseFile(token: string): Promise<void> {

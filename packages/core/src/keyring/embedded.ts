@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, InputError, KeyringError, NotFoundError } from '../errors.js';
-import { fsyncDir, removeStaleTemps, writeFileAtomic } from '../fs/atomic.js';
-import { FileLock } from '../fs/lock.js';
+import { fsyncDir, removeStaleTemps, storageError, writeFileAtomic } from '../fs/atomic.js';
+import { FileLock, type LockOptions } from '../fs/lock.js';
 import {
   certificatePackets,
   contentHash,
@@ -15,7 +15,7 @@ import {
   type MergeCounts,
 } from '../openpgp/certificate.js';
 import { dearmorAll } from '../openpgp/armor.js';
-import { packetListContained, packetsContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
+import { PacketTag, packetListContained, packetsContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
 import { summarize, type KeySummary } from '../openpgp/summary.js';
 import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
@@ -41,6 +41,14 @@ export interface IncomingRevocation {
   issuerFingerprint?: string;
 }
 
+/** What `rebuildIndex` did: keys indexed, and files it could not read (skipped or indexed without them). */
+export interface RebuildReport {
+  /** Keys in the rebuilt index. */
+  keys: number;
+  /** Damaged certificate or secret key files, each with what is wrong. */
+  damaged: { file: string; reason: string }[];
+}
+
 /** A certificate to write: merged bytes and, when already computed, its summary. */
 interface PendingCert {
   bytes: Uint8Array;
@@ -48,6 +56,8 @@ interface PendingCert {
 }
 
 const EMPTY: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+/** Names of certificate and secret key files. */
+const KEY_FILE = /^[0-9A-F]{40,64}\.pgp$/;
 /** Files read or written at once: enough to keep the disk busy, few enough for the fd limit. */
 const FILE_CONCURRENCY = 16;
 
@@ -84,33 +94,48 @@ export class EmbeddedKeyring implements Keyring {
     return path.join(this.dir, 'secret', `${fpr}.pgp`);
   }
 
-  private async ensureDirs() {
-    await fs.mkdir(path.join(this.dir, 'certs'), { recursive: true, mode: 0o700 });
-    await fs.mkdir(path.join(this.dir, 'secret'), { recursive: true, mode: 0o700 });
+  /** Runs `fn` under the keyring lock; the lock lives in the keyring folder, so a first write creates it. */
+  private async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+      throw storageError(e, this.dir);
+    });
+    return this.lock.withLock(fn, options);
   }
 
-  /** Reads the index; a missing keyring is empty. Recovers an interrupted write when it can. */
-  private async readIndex(): Promise<IndexFile> {
-    if (await exists(this.journalPath)) {
-      // Another process may be mid-write; recover only if we can take the lock right away.
-      try {
-        await this.lock.withLock(() => this.recover(), { timeoutMs: 0 });
-      } catch (e) {
-        if (!(e instanceof KeyringError && e.code === ErrorCodes.KeyringLocked)) throw e;
-      }
+  private async ensureDirs() {
+    for (const sub of ['certs', 'secret']) {
+      const dir = path.join(this.dir, sub);
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+        throw storageError(e, dir);
+      });
     }
+  }
+
+  /**
+   * Reads the last committed index; a missing keyring is empty. Readers never take the lock
+   * and never recover: after an interrupted write the committed index still lists only keys
+   * whose files are complete (files are written before the index), and the next writer rolls
+   * the journal forward. So listing works even when the disk is full or another process writes.
+   */
+  private async readIndex(): Promise<IndexFile> {
     return this.loadIndexFile();
   }
 
   private async loadIndexFile(): Promise<IndexFile> {
     let stat;
+    let text: string;
     try {
       stat = await fs.stat(this.indexPath);
-    } catch {
-      return { version: 1, keys: {} };
+      if (this.cache && this.cache.mtimeMs === stat.mtimeMs && this.cache.size === stat.size) return this.cache.index;
+      text = await fs.readFile(this.indexPath, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { version: 1, keys: {} };
+      // Not "empty": a writer would then commit an index without the keys it cannot see.
+      throw new KeyringError(ErrorCodes.KeyringCorrupt, `cannot read the keyring index ${this.indexPath} (${code ?? (e as Error).message})`, {
+        nextStep: `check that ${this.dir} and its index are readable by you; \`keyport keyring rebuild-index\` rebuilds the index from the certificate files`,
+      });
     }
-    if (this.cache && this.cache.mtimeMs === stat.mtimeMs && this.cache.size === stat.size) return this.cache.index;
-    const text = await fs.readFile(this.indexPath, 'utf8');
     let index: IndexFile;
     try {
       index = JSON.parse(text) as IndexFile;
@@ -124,58 +149,109 @@ export class EmbeddedKeyring implements Keyring {
     return index;
   }
 
-  /** Re-summarises the keys named in a leftover journal. Caller holds the lock. */
+  /**
+   * Re-summarises the keys named in a leftover journal and removes temp files of writers that
+   * died, everywhere in the keyring (`secret/` included). Caller holds the lock. A damaged
+   * certificate file keeps its last index record, so the key stays visible and an import of a
+   * good copy repairs it.
+   */
   private async recover(): Promise<void> {
     let journal: { fingerprints: string[] };
     try {
       journal = JSON.parse(await fs.readFile(this.journalPath, 'utf8')) as { fingerprints: string[] };
+      if (!Array.isArray(journal.fingerprints)) throw new Error('bad shape');
     } catch {
       journal = { fingerprints: [] };
     }
     const index: IndexFile = await this.loadIndexFile().catch(() => ({ version: 1 as const, keys: {} }));
     for (const fpr of journal.fingerprints) {
-      const record = await this.recordFromFiles(fpr, index.keys[fpr]?.meta ?? {});
+      if (typeof fpr !== 'string' || !/^[0-9A-F]{40,64}$/.test(fpr)) continue;
+      let record: KeyRecord | undefined;
+      try {
+        record = (await this.recordFromFiles(fpr, index.keys[fpr]?.meta ?? {}))?.record;
+      } catch (e) {
+        if (isDamage(e)) continue;
+        throw e;
+      }
       if (record) index.keys[fpr] = record;
       else delete index.keys[fpr];
     }
     await writeFileAtomic(this.indexPath, JSON.stringify(index));
-    await fs.rm(this.journalPath, { force: true });
-    await removeStaleTemps(this.dir);
+    await this.removeTempsEverywhere();
+    await removeFile(this.journalPath);
   }
 
-  /** Builds an index record from the files on disk, or undefined when the key is not stored. */
-  private async recordFromFiles(fpr: string, meta: Record<string, unknown>): Promise<KeyRecord | undefined> {
-    const bytes = await fs.readFile(this.certPath(fpr)).catch(() => undefined);
+  /** Temp files of dead writers, in every directory a keyring writer writes to. Caller holds the lock. */
+  private async removeTempsEverywhere(): Promise<void> {
+    const certsDir = path.join(this.dir, 'certs');
+    const subs = await fs.readdir(certsDir).catch(() => [] as string[]);
+    const keyFiles = [path.join(this.dir, 'secret'), ...subs.filter((n) => /^[0-9A-F]{2}$/.test(n)).map((n) => path.join(certsDir, n))];
+    await runLimited(
+      [() => this.removeTopLevelTemps(), ...keyFiles.map((d) => () => removeStaleTemps(d, { ownerGone: true, isTarget: (n) => KEY_FILE.test(n) }))],
+      FILE_CONCURRENCY,
+    );
+  }
+
+  /** Temp files of the index and journal (and lock staging files of dead processes). Caller holds the lock. */
+  private removeTopLevelTemps(): Promise<void> {
+    // Only our own names: settings.json may share this folder when XDG_CONFIG_HOME = XDG_DATA_HOME.
+    return removeStaleTemps(this.dir, { ownerGone: true, isTarget: (n) => n === 'index.json' || n === 'journal.json' });
+  }
+
+  /**
+   * Builds an index record from the files on disk, or undefined when the key is not stored.
+   * A damaged certificate file throws KP1201; a damaged secret key file is reported in
+   * `secretDamage` and the key keeps `hasSecret` so it cannot be deleted by mistake.
+   */
+  private async recordFromFiles(fpr: string, meta: Record<string, unknown>): Promise<{ record: KeyRecord; secretDamage?: KeyringError } | undefined> {
+    const file = this.certPath(fpr);
+    const bytes = await fs.readFile(file).catch(() => undefined);
     if (!bytes) return undefined;
-    const parts = partsOf(bytes);
-    if (!parts) return undefined;
-    const secret = await this.readSecretPackets(fpr);
+    const parts = storedParts(file, bytes, fpr);
+    const secret = await this.readSecretState(fpr);
     return {
-      summary: await summarize(parts, { trustSelfSignatures: true }),
-      hasSecret: secret.length > 0,
-      secretPrimary: secretPrimaryState(secret, fpr),
-      hash: contentHash(bytes),
-      meta,
+      record: {
+        summary: await summarize(parts, { trustSelfSignatures: true }),
+        hasSecret: secret.damage !== undefined || secret.packets.length > 0,
+        secretPrimary: secretPrimaryState(secret.packets, fpr),
+        hash: contentHash(bytes),
+        meta,
+      },
+      ...(secret.damage ? { secretDamage: secret.damage } : {}),
     };
   }
 
-  /** Rebuilds index.json from the certificate files (the index is derived data). */
-  async rebuildIndex(): Promise<number> {
-    return this.lock.withLock(async () => {
+  /**
+   * Rebuilds index.json from the certificate files (the index is derived data). Damaged files
+   * are skipped and reported, never a reason to fail: a key whose certificate file is damaged
+   * keeps its old index record when it had one, so an import of a good copy repairs it.
+   */
+  async rebuildIndex(): Promise<RebuildReport> {
+    return this.withLock(async () => {
       const index: IndexFile = { version: 1, keys: {} };
       const old = await this.loadIndexFile().catch(() => ({ version: 1 as const, keys: {} as Record<string, KeyRecord> }));
+      const damaged: RebuildReport['damaged'] = [];
       const certsDir = path.join(this.dir, 'certs');
-      for (const sub of await fs.readdir(certsDir).catch(() => [] as string[])) {
-        for (const name of await fs.readdir(path.join(certsDir, sub)).catch(() => [] as string[])) {
-          if (!name.endsWith('.pgp')) continue;
+      for (const sub of (await fs.readdir(certsDir).catch(() => [] as string[])).sort()) {
+        for (const name of (await fs.readdir(path.join(certsDir, sub)).catch(() => [] as string[])).sort()) {
+          if (!KEY_FILE.test(name)) continue;
           const fpr = name.slice(0, -4);
-          const rec = await this.recordFromFiles(fpr, old.keys[fpr]?.meta ?? {});
-          if (rec) index.keys[fpr] = rec;
+          try {
+            const found = await this.recordFromFiles(fpr, old.keys[fpr]?.meta ?? {});
+            if (!found) continue;
+            index.keys[fpr] = found.record;
+            if (found.secretDamage) damaged.push({ file: this.secretPath(fpr), reason: found.secretDamage.message });
+          } catch (e) {
+            if (!isDamage(e)) throw e;
+            damaged.push({ file: this.certPath(fpr), reason: e.message });
+            if (old.keys[fpr]) index.keys[fpr] = old.keys[fpr];
+          }
         }
       }
       await writeFileAtomic(this.indexPath, JSON.stringify(index));
-      await fs.rm(this.journalPath, { force: true });
-      return Object.keys(index.keys).length;
+      await this.removeTempsEverywhere();
+      await removeFile(this.journalPath);
+      return { keys: Object.keys(index.keys).length, damaged };
     });
   }
 
@@ -246,24 +322,55 @@ export class EmbeddedKeyring implements Keyring {
     return found[0]!;
   }
 
+  /** The stored certificate, checked to be whole: a damaged file gives KP1201, never damaged bytes. */
   async readPublic(fingerprint: string): Promise<Uint8Array> {
     const fpr = fingerprint.toUpperCase();
+    const file = this.certPath(fpr);
+    let bytes: Uint8Array;
     try {
-      return new Uint8Array(await fs.readFile(this.certPath(fpr)));
+      bytes = new Uint8Array(await fs.readFile(file));
     } catch {
       throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
     }
+    assertFramed(file, bytes, fpr);
+    return bytes;
   }
 
+  /** The stored secret key packets of a key; a damaged secret file throws KP1201 naming it. */
   private async readSecretPackets(fpr: string): Promise<RawPacket[]> {
-    const bytes = await fs.readFile(this.secretPath(fpr)).catch(() => undefined);
-    return bytes ? readPackets(bytes) : [];
+    const state = await this.readSecretState(fpr);
+    if (state.damage) throw state.damage;
+    return state.packets;
   }
 
+  private async readSecretState(fpr: string): Promise<{ packets: RawPacket[]; damage?: KeyringError }> {
+    const file = this.secretPath(fpr);
+    const bytes = await fs.readFile(file).catch(() => undefined);
+    if (!bytes) return { packets: [] };
+    try {
+      const packets = readPackets(bytes);
+      // Each packet must be a key packet whose key material parses: that is what is read later.
+      for (const p of packets) {
+        if (p.tag !== PacketTag.SecretKey && p.tag !== PacketTag.SecretSubkey) throw new Error(`it holds a packet of type ${p.tag}, not a secret key`);
+        keyMaterial(p);
+      }
+      return { packets };
+    } catch (e) {
+      return {
+        packets: [],
+        damage: new KeyringError(ErrorCodes.KeyringCorrupt, `the secret key file ${file} is damaged (${(e as Error).message})`, {
+          nextStep: `keep a copy of ${file}, move it out of the keyring, and import your secret key again from a backup`,
+        }),
+      };
+    }
+  }
+
+  /** The stored certificate of `fpr`, or undefined when not stored; a damaged file throws KP1201. */
   async readStoredParts(fpr: string): Promise<CertificateParts | undefined> {
-    const bytes = await fs.readFile(this.certPath(fpr)).catch(() => undefined);
+    const file = this.certPath(fpr);
+    const bytes = await fs.readFile(file).catch(() => undefined);
     if (!bytes) return undefined;
-    return partsOf(bytes);
+    return storedParts(file, bytes, fpr);
   }
 
   /**
@@ -288,7 +395,7 @@ export class EmbeddedKeyring implements Keyring {
 
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
     const fpr = fingerprint.toUpperCase();
-    await this.lock.withLock(async () => {
+    await this.withLock(async () => {
       const index = await this.loadIndexFile();
       const rec = index.keys[fpr];
       if (!rec) throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
@@ -298,11 +405,11 @@ export class EmbeddedKeyring implements Keyring {
         });
       }
       await writeFileAtomic(this.journalPath, JSON.stringify({ fingerprints: [fpr] }));
-      await fs.rm(this.certPath(fpr), { force: true });
-      await fs.rm(this.secretPath(fpr), { force: true });
+      await removeFile(this.certPath(fpr));
+      await removeFile(this.secretPath(fpr));
       delete index.keys[fpr];
       await writeFileAtomic(this.indexPath, JSON.stringify(index));
-      await fs.rm(this.journalPath, { force: true });
+      await removeFile(this.journalPath);
     });
     this.onChanged?.([fpr]);
   }
@@ -318,7 +425,7 @@ export class EmbeddedKeyring implements Keyring {
   /** Applies meta updates in one index write (none when nothing changes); a missing key throws or is skipped. */
   private async writeMeta(updates: readonly MetaUpdate[], missing: 'throw' | 'skip'): Promise<void> {
     if (updates.length === 0) return;
-    await this.lock.withLock(async () => {
+    await this.withLock(async () => {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
       let changed = false;
@@ -337,8 +444,10 @@ export class EmbeddedKeyring implements Keyring {
     });
   }
 
+  /** Before a write: roll an interrupted write forward, or at least clear dead writers' temp files next to the index. */
   private async recoverIfNeeded() {
     if (await exists(this.journalPath)) await this.recover();
+    else await this.removeTopLevelTemps();
   }
 
   /**
@@ -351,7 +460,7 @@ export class EmbeddedKeyring implements Keyring {
     options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<{ results: (ImportResult | undefined)[]; revocationResults: (ImportResult | undefined)[] }> {
     await this.ensureDirs();
-    return this.lock.withLock(async () => {
+    return this.withLock(async () => {
       await this.recoverIfNeeded();
       const index = await this.loadIndexFile();
       // Aligned with `incoming`; a hole means cancellation cut that certificate off.
@@ -368,8 +477,10 @@ export class EmbeddedKeyring implements Keyring {
       const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
         const pending = pendingPublic.get(fpr);
         if (pending) return partsOf(pending.bytes);
-        return index.keys[fpr] ? this.readStoredParts(fpr) : undefined;
+        return index.keys[fpr] ? this.readStoredParts(fpr).catch((e: unknown) => (isDamage(e) ? undefined : Promise.reject(e))) : undefined;
       };
+      // Keys whose stored certificate file is damaged, with what still reads of it: the incoming copy repairs it.
+      const repaired = new Map<string, Uint8Array | null>();
 
       // One merge job per certificate (every copy of it in the input, in order), run in
       // parallel when the batch is large; results are applied below in input order.
@@ -385,14 +496,22 @@ export class EmbeddedKeyring implements Keyring {
       const jobResults: (MergeJobResult | undefined)[] = new Array(fprs.length);
       await runLimited(
         fprs.map((fpr, i) => async () => {
-          const stored = index.keys[fpr] ? await fs.readFile(this.certPath(fpr)).catch(() => undefined) : undefined;
-          const existing = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
+          const file = this.certPath(fpr);
+          const stored = index.keys[fpr] ? await fs.readFile(file).catch(() => undefined) : undefined;
+          let existing: Uint8Array | null = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
+          let have = existing ? readPacketsLenient(existing) : undefined;
+          if (existing && have && framingDamage(have, fpr) !== undefined) {
+            // What still reads of the damaged file is kept (it was verified when stored); the
+            // incoming copy supplies the rest, and the result replaces the file.
+            existing = salvage(have.packets, fpr);
+            have = undefined;
+            repaired.set(fpr, existing);
+          }
           const copies = groups.get(fpr)!;
           // Refreshing a key that did not change is the common case (sync): when every incoming
           // packet is already stored byte for byte, the merge cannot add anything, so nothing
           // is serialised, parsed again or verified. (A signature only verifies over the
           // component it was made for, so a known packet cannot become new under another one.)
-          const have = existing ? readPacketsLenient(existing) : undefined;
           if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
             jobResults[i] = unchangedMergeResult(copies.length);
             advance(copies.length);
@@ -430,20 +549,30 @@ export class EmbeddedKeyring implements Keyring {
           continue;
         }
         if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
+        // The copy added nothing to what still read of a damaged file: that part, rewritten whole, is the repair.
+        const salvaged = repaired.get(fpr);
+        if (salvaged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: salvaged, summary: null });
         let secretStored = 0;
+        let secretRefused: string | null = null;
         if (item.secretPackets.length > 0) {
-          const have = pendingSecret.get(fpr) ?? (await this.readSecretPackets(fpr));
-          const mergedSecret = mergeSecretPackets(have, item.secretPackets);
-          secretStored = mergedSecret.added;
-          if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
+          const stored = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
+          if (stored.damage) {
+            // Never overwrite a secret key file we cannot read: it may still be rescued by hand.
+            secretRefused = `secret key not stored: ${stored.damage.message}; ${stored.damage.nextStep ?? ''}`.trim();
+          } else {
+            const mergedSecret = mergeSecretPackets(stored.packets, item.secretPackets);
+            secretStored = mergedSecret.added;
+            if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
+          }
         }
         const a = step.added;
         const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
+        const wasRepaired = repaired.has(fpr) && pendingPublic.has(fpr);
         results[position] = {
           fingerprint: fpr,
           // The same new key twice in one input is reported as new both times.
-          status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 ? 'updated' : 'unchanged',
-          reason: null,
+          status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 || wasRepaired ? 'updated' : 'unchanged',
+          reason: secretRefused ?? (wasRepaired ? `the stored certificate file ${this.certPath(fpr)} was damaged and is repaired from this copy` : null),
           added: a,
           ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
         };
@@ -509,7 +638,9 @@ export class EmbeddedKeyring implements Keyring {
         const file = this.certPath(fpr);
         dirs.add(path.dirname(file));
         jobs.push(async () => {
-          await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+          await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+            throw storageError(e, path.dirname(file));
+          });
           await writeFileAtomic(file, data, { fsyncDir: false });
         });
       }
@@ -520,7 +651,7 @@ export class EmbeddedKeyring implements Keyring {
       }
     }
     await runLimited(jobs, FILE_CONCURRENCY);
-    await Promise.all([...dirs].map((d) => fsyncDir(d)));
+    await Promise.all([...dirs].map((d) => fsyncDir(d).catch((e: unknown) => Promise.reject(storageError(e, d)))));
     for (const fpr of touched) {
       const meta = index.keys[fpr]?.meta ?? {};
       const pending = pendingPublic.get(fpr);
@@ -532,17 +663,18 @@ export class EmbeddedKeyring implements Keyring {
         if (!parts) continue;
         summary = await summarize(parts, { trustSelfSignatures: true });
       }
-      const secret = pendingSecret.get(fpr) ?? (await this.readSecretPackets(fpr));
+      const secret = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
       index.keys[fpr] = {
         summary,
-        hasSecret: secret.length > 0,
-        secretPrimary: secretPrimaryState(secret, fpr),
+        // A damaged secret file still counts as secret material: delete must ask for --secret.
+        hasSecret: secret.damage !== undefined || secret.packets.length > 0,
+        secretPrimary: secretPrimaryState(secret.packets, fpr),
         hash: contentHash(bytes),
         meta,
       };
     }
     await writeFileAtomic(this.indexPath, JSON.stringify(index));
-    await fs.rm(this.journalPath, { force: true });
+    await removeFile(this.journalPath);
   }
 }
 
@@ -587,6 +719,70 @@ function secretPrimaryState(secret: RawPacket[], fpr: string): SecretPrimaryStat
 /** The one certificate a stored file holds. */
 function partsOf(bytes: Uint8Array): CertificateParts | undefined {
   return splitCertificates(readPackets(bytes)).certificates[0]?.parts;
+}
+
+/**
+ * The certificate a stored file holds, checked: it must frame as packets and hold one
+ * certificate whose primary key is `fpr`. Anything else is a damaged file (KP1201, naming it).
+ */
+function storedParts(file: string, bytes: Uint8Array, fpr: string): CertificateParts {
+  let reason: string;
+  try {
+    const parts = partsOf(bytes);
+    if (parts && keyMaterial(parts.primary).fingerprint === fpr) return parts;
+    reason = parts ? 'it holds another key' : 'it holds no certificate';
+  } catch (e) {
+    reason = (e as Error).message;
+  }
+  throw damagedCertificate(file, fpr, reason);
+}
+
+/**
+ * The cheap check for whole-file readers (export, publish): the file frames as packets and
+ * starts with the key's own primary. Damage inside a packet that still frames is caught when
+ * the certificate is parsed (import, rebuild-index).
+ */
+function assertFramed(file: string, bytes: Uint8Array, fpr: string): void {
+  const reason = framingDamage(readPacketsLenient(bytes), fpr);
+  if (reason !== undefined) throw damagedCertificate(file, fpr, reason);
+}
+
+/** What is wrong with a stored certificate file's framing or primary key, or undefined. */
+function framingDamage({ packets, error }: ReturnType<typeof readPacketsLenient>, fpr: string): string | undefined {
+  if (error) return error.message;
+  const first = packets[0];
+  if (!first || first.tag !== PacketTag.PublicKey) return 'it does not start with a public key';
+  try {
+    return keyMaterial(first).fingerprint === fpr ? undefined : 'it holds another key';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function damagedCertificate(file: string, fpr: string, reason: string): KeyringError {
+  return new KeyringError(ErrorCodes.KeyringCorrupt, `the certificate file ${file} is damaged (${reason})`, {
+    nextStep: `import a good copy of key ${fpr} to repair it (keyport import --file FILE, or keyport import ${fpr})`,
+  });
+}
+
+/** The readable start of a damaged certificate file, when it still holds the key's own primary; otherwise nothing. */
+function salvage(readable: RawPacket[], fpr: string): Uint8Array | null {
+  try {
+    const parts = splitCertificates(readable).certificates[0]?.parts;
+    return parts && keyMaterial(parts.primary).fingerprint === fpr ? serializeCertificate(parts) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isDamage(e: unknown): e is KeyringError {
+  return e instanceof KeyringError && e.code === ErrorCodes.KeyringCorrupt;
+}
+
+async function removeFile(file: string): Promise<void> {
+  await fs.rm(file, { force: true }).catch((e: unknown) => {
+    throw storageError(e, file);
+  });
 }
 
 async function exists(p: string) {
