@@ -19,6 +19,7 @@ import {
 import { builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
 import {
   Exit,
+  formatImportLine,
   formatImportReport,
   formatSearchHits,
   formatStatusLine,
@@ -115,7 +116,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       if (!opts.file) {
         const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
         if (globals().json) json(report);
-        else out(formatImportReport({ results: report.results as never, summary: report.summary }) + (report.summary.notFound ? `, ${report.summary.notFound} not found` : ''));
+        else out(formatImportReport(report) + (report.summary.notFound ? `, ${report.summary.notFound} not found` : ''));
         if (report.summary.rejected > 0 || report.summary.notFound > 0) exitCode = Exit.Failed;
         return;
       }
@@ -142,7 +143,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const { server, hits } = await kp.keyservers.search(words.join(' '), opts.server, abort.signal, { source: opts.source });
       if (globals().json) {
-        json(hits.map((h) => ({ ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}), keyId: h.keyId, algorithm: h.algorithm, bits: h.bits, created: h.created, expires: h.expires, revoked: h.revoked, expired: h.expired, disabled: h.disabled, userIds: h.userIds, source: h.source })));
+        json(hits.map((h) => ({ ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}), keyId: h.keyId, algorithm: h.algorithm, bits: h.bits, curve: h.curve ?? null, created: h.created, expires: h.expires, revoked: h.revoked, expired: h.expired, disabled: h.disabled, userIds: h.userIds, source: h.source, sources: h.sources ?? [h.source] })));
       } else {
         out(hits.length === 0 ? `no keys found on ${server}` : formatSearchHits(hits));
       }
@@ -206,7 +207,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
       if (globals().json) json(report);
       else {
-        out(formatImportReport({ results: report.results as never, summary: report.summary as never }).split('\n').slice(0, -1).join('\n'));
+        out(report.results.map(formatImportLine).join('\n'));
         const s = report.summary;
         out(`${report.server} (${report.protocol}): ${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped${report.cancelled ? ' (cancelled)' : ''}`);
       }

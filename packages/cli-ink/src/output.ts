@@ -156,14 +156,29 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
     .join(', ');
 }
 
-export function formatImportReport(report: ImportReport): string {
-  const lines: string[] = [];
-  for (const r of report.results) {
-    const who = r.fingerprint ?? '(unknown key)';
-    const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
-    if (r.status === 'rejected') lines.push(`rejected   ${who}: ${r.reason}`);
-    else if (r.status === 'updated') lines.push(`updated    ${who}${uid} (${formatAdded(r)})`); else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
+/** A result as the import, sync and TUI reports show it (server imports and sync add fields). */
+export type ReportedResult = Omit<ImportResult, 'status'> & { status: string; query?: string; source?: string; sources?: string[] };
+
+/**
+ * One result as one line: the status, the key (or, without one, the query), what changed or
+ * why not, the secret keys stored and where the key came from. A line that is not a success
+ * names the query and the reason.
+ */
+export function formatImportLine(r: ReportedResult): string {
+  const who = r.fingerprint ?? r.query ?? '(unknown key)';
+  const asked = r.query && r.fingerprint && r.query.replace(/^0x|\s/gi, '').toUpperCase() !== r.fingerprint ? ` (for ${r.query})` : '';
+  const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
+  const from = r.sources?.length ? `  from ${r.sources.join(' and ')}` : r.source ? `  from ${r.source}` : '';
+  const status = r.status.padEnd(10);
+  if (r.status === 'new' || r.status === 'updated' || r.status === 'unchanged') {
+    const changed = r.status === 'updated' ? formatAdded(r) : r.secretKeysStored ? `${r.secretKeysStored} secret key${r.secretKeysStored === 1 ? '' : 's'} stored` : '';
+    return `${status} ${who}${uid}${changed ? ` (${changed})` : ''}${from}${asked}`;
   }
+  return `${status} ${who}${asked}: ${r.reason ?? 'no reason given'}${from}`;
+}
+
+export function formatImportReport(report: { results: readonly ReportedResult[]; summary: ImportReport['summary'] }): string {
+  const lines = report.results.map(formatImportLine);
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
   return lines.join('\n');
@@ -173,9 +188,9 @@ export function formatSearchHits(hits: SearchHit[]): string {
   const lines: string[] = [];
   hits.forEach((h, i) => {
     const flags = [h.revoked && 'revoked', h.expired && 'expired', h.disabled && 'disabled'].filter(Boolean);
-    const alg = `${h.algorithm ?? '?'}${h.bits ? h.bits : ''}`;
-    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${alg}  created ${day(h.created)}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${h.algorithm ?? '?'}  created ${day(h.created)}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     for (const u of h.userIds) lines.push(`       ${u}`);
+    lines.push(`       from ${(h.sources ?? [h.source]).join(' and ')}`);
   });
   lines.push(`${hits.length} key${hits.length === 1 ? '' : 's'} found`);
   return lines.join('\n');

@@ -3,6 +3,9 @@ import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
 import { serverHref } from './routing.js';
+import { mergeHits } from './hits.js';
+import { serverEndpoint } from './endpoint.js';
+import { mergeResultsByFingerprint } from '../import/merge-results.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
@@ -22,8 +25,10 @@ export interface ServerEntry {
 export type ServerImportResult = Omit<ImportResult, 'status'> & {
   status: ImportResult['status'] | 'not-found';
   query: string;
-  /** Where the answer came from: the server (scheme, host, path) or a key source id. */
+  /** Where the answer came from: the server's endpoint (as search names it) or a key source id. */
   source?: string;
+  /** Every source that returned this key (one result per key, however many answered). */
+  sources?: string[];
 };
 
 /**
@@ -197,7 +202,7 @@ export class KeyServerActions {
     const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ who: asks[i]!.who, error: toKeyportError(r.reason) }] : []));
     if (failures.length === settled.length) throw failures[0]!.error;
     for (const f of failures) this.bus.feedback({ severity: 'warning', message: `${f.who}: ${f.error.message}`, error: f.error });
-    const hits = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    const hits = mergeHits(settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])));
     return { server: plan.server ? serverHref(plan.server.url) : plan.sources.map((s) => s.id).join(', '), hits, sources: plan.sources.map((s) => s.id) };
   }
 
@@ -291,7 +296,12 @@ export class KeyServerActions {
     const at = new Date().toISOString();
     for (const [i, { text }] of parsed.entries()) {
       const mine = answers.flatMap((a, k) => (a.i === i ? [{ a, report: reports[k]! }] : []));
-      const found = mine.flatMap(({ a, report }) => report.results.map((r) => ({ ...r, query: text, source: a.sourceId ?? serverHref(new URL(a.origin)) })));
+      const found = mine.flatMap(({ a, report }) =>
+        report.results.map((r): ServerImportResult => {
+          const source = a.sourceId ?? serverEndpoint(new URL(a.origin));
+          return { query: text, ...r, source, sources: [source] };
+        }),
+      );
       if (found.length === 0) {
         const where = plans[i]!.server ? plans[i]!.server!.url.host : plans[i]!.sources.map((s) => s.label).join(', ');
         results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${where} has no key for ${text}`, added: { ...none } });
@@ -306,9 +316,15 @@ export class KeyServerActions {
       }
     }
     await this.keyring.setMetaMany(remembered);
-    const counted = summarizeResults(results.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
-    const label = serverUrl ? serverHref(serverUrl) : (plans[0]?.sources.map((s) => s.id).join(', ') ?? '');
-    return { server: label, results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };
+    // One result per key, however many sources (or queries) returned it, naming every source;
+    // not-found results have no fingerprint and stay as they are.
+    const perKey = mergeResultsByFingerprint(results as (ServerImportResult & ImportResult)[], (into, other) => ({
+      ...into,
+      sources: [...new Set([...(into.sources ?? []), ...(other.sources ?? [])])],
+    })) as ServerImportResult[];
+    const counted = summarizeResults(perKey.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
+    const label = serverUrl ? serverEndpoint(serverUrl) : (plans[0]?.sources.map((s) => s.id).join(', ') ?? '');
+    return { server: label, results: perKey, summary: { ...counted, notFound: perKey.filter((r) => r.status === 'not-found').length } };
   }
 }
 
