@@ -48,6 +48,7 @@ export function keyToJson(record: KeyRecord, now = Date.now()) {
     expires: s.expires,
     expired: isExpired(s.expires, now),
     revoked: s.revoked,
+    userIdDetails: s.userIds.map((u) => ({ ...u, expired: isExpired(u.expires, now), validity: userIdValidity(s, u, now) })),
     hasSecret: record.hasSecret,
     secretPrimary: record.secretPrimary,
     subkeys: s.subkeys.map((k) => ({
@@ -71,13 +72,32 @@ export function keyDetailsToJson(record: KeyRecord, now = Date.now()) {
     version: s.version,
     usage: s.usage,
     revocation: s.revocation,
-    userIdDetails: s.userIds.map((u) => ({ ...u, expired: isExpired(u.expires, now) })),
     subkeyDetails: s.subkeys.map((k) => ({ ...k, expired: isExpired(k.expires, now) })),
   };
 }
 
 export function isExpired(expires: string | null, now = Date.now()): boolean {
   return expires !== null && Date.parse(expires) <= now;
+}
+
+/** A user ID's validity as `show`, `list --json` and the TUI give it. */
+export type Validity = 'valid' | 'expired' | 'revoked';
+
+/**
+ * A user ID's validity by gpg's rules (the uid validity field of `--with-colons`): a revoked
+ * user ID, or any user ID of a revoked key, is revoked; otherwise one whose self-signature or
+ * whose key expired is expired. (gpg shows "unknown" for the rest until trust is computed;
+ * keyport keeps no trust model, so a self-signed, unexpired user ID is valid.)
+ */
+export function userIdValidity(key: KeySummary, uid: KeySummary['userIds'][number], now = Date.now()): Validity {
+  if (uid.revoked || key.revoked) return 'revoked';
+  if (isExpired(uid.expires, now) || isExpired(key.expires, now)) return 'expired';
+  return 'valid';
+}
+
+/** A validity as gpg brackets it: `[ expired]`, `[ revoked]`, `[   valid]`. */
+export function validityLabel(validity: string): string {
+  return `[${validity.padStart(8)}]`;
 }
 
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : 'never');
@@ -114,14 +134,11 @@ export function formatKeyDetails(record: KeyRecord, now = Date.now()): string {
   if (record.hasSecret) lines.push(`  Secret       ${record.secretPrimary === 'present' ? 'primary key present' : record.secretPrimary === 'stub' ? 'primary key offline (stub); subkeys only' : 'subkeys only'}`);
   if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ?? ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
   lines.push('  User IDs');
-  for (const u of s.userIds) {
-    const state = u.revoked ? 'revoked' : isExpired(u.expires, now) ? 'expired' : 'valid';
-    lines.push(`    [${state.padEnd(7)}] ${u.userId}${u.primary ? ' (primary)' : ''}`);
-  }
+  for (const u of s.userIds) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${u.userId}${u.primary ? ' (primary)' : ''}`);
   if (s.subkeys.length) lines.push('  Subkeys');
   for (const k of s.subkeys) {
-    const state = k.revoked ? 'revoked' : isExpired(k.expires, now) ? 'expired' : 'valid';
-    lines.push(`    [${state.padEnd(7)}] ${k.algorithm.padEnd(9)} ${k.fingerprint}  created ${day(k.created)}  expires ${day(k.expires)}  ${k.usage.join(',') || '-'}`);
+    const state = k.revoked || s.revoked ? 'revoked' : isExpired(k.expires, now) || isExpired(s.expires, now) ? 'expired' : 'valid';
+    lines.push(`    ${validityLabel(state)} ${k.algorithm.padEnd(9)} ${k.fingerprint}  created ${day(k.created)}  expires ${day(k.expires)}  ${k.usage.join(',') || '-'}`);
   }
   return lines.join('\n');
 }
