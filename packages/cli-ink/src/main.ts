@@ -9,6 +9,7 @@ import {
   KEYPORT_VERSION,
   armorPublicKey,
   createKeyport,
+  describeSetting,
   isPathSpecifier,
   loadPluginModule,
   pluginLocation,
@@ -26,6 +27,8 @@ import {
   formatKeyDetails,
   formatKeyLine,
   formatModuleLine,
+  formatServerLine,
+  formatSettingRow,
   keyDetailsToJson,
   keyToJson,
   reportError,
@@ -88,6 +91,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       runtime.bus.on('feedback', (f) => {
         if (f.severity !== 'info') io.stderr.write(`keyport: ${f.severity}: ${f.message}\n`);
       });
+      for (const w of runtime.settings.warnings) io.stderr.write(`keyport: warning: ${w.message} (next: ${w.nextStep})\n`);
       if (io.stderr.isTTY && !globals().json) {
         runtime.bus.on('progress', (p) => {
           io.stderr.write(`\r${p.operation}: ${p.done}/${p.total ?? '?'}${p.total !== null && p.done === p.total ? '\n' : ''}`);
@@ -237,7 +241,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const list = kp.keyservers.list();
       if (globals().json) json(list);
-      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`).join('\n'));
+      else out(list.map(formatServerLine).join('\n'));
     });
   servers
     .command('add')
@@ -504,9 +508,12 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .description('every setting with its value and description')
     .action(async () => {
       const kp = await open();
-      const rows = kp.settings.list().map((d) => ({ key: d.key, value: kp.settings.get(d.key), default: d.default, owner: d.owner, description: d.description }));
+      const rows = kp.settings
+        .list()
+        .filter((d) => !d.internal)
+        .map((d) => ({ key: d.key, value: kp.settings.get(d.key), default: d.default, owner: d.owner, description: d.description, ...describeSetting(d) }));
       if (globals().json) json(rows);
-      else out(rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}    # ${r.description}`).join('\n'));
+      else out(rows.map(formatSettingRow).join('\n'));
     });
 
   program

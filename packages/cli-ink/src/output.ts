@@ -218,3 +218,17 @@ export function formatStatusLine(s: { fingerprint: string; state: string; addres
     s.state === 'published' ? `published as ${s.addresses.join(', ')}` : s.state === 'no-verified-identity' ? 'on the server, but no address is verified' : 'not published';
   return `${s.fingerprint}  ${what}  (checked ${s.checkedAt.slice(0, 19).replace('T', ' ')}${s.server ? ` on ${s.server}` : ''})`;
 }
+
+/** One `servers list` line: default mark, URL, transport, and the last test (its detail when it failed). */
+export function formatServerLine(e: { url: string; isDefault: boolean; https: boolean; lastTest: { ok: boolean; latencyMs: number | null; detail: string; at: string } | null }): string {
+  const t = e.lastTest;
+  const when = t ? t.at.slice(0, 19).replace('T', ' ') : '';
+  const test = !t ? 'untested' : t.ok ? `ok ${t.latencyMs ?? '?'} ms (${when})` : `failed (${when}): ${t.detail}`;
+  return `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${e.https ? 'https' : 'PLAIN'}  ${test}`;
+}
+
+/** One `config list` entry: the value, then what the setting is, its type, allowed values and default. */
+export function formatSettingRow(r: { key: string; value: unknown; default: unknown; description: string; type: string; allowed: string | null }): string {
+  const accepts = `${r.type}${r.allowed ? `, ${r.allowed}` : ''}; default ${JSON.stringify(r.default)}`;
+  return `${r.key} = ${JSON.stringify(r.value)}\n    ${r.description} (${accepts})`;
+}

@@ -121,6 +121,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   modules.setSessionOverride(options.modules);
   for (const plugin of options.plugins ?? []) await modules.add(plugin);
   if (options.thirdParty) await loadThirdParty(settings.get<string[]>('plugins'), pluginsDir(paths), modules, options.thirdParty.coreModuleUrl);
+  settings.checkUnknownKeys(modules.list().map((m) => m.id));
   for (const id of modules.unknownOverrideIds()) {
     bus.feedback({ severity: 'warning', message: `--modules names an unknown module "${id}"; ignored` });
   }
