@@ -64,13 +64,13 @@ describe('the same key several times in one input', () => {
     const report = keyportJson<Report>(['import', '--file', file], { home: h });
     expect(report.results).toHaveLength(1);
     expect(report.summary).toEqual({ new: 1, updated: 0, unchanged: 0, rejected: 0 });
-    expect(keyport(['import', '--file', file], { home: h }).stdout).toMatch(/^unchanged  [0-9A-F]{40}  .*\n0 new, 0 updated, 1 unchanged, 0 rejected\n$/);
+    expect(keyport(['import', '--file', file], { home: h }).stdout).toMatch(/^unchanged {2}[0-9A-F]{40} {2}.*\n0 new, 0 updated, 1 unchanged, 0 rejected\n$/);
   });
 
   it('a secret key import says a secret key was stored', () => {
     const h = track(tempHome());
     const r = keyport(['import', '--file', path.join(__dirname, '..', '..', 'test-fixtures', 'keys', 'secret.sec.asc')], { home: h });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^new        [0-9A-F]{40}  .* \(\d+ secret keys? stored\)\n1 new/);
+    expect(r.stdout).toMatch(/^new {8}[0-9A-F]{40} {2}.* \(\d+ secret keys? stored\)\n1 new/);
   });
 });
