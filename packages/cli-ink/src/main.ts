@@ -10,6 +10,7 @@ import {
   armorPublicKey,
   createKeyport,
   escapeForTerminal,
+  describeSetting,
   isPathSpecifier,
   loadPluginModule,
   pluginDigest,
@@ -32,6 +33,8 @@ import {
   formatKeyDetails,
   formatKeyLine,
   formatModuleLines,
+  formatServerLine,
+  formatSettingRow,
   keyDetailsToJson,
   keyToJson,
   printJson,
@@ -99,6 +102,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       runtime.bus.on('feedback', (f) => {
         if (f.severity !== 'info') printLines(io.stderr, `keyport: ${f.severity}: ${f.message}`);
       });
+      for (const w of runtime.settings.warnings) printLines(io.stderr, `keyport: warning: ${w.message} (next: ${w.nextStep})`);
       if (io.stderr.isTTY && !globals().json) {
         runtime.bus.on('progress', (p) => printProgress(io.stderr, p));
       }
@@ -128,7 +132,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
         if (globals().json) json(report);
         else {
-          const lines = formatImportReport({ results: report.results as never, summary: report.summary });
+          const lines = formatImportReport(report);
           if (report.summary.notFound) lines.push(`${lines.pop()!}, ${report.summary.notFound} not found`);
           out(lines);
         }
@@ -158,7 +162,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const { server, hits } = await kp.keyservers.search(words.join(' '), opts.server, abort.signal, { source: opts.source });
       if (globals().json) {
-        json(hits.map((h) => ({ ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}), keyId: h.keyId, algorithm: h.algorithm, bits: h.bits, created: h.created, expires: h.expires, revoked: h.revoked, expired: h.expired, disabled: h.disabled, userIds: h.userIds, source: h.source })));
+        json(hits.map((h) => ({ ...(h.fingerprint ? { fingerprint: h.fingerprint } : {}), keyId: h.keyId, algorithm: h.algorithm, bits: h.bits, curve: h.curve ?? null, created: h.created, expires: h.expires, revoked: h.revoked, expired: h.expired, disabled: h.disabled, userIds: h.userIds, source: h.source, sources: h.sources ?? [h.source] })));
       } else {
         out(hits.length === 0 ? `no keys found on ${server}` : formatSearchHits(hits));
       }
@@ -252,7 +256,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       const list = kp.keyservers.list();
       if (globals().json) json(list);
-      else out(list.map((e) => `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${(e.protocol ?? '?').padEnd(4)} ${e.https ? 'https' : 'PLAIN '} ${e.lastTest ? `${e.lastTest.ok ? 'ok' : 'FAILED'} ${e.lastTest.latencyMs ?? '-'} ms ${e.lastTest.at.slice(0, 19)}` : 'untested'}`));
+      else out(list.map(formatServerLine));
     });
   servers
     .command('add')
@@ -534,9 +538,12 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .description('every setting with its value and description')
     .action(async () => {
       const kp = await open();
-      const rows = kp.settings.list().map((d) => ({ key: d.key, value: kp.settings.get(d.key), default: d.default, owner: d.owner, description: d.description }));
+      const rows = kp.settings
+        .list()
+        .filter((d) => !d.internal)
+        .map((d) => ({ key: d.key, value: kp.settings.get(d.key), default: d.default, owner: d.owner, description: d.description, ...describeSetting(d) }));
       if (globals().json) json(rows);
-      else out(rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}    # ${r.description}`));
+      else out(rows.flatMap(formatSettingRow));
     });
 
   program

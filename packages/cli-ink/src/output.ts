@@ -95,6 +95,7 @@ export function keyToJson(record: KeyRecord, now = Date.now()) {
     expires: s.expires,
     expired: isExpired(s.expires, now),
     revoked: s.revoked,
+    userIdDetails: s.userIds.map((u) => ({ ...u, expired: isExpired(u.expires, now), validity: userIdValidity(s, u, now) })),
     hasSecret: record.hasSecret,
     secretPrimary: record.secretPrimary,
     subkeys: s.subkeys.map((k) => ({
@@ -118,13 +119,32 @@ export function keyDetailsToJson(record: KeyRecord, now = Date.now()) {
     version: s.version,
     usage: s.usage,
     revocation: s.revocation,
-    userIdDetails: s.userIds.map((u) => ({ ...u, expired: isExpired(u.expires, now) })),
     subkeyDetails: s.subkeys.map((k) => ({ ...k, expired: isExpired(k.expires, now) })),
   };
 }
 
 export function isExpired(expires: string | null, now = Date.now()): boolean {
   return expires !== null && Date.parse(expires) <= now;
+}
+
+/** A user ID's validity as `show`, `list --json` and the TUI give it. */
+export type Validity = 'valid' | 'expired' | 'revoked';
+
+/**
+ * A user ID's validity by gpg's rules (the uid validity field of `--with-colons`): a revoked
+ * user ID, or any user ID of a revoked key, is revoked; otherwise one whose self-signature or
+ * whose key expired is expired. (gpg shows "unknown" for the rest until trust is computed;
+ * keyport keeps no trust model, so a self-signed, unexpired user ID is valid.)
+ */
+export function userIdValidity(key: KeySummary, uid: KeySummary['userIds'][number], now = Date.now()): Validity {
+  if (uid.revoked || key.revoked) return 'revoked';
+  if (isExpired(uid.expires, now) || isExpired(key.expires, now)) return 'expired';
+  return 'valid';
+}
+
+/** A validity as gpg brackets it: `[ expired]`, `[ revoked]`, `[   valid]`. */
+export function validityLabel(validity: string): string {
+  return `[${validity.padStart(8)}]`;
 }
 
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : 'never');
@@ -161,14 +181,11 @@ export function formatKeyDetails(record: KeyRecord, now = Date.now()): string[] 
   if (record.hasSecret) lines.push(`  Secret       ${record.secretPrimary === 'present' ? 'primary key present' : record.secretPrimary === 'stub' ? 'primary key offline (stub); subkeys only' : 'subkeys only'}`);
   if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ?? ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
   lines.push('  User IDs');
-  for (const u of s.userIds) {
-    const state = u.revoked ? 'revoked' : isExpired(u.expires, now) ? 'expired' : 'valid';
-    lines.push(`    [${state.padEnd(7)}] ${u.userId}${u.primary ? ' (primary)' : ''}`);
-  }
+  for (const u of s.userIds) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${u.userId}${u.primary ? ' (primary)' : ''}`);
   if (s.subkeys.length) lines.push('  Subkeys');
   for (const k of s.subkeys) {
-    const state = k.revoked ? 'revoked' : isExpired(k.expires, now) ? 'expired' : 'valid';
-    lines.push(`    [${state.padEnd(7)}] ${k.algorithm.padEnd(9)} ${k.fingerprint}  created ${day(k.created)}  expires ${day(k.expires)}  ${k.usage.join(',') || '-'}`);
+    const state = k.revoked || s.revoked ? 'revoked' : isExpired(k.expires, now) || isExpired(s.expires, now) ? 'expired' : 'valid';
+    lines.push(`    ${validityLabel(state)} ${k.algorithm.padEnd(9)} ${k.fingerprint}  created ${day(k.created)}  expires ${day(k.expires)}  ${k.usage.join(',') || '-'}`);
   }
   return lines;
 }
@@ -203,20 +220,29 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
     .join(', ');
 }
 
-/** A result line as import, import from servers and sync print it (without the summary). */
-type ResultLine = Omit<ImportResult, 'status'> & { status: string; query?: string; code?: string };
+/** A result as the import, sync and TUI reports show it (server imports and sync add fields). */
+export type ReportedResult = Omit<ImportResult, 'status'> & { status: string; query?: string; source?: string; sources?: string[]; code?: string };
 
-/** One result: the key (or the query that found none), its first user ID, and for every status that is not a success, the reason. */
-export function formatResultLine(r: ResultLine): string {
+/**
+ * One result as one line: the status, the key (or, without one, the query), what changed or
+ * why not, the secret keys stored and where the key came from. A line that is not a success
+ * names the query and the reason.
+ */
+export function formatImportLine(r: ReportedResult): string {
   const who = r.fingerprint ?? r.query ?? '(unknown key)';
+  const asked = r.query && r.fingerprint && r.query.replace(/^0x|\s/gi, '').toUpperCase() !== r.fingerprint ? ` (for ${r.query})` : '';
   const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
-  if (r.status === 'updated') return `updated    ${who}${uid} (${formatAdded(r)})`;
-  if (r.status === 'new' || r.status === 'unchanged') return `${r.status.padEnd(10)} ${who}${uid}`;
-  return `${r.status.padEnd(10)} ${who}${uid}: ${r.reason ?? 'no reason given'}${r.code ? ` (${r.code})` : ''}`;
+  const from = r.sources?.length ? `  from ${r.sources.join(' and ')}` : r.source ? `  from ${r.source}` : '';
+  const status = r.status.padEnd(10);
+  if (r.status === 'new' || r.status === 'updated' || r.status === 'unchanged') {
+    const changed = r.status === 'updated' ? formatAdded(r) : r.secretKeysStored ? `${r.secretKeysStored} secret key${r.secretKeysStored === 1 ? '' : 's'} stored` : '';
+    return `${status} ${who}${uid}${changed ? ` (${changed})` : ''}${from}${asked}`;
+  }
+  return `${status} ${who}${asked}: ${r.reason ?? 'no reason given'}${r.code ? ` (${r.code})` : ''}${from}`;
 }
 
-export function formatImportReport(report: ImportReport): string[] {
-  const lines = (report.results as ResultLine[]).map(formatResultLine);
+export function formatImportReport(report: { results: readonly ReportedResult[]; summary: ImportReport['summary'] }): string[] {
+  const lines = report.results.map(formatImportLine);
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
   return lines;
@@ -229,7 +255,7 @@ const GROUP_FAILURES_OVER = 3;
  * `sync` results: one line per key, except that keys failing for one shared reason (the server
  * cannot be reached or asked us to wait) are one line with the count; `--json` lists them all.
  */
-export function formatSyncResults(results: (ResultLine & { nextStep?: string })[]): string[] {
+export function formatSyncResults(results: (ReportedResult & { nextStep?: string })[]): string[] {
   const groups = new Map<string, typeof results>();
   for (const r of results) {
     if (r.status !== 'failed') continue;
@@ -241,7 +267,7 @@ export function formatSyncResults(results: (ResultLine & { nextStep?: string })[
   const lines: string[] = [];
   for (const r of results) {
     const group = r.status === 'failed' ? groups.get(`${r.code ?? ''}\0${r.reason ?? ''}`)! : [r];
-    if (group.length <= GROUP_FAILURES_OVER) lines.push(formatResultLine(r));
+    if (group.length <= GROUP_FAILURES_OVER) lines.push(formatImportLine(r));
     else if (group[0] === r) {
       const detail = [r.code, r.nextStep && `next: ${r.nextStep}`].filter(Boolean).join('; ');
       lines.push(`${group.length} keys not synced: ${r.reason ?? 'no reason given'}${detail ? ` (${detail})` : ''}`);
@@ -254,9 +280,9 @@ export function formatSearchHits(hits: SearchHit[]): string[] {
   const lines: string[] = [];
   hits.forEach((h, i) => {
     const flags = [h.revoked && 'revoked', h.expired && 'expired', h.disabled && 'disabled'].filter(Boolean);
-    const alg = `${h.algorithm ?? '?'}${h.bits ? h.bits : ''}`;
-    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${alg}  created ${day(h.created)}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${h.algorithm ?? '?'}  created ${day(h.created)}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     for (const u of h.userIds) lines.push(`       ${u}`);
+    lines.push(`       from ${(h.sources ?? [h.source]).join(' and ')}`);
   });
   lines.push(`${hits.length} key${hits.length === 1 ? '' : 's'} found`);
   return lines;
@@ -266,4 +292,18 @@ export function formatStatusLine(s: { fingerprint: string; state: string; addres
   const what =
     s.state === 'published' ? `published as ${s.addresses.join(', ')}` : s.state === 'no-verified-identity' ? 'on the server, but no address is verified' : 'not published';
   return `${s.fingerprint}  ${what}  (checked ${s.checkedAt.slice(0, 19).replace('T', ' ')}${s.server ? ` on ${s.server}` : ''})`;
+}
+
+/** One `servers list` line: default mark, URL, transport, and the last test (its detail when it failed). */
+export function formatServerLine(e: { url: string; protocol?: string | null; isDefault: boolean; https: boolean; lastTest: { ok: boolean; latencyMs: number | null; detail: string; at: string } | null }): string {
+  const t = e.lastTest;
+  const when = t ? t.at.slice(0, 19).replace('T', ' ') : '';
+  const test = !t ? 'untested' : t.ok ? `ok ${t.latencyMs ?? '?'} ms (${when})` : `failed (${when}): ${t.detail}`;
+  return `${e.isDefault ? '*' : ' '} ${e.url.padEnd(40)} ${(e.protocol ?? '?').padEnd(4)} ${e.https ? 'https' : 'PLAIN'}  ${test}`;
+}
+
+/** One `config list` entry: the value, then what the setting is, its type, allowed values and default. */
+export function formatSettingRow(r: { key: string; value: unknown; default: unknown; description: string; type: string; allowed: string | null }): string[] {
+  const accepts = `${r.type}${r.allowed ? `, ${r.allowed}` : ''}; default ${JSON.stringify(r.default)}`;
+  return [`${r.key} = ${JSON.stringify(r.value)}`, `    ${r.description} (${accepts})`];
 }

@@ -47,7 +47,7 @@ describe('keyport CLI', () => {
     expect(list.map((k) => k.fingerprint).sort()).toEqual([manifest.ed25519.fingerprint, manifest.expired.fingerprint].sort());
     const exp = list.find((k) => k.fingerprint === manifest.expired.fingerprint)!;
     expect(exp).toMatchObject({ expired: true, revoked: false, hasSecret: false, expires: manifest.expired.expires });
-    expect(Object.keys(exp).sort()).toEqual(['algorithm', 'bits', 'created', 'curve', 'expired', 'expires', 'fingerprint', 'hasSecret', 'keyId', 'revoked', 'secretPrimary', 'subkeys', 'userIds'].sort());
+    expect(Object.keys(exp).sort()).toEqual(['algorithm', 'bits', 'created', 'curve', 'expired', 'expires', 'fingerprint', 'hasSecret', 'keyId', 'revoked', 'secretPrimary', 'subkeys', 'userIdDetails', 'userIds'].sort());
     expect(keyportJson<ListedKey[]>(['list', '--filter', 'expired'], { home }).map((k) => k.fingerprint)).toEqual([manifest.expired.fingerprint]);
 
     const show = keyport(['show', 'eddie@example.org'], { home });

@@ -40,9 +40,9 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 }
 
 /** Like keyport(), without blocking the event loop (needed when a fixture server runs in-process). */
-export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
   const full = options.home ? ['--home', options.home, ...args] : args;
-  const child = spawn(process.execPath, [BIN, ...full], { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...full], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -22,8 +22,13 @@ describe('key server commands', () => {
   it('search --json prints the documented objects', async () => {
     const hits = await keyportJson<Record<string, unknown>[]>(['search', 'eddie@example.org', '--server', server.url], { home: tempHome() });
     expect(hits).toHaveLength(1);
-    expect(Object.keys(hits[0]!).sort()).toEqual(['algorithm', 'bits', 'created', 'disabled', 'expired', 'expires', 'fingerprint', 'keyId', 'revoked', 'source', 'userIds']);
+    expect(Object.keys(hits[0]!).sort()).toEqual(['algorithm', 'bits', 'created', 'curve', 'disabled', 'expired', 'expires', 'fingerprint', 'keyId', 'revoked', 'source', 'sources', 'userIds']);
     expect(hits[0]).toMatchObject({ fingerprint: manifest.ed25519.fingerprint, keyId: manifest.ed25519.keyId, revoked: false, expired: false });
+    // One algorithm naming everywhere: the search hit names the key as `list` does.
+    expect(hits[0]).toMatchObject({ algorithm: 'ed25519', bits: 255, curve: 'ed25519' });
+    const home = tempHome();
+    await keyportJson(['import', manifest.ed25519.fingerprint, '--server', server.url], { home });
+    expect((await keyportJson<Record<string, unknown>[]>(['list'], { home }))[0]).toMatchObject({ algorithm: 'ed25519', bits: 255, curve: 'ed25519' });
     const expired = await keyportJson<{ expired: boolean }[]>(['search', manifest.expired.fingerprint, '--server', server.url], { home: tempHome() });
     expect(expired[0]!.expired).toBe(true);
   });

@@ -61,7 +61,7 @@ describe('hostile user IDs on the command line', () => {
       const r = await keyportAsync(['show', keys.fingerprints[name]], { home });
       expect(r.status).toBe(0);
       expectShownSafely(r.stdout);
-      expect(r.stdout).toContain(`    [valid  ] ${SHOWN_USER_IDS[name]} (primary)\n`);
+      expect(r.stdout).toContain(`    [   valid] ${SHOWN_USER_IDS[name]} (primary)\n`);
     }
   });
 

@@ -118,7 +118,7 @@ describe('terminal UI with hostile user IDs (tmux)', () => {
       await see(/1 All \(1\)/);
       await keys('Enter');
       const details = await see('Operations');
-      expect(details).toContain(`[valid  ] ${SHOWN_USER_IDS[name]} (primary)`);
+      expect(details).toContain(`[   valid] ${SHOWN_USER_IDS[name]} (primary)`);
       expectCleanScreen();
       await keys('Escape');
       await see(/1 All \(1\)/);

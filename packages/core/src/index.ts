@@ -7,6 +7,8 @@ import 'reflect-metadata';
 export * from './errors.js';
 export * from './events.js';
 export * from './settings.js';
+export { describeSetting } from './settings-validate.js';
+export { serverEndpoint } from './keyservers/endpoint.js';
 export * from './paths.js';
 export * from './runtime.js';
 export { Tokens, createToken, resolve, type Token } from './di/tokens.js';

@@ -114,6 +114,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
       coreModuleUrl: options.thirdParty.coreModuleUrl,
     });
   }
+  settings.checkUnknownKeys(modules.list().map((m) => m.id));
   for (const id of modules.unknownOverrideIds()) {
     bus.feedback({ severity: 'warning', message: `--modules names an unknown module "${id}"; ignored` });
   }

@@ -6,6 +6,7 @@ import { removeStaleTemps, writeFileAtomic } from './fs/atomic.js';
 import { readFileBounded } from './fs/bounded-read.js';
 import { FileLock } from './fs/lock.js';
 import type { EventBus } from './events.js';
+import { checkSettingsTogether, unknownSettingKeys } from './settings-validate.js';
 
 /** Far more than any settings file needs; a link to a device or a huge file stops here. */
 const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
@@ -18,6 +19,8 @@ export interface SettingDefinition<T = unknown> {
   description: string;
   /** Plugin id, or 'core'. */
   owner: string;
+  /** keyport's own state kept in the file (not a choice for the user): hidden from `config list`. */
+  internal?: boolean;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -131,6 +134,7 @@ export const coreSettings: SettingDefinition[] = [
     default: {},
     description: 'Result of the last test of each key server',
     owner: 'core',
+    internal: true,
   },
   {
     key: 'network.autoFetchPublishStatus',
@@ -152,6 +156,8 @@ export class Settings {
   private readonly definitions = new Map<string, SettingDefinition>();
   private data: Record<string, Json> = {};
   private readonly lock: FileLock;
+  /** What the last load found questionable but usable (unknown keys, a server listed twice): to show the user. */
+  readonly warnings: { message: string; nextStep: string }[] = [];
 
   constructor(
     readonly file: string,
@@ -181,6 +187,25 @@ export class Settings {
   async load(): Promise<void> {
     this.data = await this.readFile();
     for (const def of this.definitions.values()) this.validateStored(def);
+    this.warnings.length = 0;
+    for (const p of checkSettingsTogether((k) => this.get(k))) {
+      if (p.severity === 'error') throw new SettingsError(ErrorCodes.SettingsInvalid, `${this.file}: ${p.message}`, { nextStep: `${p.fixInFile} in ${this.file}` });
+      this.warnings.push({ message: `${this.file}: ${p.message}`, nextStep: `${p.fixInFile}, or run ${p.command}` });
+    }
+  }
+
+  /**
+   * Warns about keys in the file that no setting defines, naming the nearest known key. Called
+   * once every module has declared its settings; `moduleIds` are all known modules, enabled or
+   * not (a disabled module's settings are not unknown).
+   */
+  checkUnknownKeys(moduleIds: readonly string[]): void {
+    for (const { key, nearest } of unknownSettingKeys(this.data, [...this.definitions.keys()], moduleIds)) {
+      this.warnings.push({
+        message: `${this.file}: unknown setting "${key}" is ignored`,
+        nextStep: nearest ? `did you mean "${nearest}"? Rename or remove it in ${this.file}` : `remove it from ${this.file} (\`keyport config list\` shows every setting)`,
+      });
+    }
   }
 
   /** Validates the stored value of a (possibly just defined) setting. */
@@ -205,16 +230,37 @@ export class Settings {
 
   /** Sets a value (validated) and writes the file atomically. */
   async set(key: string, value: unknown): Promise<void> {
-    const def = this.definitions.get(key);
-    if (!def) throw unknownKey(key);
-    const parsed = def.schema.safeParse(value);
-    if (!parsed.success) {
-      throw new InputError(ErrorCodes.SettingValueInvalid, `invalid value for "${key}": ${describeIssue(parsed.error)}`, {
-        nextStep: `see \`keyport config list\` for what "${key}" accepts`,
-      });
+    await this.setMany([[key, value]]);
+  }
+
+  /**
+   * Sets several values in one write. Each is validated, then the settings as they would be
+   * afterwards are checked together (the default server stays in the list, ...): a change that
+   * would leave them inconsistent is refused with the command that makes it properly.
+   */
+  async setMany(entries: readonly (readonly [string, unknown])[]): Promise<void> {
+    const next = new Map<string, Json>();
+    for (const [key, value] of entries) {
+      const def = this.definitions.get(key);
+      if (!def) throw unknownKey(key);
+      const parsed = def.schema.safeParse(value);
+      if (!parsed.success) {
+        throw new InputError(ErrorCodes.SettingValueInvalid, `invalid value for "${key}": ${describeIssue(parsed.error)}`, {
+          nextStep: `see \`keyport config list\` for what "${key}" accepts`,
+        });
+      }
+      next.set(key, parsed.data as Json);
     }
-    await this.update((data) => setPath(data, key, parsed.data as Json));
-    this.bus?.emit('settings:changed', { key });
+    // Only what this change would break is refused (a problem already in the file was reported on load).
+    const before = new Set(checkSettingsTogether((k) => this.get(k)).map((p) => p.message));
+    const problem = checkSettingsTogether((k) => (next.has(k) ? next.get(k) : this.get(k))).find((p) => !before.has(p.message));
+    if (problem) {
+      throw new InputError(ErrorCodes.SettingValueInvalid, `refused: ${problem.message}`, { nextStep: `use ${problem.command}` });
+    }
+    await this.update((data) => {
+      for (const [key, value] of next) setPath(data, key, value);
+    });
+    for (const key of next.keys()) this.bus?.emit('settings:changed', { key });
   }
 
   /** Read-modify-write under the lock, starting from what is on disk now. */

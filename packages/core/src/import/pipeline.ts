@@ -9,6 +9,7 @@ import { dearmorAll, looksArmored } from '../openpgp/armor.js';
 import { keyMaterial, splitCertificates, toPublicParts, UnsupportedKeyError, type CertificateParts } from '../openpgp/certificate.js';
 import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
+import { mergeResultsByFingerprint } from './merge-results.js';
 
 /** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
 export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string };
@@ -63,7 +64,7 @@ export class ImportPipeline {
       for (const slot of s.slots) results[slot] = merged.results[a++];
       for (const slot of s.revSlots) results[slot] = merged.revocationResults[r++];
       // Anything left undefined was cut off by cancellation.
-      const final = results.filter((x): x is ImportResult => x !== undefined);
+      const final = mergeResultsByFingerprint(results.filter((x): x is ImportResult => x !== undefined));
       return { results: final, summary: summarizeResults(final) };
     });
   }

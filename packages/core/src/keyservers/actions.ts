@@ -3,6 +3,9 @@ import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
 import { KNOWN_PROTOCOLS, protocolFromScheme, serverHref } from './routing.js';
+import { mergeHits } from './hits.js';
+import { endpointOf, serverEndpoint } from './endpoint.js';
+import { mergeResultsByFingerprint } from '../import/merge-results.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
@@ -24,8 +27,10 @@ export interface ServerEntry {
 export type ServerImportResult = Omit<ImportResult, 'status'> & {
   status: ImportResult['status'] | 'not-found';
   query: string;
-  /** Where the answer came from: the server (scheme, host, path) or a key source id. */
+  /** Where the answer came from: the server's endpoint (as search names it) or a key source id. */
   source?: string;
+  /** Every source that returned this key (one result per key, however many answered). */
+  sources?: string[];
 };
 
 /**
@@ -140,7 +145,7 @@ export class KeyServerActions {
     return this.settings.get<string[]>('keyservers.list').map((url) => ({
       url,
       protocol: guardedUrl(url, (u) => this.protocolOf(u)) ?? null,
-      isDefault: url === def,
+      isDefault: sameServer(url, def),
       https: url.startsWith('https:') || url.startsWith('hkps:'),
       lastTest: tests[url] ?? null,
     }));
@@ -149,7 +154,7 @@ export class KeyServerActions {
   defaultServer(): string {
     const list = this.settings.get<string[]>('keyservers.list');
     const def = this.settings.get<string>('keyservers.default');
-    return list.includes(def) ? def : (list[0] ?? def);
+    return list.find((u) => sameServer(u, def)) ?? list[0] ?? def;
   }
 
   /**
@@ -172,8 +177,12 @@ export class KeyServerActions {
     if (this.engines.forUrl(url).length === 0) {
       const byScheme = protocolFromScheme(url);
       if (byScheme) throw this.moduleRequired(url, byScheme);
+      // Name only schemes an enabled module takes now, so the next step works as given.
+      const usable = ['https:', 'hkps:', 'hkp:', 'http:'].filter((scheme) => this.engines.forUrl(new URL(`${scheme}//${url.hostname || 'keys.example.org'}`)).length > 0);
       throw new InputError(ErrorCodes.KeyserverUrlInvalid, `no enabled module speaks to ${url.protocol}// servers`, {
-        nextStep: 'use https:// (or hkps://, hkp://, http://), or enable the module for this protocol',
+        nextStep: usable.length
+          ? `use ${usable.map((x) => `${x}//`).join(', ')}, or enable the module for ${url.protocol}// (\`keyport modules list\`)`
+          : 'no enabled module speaks to key servers: enable one (`keyport modules list`, then `keyport modules enable hkp`)',
       });
     }
     const normalized = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
@@ -191,7 +200,8 @@ export class KeyServerActions {
   async add(raw: string, options: { protocol?: string; signal?: AbortSignal } = {}): Promise<{ url: string; protocol: string; warnings: string[] }> {
     const { url, warnings } = this.normalize(raw);
     const list = this.settings.get<string[]>('keyservers.list');
-    if (list.includes(url)) throw new InputError(ErrorCodes.KeyserverDuplicate, `${url} is already in the list`);
+    const same = list.find((u) => sameServer(u, url));
+    if (same) throw duplicate(url, same);
     const protocol = await this.protocolForNew(new URL(url), options.protocol, options.signal);
     // The protocol first: a listed server without one would be taken for HKP (an old entry).
     await this.setProtocol(url, protocol);
@@ -204,24 +214,32 @@ export class KeyServerActions {
     const old = this.requireListed(oldRaw);
     const { url, warnings } = this.normalize(newRaw);
     const list = this.settings.get<string[]>('keyservers.list');
-    if (url !== old && list.includes(url)) throw new InputError(ErrorCodes.KeyserverDuplicate, `${url} is already in the list`);
+    const same = list.find((u) => u !== old && sameServer(u, url));
+    if (same) throw duplicate(url, same);
     const parsed = new URL(url);
     const kept = guardedUrl(old, (u) => this.protocolOf(u));
     const web = parsed.protocol === 'http:' || parsed.protocol === 'https:';
     const protocol = web ? kept : (this.protocolOfNewEntry(parsed) ?? kept);
     await this.setProtocol(url, protocol, old);
-    await this.settings.set('keyservers.list', list.map((u) => (u === old ? url : u)));
-    if (this.settings.get<string>('keyservers.default') === old) await this.settings.set('keyservers.default', url);
+    const wasDefault = sameServer(this.defaultServer(), old);
+    // One write: the list and the default never disagree, not even between two writes.
+    await this.settings.setMany([['keyservers.list', list.map((u) => (u === old ? url : u))], ...(wasDefault ? [['keyservers.default', url] as const] : [])]);
     return { url, protocol: protocol ?? null, warnings };
   }
 
   async remove(raw: string): Promise<void> {
     const url = this.requireListed(raw);
     const list = this.settings.get<string[]>('keyservers.list').filter((u) => u !== url);
-    await this.settings.set('keyservers.list', list);
+    if (list.length === 0) {
+      throw new InputError(ErrorCodes.SettingValueInvalid, `${url} is the only key server: search and import need one`, {
+        nextStep: `add another first (\`keyport servers add URL\`), then remove ${url}`,
+      });
+    }
+    // The default role passes to the first remaining server, in the same write.
+    const wasDefault = sameServer(this.defaultServer(), url);
+    await this.settings.setMany([['keyservers.list', list], ...(wasDefault ? [['keyservers.default', list[0]!] as const] : [])]);
+    // After the list: a listed server without a stored protocol would be taken for HKP.
     if (Object.hasOwn(this.settings.get<Record<string, string>>('keyservers.protocols'), url)) await this.setProtocol(url, undefined, url);
-    // The default role passes to the first remaining server.
-    if (this.settings.get<string>('keyservers.default') === url && list[0]) await this.settings.set('keyservers.default', list[0]);
   }
 
   async setDefault(raw: string): Promise<void> {
@@ -231,7 +249,10 @@ export class KeyServerActions {
   private requireListed(raw: string): string {
     const list = this.settings.get<string[]>('keyservers.list');
     const trimmed = raw.trim().replace(/\/+$/, '');
-    const found = list.find((u) => u === trimmed || u.toLowerCase() === trimmed.toLowerCase() || u === `https://${trimmed}`);
+    const endpoint = endpointOf(trimmed.includes('://') ? trimmed : `https://${trimmed}`);
+    const found =
+      list.find((u) => u === trimmed || u.toLowerCase() === trimmed.toLowerCase() || u === `https://${trimmed}`) ??
+      list.find((u) => endpoint !== undefined && endpointOf(u) === endpoint);
     if (!found) {
       throw new InputError(ErrorCodes.KeyserverUnknown, `${raw} is not in the key server list`, { nextStep: 'see `keyport servers list`' });
     }
@@ -269,9 +290,10 @@ export class KeyServerActions {
         result = { reachable: error.code !== ErrorCodes.NetworkUnreachable, speaksProtocol: false, latencyMs: null, detail: error.message, engine: null };
       }
     }
-    if (this.settings.get<string[]>('keyservers.list').includes(href)) {
+    const listed = this.settings.get<string[]>('keyservers.list').find((u) => sameServer(u, href));
+    if (listed) {
       const tests = { ...this.settings.get<Record<string, unknown>>('keyservers.lastTest') };
-      tests[href] = { ok: result.speaksProtocol, latencyMs: result.latencyMs, detail: result.detail, at: new Date().toISOString() };
+      tests[listed] = { ok: result.speaksProtocol, latencyMs: result.latencyMs, detail: result.detail, at: new Date().toISOString() };
       await this.settings.set('keyservers.lastTest', tests);
     }
     return { ...result, url: href };
@@ -300,6 +322,18 @@ export class KeyServerActions {
       });
     }
     return { url, engine };
+  }
+
+  /**
+   * A network failure of a server gains the ways to use another one: `--server` for this run,
+   * or a new default. Other errors (and cancellation) pass unchanged.
+   */
+  private withServerChoice(error: KeyportError): KeyportError {
+    if (!error.code.startsWith('KP150')) return error;
+    const others = this.list().filter((e) => !e.isDefault).map((e) => e.url);
+    const choice = `or ask another server: \`--server URL\` for this command, or \`keyport servers default ${others[0] ?? 'URL'}\``;
+    const Kind = error.constructor as new (code: typeof error.code, message: string, options: object) => KeyportError;
+    return new Kind(error.code, error.message, { cause: error, pluginId: error.pluginId, retryable: error.retryable, nextStep: `${error.nextStep ?? 'check the network'}, ${choice}` });
   }
 
   /** Classifies a query; short key IDs are refused (collisions are trivial to make). */
@@ -336,9 +370,9 @@ export class KeyServerActions {
     }
     const settled = await Promise.allSettled(asks.map((a) => a.run()));
     const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ who: asks[i]!.who, error: toKeyportError(r.reason) }] : []));
-    if (failures.length === settled.length) throw failures[0]!.error;
+    if (failures.length === settled.length) throw plan.server ? this.withServerChoice(failures[0]!.error) : failures[0]!.error;
     for (const f of failures) this.bus.feedback({ severity: 'warning', message: `${f.who}: ${f.error.message}`, error: f.error });
-    const hits = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    const hits = mergeHits(settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])));
     return { server: plan.server ? serverHref(plan.server.url) : plan.sources.map((s) => s.id).join(', '), hits, sources: plan.sources.map((s) => s.id) };
   }
 
@@ -415,7 +449,7 @@ export class KeyServerActions {
       if (e.error.code === ErrorCodes.Cancelled) throw e.error;
       const asked = (plans[e.i]!.server ? 1 : 0) + plans[e.i]!.sources.length;
       const failedHere = errors.filter((x) => x.i === e.i).length;
-      if (failedHere === asked && !answers.some((a) => a.i === e.i)) throw e.error;
+      if (failedHere === asked && !answers.some((a) => a.i === e.i)) throw plans[e.i]!.server ? this.withServerChoice(e.error) : e.error;
       this.bus.feedback({ severity: 'warning', message: `${e.who}: ${e.error.message}`, error: e.error });
     }
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
@@ -437,7 +471,12 @@ export class KeyServerActions {
     const at = new Date().toISOString();
     for (const [i, { text }] of parsed.entries()) {
       const mine = answers.flatMap((a, k) => (a.i === i ? [{ a, report: reports[k]! }] : []));
-      const found = mine.flatMap(({ a, report }) => report.results.map((r) => ({ ...r, query: text, source: a.sourceId ?? serverHref(new URL(a.origin)) })));
+      const found = mine.flatMap(({ a, report }) =>
+        report.results.map((r): ServerImportResult => {
+          const source = a.sourceId ?? serverEndpoint(new URL(a.origin));
+          return { query: text, ...r, source, sources: [source] };
+        }),
+      );
       if (found.length === 0) {
         const where = plans[i]!.server ? plans[i]!.server!.url.host : plans[i]!.sources.map((s) => s.label).join(', ');
         results.push({ query: text, fingerprint: null, status: 'not-found', reason: `${where} has no key for ${text}`, added: { ...none } });
@@ -452,10 +491,27 @@ export class KeyServerActions {
       }
     }
     await this.keyring.setMetaMany(remembered);
-    const counted = summarizeResults(results.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
-    const label = serverUrl ? serverHref(serverUrl) : (plans[0]?.sources.map((s) => s.id).join(', ') ?? '');
-    return { server: label, results, summary: { ...counted, notFound: results.filter((r) => r.status === 'not-found').length } };
+    // One result per key, however many sources (or queries) returned it, naming every source;
+    // not-found results have no fingerprint and stay as they are.
+    const perKey = mergeResultsByFingerprint(results as (ServerImportResult & ImportResult)[], (into, other) => ({
+      ...into,
+      sources: [...new Set([...(into.sources ?? []), ...(other.sources ?? [])])],
+    })) as ServerImportResult[];
+    const counted = summarizeResults(perKey.filter((r): r is ServerImportResult & ImportResult => r.status !== 'not-found'));
+    const label = serverUrl ? serverEndpoint(serverUrl) : (plans[0]?.sources.map((s) => s.id).join(', ') ?? '');
+    return { server: label, results: perKey, summary: { ...counted, notFound: perKey.filter((r) => r.status === 'not-found').length } };
   }
+}
+
+/** Two server URLs that reach the same endpoint (`hkps://h` and `https://h`) are one server. */
+function sameServer(a: string, b: string): boolean {
+  return a === b || (endpointOf(a) ?? a) === (endpointOf(b) ?? b);
+}
+
+function duplicate(url: string, listed: string): InputError {
+  return new InputError(ErrorCodes.KeyserverDuplicate, listed === url ? `${url} is already in the list` : `${url} is already in the list as ${listed} (the same server)`, {
+    nextStep: 'see `keyport servers list`',
+  });
 }
 
 /** Stored with a key under `meta["source:<id>"]` when it was imported from a key source. */

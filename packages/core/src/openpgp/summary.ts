@@ -95,8 +95,23 @@ export function algorithmName(info: { algorithm: string; bits?: number; curve?: 
   if (a === 'x25519') return { name: 'cv25519', bits: 255, curve: 'cv25519' };
   if (a === 'ed448') return { name: 'ed448', bits: 448, curve: 'ed448' };
   if (a === 'x448') return { name: 'cv448', bits: 448, curve: 'cv448' };
-  return { name: curve ?? a, bits, curve };
+  // The curve fixes the size (gpg lists 255 for ed25519/cv25519, 256 for nistp256, ...).
+  return { name: curve ?? a, bits: bits ?? (curve ? (CURVE_BITS[curve] ?? null) : null), curve };
 }
+
+const CURVE_BITS: Record<string, number> = {
+  ed25519: 255,
+  cv25519: 255,
+  ed448: 448,
+  cv448: 448,
+  nistp256: 256,
+  nistp384: 384,
+  nistp521: 521,
+  brainpoolP256r1: 256,
+  brainpoolP384r1: 384,
+  brainpoolP512r1: 512,
+  secp256k1: 256,
+};
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 

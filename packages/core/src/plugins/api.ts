@@ -34,6 +34,10 @@ export interface SearchHit {
   userIds: string[];
   /** Where the hit came from (server URL). */
   source: string;
+  /** ECC curve (gpg's name), or null; filled in by core from the algorithm and size. */
+  curve?: string | null;
+  /** Every source that returned this key, once hits are merged by fingerprint (core fills it in). */
+  sources?: string[];
 }
 
 /** Options every engine verb accepts: a signal to cancel it. */

@@ -4,7 +4,7 @@ import { Text } from '../text.js';
 import type { SearchHit, ServerImportResult } from '@keyport/core';
 import { TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
-import { formatAdded } from '../../output.js';
+import { formatImportLine } from '../../output.js';
 
 /** Search a key server (the default one preselected) and import the chosen results. */
 export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenProps) {
@@ -130,8 +130,7 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
           <Text bold>Import report (Enter or Esc to go on)</Text>
           {report.map((r, i) => (
             <Text key={i} wrap="truncate-end">
-              {r.status.padEnd(10)} {r.fingerprint ?? r.query}{' '}
-              {r.status === 'updated' ? formatAdded(r) : (r.reason ?? '')}
+              {formatImportLine(r)}
             </Text>
           ))}
         </Box>
@@ -152,7 +151,7 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
                 {chosen.has(i) ? '[x]' : '[ ]'} {(h.fingerprint ?? h.keyId ?? '?').padEnd(40)}{' '}
                 {(h.created ?? '').slice(0, 10).padEnd(10)}{' '}
                 {(h.expires ?? 'never').slice(0, 10).padEnd(10)}{' '}
-                {`${h.algorithm ?? '?'}${h.bits ? h.bits : ''}`.padEnd(11)} {h.userIds.join('; ')}
+                {(h.algorithm ?? '?').padEnd(11)} {h.userIds.join('; ')}
                 {h.revoked ? ' [revoked]' : h.expired ? ' [expired]' : ''}
                 {h.disabled ? ' [disabled]' : ''}
               </Text>
