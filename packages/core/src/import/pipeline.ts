@@ -156,11 +156,12 @@ export class ImportPipeline {
         }
         // Screen first, then match: only components that verify can make a certificate the answer.
         const screened = await screenCertificate(publicParts, await this.revokerOptions(fpr, publicParts, strip));
-        const match = matchRequest(screened.parts, request);
-        if (typeof match === 'string') {
-          entries.push({ result: rejected(fpr, match) });
+        const verdict = matchRequest(screened.parts, request);
+        if ('reason' in verdict) {
+          entries.push({ result: rejected(fpr, verdict.reason) });
           continue;
         }
+        const match = verdict.match;
         // Already screened (and stripped): the merge has nothing more to strip.
         entries.push({ candidate: { fingerprint: fpr, match, notes: readable.notes, incoming: { parts: screened.parts, secretPackets: [], stripThirdParty: false } } });
       } catch (e) {
@@ -329,27 +330,27 @@ function issuerMatches(info: { issuerKeyId?: string; issuerFingerprint?: string 
  * validly self-signed user ID with exactly that address.
  */
 export function matchesRequest(parts: CertificateParts, request: ReturnType<typeof classifyKeyQuery>): string | undefined {
-  const match = matchRequest(parts, request);
-  return typeof match === 'string' ? match : undefined;
+  const verdict = matchRequest(parts, request);
+  return 'reason' in verdict ? verdict.reason : undefined;
 }
 
 /** How a screened certificate answers the request ('primary', 'subkey' or 'any'), or why it does not. */
-function matchRequest(parts: CertificateParts, request: KeyQuery): Candidate['match'] | string {
+function matchRequest(parts: CertificateParts, request: KeyQuery): { match: Candidate['match'] } | { reason: string } {
   const primary = keyMaterial(parts.primary);
   switch (request.kind) {
     case 'fingerprint':
-      if (primary.fingerprint === request.value) return 'primary';
-      if (parts.subkeys.some((s) => keyMaterial(s.packet).fingerprint === request.value)) return 'subkey';
-      return `the server returned key ${primary.fingerprint}, which does not match the requested fingerprint ${request.value} (by its primary key or a validly bound subkey)`;
+      if (primary.fingerprint === request.value) return { match: 'primary' };
+      if (parts.subkeys.some((s) => keyMaterial(s.packet).fingerprint === request.value)) return { match: 'subkey' };
+      return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested fingerprint ${request.value} (by its primary key or a validly bound subkey)` };
     case 'keyId':
-      if (primary.keyId === request.value) return 'primary';
-      if (parts.subkeys.some((s) => keyMaterial(s.packet).keyId === request.value)) return 'subkey';
-      return `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value} (by its primary key or a validly bound subkey)`;
+      if (primary.keyId === request.value) return { match: 'primary' };
+      if (parts.subkeys.some((s) => keyMaterial(s.packet).keyId === request.value)) return { match: 'subkey' };
+      return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value} (by its primary key or a validly bound subkey)` };
     case 'email': {
       const ok = userIdsWithEmail(parts, request.value).length > 0;
-      return ok ? 'primary' : `key ${primary.fingerprint} has no validly self-signed user ID with the address ${request.value}`;
+      return ok ? { match: 'primary' } : { reason: `key ${primary.fingerprint} has no validly self-signed user ID with the address ${request.value}` };
     }
     default:
-      return 'any';
+      return { match: 'any' };
   }
 }

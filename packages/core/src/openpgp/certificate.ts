@@ -395,8 +395,7 @@ function designatedRevokers(certs: CertificateParts[], verifier: SelfSignatureVe
 async function verifyByOtherKey(raw: RawPacket, issuer: RawPacket, revoked: KeyMaterialInfo): Promise<boolean> {
   try {
     const lib = await loadOpenpgp();
-    const sig = new lib.SignaturePacket();
-    await sig.read(raw.body);
+    const sig = await readSignaturePacket(lib, raw.body);
     const signer = new lib.PublicKeyPacket();
     await signer.read(keyMaterial(issuer).publicBody);
     const key = new lib.PublicKeyPacket();
@@ -439,6 +438,20 @@ export function rawUserIdPacket(lib: typeof openpgp, body: Uint8Array): openpgp.
   return uid;
 }
 
+/**
+ * A signature packet ready for verification. openpgp.js refuses, after checking the signature
+ * itself, any signature that names a designated revoker ("not supported"), which would drop
+ * valid self-signatures of such keys and make a designated revocation unverifiable. The field
+ * is only read back from the packet (the hashed bytes are kept as read), so clearing it changes
+ * nothing that is verified.
+ */
+async function readSignaturePacket(lib: typeof openpgp, body: Uint8Array): Promise<openpgp.SignaturePacket> {
+  const sig = new lib.SignaturePacket();
+  await sig.read(body);
+  (sig as { revocationKeyClass: number | null }).revocationKeyClass = null;
+  return sig;
+}
+
 /** Verifies self-signatures with openpgp.js packet classes (no key-level policy applied). */
 class SelfSignatureVerifier {
   private primaryPacket?: openpgp.PublicKeyPacket;
@@ -464,8 +477,7 @@ class SelfSignatureVerifier {
   async verify(raw: RawPacket, type: number, target: SignatureTarget): Promise<boolean> {
     try {
       const lib = await loadOpenpgp();
-      const sig = new lib.SignaturePacket();
-      await sig.read(raw.body);
+      const sig = await readSignaturePacket(lib, raw.body);
       const key = await this.primary();
       let data: Record<string, unknown>;
       if (target.kind === 'direct') {
