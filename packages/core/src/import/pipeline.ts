@@ -325,7 +325,7 @@ function issuerMatches(info: { issuerKeyId?: string; issuerFingerprint?: string 
 
 /**
  * Does a certificate returned by a server answer the request? Returns the reason it does not,
- * or undefined. Run it on a screened certificate (see {@link screenCertificate}): fingerprint
+ * or undefined. Run it on a screened certificate (`screenCertificate`): fingerprint
  * and key-ID requests match the primary key or a validly bound subkey; email requests need a
  * validly self-signed user ID with exactly that address.
  */
