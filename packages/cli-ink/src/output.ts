@@ -163,6 +163,7 @@ export function formatImportReport(report: ImportReport): string {
     const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
     if (r.status === 'rejected') lines.push(`rejected   ${who}: ${r.reason}`);
     else if (r.status === 'updated') lines.push(`updated    ${who}${uid} (${formatAdded(r)})`); else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
+    for (const note of r.notes ?? []) lines.push(`           note: ${note}`);
   }
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
