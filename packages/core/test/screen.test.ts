@@ -116,7 +116,7 @@ describe('screen before match (server answers)', () => {
     const packets = withExtra(attacker, [unsignedUserId('Victim <victim@example.org>')]);
     const report = await ctx.importer.import(writePackets(packets), { origin: server('victim@example.org') });
     expect(report.results[0]).toMatchObject({ status: 'rejected', fingerprint: fingerprintOf(attacker) });
-    expect(report.results[0]!.reason).toMatch(/no validly self-signed user ID with the address victim@example.org/);
+    expect(report.results[0]!.reason).toMatch(/no user ID with the address victim@example.org \(only validly self-signed user IDs count\)/);
     expect(await ctx.keyring.count()).toBe(0);
   });
 

@@ -49,7 +49,7 @@ export const DEFAULT_MAX_NEW_PER_EMAIL_ANSWER = 10;
 
 /** Added to every result of an email look-up: a key server answer by address proves nothing. */
 export const EMAIL_LOOKUP_NOTE =
-  'found by email address: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner';
+  'found by email address only: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner before relying on it';
 
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 
@@ -348,7 +348,7 @@ function matchRequest(parts: CertificateParts, request: KeyQuery): { match: Cand
       return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value} (by its primary key or a validly bound subkey)` };
     case 'email': {
       const ok = userIdsWithEmail(parts, request.value).length > 0;
-      return ok ? { match: 'primary' } : { reason: `key ${primary.fingerprint} has no validly self-signed user ID with the address ${request.value}` };
+      return ok ? { match: 'primary' } : { reason: `key ${primary.fingerprint} has no user ID with the address ${request.value} (only validly self-signed user IDs count)` };
     }
     default:
       return { match: 'any' };
