@@ -163,7 +163,7 @@ export class ImportPipeline {
         }
         const match = verdict.match;
         // Already screened (and stripped): the merge has nothing more to strip.
-        entries.push({ candidate: { fingerprint: fpr, match, notes: readable.notes, incoming: { parts: screened.parts, secretPackets: [], stripThirdParty: false } } });
+        entries.push({ candidate: { fingerprint: fpr, match, notes: readable.notes, incoming: { parts: screened.parts, secretPackets: [], stripThirdParty: false, screened: true } } });
       } catch (e) {
         const reason = e instanceof UnsupportedKeyError ? e.message : `unreadable certificate: ${(e as Error).message}`;
         entries.push({ result: rejected(fpr, reason) });

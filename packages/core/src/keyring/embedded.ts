@@ -32,6 +32,8 @@ export interface IncomingCertificate {
   parts: CertificateParts;
   secretPackets: RawPacket[];
   stripThirdParty: boolean;
+  /** Already screened (ADR 0007): its self-signatures verified, so the merge need not verify them again. */
+  screened?: boolean;
 }
 
 /** A detached key revocation (signature-only block) to attach to a stored key. */
@@ -404,7 +406,7 @@ export class EmbeddedKeyring implements Keyring {
           }
           jobs[i] = {
             existing,
-            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty })),
+            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty, screened: item.screened })),
           };
         }),
         FILE_CONCURRENCY,

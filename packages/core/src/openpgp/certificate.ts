@@ -228,6 +228,11 @@ export interface MergeOptions {
   revokerKey?: (fingerprint: string) => Promise<RawPacket | undefined>;
   /** A stored copy whose (already verified) self-signatures may also designate revokers. */
   revokersFrom?: CertificateParts;
+  /**
+   * Every self-signature of `incoming` was verified, for the component it sits under, by
+   * {@link screenCertificate} in this process: merging it again need not repeat that work.
+   */
+  selfSignaturesVerified?: boolean;
 }
 
 export interface MergeResult {
@@ -296,7 +301,7 @@ export async function mergeCertificate(
       known.add(info.identity);
       const selfIssued = verifier.isIssuer(info);
       if (selfIssued || (!info.issuerKeyId && !info.issuerFingerprint)) {
-        if (await verifier.verify(s, info.type, target)) accepted.push(s);
+        if (options.selfSignaturesVerified || (await verifier.verify(s, info.type, target))) accepted.push(s);
         else invalidSignatures++;
         continue;
       }
