@@ -218,6 +218,16 @@ describe('screen before match (server answers)', () => {
     expect(await fresh.keyring.count()).toBe(0);
   });
 
+  it('matches nothing against a text or short key-ID request', async () => {
+    const victim = await newKey('Victim', 'victim@example.org');
+    const ctx = freshKeyring();
+    for (const query of ['Victim', fingerprintOf(victim).slice(-8)]) {
+      const report = await ctx.importer.import(victim.toPublic().write(), { origin: server(query) });
+      expect(report.results[0], query).toMatchObject({ status: 'rejected', reason: expect.stringContaining('is not a fingerprint, key ID or email address') });
+    }
+    expect(await ctx.keyring.count()).toBe(0);
+  });
+
   it('notes that email answers are unverified and caps how many keys one email answer adds', async () => {
     const keys = await Promise.all(Array.from({ length: 4 }, (_, i) => newKey(`Same ${i}`, 'same@example.org')));
     const ctx = freshKeyring();

@@ -351,6 +351,7 @@ function matchRequest(parts: CertificateParts, request: KeyQuery): { match: Cand
       return ok ? { match: 'primary' } : { reason: `key ${primary.fingerprint} has no user ID with the address ${request.value} (only validly self-signed user IDs count)` };
     }
     default:
-      return { match: 'any' };
+      // Text and short key IDs name nothing precisely: no certificate can be shown to answer them.
+      return { reason: `"${request.value}" is not a fingerprint, key ID or email address, so no key in the answer can be matched to it` };
   }
 }
