@@ -11,6 +11,7 @@ import {
   keyMaterial,
   screenCertificate,
   secretPacketProblem,
+  selfSignedAs,
   splitCertificates,
   toPublicParts,
   UnsupportedKeyError,
@@ -52,6 +53,7 @@ export const EMAIL_LOOKUP_NOTE =
   'found by email address only: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner before relying on it';
 
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+const CERTIFICATIONS = [SigType.CertGeneric, SigType.CertPersona, SigType.CertCasual, SigType.CertPositive];
 
 /** A certificate that passed screening, waiting for the answer-level decision. */
 interface Candidate {
@@ -337,17 +339,20 @@ export function matchesRequest(parts: CertificateParts, request: ReturnType<type
 /** How a screened certificate answers the request ('primary', 'subkey' or 'any'), or why it does not. */
 function matchRequest(parts: CertificateParts, request: KeyQuery): { match: Candidate['match'] } | { reason: string } {
   const primary = keyMaterial(parts.primary);
+  // A self-revocation alone keeps a component in the keyring but does not make it an answer.
+  const bound = parts.subkeys.filter((s) => selfSignedAs(parts.primary, s, [SigType.SubkeyBinding]));
+  const certified = (u: CertificateParts['userIds'][number]) => selfSignedAs(parts.primary, u, CERTIFICATIONS);
   switch (request.kind) {
     case 'fingerprint':
       if (primary.fingerprint === request.value) return { match: 'primary' };
-      if (parts.subkeys.some((s) => keyMaterial(s.packet).fingerprint === request.value)) return { match: 'subkey' };
+      if (bound.some((s) => keyMaterial(s.packet).fingerprint === request.value)) return { match: 'subkey' };
       return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested fingerprint ${request.value} (by its primary key or a validly bound subkey)` };
     case 'keyId':
       if (primary.keyId === request.value) return { match: 'primary' };
-      if (parts.subkeys.some((s) => keyMaterial(s.packet).keyId === request.value)) return { match: 'subkey' };
+      if (bound.some((s) => keyMaterial(s.packet).keyId === request.value)) return { match: 'subkey' };
       return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value} (by its primary key or a validly bound subkey)` };
     case 'email': {
-      const ok = userIdsWithEmail(parts, request.value).length > 0;
+      const ok = userIdsWithEmail(parts, request.value).some(certified);
       return ok ? { match: 'primary' } : { reason: `key ${primary.fingerprint} has no user ID with the address ${request.value} (only validly self-signed user IDs count)` };
     }
     default:

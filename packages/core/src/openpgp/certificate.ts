@@ -346,12 +346,12 @@ export async function mergeCertificate(
         continue;
       }
       const sigs = await acceptNew([], c.sigs, target);
-      // A new user ID needs a valid self-certification, a new subkey a valid binding signature
-      // (a self-revocation alone does not make either part of the key).
+      // Any valid self-signature keeps a new component, a self-revocation included: minimised
+      // keys (the Debian keyring) keep only the revocation of a revoked user ID, and gpg lists
+      // it. Request matching asks more (a certification or a binding, see selfSignedAs).
       const selfSigned = sigs.some((s) => {
         const info = inspectSignature(s.body);
-        if (info === undefined || !(verifier.isIssuer(info) || (!info.issuerKeyId && !info.issuerFingerprint))) return false;
-        return kind === 'uid' ? info.type >= SigType.CertGeneric && info.type <= SigType.CertPositive : info.type === SigType.SubkeyBinding;
+        return info !== undefined && (verifier.isIssuer(info) || (!info.issuerKeyId && !info.issuerFingerprint));
       });
       if (!selfSigned) continue;
       const comp = { packet: c.packet, sigs };
@@ -672,4 +672,18 @@ function plainSecretProblem(body: Uint8Array, start: number, checksum: boolean):
   let sum = 0;
   for (let i = start; i < pos; i++) sum = (sum + body[i]!) & 0xffff;
   return sum === body[pos]! * 256 + body[pos + 1]! ? undefined : 'the secret part fails its checksum';
+}
+
+/**
+ * Does `component` of the certificate with primary `primary` carry a self-signature of one of
+ * `types`? On a screened certificate every self-signature has verified, so this says whether a
+ * user ID is self-certified (0x10-0x13) or a subkey bound (0x18), not merely self-revoked.
+ */
+export function selfSignedAs(primary: RawPacket, component: Component, types: readonly number[]): boolean {
+  const info = keyMaterial(primary);
+  return component.sigs.some((s) => {
+    const sig = inspectSignature(s.body);
+    if (!sig || !types.includes(sig.type)) return false;
+    return sig.issuerFingerprint ? sig.issuerFingerprint === info.fingerprint : sig.issuerKeyId === info.keyId;
+  });
 }
