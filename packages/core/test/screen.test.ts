@@ -110,6 +110,23 @@ describe('screen before match (server answers)', () => {
     }
   });
 
+  it('does not take a subkey or user ID kept by a self-revocation alone as an answer', async () => {
+    const victim = await newKey('Victim', 'victim@example.org');
+    const attacker = await newKey('Mallory', 'mallory@evil.example');
+    const victimPrimary = primaryPacket(victim);
+    const subkeyRevocation = await signature(attacker, SigType.SubkeyRevocation, { key: attacker.keyPacket, bind: await publicSubkey(victimPrimary) });
+    const uid = new openpgp.UserIDPacket();
+    uid.read(new TextEncoder().encode('Victim <victim@example.org>'));
+    const uidRevocation = await signature(attacker, SigType.CertRevocation, { key: attacker.keyPacket, userID: uid });
+    const answer = writePackets(withExtra(attacker, [unsignedUserId('Victim <victim@example.org>'), uidRevocation, asSubkey(victimPrimary), subkeyRevocation]));
+    const ctx = freshKeyring();
+    for (const query of [fingerprintOf(victim), 'victim@example.org']) {
+      const report = await ctx.importer.import(answer, { origin: server(query) });
+      expect(report.results[0], query).toMatchObject({ status: 'rejected', fingerprint: fingerprintOf(attacker) });
+    }
+    expect(await ctx.keyring.count()).toBe(0);
+  });
+
   it('refuses a user ID copying the victim address without a self-signature (email look-up)', async () => {
     const attacker = await newKey('Mallory', 'mallory@evil.example');
     const ctx = freshKeyring();
