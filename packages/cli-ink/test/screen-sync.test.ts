@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { dearmorAll, readPackets, writePackets } from '@keyport/core';
@@ -45,8 +46,8 @@ async function certificateClaimingVictim(): Promise<Uint8Array> {
 describe('a server answering for a key with another key that carries it as a subkey', () => {
   it('sync adds nothing and says why; a look-up of the held key refuses it too', async () => {
     const server = await startHkpFixture({ dialect: 'hockeypuck-2.4', keys: [await certificateClaimingVictim()] });
+    const h = tempHome();
     try {
-      const h = tempHome();
       await keyport(['import', '--file', fixturePath(manifest.ed25519.file)], { home: h });
       await keyport(['servers', 'add', server.url], { home: h });
       await keyport(['servers', 'default', server.url], { home: h });
@@ -67,6 +68,7 @@ describe('a server answering for a key with another key that carries it as a sub
       expect(JSON.parse(shown.stdout)).toMatchObject({ fingerprint: manifest.ed25519.fingerprint });
     } finally {
       await server.stop();
+      rmSync(h, { recursive: true, force: true });
     }
   });
 });
