@@ -149,7 +149,7 @@ export class ImportPipeline {
         const badSecret = secretPackets.map((p) => ({ p, problem: secretPacketProblem(p) })).find((x) => x.problem);
         if (badSecret) {
           const which = badSecret.p.tag === PacketTag.SecretKey ? 'primary secret key' : `secret subkey ${keyMaterial(badSecret.p).fingerprint}`;
-          entries.push({ result: rejected(fpr, `the ${which} is not well formed (${badSecret.problem}); nothing of this key was imported`) });
+          entries.push({ result: rejected(fpr, `the ${which} is not well formed (${badSecret.problem}); nothing of this key was imported: export the secret key again where it was made`) });
           continue;
         }
         if (!request) {
