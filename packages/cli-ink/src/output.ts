@@ -242,7 +242,8 @@ export function formatImportLine(r: ReportedResult): string {
 }
 
 export function formatImportReport(report: { results: readonly ReportedResult[]; summary: ImportReport['summary'] }): string[] {
-  const lines = report.results.map(formatImportLine);
+  // Notes (a skipped subkey, an unverified email answer) follow their key's line.
+  const lines = report.results.flatMap((r) => [formatImportLine(r), ...(r.notes ?? []).map((note) => `           note: ${note}`)]);
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
   return lines;

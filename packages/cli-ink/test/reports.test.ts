@@ -45,7 +45,7 @@ describe('one key is reported once, wherever it came from', () => {
     expect(report.summary).toEqual({ new: 1, updated: 0, unchanged: 0, rejected: 0, notFound: 0 });
     expect(report.server).toBe(hkp.url);
     const again = await keyportAsync(['import', 'rita@example.org'], { home: h, env });
-    expect(again.stdout).toBe(`unchanged  ${manifest.rsa4096.fingerprint}  Rita RSA <rita@example.org>  from ${hkp.url} and wkd (for rita@example.org)\n0 new, 0 updated, 1 unchanged, 0 rejected\n`);
+    expect(again.stdout).toBe(`unchanged  ${manifest.rsa4096.fingerprint}  Rita RSA <rita@example.org>  from ${hkp.url} and wkd (for rita@example.org)\n           note: found by email address only: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner before relying on it\n0 new, 0 updated, 1 unchanged, 0 rejected\n`);
   });
 
   it('a not-found line names the query and the reason', async () => {

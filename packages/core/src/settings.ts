@@ -73,6 +73,13 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'import.maxNewKeysPerEmailAnswer',
+    schema: z.number().int().min(0).max(10_000),
+    default: 10,
+    description: 'Most new keys one email look-up may add (key servers do not prove who owns an address)',
+    owner: 'core',
+  },
+  {
     key: 'network.timeoutMs',
     schema: z.number().int().min(100).max(600_000),
     default: 30_000,

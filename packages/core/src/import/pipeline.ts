@@ -4,10 +4,21 @@ import type { Settings } from '../settings.js';
 import { ErrorCodes, InputError } from '../errors.js';
 import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
-import { classifyKeyQuery } from '../keyring/query.js';
+import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import { dearmorAll, looksArmored } from '../openpgp/armor.js';
-import { keyMaterial, splitCertificates, toPublicParts, UnsupportedKeyError, type CertificateParts } from '../openpgp/certificate.js';
-import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
+import {
+  dropUnreadableSubkeys,
+  keyMaterial,
+  screenCertificate,
+  secretPacketProblem,
+  selfSignedAs,
+  splitCertificates,
+  toPublicParts,
+  UnsupportedKeyError,
+  type CertificateParts,
+  type MergeOptions,
+} from '../openpgp/certificate.js';
+import { inspectSignature, PacketTag, readPacketsLenient, SigType } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 import { mergeResultsByFingerprint } from './merge-results.js';
 
@@ -17,10 +28,17 @@ export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; ur
 /** Where an input came from and how to screen it. */
 export interface ImportOptions {
   origin: ImportOrigin;
-  /** Drop third-party certifications. Default: true for servers, false for local files. */
+  /** Drop third-party signatures of every type. Default: true for servers, false for local files. */
   stripThirdParty?: boolean;
   /** Refuse inputs larger than this. */
   maxBytes?: number;
+  /**
+   * Only update the key the server was asked about (sync): a certificate that is not already in
+   * the keyring, or whose primary fingerprint is not the one asked for, is rejected.
+   */
+  updateOnly?: boolean;
+  /** Most certificates one answer to an email look-up may add (setting import.maxNewKeysPerEmailAnswer). */
+  maxNewPerEmailAnswer?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -28,12 +46,30 @@ export interface ImportOptions {
 /** Largest file or stdin input accepted by default (setting import.maxBytes). */
 export const DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024;
 
+/** Certificates one email look-up may add by default (setting import.maxNewKeysPerEmailAnswer). */
+export const DEFAULT_MAX_NEW_PER_EMAIL_ANSWER = 10;
+
+/** Added to every result of an email look-up: a key server answer by address proves nothing. */
+export const EMAIL_LOOKUP_NOTE =
+  'found by email address only: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner before relying on it';
+
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+const CERTIFICATIONS = [SigType.CertGeneric, SigType.CertPersona, SigType.CertCasual, SigType.CertPositive];
+
+/** A certificate that passed screening, waiting for the answer-level decision. */
+interface Candidate {
+  fingerprint: string;
+  incoming: IncomingCertificate;
+  /** How it answers the request: by its primary key, or by a validly bound subkey. */
+  match: 'primary' | 'subkey' | 'any';
+  notes: string[];
+}
 
 /**
  * The single import path for every source (file, stdin, key server): size cap, dearmor, parse,
- * refuse secret material from servers, keep only what matches the request, strip third-party
- * certifications from servers, merge (verifying only what is new), report per certificate.
+ * refuse secret material from servers and malformed secret packets from files, screen server
+ * answers down to what verifies and only then match them against the request (ADR 0007), merge
+ * (verifying only what is new), report per certificate.
  */
 @injectable()
 export class ImportPipeline {
@@ -53,7 +89,8 @@ export class ImportPipeline {
     inputs: { bytes: Uint8Array; options: Omit<ImportOptions, 'signal' | 'onProgress'> }[],
     control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<ImportReport[]> {
-    const screened = inputs.map(({ bytes, options }) => this.screen(bytes, options));
+    const screened: Awaited<ReturnType<ImportPipeline['screen']>>[] = [];
+    for (const { bytes, options } of inputs) screened.push(await this.screen(bytes, options));
     const accepted = screened.flatMap((s) => s.accepted);
     const revocations = screened.flatMap((s) => s.revocations);
     const merged = await this.keyring.importCertificates(accepted, revocations, control);
@@ -61,7 +98,11 @@ export class ImportPipeline {
     let r = 0;
     return screened.map((s) => {
       const results = [...s.results];
-      for (const slot of s.slots) results[slot] = merged.results[a++];
+      for (const [k, slot] of s.slots.entries()) {
+        const result = merged.results[a++];
+        const notes = s.notes[k]!;
+        results[slot] = result && notes.length > 0 ? { ...result, notes: [...(result.notes ?? []), ...notes] } : result;
+      }
       for (const slot of s.revSlots) results[slot] = merged.revocationResults[r++];
       // Anything left undefined was cut off by cancellation.
       const final = mergeResultsByFingerprint(results.filter((x): x is ImportResult => x !== undefined));
@@ -69,7 +110,7 @@ export class ImportPipeline {
     });
   }
 
-  private screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>) {
+  private async screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>) {
     const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;
     if (bytes.length > max) {
       throw new InputError(ErrorCodes.InputTooLarge, `input is ${bytes.length} bytes, over the ${max}-byte limit`, {
@@ -93,33 +134,59 @@ export class ImportPipeline {
     const strip = options.stripThirdParty ?? fromServer;
     const request = options.origin.kind === 'server' ? classifyKeyQuery(options.origin.query) : undefined;
 
-    const results: (ImportResult | undefined)[] = [];
-    const accepted: IncomingCertificate[] = [];
-    const slots: number[] = [];
+    // Per certificate in input order: a final result, or a candidate decided below.
+    const entries: ({ result: ImportResult } | { candidate: Candidate })[] = [];
     for (const cert of split.certificates) {
       let fpr: string | null = null;
       try {
         fpr = keyMaterial(cert.parts.primary).fingerprint;
-        const hasSecret = cert.parts.primary.tag === 5 || cert.parts.subkeys.some((s) => s.packet.tag === 7);
+        const hasSecret = cert.parts.primary.tag === PacketTag.SecretKey || cert.parts.subkeys.some((s) => s.packet.tag === PacketTag.SecretSubkey);
         if (fromServer && hasSecret) {
-          results.push(rejected(fpr, 'the server sent secret key material; it was refused and not stored'));
+          entries.push({ result: rejected(fpr, 'the server sent secret key material; it was refused and not stored') });
           continue;
         }
-        const { publicParts, secretPackets } = toPublicParts(cert.parts);
-        if (request) {
-          const mismatch = matchesRequest(publicParts, request);
-          if (mismatch) {
-            results.push(rejected(fpr, mismatch));
-            continue;
-          }
+        const readable = dropUnreadableSubkeys(cert.parts);
+        const { publicParts, secretPackets } = toPublicParts(readable.parts);
+        const badSecret = secretPackets.map((p) => ({ p, problem: secretPacketProblem(p) })).find((x) => x.problem);
+        if (badSecret) {
+          const which = badSecret.p.tag === PacketTag.SecretKey ? 'primary secret key' : `secret subkey ${keyMaterial(badSecret.p).fingerprint}`;
+          entries.push({ result: rejected(fpr, `the ${which} is not well formed (${badSecret.problem}); nothing of this key was imported: export the secret key again where it was made`) });
+          continue;
         }
-        slots.push(results.length);
-        results.push(undefined);
-        accepted.push({ parts: publicParts, secretPackets: fromServer ? [] : secretPackets, stripThirdParty: strip });
+        if (!request) {
+          entries.push({ candidate: { fingerprint: fpr, match: 'any', notes: readable.notes, incoming: { parts: publicParts, secretPackets, stripThirdParty: strip } } });
+          continue;
+        }
+        // Screen first, then match: only components that verify can make a certificate the answer.
+        const screened = await screenCertificate(publicParts, await this.revokerOptions(fpr, publicParts, strip));
+        const verdict = matchRequest(screened.parts, request);
+        if ('reason' in verdict) {
+          entries.push({ result: rejected(fpr, verdict.reason) });
+          continue;
+        }
+        const match = verdict.match;
+        // Already screened (and stripped): the merge has nothing more to strip.
+        entries.push({ candidate: { fingerprint: fpr, match, notes: readable.notes, incoming: { parts: screened.parts, secretPackets: [], stripThirdParty: false, screened: true } } });
       } catch (e) {
         const reason = e instanceof UnsupportedKeyError ? e.message : `unreadable certificate: ${(e as Error).message}`;
-        results.push(rejected(fpr, reason));
+        entries.push({ result: rejected(fpr, reason) });
       }
+    }
+    if (request) await this.decide(entries, request, options);
+
+    const results: (ImportResult | undefined)[] = [];
+    const accepted: IncomingCertificate[] = [];
+    const slots: number[] = [];
+    const notes: string[][] = [];
+    for (const entry of entries) {
+      if ('result' in entry) {
+        results.push(entry.result);
+        continue;
+      }
+      slots.push(results.length);
+      results.push(undefined);
+      accepted.push(entry.candidate.incoming);
+      notes.push(entry.candidate.notes);
     }
 
     // Signature-only blocks: key revocations for keys we hold (revocation certificates,
@@ -140,7 +207,84 @@ export class ImportPipeline {
       results.push(undefined);
       revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
     }
-    return { results, accepted, slots, revocations, revSlots };
+    return { results, accepted, slots, notes, revocations, revSlots };
+  }
+
+  /**
+   * Merge options for screening one server certificate. A key revocation by another key can only
+   * stay when it comes from a designated revoker whose key the keyring holds; the stored copy is
+   * read only when the answer carries such a revocation.
+   */
+  private async revokerOptions(fpr: string, parts: CertificateParts, strip: boolean): Promise<MergeOptions> {
+    if (!strip) return { stripThirdParty: false };
+    const foreignRevocation = parts.direct.some((s) => {
+      const info = inspectSignature(s.body);
+      return info?.type === SigType.KeyRevocation && (info.issuerFingerprint ?? info.issuerKeyId) !== undefined && info.issuerFingerprint !== fpr && info.issuerKeyId !== fpr.slice(-16);
+    });
+    if (!foreignRevocation) return { stripThirdParty: true };
+    return {
+      stripThirdParty: true,
+      revokersFrom: await this.keyring.readStoredParts(fpr),
+      revokerKey: async (revoker) => (await this.keyring.readStoredParts(revoker).catch(() => undefined))?.primary,
+    };
+  }
+
+  /**
+   * The answer-level rules of ADR 0007, applied to certificates that already matched one by one:
+   * a sync only updates the key it asked about; a certificate that holds the requested key as
+   * its primary beats any that carries it as a subkey; a key the keyring holds as a primary is
+   * never answered by another key's subkey; two certificates claiming the same subkey are both
+   * refused; an email answer adds at most a capped number of keys, each with a note.
+   */
+  private async decide(
+    entries: ({ result: ImportResult } | { candidate: Candidate })[],
+    request: KeyQuery,
+    options: Omit<ImportOptions, 'signal' | 'onProgress'>,
+  ): Promise<void> {
+    const candidates = entries.flatMap((e, i) => ('candidate' in e ? [{ i, c: e.candidate }] : []));
+    const refuse = (i: number, reason: string) => {
+      entries[i] = { result: rejected((entries[i] as { candidate: Candidate }).candidate.fingerprint, reason) };
+    };
+    if (options.updateOnly) {
+      for (const { i, c } of candidates) {
+        if (c.match !== 'primary' || (request.kind === 'fingerprint' && c.fingerprint !== request.value)) {
+          refuse(i, `a sync only updates the key it asked about (${request.value}); key ${c.fingerprint} was not added`);
+        } else if (!(await this.keyring.get(c.fingerprint))) {
+          refuse(i, `a sync only updates keys in the keyring; key ${c.fingerprint} is not there (deleted meanwhile?) and was not added`);
+        }
+      }
+      return;
+    }
+    if (request.kind === 'fingerprint' || request.kind === 'keyId') {
+      const byPrimary = candidates.filter(({ c }) => c.match === 'primary');
+      const bySubkey = candidates.filter(({ c }) => c.match === 'subkey');
+      if (bySubkey.length === 0) return;
+      let why: string | undefined;
+      if (byPrimary.length > 0) why = 'the answer also holds the requested key itself';
+      else if (await this.heldAsPrimary(request)) why = `${request.value} is a primary key in your keyring, not a subkey of another key`;
+      else if (bySubkey.length > 1) why = `${bySubkey.length} certificates in the answer claim the requested subkey`;
+      if (why) for (const { i, c } of bySubkey) refuse(i, `key ${c.fingerprint} carries the requested key as a subkey, but ${why}; it was not added`);
+      return;
+    }
+    if (request.kind === 'email') {
+      const cap = options.maxNewPerEmailAnswer ?? DEFAULT_MAX_NEW_PER_EMAIL_ANSWER;
+      let added = 0;
+      for (const { i, c } of candidates) {
+        const isNew = !(await this.keyring.get(c.fingerprint));
+        if (isNew && added >= cap) {
+          refuse(i, `the answer for ${request.value} holds more than ${cap} new keys; the rest were not added (setting import.maxNewKeysPerEmailAnswer)`);
+          continue;
+        }
+        if (isNew) added++;
+        c.notes.push(EMAIL_LOOKUP_NOTE);
+      }
+    }
+  }
+
+  private async heldAsPrimary(request: KeyQuery): Promise<boolean> {
+    if (request.kind === 'fingerprint') return (await this.keyring.get(request.value)) !== undefined;
+    const found = await this.keyring.find(request.value).catch(() => []);
+    return found.some((r) => r.summary.keyId === request.value);
   }
 }
 
@@ -150,6 +294,7 @@ export function serverImportOptions(settings: Settings, server: URL, query: stri
     origin: { kind: 'server', url: server.href, query },
     stripThirdParty: settings.get<boolean>('import.stripThirdPartyFromServers'),
     maxBytes: settings.get<number>('network.maxResponseBytes'),
+    maxNewPerEmailAnswer: settings.get<number>('import.maxNewKeysPerEmailAnswer'),
   };
 }
 
@@ -183,24 +328,36 @@ function issuerMatches(info: { issuerKeyId?: string; issuerFingerprint?: string 
 
 /**
  * Does a certificate returned by a server answer the request? Returns the reason it does not,
- * or undefined. Fingerprint and key-ID requests match the primary key or any subkey (as GnuPG's
- * import screener does); email requests need a user ID with exactly that address.
+ * or undefined. Run it on a screened certificate (`screenCertificate`): fingerprint
+ * and key-ID requests match the primary key or a validly bound subkey; email requests need a
+ * validly self-signed user ID with exactly that address.
  */
 export function matchesRequest(parts: CertificateParts, request: ReturnType<typeof classifyKeyQuery>): string | undefined {
+  const verdict = matchRequest(parts, request);
+  return 'reason' in verdict ? verdict.reason : undefined;
+}
+
+/** How a screened certificate answers the request ('primary', 'subkey' or 'any'), or why it does not. */
+function matchRequest(parts: CertificateParts, request: KeyQuery): { match: Candidate['match'] } | { reason: string } {
   const primary = keyMaterial(parts.primary);
-  const subs = parts.subkeys.map((s) => keyMaterial(s.packet));
+  // A self-revocation alone keeps a component in the keyring but does not make it an answer.
+  const bound = parts.subkeys.filter((s) => selfSignedAs(parts.primary, s, [SigType.SubkeyBinding]));
+  const certified = (u: CertificateParts['userIds'][number]) => selfSignedAs(parts.primary, u, CERTIFICATIONS);
   switch (request.kind) {
     case 'fingerprint':
-      if (primary.fingerprint === request.value || subs.some((s) => s.fingerprint === request.value)) return undefined;
-      return `the server returned key ${primary.fingerprint}, which does not match the requested fingerprint ${request.value}`;
+      if (primary.fingerprint === request.value) return { match: 'primary' };
+      if (bound.some((s) => keyMaterial(s.packet).fingerprint === request.value)) return { match: 'subkey' };
+      return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested fingerprint ${request.value} (by its primary key or a validly bound subkey)` };
     case 'keyId':
-      if (primary.keyId === request.value || subs.some((s) => s.keyId === request.value)) return undefined;
-      return `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value}`;
+      if (primary.keyId === request.value) return { match: 'primary' };
+      if (bound.some((s) => keyMaterial(s.packet).keyId === request.value)) return { match: 'subkey' };
+      return { reason: `the server returned key ${primary.fingerprint}, which does not match the requested key ID ${request.value} (by its primary key or a validly bound subkey)` };
     case 'email': {
-      const ok = userIdsWithEmail(parts, request.value).length > 0;
-      return ok ? undefined : `key ${primary.fingerprint} has no user ID with the address ${request.value}`;
+      const ok = userIdsWithEmail(parts, request.value).some(certified);
+      return ok ? { match: 'primary' } : { reason: `key ${primary.fingerprint} has no user ID with the address ${request.value} (only validly self-signed user IDs count)` };
     }
     default:
-      return undefined;
+      // Text and short key IDs name nothing precisely: no certificate can be shown to answer them.
+      return { reason: `"${request.value}" is not a fingerprint, key ID or email address, so no key in the answer can be matched to it` };
   }
 }

@@ -32,6 +32,8 @@ export interface IncomingCertificate {
   parts: CertificateParts;
   secretPackets: RawPacket[];
   stripThirdParty: boolean;
+  /** Already screened (ADR 0007): its self-signatures verified, so the merge need not verify them again. */
+  screened?: boolean;
 }
 
 /** A detached key revocation (signature-only block) to attach to a stored key. */
@@ -286,12 +288,16 @@ export class EmbeddedKeyring implements Keyring {
 
   async find(query: string): Promise<KeyRecord[]> {
     const q = classifyKeyQuery(query);
-    const records = Object.values((await this.readIndex()).keys);
+    const index = await this.readIndex();
+    const records = Object.values(index.keys);
     switch (q.kind) {
-      case 'fingerprint':
-        return records.filter(
-          (r) => r.summary.fingerprint === q.value || r.summary.subkeys.some((s) => s.fingerprint === q.value),
-        );
+      case 'fingerprint': {
+        // A primary fingerprint names that key alone, whatever other certificates carry it as a
+        // subkey; only a subkey fingerprint can be ambiguous.
+        const primary = index.keys[q.value];
+        if (primary) return [primary];
+        return records.filter((r) => r.summary.subkeys.some((s) => s.fingerprint === q.value));
+      }
       case 'keyId':
         return records.filter((r) => r.summary.keyId === q.value || r.summary.subkeys.some((s) => s.keyId === q.value));
       case 'email':
@@ -316,7 +322,7 @@ export class EmbeddedKeyring implements Keyring {
     }
     if (found.length > 1) {
       throw new InputError(ErrorCodes.KeyAmbiguous, `"${query}" matches ${found.length} keys: ${found.map((r) => r.summary.fingerprint).join(', ')}`, {
-        nextStep: 'use the full fingerprint',
+        nextStep: 'use the full primary fingerprint of the key you mean (one of those listed)',
       });
     }
     return found[0]!;
@@ -519,7 +525,7 @@ export class EmbeddedKeyring implements Keyring {
           }
           jobs[i] = {
             existing,
-            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty })),
+            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty, screened: item.screened })),
           };
         }),
         FILE_CONCURRENCY,

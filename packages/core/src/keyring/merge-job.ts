@@ -8,7 +8,7 @@ import { summarize, type KeySummary } from '../openpgp/summary.js';
  */
 export interface MergeJob {
   existing: Uint8Array | null;
-  incoming: { bytes: Uint8Array; stripThirdParty: boolean }[];
+  incoming: { bytes: Uint8Array; stripThirdParty: boolean; screened?: boolean }[];
 }
 
 export interface MergeJobResult {
@@ -38,7 +38,7 @@ export async function runMergeJob(job: MergeJob): Promise<MergeJobResult> {
   for (const item of job.incoming) {
     const parts = splitCertificates(readPackets(item.bytes)).certificates[0]!.parts;
     const hadExisting = current !== undefined;
-    const merge = await mergeCertificate(current, parts, { stripThirdParty: item.stripThirdParty });
+    const merge = await mergeCertificate(current, parts, { stripThirdParty: item.stripThirdParty, selfSignaturesVerified: item.screened });
     const added = merge.added;
     if (!hadExisting || added.userIds + added.subkeys + added.signatures + added.revocations > 0) changed = true;
     steps.push({ added, invalidSignatures: merge.invalidSignatures, hadExisting });

@@ -45,6 +45,8 @@ export interface ImportResult {
   userIds?: string[];
   /** Secret key packets stored by this import (local sources only). */
   secretKeysStored?: number;
+  /** What the user should know about an accepted certificate (parts skipped, how it was found). */
+  notes?: string[];
 }
 
 /** Counts of an import by status. */

@@ -65,7 +65,7 @@ const NONE = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
  * Part of every answer digest: bump it when the merge or screening rules change what an answer
  * contributes, so answers remembered under the old rules are processed again.
  */
-const ANSWER_RULES_VERSION = 1;
+const ANSWER_RULES_VERSION = 2;
 
 /**
  * Stored with the key under meta.syncAnswers: the digest of the last answer each origin (the
@@ -322,7 +322,8 @@ export class Publishing {
       const fresh = unseen.filter((_, k) => !held[k]);
       const inputs = fresh.map(({ f, a }) => ({
         bytes: a.bytes,
-        options: serverImportOptions(this.deps.settings, a.url, f.fpr),
+        // A sync only updates the key it asked about; it never adds one (ADR 0007).
+        options: { ...serverImportOptions(this.deps.settings, a.url, f.fpr), updateOnly: true },
       }));
       let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
       try {

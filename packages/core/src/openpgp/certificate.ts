@@ -7,6 +7,7 @@ import {
   SigType,
   inspectSignature,
   isKeyTag,
+  type SignatureInfo,
   isSecretTag,
   packetKey,
   PacketSet,
@@ -216,8 +217,22 @@ export interface MergeCounts {
 }
 
 export interface MergeOptions {
-  /** Drop certifications made by other keys (certificate-flooding defence for server imports). */
+  /**
+   * Drop every signature made by another key, of every type (certifications, revocations,
+   * direct-key signatures): the flooding defence for server answers. The one exception is a key
+   * revocation by a designated revoker that verifies against the revoker's key from
+   * `revokerKey` (ADR 0007).
+   */
   stripThirdParty: boolean;
+  /** The public key packet of a designated revoker, when the keyring holds it. */
+  revokerKey?: (fingerprint: string) => Promise<RawPacket | undefined>;
+  /** A stored copy whose (already verified) self-signatures may also designate revokers. */
+  revokersFrom?: CertificateParts;
+  /**
+   * Every self-signature of `incoming` was verified, for the component it sits under, by
+   * {@link screenCertificate} in this process: merging it again need not repeat that work.
+   */
+  selfSignaturesVerified?: boolean;
 }
 
 export interface MergeResult {
@@ -247,6 +262,7 @@ export async function mergeCertificate(
   const added: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
   let invalidSignatures = 0;
   let thirdPartyStripped = 0;
+  const revokerCandidates: { s: RawPacket; info: SignatureInfo }[] = [];
   const base: CertificateParts = existing
     ? {
         primary: existing.primary,
@@ -285,14 +301,15 @@ export async function mergeCertificate(
       known.add(info.identity);
       const selfIssued = verifier.isIssuer(info);
       if (selfIssued || (!info.issuerKeyId && !info.issuerFingerprint)) {
-        if (await verifier.verify(s, info.type, target)) accepted.push(s);
+        if (options.selfSignaturesVerified || (await verifier.verify(s, info.type, target))) accepted.push(s);
         else invalidSignatures++;
         continue;
       }
-      // A designated revoker's key revocation is kept even when stripping: it is not a flooding
-      // vector and dropping it could hide a revocation.
-      if (options.stripThirdParty && info.type !== SigType.KeyRevocation) {
-        thirdPartyStripped++;
+      if (options.stripThirdParty) {
+        // Only a designated revoker's key revocation may stay, and only once it verifies; that
+        // needs every self-signature seen first, so it is decided after the components.
+        if (target.kind === 'direct' && info.type === SigType.KeyRevocation && options.revokerKey) revokerCandidates.push({ s, info });
+        else thirdPartyStripped++;
         continue;
       }
       accepted.push(s);
@@ -329,6 +346,9 @@ export async function mergeCertificate(
         continue;
       }
       const sigs = await acceptNew([], c.sigs, target);
+      // Any valid self-signature keeps a new component, a self-revocation included: minimised
+      // keys (the Debian keyring) keep only the revocation of a revoked user ID, and gpg lists
+      // it. Request matching asks more (a certification or a binding, see selfSignedAs).
       const selfSigned = sigs.some((s) => {
         const info = inspectSignature(s.body);
         return info !== undefined && (verifier.isIssuer(info) || (!info.issuerKeyId && !info.issuerFingerprint));
@@ -345,7 +365,51 @@ export async function mergeCertificate(
   await mergeComponents(base.userIds, incoming.userIds, 'uid');
   await mergeComponents(base.subkeys, incoming.subkeys, 'subkey');
 
+  if (revokerCandidates.length > 0) {
+    const designated = designatedRevokers([base, ...(options.revokersFrom ? [options.revokersFrom] : [])], verifier);
+    const keep: RawPacket[] = [];
+    for (const { s, info } of revokerCandidates) {
+      const revoker = [...designated].find((fpr) => (info.issuerFingerprint ? info.issuerFingerprint === fpr : fpr.endsWith(info.issuerKeyId ?? '-')));
+      const key = revoker ? await options.revokerKey!(revoker) : undefined;
+      if (key && (await verifyByOtherKey(s, key, primaryInfo))) keep.push(s);
+      else thirdPartyStripped++;
+    }
+    for (const s of keep) base.direct.push(s);
+    count(keep, true);
+  }
+
   return { merged: base, added, invalidSignatures, thirdPartyStripped };
+}
+
+/** Fingerprints that self-signatures of `certs` (already verified, or stored) name as revokers. */
+function designatedRevokers(certs: CertificateParts[], verifier: SelfSignatureVerifier): Set<string> {
+  const out = new Set<string>();
+  for (const cert of certs) {
+    const selfSigs = [cert.direct, ...cert.userIds.map((c) => c.sigs)];
+    for (const sigs of selfSigs) {
+      for (const s of sigs) {
+        const info = inspectSignature(s.body);
+        if (info && verifier.isIssuer(info)) for (const fpr of info.revocationKeys ?? []) out.add(fpr);
+      }
+    }
+  }
+  return out;
+}
+
+/** Verifies a key revocation of `revoked` made by another key (a designated revoker). */
+async function verifyByOtherKey(raw: RawPacket, issuer: RawPacket, revoked: KeyMaterialInfo): Promise<boolean> {
+  try {
+    const lib = await loadOpenpgp();
+    const sig = await readSignaturePacket(lib, raw.body);
+    const signer = new lib.PublicKeyPacket();
+    await signer.read(keyMaterial(issuer).publicBody);
+    const key = new lib.PublicKeyPacket();
+    await key.read(revoked.publicBody);
+    await sig.verify(signer, lib.enums.signature.keyRevocation, { key } as never, null as never, false, await structurePolicy());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function kindKey(p: RawPacket, kind: 'uid' | 'subkey'): string {
@@ -357,6 +421,41 @@ type SignatureTarget =
   | { kind: 'direct' }
   | { kind: 'uid'; packet: RawPacket }
   | { kind: 'subkey'; packet: RawPacket };
+
+/** Public-key algorithms that can make signatures (RFC 9580 §9.1): RSA, DSA, ECDSA, EdDSA, Ed25519, Ed448. */
+const SIGNING_ALGORITHMS = new Set([1, 3, 17, 19, 22, 27, 28]);
+
+/** Whether a subkey is bound for signing: its key flags say so, or, without flags, its algorithm can (as gpg reads it). */
+function canSign(keyFlags: Uint8Array | null | undefined, algorithm: number): boolean {
+  if (keyFlags && keyFlags.length > 0) return (keyFlags[0]! & 0x02) !== 0;
+  return SIGNING_ALGORITHMS.has(algorithm);
+}
+
+/**
+ * A user ID packet that hashes as the bytes it was read from. openpgp.js decodes the text and
+ * encodes it again when hashing, which changes any user ID that is not valid UTF-8 (Latin-1,
+ * say) and made its valid self-signature fail; GnuPG hashes the bytes as they are.
+ */
+export function rawUserIdPacket(lib: typeof openpgp, body: Uint8Array): openpgp.UserIDPacket {
+  const uid = new lib.UserIDPacket();
+  uid.read(body);
+  uid.write = () => body;
+  return uid;
+}
+
+/**
+ * A signature packet ready for verification. openpgp.js refuses, after checking the signature
+ * itself, any signature that names a designated revoker ("not supported"), which would drop
+ * valid self-signatures of such keys and make a designated revocation unverifiable. The field
+ * is only read back from the packet (the hashed bytes are kept as read), so clearing it changes
+ * nothing that is verified.
+ */
+async function readSignaturePacket(lib: typeof openpgp, body: Uint8Array): Promise<openpgp.SignaturePacket> {
+  const sig = new lib.SignaturePacket();
+  await sig.read(body);
+  (sig as { revocationKeyClass: number | null }).revocationKeyClass = null;
+  return sig;
+}
 
 /** Verifies self-signatures with openpgp.js packet classes (no key-level policy applied). */
 class SelfSignatureVerifier {
@@ -383,8 +482,7 @@ class SelfSignatureVerifier {
   async verify(raw: RawPacket, type: number, target: SignatureTarget): Promise<boolean> {
     try {
       const lib = await loadOpenpgp();
-      const sig = new lib.SignaturePacket();
-      await sig.read(raw.body);
+      const sig = await readSignaturePacket(lib, raw.body);
       const key = await this.primary();
       let data: Record<string, unknown>;
       if (target.kind === 'direct') {
@@ -393,9 +491,7 @@ class SelfSignatureVerifier {
       } else if (target.kind === 'uid') {
         if (!(type >= SigType.CertGeneric && type <= SigType.CertPositive) && type !== SigType.CertRevocation) return false;
         if (target.packet.tag === PacketTag.UserId) {
-          const uid = new lib.UserIDPacket();
-          await uid.read(target.packet.body);
-          data = { key, userID: uid };
+          data = { key, userID: rawUserIdPacket(lib, target.packet.body) };
         } else {
           const attr = new lib.UserAttributePacket();
           await attr.read(target.packet.body);
@@ -406,6 +502,16 @@ class SelfSignatureVerifier {
         const sub = new lib.PublicSubkeyPacket();
         await sub.read(keyMaterial(target.packet).publicBody);
         data = { key, bind: sub };
+        // Time checks are the summary's business; here only cryptographic validity counts.
+        await sig.verify(key, type as openpgp.enums.signature, data as never, null as never, false, await structurePolicy());
+        // A signing subkey must also sign the primary back (0x19), or anyone could claim
+        // someone else's signing key as their subkey (RFC 9580 §5.2.1.8; gpg requires it too).
+        if (type === SigType.SubkeyBinding && canSign(sig.keyFlags, sub.algorithm as number)) {
+          const back = sig.embeddedSignature;
+          if (!back || back.signatureType !== SigType.PrimaryKeyBinding) return false;
+          await back.verify(sub, lib.enums.signature.keyBinding, data as never, null as never, false, await structurePolicy());
+        }
+        return true;
       }
       // Time checks are the summary's business; here only cryptographic validity counts.
       await sig.verify(key, type as openpgp.enums.signature, data as never, null as never, false, await structurePolicy());
@@ -421,3 +527,163 @@ export function contentHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+
+/** What screening kept of an incoming certificate, and what it dropped. */
+export interface ScreenResult {
+  /** The certificate reduced to its valid components (see {@link screenCertificate}). */
+  parts: CertificateParts;
+  userIdsDropped: number;
+  subkeysDropped: number;
+  invalidSignatures: number;
+  thirdPartyStripped: number;
+}
+
+/**
+ * Reduces a certificate to what verifies: user IDs with a valid self-certification, subkeys with
+ * a valid binding (and back-signature when they can sign), self-signatures that verify, and,
+ * when `stripThirdParty`, no signature by another key except a verified designated revocation.
+ * Request matching runs on the result, never on the raw packets (ADR 0007).
+ */
+export async function screenCertificate(parts: CertificateParts, options: MergeOptions): Promise<ScreenResult> {
+  const result = await mergeCertificate(undefined, parts, options);
+  const distinct = (list: Component[], kind: 'uid' | 'subkey') => new Set(list.map((c) => kindKey(c.packet, kind))).size;
+  return {
+    parts: result.merged,
+    userIdsDropped: distinct(parts.userIds, 'uid') - result.merged.userIds.length,
+    subkeysDropped: distinct(parts.subkeys, 'subkey') - result.merged.subkeys.length,
+    invalidSignatures: result.invalidSignatures,
+    thirdPartyStripped: result.thirdPartyStripped,
+  };
+}
+
+/**
+ * Removes subkeys whose packet keyport cannot read (v3, v5, unknown versions or algorithms,
+ * truncated), with a note for each, so one odd subkey costs that subkey and not the import.
+ */
+export function dropUnreadableSubkeys(parts: CertificateParts): { parts: CertificateParts; notes: string[] } {
+  const notes: string[] = [];
+  const subkeys = parts.subkeys.filter((c, i) => {
+    try {
+      keyMaterial(c.packet);
+      return true;
+    } catch (e) {
+      if (!(e instanceof UnsupportedKeyError)) throw e;
+      notes.push(`subkey ${i + 1} skipped: ${e.message}`);
+      return false;
+    }
+  });
+  return { parts: notes.length === 0 ? parts : { ...parts, subkeys }, notes };
+}
+
+/** Block sizes of the symmetric algorithms a secret key may be encrypted with (RFC 9580 §9.3). */
+const CIPHER_BLOCK = new Map<number, number>([
+  [1, 8], [2, 8], [3, 8], [4, 8], [7, 16], [8, 16], [9, 16], [10, 16], [11, 16], [12, 16], [13, 16],
+]);
+/** Nonce sizes of the AEAD modes (RFC 9580 §9.6): EAX, OCB, GCM. */
+const AEAD_NONCE = new Map<number, number>([[1, 16], [2, 15], [3, 12]]);
+const HASHES = new Set([1, 2, 3, 8, 9, 10, 11, 12, 14]);
+
+/**
+ * Why the secret part of a secret key packet is not well formed, or undefined when it is. An
+ * unencrypted secret must parse for its algorithm and carry a matching checksum; an encrypted
+ * one must use a known protection form (usage 253, 254 or 255 with a known cipher and S2K
+ * specifier, including GnuPG's gnu-dummy and divert-to-card stubs). Nothing is decrypted, so
+ * an encrypted secret's inner SHA-1 cannot be checked here.
+ */
+export function secretPacketProblem(packet: RawPacket): string | undefined {
+  const body = packet.body;
+  let pos: number;
+  try {
+    pos = publicKeyLength(body);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const v6 = body[0] === 6;
+  if (pos >= body.length) return 'the secret part is missing';
+  const usage = body[pos++]!;
+  if (usage === 0) return v6 ? plainSecretProblem(body, pos, false) : plainSecretProblem(body, pos, true);
+  if (usage !== 253 && usage !== 254 && usage !== 255) return `unknown secret-key protection (usage octet ${usage})`;
+  if (v6) pos++; // count of the following parameter octets
+  const cipher = body[pos++];
+  const block = cipher === undefined ? undefined : CIPHER_BLOCK.get(cipher);
+  if (block === undefined) return `unknown cipher ${cipher ?? '?'} protecting the secret key`;
+  let ivLength = block;
+  if (usage === 253) {
+    const aead = body[pos++];
+    const nonce = aead === undefined ? undefined : AEAD_NONCE.get(aead);
+    if (nonce === undefined) return `unknown AEAD mode ${aead ?? '?'} protecting the secret key`;
+    ivLength = nonce;
+  }
+  if (v6) pos++; // length of the S2K specifier
+  const s2k = body[pos++];
+  const hash = body[pos];
+  switch (s2k) {
+    case 0:
+      pos += 1;
+      break;
+    case 1:
+      pos += 9;
+      break;
+    case 3:
+      pos += 10;
+      break;
+    case 4:
+      pos += 19;
+      break;
+    case 101: {
+      // GnuPG extension: "GNU" then 1 (gnu-dummy, no secret here) or 2 (divert to card + serial).
+      if (body[pos + 1] !== 0x47 || body[pos + 2] !== 0x4e || body[pos + 3] !== 0x55) return 'unknown S2K extension 101';
+      const mode = body[pos + 4];
+      pos += 5;
+      if (mode === 1) return pos === body.length ? undefined : 'a gnu-dummy stub with trailing data';
+      if (mode === 2) {
+        const n = body[pos];
+        return n !== undefined && pos + 1 + n <= body.length ? undefined : 'a truncated divert-to-card stub';
+      }
+      return `unknown GnuPG S2K mode ${mode ?? '?'}`;
+    }
+    default:
+      return `unknown S2K specifier ${s2k ?? '?'}`;
+  }
+  if (s2k !== 4 && (hash === undefined || !HASHES.has(hash))) return `unknown S2K hash ${hash ?? '?'}`;
+  pos += ivLength;
+  // Something must be encrypted: at least the SHA-1 (254) or the AEAD tag (253).
+  const minimum = usage === 254 ? 21 : usage === 253 ? 17 : 3;
+  if (body.length - pos < minimum) return 'the encrypted secret part is truncated';
+  return undefined;
+}
+
+/** Algorithm-specific plaintext secret fields (RFC 9580 §5.5.3) then, for v4, the 2-octet checksum. */
+function plainSecretProblem(body: Uint8Array, start: number, checksum: boolean): string | undefined {
+  const algo = body[5]!;
+  let pos = start;
+  const mpis = algo === 1 || algo === 2 || algo === 3 ? 4 : [16, 17, 18, 19, 20, 22].includes(algo) ? 1 : 0;
+  const fixed = new Map([[25, 32], [26, 56], [27, 32], [28, 57]]).get(algo) ?? 0;
+  if (mpis === 0 && fixed === 0) return `public-key algorithm ${algo} is not supported`;
+  for (let i = 0; i < mpis; i++) {
+    if (pos + 2 > body.length) return 'the secret part is truncated';
+    pos += 2 + Math.ceil((body[pos]! * 256 + body[pos + 1]!) / 8);
+  }
+  pos += fixed;
+  const end = pos + (checksum ? 2 : 0);
+  if (end > body.length) return 'the secret part is truncated';
+  if (end < body.length) return 'the secret part has trailing data';
+  if (!checksum) return undefined;
+  let sum = 0;
+  for (let i = start; i < pos; i++) sum = (sum + body[i]!) & 0xffff;
+  return sum === body[pos]! * 256 + body[pos + 1]! ? undefined : 'the secret part fails its checksum';
+}
+
+/**
+ * Does `component` of the certificate with primary `primary` carry a self-signature of one of
+ * `types`? On a screened certificate every self-signature has verified, so this says whether a
+ * user ID is self-certified (0x10-0x13) or a subkey bound (0x18), not merely self-revoked.
+ */
+export function selfSignedAs(primary: RawPacket, component: Component, types: readonly number[]): boolean {
+  const info = keyMaterial(primary);
+  return component.sigs.some((s) => {
+    const sig = inspectSignature(s.body);
+    if (!sig || !types.includes(sig.type)) return false;
+    return sig.issuerFingerprint ? sig.issuerFingerprint === info.fingerprint : sig.issuerKeyId === info.keyId;
+  });
+}

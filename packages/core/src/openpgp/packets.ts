@@ -261,6 +261,11 @@ export interface SignatureInfo {
   /** Issuer key ID (16 hex) or fingerprint (40/64 hex), uppercase, from hashed or unhashed area. */
   issuerKeyId?: string;
   issuerFingerprint?: string;
+  /**
+   * Fingerprints named by revocation-key subpackets (designated revokers, RFC 4880 §5.2.3.15),
+   * from the hashed area only: an unhashed one is not covered by the signature.
+   */
+  revocationKeys?: string[];
   /** Bytes that identify the signature regardless of its unhashed area (used for de-duplication). */
   identity: string;
 }
@@ -301,6 +306,7 @@ export function inspectSignature(body: Uint8Array): SignatureInfo | undefined {
   const fromUnhashed = { ...info };
   info.issuerKeyId = undefined;
   info.issuerFingerprint = undefined;
+  info.revocationKeys = undefined;
   if (!scanSubpackets(body.subarray(hashedStart, hashedEnd), info)) return undefined;
   info.issuerKeyId ??= fromUnhashed.issuerKeyId;
   info.issuerFingerprint ??= fromUnhashed.issuerFingerprint;
@@ -339,6 +345,8 @@ function scanSubpackets(area: Uint8Array, info: SignatureInfo): boolean {
     const data = area.subarray(pos + 1, pos + len);
     if (type === 16 && data.length === 8) info.issuerKeyId = toHex(data);
     if (type === 33 && data.length >= 21) info.issuerFingerprint = toHex(data.subarray(1));
+    // Revocation key: class (0x80 set), algorithm, 20-octet v4 fingerprint.
+    if (type === 12 && data.length === 22 && (data[0]! & 0x80) !== 0) (info.revocationKeys ??= []).push(toHex(data.subarray(2)));
     pos += len;
   }
   return true;

@@ -134,6 +134,50 @@ function revocationOf(sig: openpgp.SignaturePacket | undefined): RevocationInfo 
   };
 }
 
+const LENIENT_UTF8 = new TextDecoder('utf-8');
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A user ID's bytes as text without losing any: valid UTF-8 as it is, each byte that is not part
+ * of a valid UTF-8 sequence (a Latin-1 user ID, say) as `\xNN`, the way gpg lists it. Control
+ * characters are left for the terminal-escaping layer.
+ */
+export function userIdText(bytes: Uint8Array): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    /* not valid UTF-8: escape the bytes that are not */
+  }
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const n = utf8SequenceLength(bytes, i);
+    if (n > 0) {
+      out += STRICT_UTF8.decode(bytes.subarray(i, i + n));
+      i += n;
+    } else {
+      out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Length of the valid UTF-8 sequence at `i` (RFC 3629: no overlongs, surrogates or > U+10FFFF), or 0. */
+function utf8SequenceLength(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => b[i + k] !== undefined && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
 const EMAIL_IN_UID = /<([^<>\s]+@[^<>\s]+)>\s*$/;
 const BARE_EMAIL = /^\s*([^<>\s]+@[^<>\s]+)\s*$/;
 
@@ -210,6 +254,14 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     options.trustSelfSignatures ? Promise.resolve() : s.verify(primary, type, data as never, null as never, false, config);
   const primary = key.keyPacket;
   const alg = algorithmName(key.getAlgorithmInfo());
+  // openpgp.js keeps user IDs as decoded text, which loses non-UTF-8 bytes: find each one's
+  // packet bytes again (by that decoded text, in order) to verify and show what was signed.
+  const rawUserIds = new Map<string, Uint8Array[]>();
+  for (const c of selfOnly.userIds) {
+    if (c.packet.tag !== PacketTag.UserId) continue;
+    const text = LENIENT_UTF8.decode(c.packet.body);
+    rawUserIds.set(text, [...(rawUserIds.get(text) ?? []), c.packet.body]);
+  }
 
   // Key revocation: a verified revocation from the primary key itself.
   const revSig = await firstValid(key.revocationSignatures, (s) =>
@@ -223,6 +275,8 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
   const latestUidSigs: openpgp.SignaturePacket[] = [];
   for (const user of key.users) {
     if (!user.userID) continue;
+    const raw = rawUserIds.get(user.userID.userID)?.shift();
+    if (raw) user.userID.write = () => raw;
     const dataToVerify = { userID: user.userID, key: primary };
     const validCerts: openpgp.SignaturePacket[] = [];
     for (const s of user.selfCertifications) {
@@ -242,7 +296,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     const revoked = Boolean(uidRev && (!latest || (uidRev.created?.getTime() ?? 0) >= (latest.created?.getTime() ?? 0)));
     const sigExpiry = latest ? latest.getExpirationTime() : Infinity;
     const uidExpires = sigExpiry instanceof Date ? sigExpiry : null;
-    const text = user.userID.userID;
+    const text = raw ? userIdText(raw) : user.userID.userID;
     userIds.push({
       userId: text,
       email: emailOf(text),
