@@ -1,11 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@keyport/core';
 import { fixturePath, manifest } from '@keyport/test-fixtures';
-import { keyport, keyportJson, tempHome } from './helpers.js';
+import { keyport, keyportJson, tempDir, tempHome } from './helpers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const docs = readFileSync(path.join(repo, 'docs/plugins.md'), 'utf8');
@@ -18,7 +17,7 @@ function filesFromDocs(): Record<string, string> {
 }
 
 /** A folder outside the workspace (no node_modules anywhere above it that holds @keyport/core). */
-const outside = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), prefix));
+const outside = (prefix: string) => tempDir(prefix);
 
 type Module = { id: string; state: string; version: string; origin: 'builtin' | { specifier: string }; error: { code: string; message: string } | null };
 

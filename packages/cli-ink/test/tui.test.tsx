@@ -1,13 +1,11 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import React from 'react';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createKeyport, type Keyport } from '@keyport/core';
 import { fixtureArmored, fixtureBytes, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
+import { tempDir } from './helpers.js';
 import { builtinPlugins } from '../src/plugins.js';
 
 const KEY = { up: '\u001B[A', down: '\u001B[B', right: '\u001B[C', left: '\u001B[D', esc: '\u001B', enter: '\r', tab: '\t' };
@@ -25,7 +23,7 @@ afterAll(async () => {
 
 /** A keyport on a throwaway home pointed at the fixture servers, with some keys imported. */
 async function keyport(files: string[] = [manifest.revoked.file, manifest.expired.file, manifest['to-revoke'].file, manifest.secret.secretFile!]): Promise<Keyport> {
-  const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'keyport-tui-')), plugins: builtinPlugins, env: {} });
+  const kp = await createKeyport({ home: tempDir('keyport-tui-'), plugins: builtinPlugins, env: {} });
   await kp.settings.set('keyserversync.url', hagrid.url);
   await kp.keyservers.add(hkp.url);
   await kp.keyservers.setDefault(hkp.url);
