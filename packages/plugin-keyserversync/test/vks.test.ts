@@ -25,6 +25,7 @@ async function hagridWith(keys: string[]): Promise<RunningHagridFixture> {
 
 runProtocolEngineContract({
   name: 'vks on a Hagrid-like server',
+  verbs: ['lookup', 'upload', 'requestVerification', 'publishStatus', 'probe'],
   engine: () => new VksEngine(http()),
   startServer: hagridWith,
   exactOnly: true,
