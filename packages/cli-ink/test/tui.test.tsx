@@ -101,12 +101,12 @@ describe('keys screen', () => {
     const keys = await kp.keyring.list('all');
     const many = Array.from({ length: 1000 }, (_, i) => ({ ...keys[0], summary: { ...manifestLike(i) } })) as never;
     const app = render(<App kp={kp} initialKeys={many} onQuit={() => {}} />);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for the list to draw (not a fixed sleep), then count its rows.
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('@example.org'), { timeout: 8000, interval: 15 });
     const rows = (app.lastFrame() ?? '').split('\n').filter((l) => l.includes('@example.org'));
     expect(rows.length).toBeLessThan(40);
     app.stdin.write('G');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(app.lastFrame()).toContain('User 999');
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('User 999'), { timeout: 8000, interval: 15 });
   });
 });
 
