@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import * as openpgp from 'openpgp';
+import { checksumLine, crc24 } from './checksum.js';
 import { listenOnLoopback } from './listen.js';
 
 /*
@@ -310,8 +311,10 @@ export const UNRESOLVABLE_SERVER = 'http://keys.hostile.invalid';
 const HTML_404 = '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p><hr><address>Apache/2.4.57 (Debian) Server at www.example.org Port 80</address></body></html>\n';
 const ESCAPED_ERROR = `No key found ${TERMINAL_ATTACKS.oscTitle}${TERMINAL_ATTACKS.osc52}${TERMINAL_ATTACKS.sgr}${TERMINAL_ATTACKS.crlf}${TERMINAL_ATTACKS.bidi}`;
 
+/** Armor as SKS, Hockeypuck and Hagrid send it: with the CRC-24 line (GnuPG 2.2 misreads some armor without one). */
 function armored(bytes: Uint8Array): string {
-  return openpgp.armor(openpgp.enums.armor.publicKey, bytes);
+  const lines = openpgp.armor(openpgp.enums.armor.publicKey, bytes).trimEnd().split('\n');
+  return [...lines.slice(0, -1), checksumLine(crc24(bytes)), lines.at(-1)!, ''].join('\n');
 }
 
 /** HKP's index percent-encoding (SKS style): every byte outside printable ASCII and ':' and '%' as %XX. */
@@ -397,11 +400,9 @@ export async function startHostileServer(options: HostileServerOptions): Promise
   const escapeFpr = escapeKey?.fingerprint;
   /** Is this look-up about a key or address the attack answers for? */
   const aboutVictim = (hex: string | undefined, email: string | undefined) => {
-    if (hex) {
-      const h = hex.toUpperCase();
-      return victim.fingerprint.endsWith(h) || (escapeFpr !== undefined && escapeFpr.endsWith(h));
-    }
-    if (email) return email.toLowerCase() === victimEmail || (escapeFpr !== undefined && email.toLowerCase() === 'eve@escape.example');
+    // In `escapes` mode only Eve's key is served: every other look-up gets the escaped error body.
+    if (hex) return escapeFpr !== undefined ? escapeFpr.endsWith(hex.toUpperCase()) : victim.fingerprint.endsWith(hex.toUpperCase());
+    if (email) return escapeFpr !== undefined ? email.toLowerCase() === 'eve@escape.example' : email.toLowerCase() === victimEmail;
     return false;
   };
 
@@ -434,8 +435,13 @@ export async function startHostileServer(options: HostileServerOptions): Promise
 
   const notFound = (res: http.ServerResponse, vks: boolean) => {
     if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, vks);
-    // Error bodies are text a client may print: in `escapes` mode they carry the attacks too.
-    const body = options.mode === 'escapes' ? ESCAPED_ERROR : vks ? 'No key found for this fingerprint.' : '<html><body>No results found: No keys found</body></html>';
+    // Error bodies are text a client may print: in `escapes` mode they carry the attacks, as a
+    // server error (HKP) and as Hagrid's 503 with a JSON `message` (VKS).
+    if (options.mode === 'escapes') {
+      if (vks) return res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: ESCAPED_ERROR }));
+      return res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(ESCAPED_ERROR);
+    }
+    const body = vks ? 'No key found for this fingerprint.' : '<html><body>No results found: No keys found</body></html>';
     return res.writeHead(404, { 'content-type': vks ? 'text/plain; charset=utf-8' : 'text/html; charset=UTF-8' }).end(body);
   };
 
