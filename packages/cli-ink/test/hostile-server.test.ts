@@ -1,3 +1,5 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEBIAN_KEYRING,
@@ -14,7 +16,7 @@ import {
   type HostileServerOptions,
   type RunningHostileServer,
 } from '@keyport/test-fixtures';
-import { homeWith, keyportAsync as keyport, tempHome, type RunResult } from './helpers.js';
+import { BIN, homeWith, keyportAsync as keyport, tempDir, tempHome, type RunResult } from './helpers.js';
 
 /*
  * Issue 10, "Must show": a hostile key server against the built CLI, over HKP and over VKS.
@@ -290,5 +292,62 @@ describe('offline sync of the Debian keyring (905 keys)', () => {
     const lines = (r.stdout + r.stderr).trim().split('\n');
     expect(lines.length).toBeLessThanOrEqual(2);
     expect(lines.join('\n')).toMatch(/905/);
+  }, 60_000);
+});
+
+describe('the terminal UI in a real terminal (tmux) with a hostile user ID', () => {
+  it('list, details and search leave the pane title and the paste buffer alone and conceal nothing', async () => {
+    const s = await hostile('escapes');
+    const eve = s.escapeKey!.fingerprint;
+    const home = await homeWith([
+      ['servers', 'add', s.url],
+      ['servers', 'default', s.url],
+      ['--modules', '-keyserversync', 'import', eve],
+    ]);
+    const socket = path.join(tempDir('kp-tmux-'), 'tmux');
+    const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
+    // A shell first, so the title and clipboard settings are in place before keyport draws anything.
+    tmux('new-session', '-d', '-s', 'kp', '-x', '160', '-y', '45', 'sh');
+    try {
+      tmux('set-option', '-g', 'set-clipboard', 'on'); // OSC 52 from the application would fill a tmux buffer
+      tmux('select-pane', '-t', 'kp', '-T', 'before-keyport');
+      tmux('send-keys', '-t', 'kp', '-l', `exec env NO_COLOR=1 CI=1 ${process.execPath} ${BIN} --home ${home} --modules -keyserversync tui`);
+      tmux('send-keys', '-t', 'kp', 'Enter');
+      const screen = () => tmux('capture-pane', '-p', '-t', 'kp');
+      const see = async (text: string | RegExp) => {
+        const end = Date.now() + 15_000;
+        for (;;) {
+          const now = screen();
+          if (typeof text === 'string' ? now.includes(text) : text.test(now)) return now;
+          if (Date.now() > end) throw new Error(`timed out waiting for ${String(text)}; screen:\n${now}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const untouched = (where: string) => {
+        expect(tmux('display-message', '-p', '-t', 'kp', '#{pane_title}').trim(), `${where}: pane title`).toBe('before-keyport');
+        expect(tmux('list-buffers'), `${where}: paste buffers`).toBe('');
+        // With attributes: no concealed (SGR 8) or red (SGR 31) text came from the user ID.
+        const raw = tmux('capture-pane', '-p', '-e', '-t', 'kp');
+        // eslint-disable-next-line no-control-regex -- looking for the attacker's SGR sequences
+        expect(raw, `${where}: SGR from the user ID`).not.toMatch(/\u001B\[(?:[0-9;]*;)?(?:8|31)m/);
+      };
+      await see('eve@escape.example');
+      untouched('list');
+      tmux('send-keys', '-t', 'kp', 'Enter');
+      await see('Fingerprint');
+      untouched('details');
+      tmux('send-keys', '-t', 'kp', 'Escape');
+      await see('eve@escape.example');
+      tmux('send-keys', '-t', 'kp', 'i');
+      await see('Search:');
+      tmux('send-keys', '-t', 'kp', '-l', eve);
+      tmux('send-keys', '-t', 'kp', 'Enter');
+      await see(/\d+ keys? found/);
+      untouched('search');
+      // The attack is shown as text, not obeyed: the title it tried to set is visible on screen.
+      expect(screen()).toContain('pwned-title');
+    } finally {
+      spawnSync('tmux', ['-S', socket, 'kill-server']);
+    }
   }, 60_000);
 });
