@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,6 +9,7 @@ import {
   UNRESOLVABLE_SERVER,
   fixtureArmored,
   fixturePath,
+  floodedCertificate,
   hostileBinary,
   manifest,
   startHostileServer,
@@ -194,6 +196,20 @@ describe.each(PROTOCOLS)('hostile answers to look-ups by fingerprint over %s', (
     expect(unknown.status).toBe(1);
     const synced = await keyport([...engineArgs(protocol), 'sync', '--all', '--yes'], { home: await victimHome(s.url) });
     expectNoRawControls(synced, 'sync');
+  });
+});
+
+describe('a flooded key from a file', () => {
+  it('keeps at most 250 certifications on a user ID whose certifiers are not in the keyring, and says how many it dropped', async () => {
+    const file = path.join(tempDir('kp-flood-'), 'flooded.pgp');
+    writeFileSync(file, await floodedCertificate(fixtureArmored('ed25519'), 2000, 50));
+    const home = tempHome();
+    const r = await keyport(['import', '--file', file], { home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(await fingerprints(home)).toEqual([victim.fingerprint]);
+    // None of the 50 certifiers is in the keyring, so none of their 2,000 certifications stays.
+    expect(await thirdPartyKept(home, victim.fingerprint)).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/2,?000/);
   });
 });
 
