@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -366,4 +366,62 @@ describe('the terminal UI in a real terminal (tmux) with a hostile user ID', () 
       spawnSync('tmux', ['-S', socket, 'kill-server']);
     }
   }, 60_000);
+});
+
+/**
+ * Runs keyport with a watchdog on its resident memory (from /proc) and its time: it is killed as
+ * soon as it passes either bound, so a test of unbounded reading never eats the machine.
+ */
+function watched(args: string[], home: string, bounds: { ms: number; rssBytes: number }): Promise<RunResult & { peakRss: number; killedFor: string | null; ms: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let peakRss = 0;
+  let killedFor: string | null = null;
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const watch = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+      peakRss = Math.max(peakRss, kb * 1024);
+    } catch {
+      /* exited meanwhile */
+    }
+    const over = peakRss > bounds.rssBytes ? `RSS passed ${bounds.rssBytes >> 20} MB` : performance.now() - started > bounds.ms ? `still running after ${bounds.ms} ms` : null;
+    if (over && !killedFor) {
+      killedFor = over;
+      child.kill('SIGKILL');
+    }
+  }, 20);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearInterval(watch);
+      resolve({ status: code ?? -1, stdout, stderr, peakRss, killedFor, ms: performance.now() - started });
+    }),
+  );
+}
+
+describe('bounded reading of local inputs', () => {
+  it('import --file /dev/zero stops with the size error within seconds, below 600 MB', async () => {
+    const r = await watched(['import', '--file', '/dev/zero'], tempHome(), { ms: 10_000, rssBytes: 600 * 2 ** 20 });
+    expect(r.killedFor, `peak ${r.peakRss >> 20} MB`).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^keyport: KP1301 /);
+  });
+
+  it('a FIFO fed 1 GiB is not read whole before the size cap rejects it', async () => {
+    const dir = tempDir('kp-fifo-');
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `head -c 1073741824 /dev/zero > ${fifo}`], { stdio: 'ignore' });
+    try {
+      const r = await watched(['import', '--file', fifo], tempHome(), { ms: 10_000, rssBytes: 600 * 2 ** 20 });
+      expect(r.killedFor, `peak ${r.peakRss >> 20} MB`).toBeNull();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^keyport: KP1301 /);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  });
 });
