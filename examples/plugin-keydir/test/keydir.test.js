@@ -11,6 +11,7 @@ const tmp = (prefix) => mkdtempSync(path.join(os.tmpdir(), prefix));
 
 runProtocolEngineContract({
   name: 'keydir',
+  verbs: ['search', 'lookup', 'probe'],
   engine: () => createKeydirEngine(),
   startServer: async (armoredKeys) => {
     const folder = tmp('keydir-');

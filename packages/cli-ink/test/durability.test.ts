@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_KEYRING, fixturePath, manifest } from '@keyport/test-fixtures';
 import { readPackets, writePackets } from '@keyport/core';
-import { exited, keyport, keyportJson, spawnKeyport, tempHome } from './helpers.js';
+import { exited, keyport, keyportJson, spawnKeyport, tempDir, tempHome } from './helpers.js';
 
 interface Listed {
   fingerprint: string;
@@ -20,7 +19,7 @@ function debianSubsets(count: number, parts: number): string[] {
     if (p.tag === 6) certs.push([]);
     certs.at(-1)?.push(p);
   }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-subset-'));
+  const dir = tempDir('keyport-subset-');
   return Array.from({ length: parts }, (_, i) => {
     const file = path.join(dir, `part${i}.gpg`);
     writeFileSync(file, writePackets(certs.slice(i * count, (i + 1) * count).flat()));

@@ -1,13 +1,30 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { removeGnupgHomes } from '@keyport/test-fixtures';
 
 /** The built binary: these tests exercise what users run, not the sources. */
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'keyport.js');
 
-export const tempHome = () => mkdtempSync(path.join(os.tmpdir(), 'keyport-cli-'));
+const homes: string[] = [];
+
+/** A fresh temporary folder, removed after the test file (each file imports its own copy of this module). */
+export const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  homes.push(dir);
+  return dir;
+};
+
+/** A fresh keyport home, removed after the test file. */
+export const tempHome = (): string => tempDir('keyport-cli-');
+
+afterAll(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+  removeGnupgHomes();
+});
 
 export interface RunResult {
   status: number;
@@ -40,14 +57,21 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 }
 
 /** Like keyport(), without blocking the event loop (needed when a fixture server runs in-process). */
-export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   const full = options.home ? ['--home', options.home, ...args] : args;
   const child = spawn(process.execPath, [BIN, ...full], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
+  // A run past its time bound is killed, so a failing test never leaves keyport running.
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    }),
+  );
 }
 
 export async function keyportJsonAsync<T = unknown>(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<T> {

@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@keyport/core';
 import { fixturePath, manifest } from '@keyport/test-fixtures';
-import { BIN, keyport, keyportJson, tempHome } from './helpers.js';
+import { BIN, keyport, keyportJson, tempDir, tempHome } from './helpers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const docs = readFileSync(path.join(repo, 'docs/plugins.md'), 'utf8');
@@ -19,7 +18,7 @@ function filesFromDocs(): Record<string, string> {
 }
 
 /** A folder outside the workspace (no node_modules anywhere above it that holds @keyport/core). */
-const outside = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), prefix));
+const outside = (prefix: string) => tempDir(prefix);
 
 type Module = { id: string; state: string; version: string; origin: 'builtin' | { specifier: string }; error: { code: string; message: string } | null };
 

@@ -1,13 +1,11 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import React from 'react';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createKeyport, type Keyport } from '@keyport/core';
 import { fixtureArmored, fixtureBytes, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
+import { tempDir } from './helpers.js';
 import { builtinPlugins } from '../src/plugins.js';
 
 const KEY = { up: '\u001B[A', down: '\u001B[B', right: '\u001B[C', left: '\u001B[D', esc: '\u001B', enter: '\r', tab: '\t' };
@@ -25,7 +23,7 @@ afterAll(async () => {
 
 /** A keyport on a throwaway home pointed at the fixture servers, with some keys imported. */
 async function keyport(files: string[] = [manifest.revoked.file, manifest.expired.file, manifest['to-revoke'].file, manifest.secret.secretFile!]): Promise<Keyport> {
-  const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'keyport-tui-')), plugins: builtinPlugins, env: {} });
+  const kp = await createKeyport({ home: tempDir('keyport-tui-'), plugins: builtinPlugins, env: {} });
   await kp.settings.set('keyserversync.url', hagrid.url);
   await kp.keyservers.add(hkp.url);
   await kp.keyservers.setDefault(hkp.url);
@@ -103,12 +101,12 @@ describe('keys screen', () => {
     const keys = await kp.keyring.list('all');
     const many = Array.from({ length: 1000 }, (_, i) => ({ ...keys[0], summary: { ...manifestLike(i) } })) as never;
     const app = render(<App kp={kp} initialKeys={many} onQuit={() => {}} />);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for the list to draw (not a fixed sleep), then count its rows.
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('@example.org'), { timeout: 8000, interval: 15 });
     const rows = (app.lastFrame() ?? '').split('\n').filter((l) => l.includes('@example.org'));
     expect(rows.length).toBeLessThan(40);
     app.stdin.write('G');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(app.lastFrame()).toContain('User 999');
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('User 999'), { timeout: 8000, interval: 15 });
   });
 });
 

@@ -8,6 +8,7 @@ const http = () => new HttpTransport({ timeoutMs: 5000, connectTimeoutMs: 2000, 
 for (const dialect of ['sks', 'hockeypuck-2.2', 'hockeypuck-2.4', 'hagrid'] satisfies HkpDialect[]) {
   runProtocolEngineContract({
     name: `hkp on ${dialect}`,
+    verbs: ['search', 'lookup', 'upload', 'probe'],
     engine: () => new HkpEngine(http()),
     startServer: (keys) => startHkpFixture({ dialect, keys }),
     exactOnly: dialect === 'hagrid' || dialect === 'hockeypuck-2.4',

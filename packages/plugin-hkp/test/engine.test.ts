@@ -105,6 +105,22 @@ describe('HKP engine against hostile servers', () => {
 });
 
 describe('publishing over HKP', () => {
+  it('from a keyring that holds the secret key, uploads public packets only', async () => {
+    const fixture = await startHkpFixture({ dialect: 'sks', keys: [] });
+    running.push(fixture);
+    const kp = await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-pub-')), plugins: [hkpPlugin], env: {} });
+    await kp.keyservers.add(fixture.url);
+    await kp.keyservers.setDefault(fixture.url);
+    const imported = await kp.importer.import(new Uint8Array(readFileSync(fixturePath(manifest.secret.secretFile!))), { origin: { kind: 'file', name: 'secret' } });
+    // The check means something only if there is secret material to leak.
+    expect(imported.results[0]).toMatchObject({ status: 'new', secretKeysStored: 2 });
+    await kp.publishing.publish(manifest.secret.fingerprint, { verify: 'none' });
+    const body = fixture.requests.find((r) => r.method === 'POST')!.body;
+    const tags = readPackets(dearmorAll(new TextEncoder().encode(decodeURIComponent(body.slice('keytext='.length))))).map((p) => p.tag);
+    expect(tags).toContain(6);
+    expect(tags.filter((t) => t === 5 || t === 7)).toEqual([]);
+  });
+
   it.each(['sks', 'hockeypuck-2.4', 'hagrid'] as const)('%s: sends keytext first, GnuPG-encoded, public packets only', async (dialect) => {
     const fixture = await startHkpFixture({ dialect, keys: [] });
     running.push(fixture);

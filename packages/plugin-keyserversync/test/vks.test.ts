@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, HttpTransport, KeyportError, dearmorAll, readPackets, PacketTag, armorPublicKey } from '@keyport/core';
+import { ErrorCodes, HttpTransport, KeyportError, createKeyport, dearmorAll, readPackets, PacketTag, armorPublicKey } from '@keyport/core';
 import { fixtureArmored, fixturePath, manifest, startHagridFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
 import { runProtocolEngineContract } from '@keyport/test-fixtures/contract';
-import { VksEngine } from '../src/index.js';
+import { VksEngine, keyServerSyncPlugin } from '../src/index.js';
 
 const http = () => new HttpTransport({ timeoutMs: 5000, connectTimeoutMs: 2000, maxBytes: 4 << 20, perHostConcurrency: 4, userAgent: 'vks-test', env: {}, backoffBaseMs: 5 });
 const running: RunningHagridFixture[] = [];
@@ -25,10 +27,34 @@ async function hagridWith(keys: string[]): Promise<RunningHagridFixture> {
 
 runProtocolEngineContract({
   name: 'vks on a Hagrid-like server',
+  verbs: ['lookup', 'upload', 'requestVerification', 'publishStatus', 'probe'],
   engine: () => new VksEngine(http()),
   startServer: hagridWith,
   exactOnly: true,
   foreignUrl: 'hkp://keys.example.org',
+});
+
+describe('publishing from a keyring that holds the secret key', () => {
+  it('uploads public packets only', async () => {
+    const f = await startHagridFixture();
+    running.push(f);
+    const home = mkdtempSync(path.join(os.tmpdir(), 'kp-kss-pub-'));
+    try {
+      const kp = await createKeyport({ home, plugins: [keyServerSyncPlugin], env: {} });
+      await kp.settings.set('keyserversync.url', f.url);
+      const imported = await kp.importer.import(new Uint8Array(readFileSync(fixturePath(manifest.secret.secretFile!))), { origin: { kind: 'file', name: 'secret' } });
+      // The check means something only if there is secret material to leak.
+      expect(imported.results[0]).toMatchObject({ status: 'new', secretKeysStored: 2 });
+      await kp.publishing.publish(manifest.secret.fingerprint, { verify: [] });
+      const uploads = f.requests.filter((r) => r.url === '/vks/v1/upload');
+      expect(uploads).toHaveLength(1);
+      const tags = readPackets(dearmorAll(new TextEncoder().encode(JSON.parse(uploads[0]!.body).keytext))).map((p) => p.tag);
+      expect(tags).toContain(PacketTag.PublicKey);
+      expect(tags.filter((t) => t === PacketTag.SecretKey || t === PacketTag.SecretSubkey)).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('VKS engine', () => {

@@ -13,11 +13,23 @@ export interface ContractEngine {
   search?(server: URL, query: { kind: string; value: string }): Promise<{ fingerprint: string | null; keyId: string | null; userIds: string[] }[]>;
   lookup?(server: URL, query: { kind: string; value: string }): Promise<Uint8Array | null>;
   probe?(server: URL): Promise<{ reachable: boolean; speaksProtocol: boolean; latencyMs: number | null; detail: string }>;
+  upload?: unknown;
+  requestVerification?: unknown;
+  publishStatus?: unknown;
 }
+
+/** The optional verbs of a protocol engine. */
+export const CONTRACT_VERBS = ['search', 'lookup', 'upload', 'requestVerification', 'publishStatus', 'probe'] as const;
+export type ContractVerb = (typeof CONTRACT_VERBS)[number];
 
 export interface ContractOptions {
   /** Label for the describe block. */
   name: string;
+  /**
+   * The verbs the engine implements. The contract fails when the engine lacks one of them or has
+   * one not listed, and runs the checks of every listed verb it knows (search, lookup, probe).
+   */
+  verbs: readonly ContractVerb[];
   /** A fresh engine. */
   engine: () => ContractEngine | Promise<ContractEngine>;
   /** Starts a server speaking the engine's protocol holding these armored keys. */
@@ -34,7 +46,7 @@ export interface ContractOptions {
  * The protocol-plugin contract: every engine runs it on its own fixture server.
  *
  * ```ts
- * runProtocolEngineContract({ name: 'my-engine', engine: () => new MyEngine(http), startServer: startMyFixture });
+ * runProtocolEngineContract({ name: 'my-engine', verbs: ['search', 'lookup', 'probe'], engine: () => new MyEngine(http), startServer: startMyFixture });
  * ```
  */
 export function runProtocolEngineContract(options: ContractOptions): void {
@@ -50,48 +62,61 @@ export function runProtocolEngineContract(options: ContractOptions): void {
       await server?.stop();
     });
 
+    it(`implements exactly the verbs it declares (${options.verbs.join(', ')})`, async () => {
+      const engine = await options.engine();
+      const implemented = CONTRACT_VERBS.filter((verb) => typeof engine[verb] === 'function');
+      expect(implemented).toEqual(CONTRACT_VERBS.filter((verb) => options.verbs.includes(verb)));
+    });
+
+    /** Registers a verb's check only when the engine declares the verb (nothing shows as skipped). */
+    const itFor = (verb: ContractVerb) => (options.verbs.includes(verb) ? it : (_name: string, _fn: () => Promise<void>) => undefined);
+
+    /** The engine's verb, which it declared; a declared verb that is missing fails the check. */
+    const declared = <V extends 'search' | 'lookup' | 'probe'>(engine: ContractEngine, verb: V): NonNullable<ContractEngine[V]> => {
+      const fn = engine[verb];
+      if (typeof fn !== 'function') throw new Error(`the engine declares ${verb} but does not implement it`);
+      return fn.bind(engine) as NonNullable<ContractEngine[V]>;
+    };
+
     it('answers supports() without I/O, and not for foreign schemes', async () => {
       const engine = await options.engine();
       expect(engine.supports(await url())).toBe(true);
       expect(engine.supports(new URL(options.foreignUrl ?? 'gopher://example.org'))).toBe(false);
     });
 
-    it('search: finds a held key by fingerprint; an unknown key is an empty list, not an error', async () => {
-      const engine = await options.engine();
-      if (!engine.search) return;
-      const hits = await engine.search(await url(), { kind: 'fingerprint', value: manifest.ed25519.fingerprint });
+    itFor('search')('search: finds a held key by fingerprint; an unknown key is an empty list, not an error', async () => {
+      const search = declared(await options.engine(), 'search');
+      const hits = await search(await url(), { kind: 'fingerprint', value: manifest.ed25519.fingerprint });
       expect(hits.map((h) => h.fingerprint ?? h.keyId)).toEqual([expect.stringMatching(new RegExp(`${manifest.ed25519.keyId}$`))]);
-      expect(await engine.search(await url(), { kind: 'fingerprint', value: '0'.repeat(40) })).toEqual([]);
+      expect(await search(await url(), { kind: 'fingerprint', value: '0'.repeat(40) })).toEqual([]);
       if (!options.exactOnly) {
-        const text = await engine.search(await url(), { kind: 'text', value: 'Rita' });
+        const text = await search(await url(), { kind: 'text', value: 'Rita' });
         expect(text.map((h) => h.fingerprint)).toContain(manifest.rsa4096.fingerprint);
       }
     });
 
-    it('lookup: returns the requested certificate, by fingerprint, key ID and email; null when unknown', async () => {
-      const engine = await options.engine();
-      if (!engine.lookup) return;
+    itFor('lookup')('lookup: returns the requested certificate, by fingerprint, key ID and email; null when unknown', async () => {
+      const lookup = declared(await options.engine(), 'lookup');
       for (const query of [
         { kind: 'fingerprint', value: manifest.rsa4096.fingerprint },
         { kind: 'keyId', value: manifest.rsa4096.keyId },
         { kind: 'email', value: 'rita@example.org' },
       ]) {
-        const bytes = await engine.lookup(await url(), query);
+        const bytes = await lookup(await url(), query);
         expect(bytes, query.kind).not.toBeNull();
         const text = Buffer.from(bytes!).toString('latin1');
         const keys = text.includes('-----BEGIN PGP') ? await openpgp.readKeys({ armoredKeys: text }) : await openpgp.readKeys({ binaryKeys: bytes! });
         expect(keys.map((k) => k.getFingerprint().toUpperCase())).toContain(manifest.rsa4096.fingerprint);
       }
-      expect(await engine.lookup(await url(), { kind: 'fingerprint', value: '0'.repeat(40) })).toBeNull();
+      expect(await lookup(await url(), { kind: 'fingerprint', value: '0'.repeat(40) })).toBeNull();
     });
 
-    it('probe: a server of this protocol speaks it; a closed port is unreachable', async () => {
-      const engine = await options.engine();
-      if (!engine.probe) return;
-      expect(await engine.probe(await url())).toMatchObject({ reachable: true, speaksProtocol: true });
+    itFor('probe')('probe: a server of this protocol speaks it; a closed port is unreachable', async () => {
+      const probe = declared(await options.engine(), 'probe');
+      expect(await probe(await url())).toMatchObject({ reachable: true, speaksProtocol: true });
       const live = await url();
       const closed = options.unreachable?.(live) ?? Object.assign(new URL(live), { port: '1' });
-      expect(await engine.probe(closed)).toMatchObject({ reachable: false, speaksProtocol: false });
+      expect(await probe(closed)).toMatchObject({ reachable: false, speaksProtocol: false });
     });
   });
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fixtureArmored, fixturePath, manifest } from './index.js';
@@ -65,6 +65,7 @@ export async function startDemo(options: { autoVerifyMs?: number } = {}): Promis
     stop: async () => {
       if (timer) clearInterval(timer);
       await Promise.all([hkp.stop(), hagrid.stop(), wkd.stop()]);
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -19,9 +19,21 @@ export function hasGpg(): boolean {
   return spawnSync('gpg', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** A fresh, empty GNUPGHOME. */
+const gnupgHomes: string[] = [];
+
+/** A fresh, empty GNUPGHOME; removeGnupgHomes() stops its daemons and removes it. */
 export function tempGnupgHome(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'keyport-gnupg-'));
+  const home = mkdtempSync(path.join(os.tmpdir(), 'keyport-gnupg-'));
+  gnupgHomes.push(home);
+  return home;
+}
+
+/** Stops the gpg-agent and dirmngr of every home tempGnupgHome() made, then removes the homes. */
+export function removeGnupgHomes(): void {
+  for (const home of gnupgHomes.splice(0)) {
+    spawnSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 export function gpg(args: string[], options: { home?: string; input?: Uint8Array | string } = {}): string {

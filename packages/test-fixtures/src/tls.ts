@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -10,6 +10,8 @@ export interface TestPki {
   caPem: string;
   certPem: string;
   keyPem: string;
+  /** Removes the folder holding caFile and the keys. */
+  remove(): void;
 }
 
 /**
@@ -29,5 +31,6 @@ export function createTestPki(hostNames: string[]): TestPki {
     caPem: readFileSync(file('ca.pem'), 'utf8'),
     certPem: readFileSync(file('server.pem'), 'utf8'),
     keyPem: readFileSync(file('server.key'), 'utf8'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -83,6 +83,9 @@ export async function startWkdFixture(domains: Record<string, WkdFixtureDomain>)
     pki,
     connectTo: Object.fromEntries([...served.keys()].map((h) => [h, `127.0.0.1:${port}`])),
     requests,
-    stop,
+    stop: async () => {
+      await stop();
+      pki.remove();
+    },
   };
 }
