@@ -66,3 +66,4 @@ export * from './hagrid-fixture.js';
 export * from './tls.js';
 export * from './wkd-fixture.js';
 export * from './demo.js';
+export * from './flood.js';
