@@ -1,13 +1,20 @@
 import { inject, injectable } from 'tsyringe';
 import { Tokens } from '../di/tokens.js';
 import type { Settings } from '../settings.js';
-import { ErrorCodes, InputError } from '../errors.js';
+import { ErrorCodes, InputError, NetworkError } from '../errors.js';
 import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
 import { classifyKeyQuery } from '../keyring/query.js';
 import { dearmorAll, looksArmored } from '../openpgp/armor.js';
 import { keyMaterial, splitCertificates, toPublicParts, UnsupportedKeyError, type CertificateParts } from '../openpgp/certificate.js';
-import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
+import {
+  certificateSize,
+  DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID,
+  dropThirdPartySignatures,
+  limitFloodedUserIds,
+  type FloodingReport,
+} from '../openpgp/flood.js';
+import { inspectSignature, readPacketsLenient, SigType, type SignatureInfo } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 
 /** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
@@ -18,8 +25,19 @@ export interface ImportOptions {
   origin: ImportOrigin;
   /** Drop third-party certifications. Default: true for servers, false for local files. */
   stripThirdParty?: boolean;
-  /** Refuse inputs larger than this. */
+  /** Refuse inputs larger than this, before reading them (for servers: `network.maxRawResponseBytes`). */
   maxBytes?: number;
+  /**
+   * Refuse an input whose certificates, once screened (third-party signatures dropped), are
+   * larger than this (for servers: `network.maxResponseBytes`). No limit when absent.
+   */
+  maxKeptBytes?: number;
+  /**
+   * A user ID with more third-party certifications than this keeps only those whose issuers are
+   * in the keyring (certificate-flooding defence for files; default: the setting
+   * `import.maxCertificationsPerUserId`).
+   */
+  maxCertificationsPerUserId?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -36,7 +54,10 @@ const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
  */
 @injectable()
 export class ImportPipeline {
-  constructor(@inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring) {}
+  constructor(
+    @inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring,
+    @inject(Tokens.Settings as symbol) private readonly settings?: Settings,
+  ) {}
 
   async import(bytes: Uint8Array, options: ImportOptions): Promise<ImportReport> {
     const [report] = await this.importMany([{ bytes, options }], { signal: options.signal, onProgress: options.onProgress });
@@ -52,7 +73,9 @@ export class ImportPipeline {
     inputs: { bytes: Uint8Array; options: Omit<ImportOptions, 'signal' | 'onProgress'> }[],
     control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<ImportReport[]> {
-    const screened = inputs.map(({ bytes, options }) => this.screen(bytes, options));
+    // Issuers a flooded user ID may keep certifications from: the keys already held.
+    const known = inputs.some(({ options }) => !(options.stripThirdParty ?? options.origin.kind === 'server')) ? await this.knownIssuers() : undefined;
+    const screened = inputs.map(({ bytes, options }) => this.screen(bytes, options, known));
     const accepted = screened.flatMap((s) => s.accepted);
     const revocations = screened.flatMap((s) => s.revocations);
     const merged = await this.keyring.importCertificates(accepted, revocations, control);
@@ -60,7 +83,11 @@ export class ImportPipeline {
     let r = 0;
     return screened.map((s) => {
       const results = [...s.results];
-      for (const slot of s.slots) results[slot] = merged.results[a++];
+      for (const [k, slot] of s.slots.entries()) {
+        const result = merged.results[a++];
+        const flooding = s.flooding[k];
+        results[slot] = result && flooding && result.status !== 'rejected' ? { ...result, flooding } : result;
+      }
       for (const slot of s.revSlots) results[slot] = merged.revocationResults[r++];
       // Anything left undefined was cut off by cancellation.
       const final = results.filter((x): x is ImportResult => x !== undefined);
@@ -68,7 +95,19 @@ export class ImportPipeline {
     });
   }
 
-  private screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>) {
+  /** Key IDs and fingerprints (primary and subkeys) of every key in the keyring. */
+  private async knownIssuers(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const r of await this.keyring.list()) {
+      for (const k of [r.summary, ...r.summary.subkeys]) {
+        ids.add(k.fingerprint);
+        ids.add(k.keyId);
+      }
+    }
+    return ids;
+  }
+
+  private screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>, knownIssuers: Set<string> = new Set()) {
     const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;
     if (bytes.length > max) {
       throw new InputError(ErrorCodes.InputTooLarge, `input is ${bytes.length} bytes, over the ${max}-byte limit`, {
@@ -92,9 +131,18 @@ export class ImportPipeline {
     const strip = options.stripThirdParty ?? fromServer;
     const request = options.origin.kind === 'server' ? classifyKeyQuery(options.origin.query) : undefined;
 
+    const floodLimit =
+      options.maxCertificationsPerUserId ?? this.settings?.get<number>('import.maxCertificationsPerUserId') ?? DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID;
+    const isKnownIssuer = (info: SignatureInfo) =>
+      info.issuerFingerprint ? knownIssuers.has(info.issuerFingerprint) : info.issuerKeyId !== undefined && knownIssuers.has(info.issuerKeyId);
+
     const results: (ImportResult | undefined)[] = [];
     const accepted: IncomingCertificate[] = [];
     const slots: number[] = [];
+    /** Aligned with `slots`: what flooding defence dropped from each accepted certificate. */
+    const flooding: (FloodingReport | undefined)[] = [];
+    let keptBytes = 0;
+    let thirdPartyDropped = 0;
     for (const cert of split.certificates) {
       let fpr: string | null = null;
       try {
@@ -112,13 +160,37 @@ export class ImportPipeline {
             continue;
           }
         }
+        // Flooding: servers' third-party signatures go before anything is verified or merged;
+        // files keep them, except on a flooded user ID, where only known signers' stay.
+        let parts = publicParts;
+        let floodReport: FloodingReport | undefined;
+        if (strip) {
+          const screened = dropThirdPartySignatures(parts);
+          parts = screened.parts;
+          thirdPartyDropped += screened.dropped;
+        } else {
+          const limited = limitFloodedUserIds(parts, floodLimit, isKnownIssuer);
+          parts = limited.parts;
+          floodReport = limited.flooding;
+        }
+        keptBytes += certificateSize(parts);
         slots.push(results.length);
         results.push(undefined);
-        accepted.push({ parts: publicParts, secretPackets: fromServer ? [] : secretPackets, stripThirdParty: strip });
+        flooding.push(floodReport);
+        accepted.push({ parts, secretPackets: fromServer ? [] : secretPackets, stripThirdParty: strip });
       } catch (e) {
         const reason = e instanceof UnsupportedKeyError ? e.message : `unreadable certificate: ${(e as Error).message}`;
         results.push(rejected(fpr, reason));
       }
+    }
+
+    if (options.maxKeptBytes !== undefined && keptBytes > options.maxKeptBytes) {
+      const where = options.origin.kind === 'server' ? new URL(options.origin.url).host : options.origin.name;
+      throw new NetworkError(
+        ErrorCodes.ResponseTooLarge,
+        `${where} sent ${keptBytes} bytes of certificates after ${thirdPartyDropped} third-party signatures were dropped, over the ${options.maxKeptBytes}-byte limit; nothing was imported`,
+        { nextStep: 'raise network.maxResponseBytes if this server is trusted to send that much' },
+      );
     }
 
     // Signature-only blocks: key revocations for keys we hold (revocation certificates,
@@ -139,7 +211,7 @@ export class ImportPipeline {
       results.push(undefined);
       revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
     }
-    return { results, accepted, slots, revocations, revSlots };
+    return { results, accepted, slots, flooding, revocations, revSlots };
   }
 }
 
@@ -148,7 +220,10 @@ export function serverImportOptions(settings: Settings, server: URL, query: stri
   return {
     origin: { kind: 'server', url: server.href, query },
     stripThirdParty: settings.get<boolean>('import.stripThirdPartyFromServers'),
-    maxBytes: settings.get<number>('network.maxResponseBytes'),
+    // The raw answer may be a flooded key (24 MB armored for 150,000 certifications); what is
+    // kept of it after screening is held to the ordinary response cap.
+    maxBytes: settings.get<number>('network.maxRawResponseBytes'),
+    maxKeptBytes: settings.get<number>('network.maxResponseBytes'),
   };
 }
 

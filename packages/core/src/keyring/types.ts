@@ -1,3 +1,4 @@
+import type { FloodingReport } from '../openpgp/flood.js';
 import type { KeySummary } from '../openpgp/summary.js';
 import type { MergeCounts } from '../openpgp/certificate.js';
 
@@ -45,6 +46,12 @@ export interface ImportResult {
   userIds?: string[];
   /** Secret key packets stored by this import (local sources only). */
   secretKeysStored?: number;
+  /**
+   * Present when a user ID had more third-party certifications than
+   * `import.maxCertificationsPerUserId` (a flooded key): how many certifications by keys not in
+   * the keyring were dropped, on how many user IDs, under which limit.
+   */
+  flooding?: FloodingReport;
 }
 
 /** Counts of an import by status. */
