@@ -14,7 +14,7 @@ import {
   limitFloodedUserIds,
   type FloodingReport,
 } from '../openpgp/flood.js';
-import { inspectSignature, readPacketsLenient, SigType, type SignatureInfo } from '../openpgp/packets.js';
+import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 
 /** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
@@ -133,8 +133,6 @@ export class ImportPipeline {
 
     const floodLimit =
       options.maxCertificationsPerUserId ?? this.settings?.get<number>('import.maxCertificationsPerUserId') ?? DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID;
-    const isKnownIssuer = (info: SignatureInfo) =>
-      info.issuerFingerprint ? knownIssuers.has(info.issuerFingerprint) : info.issuerKeyId !== undefined && knownIssuers.has(info.issuerKeyId);
 
     const results: (ImportResult | undefined)[] = [];
     const accepted: IncomingCertificate[] = [];
@@ -169,7 +167,7 @@ export class ImportPipeline {
           parts = screened.parts;
           thirdPartyDropped += screened.dropped;
         } else {
-          const limited = limitFloodedUserIds(parts, floodLimit, isKnownIssuer);
+          const limited = limitFloodedUserIds(parts, floodLimit, knownIssuers);
           parts = limited.parts;
           floodReport = limited.flooding;
         }

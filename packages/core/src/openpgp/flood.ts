@@ -4,7 +4,7 @@
  * the clean key. Everything here works on raw packets before anything is verified or merged.
  */
 import { keyMaterial, type CertificateParts, type Component } from './certificate.js';
-import { inspectSignature, SigType, type RawPacket, type SignatureInfo } from './packets.js';
+import { SigType, type RawPacket } from './packets.js';
 
 /** Default of `import.maxCertificationsPerUserId`. */
 export const DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID = 250;
@@ -22,44 +22,169 @@ export interface FloodingReport {
   limit: number;
 }
 
-/** Who issued a signature relative to the certificate it is on. */
-type Issuer = 'self' | 'third-party' | 'unreadable';
+/**
+ * Where a signature names its issuer, as offsets into its body (-1 when absent), read in place.
+ * A flooded key has 150,000 signatures: this reading allocates nothing per signature, where
+ * {@link inspectSignature}'s hex strings and identity copies made the import garbage-bound.
+ */
+interface IssuerLocation {
+  type: number;
+  fingerprintAt: number;
+  fingerprintLength: number;
+  keyIdAt: number;
+}
 
-function issuerOf(info: SignatureInfo | undefined, primary: { fingerprint: string; keyId: string }): Issuer {
-  if (!info) return 'unreadable';
-  // No issuer at all: only a verification can tell, and the merge verifies such signatures as self-signatures.
-  if (!info.issuerFingerprint && !info.issuerKeyId) return 'self';
-  if (info.issuerFingerprint) return info.issuerFingerprint === primary.fingerprint ? 'self' : 'third-party';
-  return info.issuerKeyId === primary.keyId ? 'self' : 'third-party';
+/** Fills `out` for `body`; false for a signature that cannot be parsed. */
+function locateIssuer(body: Uint8Array, out: IssuerLocation): boolean {
+  out.fingerprintAt = -1;
+  out.fingerprintLength = 0;
+  out.keyIdAt = -1;
+  const version = body[0];
+  if (version === 3) {
+    if (body.length < 19) return false;
+    out.type = body[2]!;
+    out.keyIdAt = 7;
+    return true;
+  }
+  if (version !== 4 && version !== 6) return false;
+  const lenSize = version === 6 ? 4 : 2;
+  if (body.length < 4 + lenSize) return false;
+  out.type = body[1]!;
+  const hashedStart = 4 + lenSize;
+  const hashedEnd = hashedStart + readLength(body, 4, lenSize);
+  if (hashedEnd + lenSize > body.length) return false;
+  const unhashedStart = hashedEnd + lenSize;
+  const unhashedEnd = unhashedStart + readLength(body, hashedEnd, lenSize);
+  if (unhashedEnd > body.length) return false;
+  // Unhashed first, then hashed over it field by field: the same reading as inspectSignature,
+  // so this screen and the merge never disagree about who issued a signature.
+  if (!scanIssuer(body, unhashedStart, unhashedEnd, out) || !scanIssuer(body, hashedStart, hashedEnd, out)) return false;
+  if (out.keyIdAt < 0 && out.fingerprintAt >= 0) {
+    out.keyIdAt = version === 6 ? out.fingerprintAt : out.fingerprintAt + out.fingerprintLength - 8;
+  }
+  return true;
+}
+
+function readLength(b: Uint8Array, pos: number, size: number): number {
+  let v = 0;
+  for (let i = 0; i < size; i++) v = v * 256 + (b[pos + i] ?? 0);
+  return v;
+}
+
+function scanIssuer(b: Uint8Array, start: number, end: number, out: IssuerLocation): boolean {
+  let pos = start;
+  while (pos < end) {
+    const l0 = b[pos++]!;
+    let len: number;
+    if (l0 < 192) len = l0;
+    else if (l0 < 255) {
+      if (pos >= end) return false;
+      len = ((l0 - 192) << 8) + b[pos++]! + 192;
+    } else {
+      if (pos + 4 > end) return false;
+      len = readLength(b, pos, 4);
+      pos += 4;
+    }
+    if (len < 1 || pos + len > end) return false;
+    const type = b[pos]! & 0x7f;
+    if (type === 16 && len === 9) out.keyIdAt = pos + 1;
+    if (type === 33 && len >= 22) {
+      out.fingerprintAt = pos + 2;
+      out.fingerprintLength = len - 2;
+    }
+    pos += len;
+  }
+  return true;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
+function hexAt(b: Uint8Array, start: number, length: number): string {
+  let out = '';
+  for (let i = start; i < start + length; i++) out += HEX[b[i]!]!;
+  return out;
+}
+
+function sameBytes(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false;
+  return true;
+}
+
+const SELF = 0;
+const THIRD_PARTY = 1;
+const UNREADABLE = 2;
+
+/** Classifies signatures on one certificate as self-issued, third-party or unreadable. */
+class IssuerScreen {
+  private readonly fingerprint: Uint8Array;
+  private readonly keyId: Uint8Array;
+  readonly at: IssuerLocation = { type: 0, fingerprintAt: -1, fingerprintLength: 0, keyIdAt: -1 };
+
+  constructor(parts: CertificateParts) {
+    const primary = keyMaterial(parts.primary);
+    this.fingerprint = Buffer.from(primary.fingerprint, 'hex');
+    this.keyId = Buffer.from(primary.keyId, 'hex');
+  }
+
+  /** Reads `body` into {@link at} and says who issued it. */
+  classify(body: Uint8Array): number {
+    const at = this.at;
+    if (!locateIssuer(body, at)) return UNREADABLE;
+    if (at.fingerprintAt >= 0) {
+      return at.fingerprintLength === this.fingerprint.length && sameBytes(body, at.fingerprintAt, this.fingerprint) ? SELF : THIRD_PARTY;
+    }
+    // No issuer at all: only a verification can tell, and the merge verifies such signatures as self-signatures.
+    if (at.keyIdAt < 0) return SELF;
+    return sameBytes(body, at.keyIdAt, this.keyId) ? SELF : THIRD_PARTY;
+  }
+}
+
+/**
+ * Issuers given as uppercase hex fingerprints and key IDs, looked up by the low 32 bits of the
+ * key ID first, so the usual miss costs no string.
+ */
+class KnownIssuers {
+  private readonly byLowBits = new Set<number>();
+
+  constructor(private readonly ids: ReadonlySet<string>) {
+    for (const id of ids) if (id.length === 16) this.byLowBits.add(Number.parseInt(id.slice(8), 16));
+  }
+
+  has(body: Uint8Array, at: IssuerLocation): boolean {
+    if (at.keyIdAt < 0) return false;
+    const k = at.keyIdAt + 4;
+    const low = ((body[k]! << 24) | (body[k + 1]! << 16) | (body[k + 2]! << 8) | body[k + 3]!) >>> 0;
+    if (!this.byLowBits.has(low)) return false;
+    return at.fingerprintAt >= 0 ? this.ids.has(hexAt(body, at.fingerprintAt, at.fingerprintLength)) : this.ids.has(hexAt(body, at.keyIdAt, 8));
+  }
 }
 
 /**
  * File imports: on every user ID with more third-party certifications than `limit`, keeps only
- * those whose issuer `isKnownIssuer` (a key in the keyring); self-signatures are always kept.
- * A user ID at or under the limit is left as it is. Returns the same `parts` object when
- * nothing was dropped.
+ * those whose issuer is among `knownIssuers` (uppercase hex fingerprints and key IDs of the keys
+ * in the keyring); self-signatures are always kept. A user ID at or under the limit is left as it
+ * is. Returns the same `parts` object when nothing was dropped.
  */
 export function limitFloodedUserIds(
   parts: CertificateParts,
   limit: number,
-  isKnownIssuer: (info: SignatureInfo) => boolean,
+  knownIssuers: ReadonlySet<string>,
 ): { parts: CertificateParts; flooding?: FloodingReport } {
-  const primary = keyMaterial(parts.primary);
+  const screen = new IssuerScreen(parts);
+  let known: KnownIssuers | undefined;
   let dropped = 0;
   let userIds = 0;
   const limited = parts.userIds.map((c): Component => {
     if (c.sigs.length <= limit) return c;
-    const infos = c.sigs.map((s) => inspectSignature(s.body));
     let thirdParty = 0;
-    for (const info of infos) if (issuerOf(info, primary) === 'third-party') thirdParty++;
+    for (const s of c.sigs) if (screen.classify(s.body) === THIRD_PARTY) thirdParty++;
     if (thirdParty <= limit) return c;
     userIds++;
+    known ??= new KnownIssuers(knownIssuers);
     const sigs: RawPacket[] = [];
-    for (const [i, s] of c.sigs.entries()) {
-      const info = infos[i];
-      const issuer = issuerOf(info, primary);
+    for (const s of c.sigs) {
       // Unreadable signatures go on to the merge, which counts them as malformed.
-      if (issuer !== 'third-party' || isKnownIssuer(info!)) sigs.push(s);
+      if (screen.classify(s.body) !== THIRD_PARTY || known.has(s.body, screen.at)) sigs.push(s);
       else dropped++;
     }
     return { packet: c.packet, sigs };
@@ -74,13 +199,12 @@ export function limitFloodedUserIds(
  * for the merge to judge (a designated revoker's must not be lost). Returns the count dropped.
  */
 export function dropThirdPartySignatures(parts: CertificateParts): { parts: CertificateParts; dropped: number } {
-  const primary = keyMaterial(parts.primary);
+  const screen = new IssuerScreen(parts);
   let dropped = 0;
   const keep = (sigs: RawPacket[]): RawPacket[] => {
     const kept: RawPacket[] = [];
     for (const s of sigs) {
-      const info = inspectSignature(s.body);
-      if (issuerOf(info, primary) === 'third-party' && info!.type !== SigType.KeyRevocation) dropped++;
+      if (screen.classify(s.body) === THIRD_PARTY && screen.at.type !== SigType.KeyRevocation) dropped++;
       else kept.push(s);
     }
     return kept.length === sigs.length ? sigs : kept;
