@@ -156,6 +156,12 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
     .join(', ');
 }
 
+/** Why a flooded key came in without most of its certifications. */
+export function formatFlooding(f: NonNullable<ImportResult['flooding']>): string {
+  const uids = f.userIds === 1 ? '1 user ID' : `${f.userIds} user IDs`;
+  return `flooded key: dropped ${f.dropped} certifications by keys not in the keyring (${uids} had more than ${f.limit}; limit: import.maxCertificationsPerUserId)`;
+}
+
 export function formatImportReport(report: ImportReport): string {
   const lines: string[] = [];
   for (const r of report.results) {
@@ -163,6 +169,7 @@ export function formatImportReport(report: ImportReport): string {
     const uid = r.userIds?.[0] ? `  ${r.userIds[0]}` : '';
     if (r.status === 'rejected') lines.push(`rejected   ${who}: ${r.reason}`);
     else if (r.status === 'updated') lines.push(`updated    ${who}${uid} (${formatAdded(r)})`); else lines.push(`${r.status.padEnd(10)} ${who}${uid}`);
+    if (r.flooding) lines.push(`           ${formatFlooding(r.flooding)}`);
   }
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
