@@ -25,7 +25,7 @@ export interface ImportOptions {
   origin: ImportOrigin;
   /** Drop third-party certifications. Default: true for servers, false for local files. */
   stripThirdParty?: boolean;
-  /** Refuse inputs larger than this, before reading them (for servers: `network.maxRawResponseBytes`). */
+  /** Refuse inputs larger than this, before parsing them (for servers: `network.maxRawResponseBytes`). */
   maxBytes?: number;
   /**
    * Refuse an input whose certificates, once screened (third-party signatures dropped), are
