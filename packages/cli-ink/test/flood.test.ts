@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dearmorAll } from '@keyport/core';
+import { dearmorAll, readPackets } from '@keyport/core';
 import { floodedKey, floodSignerCertificates, startSks } from '@keyport/test-fixtures';
 import { BIN, keyportAsync, keyportJsonAsync, tempHome } from './helpers.js';
 
@@ -63,10 +63,17 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
     const report = await keyportJsonAsync<{ results: { status: string; flooding?: unknown }[] }>(['import', '--file', key.binaryFile], { home: h });
     expect(report.results[0]).toMatchObject({ status: 'new', flooding: { dropped: 298, userIds: 1, limit: 250 } });
     const stored = await storedKey(h, key.fingerprint);
-    // The clean key (primary, user ID, self-signature), then the two kept certifications (119 bytes each with their headers).
+    // The clean key (primary, user ID, self-signature), then the two kept certifications.
     const clean = readFileSync(key.cleanFile);
     expect(stored.subarray(0, clean.length).equals(clean)).toBe(true);
-    expect(stored.length).toBe(clean.length + 2 * 119);
+    expect(readPackets(stored)).toHaveLength(3 + 2);
+    // Above the limit set in the settings, nothing is dropped.
+    const raised = home();
+    expect((await keyportAsync(['config', 'set', 'import.maxCertificationsPerUserId', '300'], { home: raised })).status).toBe(0);
+    const all = await keyportJsonAsync<{ results: { status: string; flooding?: unknown }[] }>(['import', '--file', key.binaryFile], { home: raised });
+    expect(all.results[0]!.status).toBe('new');
+    expect(all.results[0]!.flooding).toBeUndefined();
+    expect((await storedKey(raised, key.fingerprint)).equals(readFileSync(key.binaryFile))).toBe(true);
   });
 
   it('import by fingerprint from a real SKS serving the 24 MB answer stores the clean key', async () => {
