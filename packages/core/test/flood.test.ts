@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { floodedKey, floodSignerCertificates } from '@keyport/test-fixtures';
 import { EmbeddedKeyring, ErrorCodes, ImportPipeline, KeyportError, readPackets, splitCertificates } from '../src/index.js';
 import { mergeCertificate, serializeCertificate } from '../src/openpgp/certificate.js';
+import { readPacketsDroppingThirdParty } from '../src/openpgp/flood.js';
+import { readPacketsLenient, writePackets } from '../src/openpgp/packets.js';
 
 /** CVE-2019-13050 as reported: 150,000 certifications from 300 signers on one user ID (17.8 MB). */
 const FLOOD = { certifications: 150_000, signers: 300 };
@@ -97,6 +99,22 @@ describe('flooded keys (CVE-2019-13050)', () => {
     const report = await importer.import(answer, { origin, maxBytes: 64 * 1024 * 1024, maxKeptBytes: 16 * 1024 * 1024 });
     expect(report.results[0]).toMatchObject({ fingerprint: key.fingerprint, status: 'new' });
     expect(Buffer.from(await keyring.readPublic(key.fingerprint))).toEqual(readFileSync(key.cleanFile));
+  });
+
+  it('frames a server answer dropping third-party signatures as it reads, with the same framing errors', () => {
+    const key = floodedKey({ certifications: 300, signers: 300 });
+    const flooded = read(key.binaryFile);
+    const screened = readPacketsDroppingThirdParty(flooded);
+    expect(screened.error).toBeUndefined();
+    expect(screened.dropped).toBe(300);
+    expect(Buffer.compare(writePackets(screened.packets), read(key.cleanFile))).toBe(0);
+    // The signers' own certificates are all self-signed: nothing is dropped.
+    const signers = floodSignerCertificates(key, [0, 1, 2]);
+    expect(readPacketsDroppingThirdParty(signers)).toMatchObject({ dropped: 0 });
+    expect(readPacketsDroppingThirdParty(signers).packets).toHaveLength(9);
+    const cut = flooded.subarray(0, flooded.length - 5);
+    expect(readPacketsDroppingThirdParty(cut).error?.offset).toBe(readPacketsLenient(cut).error?.offset);
+    expect(readPacketsDroppingThirdParty(cut).error?.message).toBe('truncated packet');
   });
 
   it('refuses a server answer over the raw cap, or whose kept part is over the kept cap, and stores nothing', async () => {

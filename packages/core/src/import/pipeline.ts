@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID,
   dropThirdPartySignatures,
   limitFloodedUserIds,
+  readPacketsDroppingThirdParty,
   type FloodingReport,
 } from '../openpgp/flood.js';
 import { inspectSignature, readPacketsLenient, SigType } from '../openpgp/packets.js';
@@ -115,7 +116,11 @@ export class ImportPipeline {
       });
     }
     const binary = decode(bytes);
-    const framed = readPacketsLenient(binary);
+    const fromServer = options.origin.kind === 'server';
+    const strip = options.stripThirdParty ?? fromServer;
+    // Third-party signatures are dropped while the stream is framed: a flooded answer never
+    // becomes one object per signature.
+    const framed = strip ? readPacketsDroppingThirdParty(binary) : { ...readPacketsLenient(binary), dropped: 0 };
     if (framed.error) {
       throw new InputError(ErrorCodes.InputMalformed, `the OpenPGP data is damaged: ${framed.error.message} at byte ${framed.error.offset}`, {
         nextStep: 'get a fresh copy of the key; nothing was imported',
@@ -127,8 +132,6 @@ export class ImportPipeline {
         nextStep: 'check that this is a public key (armored or binary)',
       });
     }
-    const fromServer = options.origin.kind === 'server';
-    const strip = options.stripThirdParty ?? fromServer;
     const request = options.origin.kind === 'server' ? classifyKeyQuery(options.origin.query) : undefined;
 
     const floodLimit =
@@ -140,7 +143,7 @@ export class ImportPipeline {
     /** Aligned with `slots`: what flooding defence dropped from each accepted certificate. */
     const flooding: (FloodingReport | undefined)[] = [];
     let keptBytes = 0;
-    let thirdPartyDropped = 0;
+    let thirdPartyDropped = framed.dropped;
     for (const cert of split.certificates) {
       let fpr: string | null = null;
       try {

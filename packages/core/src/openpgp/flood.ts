@@ -4,7 +4,7 @@
  * the clean key. Everything here works on raw packets before anything is verified or merged.
  */
 import { keyMaterial, type CertificateParts, type Component } from './certificate.js';
-import { SigType, type RawPacket } from './packets.js';
+import { concatBytes, isKeyTag, PacketFramingError, PacketTag, SigType, type RawPacket } from './packets.js';
 
 /** Default of `import.maxCertificationsPerUserId`. */
 export const DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID = 250;
@@ -34,31 +34,34 @@ interface IssuerLocation {
   keyIdAt: number;
 }
 
-/** Fills `out` for `body`; false for a signature that cannot be parsed. */
-function locateIssuer(body: Uint8Array, out: IssuerLocation): boolean {
+/**
+ * Fills `out` for the signature body at `b[start..end)` (offsets in `out` are into `b`); false
+ * for a signature that cannot be parsed.
+ */
+function locateIssuer(b: Uint8Array, start: number, end: number, out: IssuerLocation): boolean {
   out.fingerprintAt = -1;
   out.fingerprintLength = 0;
   out.keyIdAt = -1;
-  const version = body[0];
+  const version = b[start];
   if (version === 3) {
-    if (body.length < 19) return false;
-    out.type = body[2]!;
-    out.keyIdAt = 7;
+    if (end - start < 19) return false;
+    out.type = b[start + 2]!;
+    out.keyIdAt = start + 7;
     return true;
   }
   if (version !== 4 && version !== 6) return false;
   const lenSize = version === 6 ? 4 : 2;
-  if (body.length < 4 + lenSize) return false;
-  out.type = body[1]!;
-  const hashedStart = 4 + lenSize;
-  const hashedEnd = hashedStart + readLength(body, 4, lenSize);
-  if (hashedEnd + lenSize > body.length) return false;
+  if (end - start < 4 + lenSize) return false;
+  out.type = b[start + 1]!;
+  const hashedStart = start + 4 + lenSize;
+  const hashedEnd = hashedStart + readLength(b, start + 4, lenSize);
+  if (hashedEnd + lenSize > end) return false;
   const unhashedStart = hashedEnd + lenSize;
-  const unhashedEnd = unhashedStart + readLength(body, hashedEnd, lenSize);
-  if (unhashedEnd > body.length) return false;
+  const unhashedEnd = unhashedStart + readLength(b, hashedEnd, lenSize);
+  if (unhashedEnd > end) return false;
   // Unhashed first, then hashed over it field by field: the same reading as inspectSignature,
   // so this screen and the merge never disagree about who issued a signature.
-  if (!scanIssuer(body, unhashedStart, unhashedEnd, out) || !scanIssuer(body, hashedStart, hashedEnd, out)) return false;
+  if (!scanIssuer(b, unhashedStart, unhashedEnd, out) || !scanIssuer(b, hashedStart, hashedEnd, out)) return false;
   if (out.keyIdAt < 0 && out.fingerprintAt >= 0) {
     out.keyIdAt = version === 6 ? out.fingerprintAt : out.fingerprintAt + out.fingerprintLength - 8;
   }
@@ -120,16 +123,16 @@ class IssuerScreen {
   private readonly keyId: Uint8Array;
   readonly at: IssuerLocation = { type: 0, fingerprintAt: -1, fingerprintLength: 0, keyIdAt: -1 };
 
-  constructor(parts: CertificateParts) {
-    const primary = keyMaterial(parts.primary);
+  constructor(primaryPacket: RawPacket) {
+    const primary = keyMaterial(primaryPacket);
     this.fingerprint = Buffer.from(primary.fingerprint, 'hex');
     this.keyId = Buffer.from(primary.keyId, 'hex');
   }
 
-  /** Reads `body` into {@link at} and says who issued it. */
-  classify(body: Uint8Array): number {
+  /** Reads the signature body at `body[start..end)` into {@link at} and says who issued it. */
+  classify(body: Uint8Array, start = 0, end = body.length): number {
     const at = this.at;
-    if (!locateIssuer(body, at)) return UNREADABLE;
+    if (!locateIssuer(body, start, end, at)) return UNREADABLE;
     if (at.fingerprintAt >= 0) {
       return at.fingerprintLength === this.fingerprint.length && sameBytes(body, at.fingerprintAt, this.fingerprint) ? SELF : THIRD_PARTY;
     }
@@ -170,7 +173,7 @@ export function limitFloodedUserIds(
   limit: number,
   knownIssuers: ReadonlySet<string>,
 ): { parts: CertificateParts; flooding?: FloodingReport } {
-  const screen = new IssuerScreen(parts);
+  const screen = new IssuerScreen(parts.primary);
   let known: KnownIssuers | undefined;
   let dropped = 0;
   let userIds = 0;
@@ -199,7 +202,7 @@ export function limitFloodedUserIds(
  * for the merge to judge (a designated revoker's must not be lost). Returns the count dropped.
  */
 export function dropThirdPartySignatures(parts: CertificateParts): { parts: CertificateParts; dropped: number } {
-  const screen = new IssuerScreen(parts);
+  const screen = new IssuerScreen(parts.primary);
   let dropped = 0;
   const keep = (sigs: RawPacket[]): RawPacket[] => {
     const kept: RawPacket[] = [];
@@ -220,6 +223,92 @@ export function dropThirdPartySignatures(parts: CertificateParts): { parts: Cert
     subkeys: parts.subkeys.map(component),
   };
   return dropped === 0 ? { parts, dropped } : { parts: screened, dropped };
+}
+
+/**
+ * Frames a packet stream (like readPacketsLenient) and drops, as it reads, every signature
+ * issued by a key other than the certificate it follows (key revocations aside, see
+ * {@link dropThirdPartySignatures}). A flooded server answer thus never becomes 150,000 packet
+ * objects. Signatures before any key, and those of a certificate whose primary key cannot be
+ * read, are kept: the pipeline judges them.
+ */
+export function readPacketsDroppingThirdParty(bytes: Uint8Array): {
+  packets: RawPacket[];
+  dropped: number;
+  error?: PacketFramingError;
+} {
+  const packets: RawPacket[] = [];
+  let dropped = 0;
+  let screen: IssuerScreen | undefined;
+  let pos = 0;
+  const fail = (message: string, offset: number) => ({ packets, dropped, error: new PacketFramingError(message, offset) });
+  while (pos < bytes.length) {
+    const start = pos;
+    const header = bytes[pos++]!;
+    if ((header & 0x80) === 0) return fail('not an OpenPGP packet header', start);
+    let tag: number;
+    let length: number;
+    const chunks: Uint8Array[] = [];
+    if (header & 0x40) {
+      tag = header & 0x3f;
+      for (;;) {
+        if (pos >= bytes.length) return fail('truncated packet', start);
+        const l0 = bytes[pos++]!;
+        if (l0 < 192) length = l0;
+        else if (l0 < 224) {
+          if (pos >= bytes.length) return fail('truncated packet', start);
+          length = ((l0 - 192) << 8) + bytes[pos++]! + 192;
+        } else if (l0 === 255) {
+          if (pos + 4 > bytes.length) return fail('truncated packet', start);
+          length = readLength(bytes, pos, 4);
+          pos += 4;
+        } else {
+          const partial = 1 << (l0 & 0x1f);
+          if (pos + partial > bytes.length) return fail('truncated packet', start);
+          chunks.push(bytes.subarray(pos, pos + partial));
+          pos += partial;
+          continue;
+        }
+        break;
+      }
+    } else {
+      tag = (header >> 2) & 0x0f;
+      const lengthType = header & 0x03;
+      if (lengthType === 3) length = bytes.length - pos;
+      else {
+        const n = 1 << lengthType;
+        if (pos + n > bytes.length) return fail('truncated packet', start);
+        length = readLength(bytes, pos, n);
+        pos += n;
+      }
+    }
+    if (pos + length > bytes.length) return fail('truncated packet', start);
+    const bodyStart = pos;
+    pos += length;
+    if (tag === PacketTag.Signature && screen && chunks.length === 0) {
+      // Classified in place: no packet object for what is dropped.
+      if (screen.classify(bytes, bodyStart, pos) === THIRD_PARTY && screen.at.type !== SigType.KeyRevocation) {
+        dropped++;
+        continue;
+      }
+    }
+    const tail = bytes.subarray(bodyStart, pos);
+    const packet = { tag, body: chunks.length === 0 ? tail : concatBytes([...chunks, tail]) };
+    if (isKeyTag(tag)) {
+      try {
+        screen = new IssuerScreen(packet);
+      } catch {
+        screen = undefined;
+      }
+    } else if (tag === PacketTag.Signature && screen && chunks.length > 0) {
+      if (screen.classify(packet.body) === THIRD_PARTY && screen.at.type !== SigType.KeyRevocation) {
+        dropped++;
+        continue;
+      }
+    }
+    packets.push(packet);
+  }
+  return { packets, dropped };
 }
 
 /** Serialised size of a certificate (new-format headers), without serialising it. */
