@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dearmorAll, readPackets } from '@keyport/core';
@@ -95,6 +97,30 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
       expect(await keyportJsonAsync<unknown[]>(['list'], { home: small })).toEqual([]);
     } finally {
       await sks.stop();
+    }
+  });
+
+  it('import by fingerprint over VKS (HKP disabled) reads the 24 MB answer and stores the clean key', async () => {
+    const key = floodedKey(FLOOD);
+    const answer = readFileSync(key.armoredFile);
+    const paths: string[] = [];
+    // A stand-in Hagrid on loopback: the VKS look-up path answered with the flooded key.
+    const server = http.createServer((req, res) => {
+      paths.push(req.url ?? '');
+      if (req.url === `/vks/v1/by-fingerprint/${key.fingerprint}`) res.writeHead(200, { 'content-type': 'application/pgp-keys' }).end(answer);
+      else res.writeHead(404).end('Not found');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const h = home();
+      const r = await measured(['--modules', '-hkp', 'import', key.fingerprint, '--server', url], h);
+      expect(r.status, r.stderr).toBe(0);
+      expect(paths).toContain(`/vks/v1/by-fingerprint/${key.fingerprint}`);
+      expect(r.rssMB).toBeLessThanOrEqual(RSS_LIMIT_MB);
+      expect((await storedKey(h, key.fingerprint)).equals(readFileSync(key.cleanFile))).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
