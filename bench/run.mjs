@@ -285,7 +285,7 @@ if (run('flood')) {
     const byTime = (side) => [...runs].sort((a, b) => a[side].seconds - b[side].seconds)[Math.floor(RUNS / 2)];
     const o = byTime('ours');
     const t = byTime('theirs');
-    return { ours: o.ours, theirs: t.theirs, ourHome: o.ourHome, gnupg: t.gnupg };
+    return { ours: o.ours, theirs: t.theirs, ourHome: o.ourHome, gnupg: t.gnupg, runs: runs.map((r) => ({ keyport: r.ours.seconds, gpg: r.theirs.seconds })) };
   };
   readFileSync(key.binaryFile);
   // gpg 2.2 exits 2 on the flooded key: its first write fails ("keyblock too large") and it
@@ -294,7 +294,7 @@ if (run('flood')) {
     (home) => measure(process.execPath, [BIN, '--home', home, 'import', '--file', key.binaryFile]),
     (gnupg) => measure('gpg', ['--batch', '--quiet', '--import', key.binaryFile], { GNUPGHOME: gnupg }, [0, 2]),
   );
-  results.floodFile = row('from a file', file.ours, file.theirs, keyportStored(file.ourHome), gpgStored(file.gnupg));
+  results.floodFile = { ...row('from a file', file.ours, file.theirs, keyportStored(file.ourHome), gpgStored(file.gnupg)), runs: file.runs };
 
   const sks = await startSks([key.binaryFile]);
   try {
@@ -305,7 +305,8 @@ if (run('flood')) {
       // Timed is gpg itself; dirmngr, which downloads the answer for it, is a separate process.
       (gnupg) => measure('gpg', ['--batch', '--quiet', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--recv-keys', key.fingerprint], { GNUPGHOME: gnupg }, [0, 2]),
     );
-    results.floodServer = row('from a real SKS (24 MB armored answer)', server.ours, server.theirs, keyportStored(server.ourHome), gpgStored(server.gnupg));
+    results.floodServer = { ...row('from a real SKS (24 MB armored answer)', server.ours, server.theirs, keyportStored(server.ourHome), gpgStored(server.gnupg)), runs: server.runs };
+    console.log(`  every run, keyport / gpg seconds: ${server.runs.map((r) => `${fmt(r.keyport)}/${fmt(r.gpg)}`).join(', ')}`);
   } finally {
     await sks.stop();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
