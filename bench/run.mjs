@@ -299,7 +299,7 @@ if (run('flood')) {
   const sks = await startSks([key.binaryFile]);
   try {
     // One look-up first, so neither side pays for SKS's cold cache.
-    await fetch(`${sks.url}/pks/lookup?op=get&options=mr&search=0x${key.fingerprint}`).then((r) => r.arrayBuffer());
+    await globalThis.fetch(`${sks.url}/pks/lookup?op=get&options=mr&search=0x${key.fingerprint}`).then((r) => r.arrayBuffer());
     const server = alternating(
       (home) => measure(process.execPath, [BIN, '--home', home, 'import', key.fingerprint, '--server', sks.url]),
       // Timed is gpg itself; dirmngr, which downloads the answer for it, is a separate process.
