@@ -220,6 +220,12 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
     .join(', ');
 }
 
+/** Why a flooded key came in without most of its certifications. */
+export function formatFlooding(f: NonNullable<ImportResult['flooding']>): string {
+  const uids = f.userIds === 1 ? '1 user ID' : `${f.userIds} user IDs`;
+  return `flooded key: dropped ${f.dropped} certifications by keys not in the keyring (${uids} had more than ${f.limit}; limit: import.maxCertificationsPerUserId)`;
+}
+
 /** A result as the import, sync and TUI reports show it (server imports and sync add fields). */
 export type ReportedResult = Omit<ImportResult, 'status'> & { status: string; query?: string; source?: string; sources?: string[]; code?: string };
 
@@ -243,7 +249,11 @@ export function formatImportLine(r: ReportedResult): string {
 
 export function formatImportReport(report: { results: readonly ReportedResult[]; summary: ImportReport['summary'] }): string[] {
   // Notes (a skipped subkey, an unverified email answer) follow their key's line.
-  const lines = report.results.flatMap((r) => [formatImportLine(r), ...(r.notes ?? []).map((note) => `           note: ${note}`)]);
+  const lines = report.results.flatMap((r) => [
+    formatImportLine(r),
+    ...(r.flooding ? [`           ${formatFlooding(r.flooding)}`] : []),
+    ...(r.notes ?? []).map((note) => `           note: ${note}`),
+  ]);
   const s = report.summary;
   lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
   return lines;

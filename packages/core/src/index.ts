@@ -21,6 +21,7 @@ export { classifyKeyQuery, type KeyQuery } from './keyring/query.js';
 export { ImportPipeline, matchesRequest, summarizeResults, DEFAULT_MAX_IMPORT_BYTES, type ImportOptions, type ImportOrigin } from './import/pipeline.js';
 export { armorPublicKey, dearmorAll, crc24, type DearmorOptions } from './openpgp/armor.js';
 export { readPackets, writePackets, inspectSignature, PacketTag, SigType, type RawPacket, type SignatureInfo } from './openpgp/packets.js';
+export { DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID, DEFAULT_MAX_RAW_RESPONSE_BYTES, type FloodingReport } from './openpgp/flood.js';
 export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
 export { escapeForTerminal } from './text/escape.js';
 export { summarize, emailOf, userIdsWithEmail, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';

@@ -66,6 +66,13 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'import.maxCertificationsPerUserId',
+    schema: z.number().int().min(0),
+    default: 250,
+    description: 'A user ID with more third-party certifications than this in an imported file (a flooded key) keeps only those made by keys in the keyring',
+    owner: 'core',
+  },
+  {
     key: 'import.stripThirdPartyFromServers',
     schema: z.boolean(),
     default: true,
@@ -97,7 +104,14 @@ export const coreSettings: SettingDefinition[] = [
     key: 'network.maxResponseBytes',
     schema: z.number().int().positive(),
     default: 16 * 1024 * 1024,
-    description: 'Largest response body accepted from a server',
+    description: 'Largest response body accepted from a server; for key look-ups, the size of what is kept once third-party signatures are dropped',
+    owner: 'core',
+  },
+  {
+    key: 'network.maxRawResponseBytes',
+    schema: z.number().int().positive(),
+    default: 64 * 1024 * 1024,
+    description: 'Largest key look-up answer read at all, before screening (a flooded key is 24 MB armored)',
     owner: 'core',
   },
   {

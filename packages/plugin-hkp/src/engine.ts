@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_RAW_RESPONSE_BYTES,
   ErrorCodes,
   timedProbe,
   dearmorAll,
@@ -111,7 +112,11 @@ export class HkpEngine implements ProtocolEngine {
   readonly id = 'hkp';
   readonly label = 'HKP';
 
-  constructor(private readonly http: HttpTransport) {}
+  /** `maxRawResponseBytes`: the cap on a look-up answer as read (the setting `network.maxRawResponseBytes`). */
+  constructor(
+    private readonly http: HttpTransport,
+    private readonly maxRawResponseBytes: () => number = () => DEFAULT_MAX_RAW_RESPONSE_BYTES,
+  ) {}
 
   supports(url: URL): boolean {
     return SCHEMES.has(url.protocol);
@@ -180,7 +185,9 @@ export class HkpEngine implements ProtocolEngine {
 
   async lookup(server: URL, query: KeyQuery, options: EngineCallOptions = {}): Promise<Uint8Array | null> {
     const url = lookupUrl(server, { op: 'get', options: 'mr', ...searchParams(query) });
-    const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' } });
+    // A flooded key's answer is far larger than what is kept of it: the import pipeline holds
+    // the screened certificates to network.maxResponseBytes.
+    const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' }, maxBytes: this.maxRawResponseBytes() });
     if (res.status === 404) {
       if (hkpNotFound(res)) return null;
       throw this.notKeyserver(url.host, res);

@@ -13,7 +13,7 @@ export const hkpPlugin = definePlugin({
   description: 'Search, import, publish and probe over HKP (SKS, Hockeypuck, Hagrid)',
   enabledByDefault: true,
   activate(ctx) {
-    ctx.registerEngine(new HkpEngine(ctx.http));
+    ctx.registerEngine(new HkpEngine(ctx.http, () => ctx.setting<number>('network.maxRawResponseBytes')));
     // HKP servers publish whatever they are sent, forever, and verify nothing.
     ctx.contributeConfirmation({
       id: 'hkp-publish',

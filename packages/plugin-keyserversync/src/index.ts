@@ -26,7 +26,7 @@ export const keyServerSyncPlugin = definePlugin({
     ],
   }),
   activate(ctx) {
-    ctx.registerEngine(new VksEngine(ctx.http));
+    ctx.registerEngine(new VksEngine(ctx.http, () => ctx.setting<number>('network.maxRawResponseBytes')));
     // While enabled, publish, sync and publish status go to VKS; search and import keep using
     // the default server. Disabling the module sends them back to the default server over HKP.
     ctx.registerRoutingPolicy({

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_RAW_RESPONSE_BYTES,
   ErrorCodes,
   timedProbe,
   KeyportError,
@@ -53,7 +54,11 @@ export class VksEngine implements ProtocolEngine {
   readonly id = 'vks';
   readonly label = 'VKS (keys.openpgp.org)';
 
-  constructor(private readonly http: HttpTransport) {}
+  /** `maxRawResponseBytes`: the cap on a look-up answer as read (the setting `network.maxRawResponseBytes`). */
+  constructor(
+    private readonly http: HttpTransport,
+    private readonly maxRawResponseBytes: () => number = () => DEFAULT_MAX_RAW_RESPONSE_BYTES,
+  ) {}
 
   supports(url: URL): boolean {
     return url.protocol === 'https:' || url.protocol === 'http:';
@@ -96,7 +101,8 @@ export class VksEngine implements ProtocolEngine {
       });
     }
     const url = apiUrl(server, path);
-    const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' } });
+    // Screening keeps a flooded key's answer to network.maxResponseBytes; the raw answer may be larger.
+    const res = await this.http.request({ url, signal: options.signal, headers: { accept: 'application/pgp-keys' }, maxBytes: this.maxRawResponseBytes() });
     // Key on the status code, not the content type (it varies, protocols.md §1.4); but a 404 that
     // is a web page without Hagrid's "No key found" comes from a web server, not a key server.
     if (res.status === 404) {

@@ -415,7 +415,7 @@ function classifyTransportError(host: string, e: NodeJS.ErrnoException): Network
 
 function tooLarge(host: string, max: number) {
   return new NetworkError(ErrorCodes.ResponseTooLarge, `${host} sent more than ${max} bytes; the response was dropped`, {
-    nextStep: 'raise network.maxResponseBytes if this server is trusted to send that much',
+    nextStep: 'raise network.maxResponseBytes (network.maxRawResponseBytes for key look-ups) if this server is trusted to send that much',
   });
 }
 

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { Tokens } from '../di/tokens.js';
 import type { Settings } from '../settings.js';
-import { ErrorCodes, InputError } from '../errors.js';
+import { ErrorCodes, InputError, NetworkError } from '../errors.js';
 import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
@@ -18,6 +18,14 @@ import {
   type CertificateParts,
   type MergeOptions,
 } from '../openpgp/certificate.js';
+import {
+  certificateSize,
+  DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID,
+  dropThirdPartySignatures,
+  limitFloodedUserIds,
+  readPacketsDroppingThirdParty,
+  type FloodingReport,
+} from '../openpgp/flood.js';
 import { inspectSignature, PacketTag, readPacketsLenient, SigType } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 import { mergeResultsByFingerprint } from './merge-results.js';
@@ -30,7 +38,7 @@ export interface ImportOptions {
   origin: ImportOrigin;
   /** Drop third-party signatures of every type. Default: true for servers, false for local files. */
   stripThirdParty?: boolean;
-  /** Refuse inputs larger than this. */
+  /** Refuse inputs larger than this, before parsing them (for servers: `network.maxRawResponseBytes`). */
   maxBytes?: number;
   /**
    * Only update the key the server was asked about (sync): a certificate that is not already in
@@ -39,6 +47,17 @@ export interface ImportOptions {
   updateOnly?: boolean;
   /** Most certificates one answer to an email look-up may add (setting import.maxNewKeysPerEmailAnswer). */
   maxNewPerEmailAnswer?: number;
+  /**
+   * Refuse an input whose certificates, once screened (third-party signatures dropped), are
+   * larger than this (for servers: `network.maxResponseBytes`). No limit when absent.
+   */
+  maxKeptBytes?: number;
+  /**
+   * A user ID with more third-party certifications than this keeps only those whose issuers are
+   * in the keyring (certificate-flooding defence for files; default: the setting
+   * `import.maxCertificationsPerUserId`).
+   */
+  maxCertificationsPerUserId?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -63,6 +82,8 @@ interface Candidate {
   /** How it answers the request: by its primary key, or by a validly bound subkey. */
   match: 'primary' | 'subkey' | 'any';
   notes: string[];
+  /** What flooding defence dropped from it (files only). */
+  flooding?: FloodingReport;
 }
 
 /**
@@ -73,7 +94,10 @@ interface Candidate {
  */
 @injectable()
 export class ImportPipeline {
-  constructor(@inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring) {}
+  constructor(
+    @inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring,
+    @inject(Tokens.Settings as symbol) private readonly settings?: Settings,
+  ) {}
 
   async import(bytes: Uint8Array, options: ImportOptions): Promise<ImportReport> {
     const [report] = await this.importMany([{ bytes, options }], { signal: options.signal, onProgress: options.onProgress });
@@ -89,8 +113,10 @@ export class ImportPipeline {
     inputs: { bytes: Uint8Array; options: Omit<ImportOptions, 'signal' | 'onProgress'> }[],
     control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<ImportReport[]> {
+    // Issuers a flooded user ID may keep certifications from: the keys already held.
+    const known = inputs.some(({ options }) => !(options.stripThirdParty ?? options.origin.kind === 'server')) ? await this.knownIssuers() : undefined;
     const screened: Awaited<ReturnType<ImportPipeline['screen']>>[] = [];
-    for (const { bytes, options } of inputs) screened.push(await this.screen(bytes, options));
+    for (const { bytes, options } of inputs) screened.push(await this.screen(bytes, options, known));
     const accepted = screened.flatMap((s) => s.accepted);
     const revocations = screened.flatMap((s) => s.revocations);
     const merged = await this.keyring.importCertificates(accepted, revocations, control);
@@ -101,7 +127,10 @@ export class ImportPipeline {
       for (const [k, slot] of s.slots.entries()) {
         const result = merged.results[a++];
         const notes = s.notes[k]!;
-        results[slot] = result && notes.length > 0 ? { ...result, notes: [...(result.notes ?? []), ...notes] } : result;
+        const flooding = s.flooding[k];
+        let withNotes = result && notes.length > 0 ? { ...result, notes: [...(result.notes ?? []), ...notes] } : result;
+        if (withNotes && flooding && withNotes.status !== 'rejected') withNotes = { ...withNotes, flooding };
+        results[slot] = withNotes;
       }
       for (const slot of s.revSlots) results[slot] = merged.revocationResults[r++];
       // Anything left undefined was cut off by cancellation.
@@ -110,7 +139,19 @@ export class ImportPipeline {
     });
   }
 
-  private async screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>) {
+  /** Key IDs and fingerprints (primary and subkeys) of every key in the keyring. */
+  private async knownIssuers(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const r of await this.keyring.list()) {
+      for (const k of [r.summary, ...r.summary.subkeys]) {
+        ids.add(k.fingerprint);
+        ids.add(k.keyId);
+      }
+    }
+    return ids;
+  }
+
+  private async screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>, knownIssuers: Set<string> = new Set()) {
     const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;
     if (bytes.length > max) {
       throw new InputError(ErrorCodes.InputTooLarge, `input is ${bytes.length} bytes, over the ${max}-byte limit`, {
@@ -118,7 +159,11 @@ export class ImportPipeline {
       });
     }
     const binary = decode(bytes);
-    const framed = readPacketsLenient(binary);
+    const fromServer = options.origin.kind === 'server';
+    const strip = options.stripThirdParty ?? fromServer;
+    // Third-party signatures are dropped while the stream is framed: a flooded answer never
+    // becomes one object per signature.
+    const framed = strip ? readPacketsDroppingThirdParty(binary) : { ...readPacketsLenient(binary), dropped: 0 };
     if (framed.error) {
       throw new InputError(ErrorCodes.InputMalformed, `the OpenPGP data is damaged: ${framed.error.message} at byte ${framed.error.offset}`, {
         nextStep: 'get a fresh copy of the key; nothing was imported',
@@ -130,9 +175,12 @@ export class ImportPipeline {
         nextStep: 'check that this is a public key (armored or binary)',
       });
     }
-    const fromServer = options.origin.kind === 'server';
-    const strip = options.stripThirdParty ?? fromServer;
     const request = options.origin.kind === 'server' ? classifyKeyQuery(options.origin.query) : undefined;
+
+    const floodLimit =
+      options.maxCertificationsPerUserId ?? this.settings?.get<number>('import.maxCertificationsPerUserId') ?? DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID;
+    let keptBytes = 0;
+    let thirdPartyDropped = framed.dropped;
 
     // Per certificate in input order: a final result, or a candidate decided below.
     const entries: ({ result: ImportResult } | { candidate: Candidate })[] = [];
@@ -154,7 +202,21 @@ export class ImportPipeline {
           continue;
         }
         if (!request) {
-          entries.push({ candidate: { fingerprint: fpr, match: 'any', notes: readable.notes, incoming: { parts: publicParts, secretPackets, stripThirdParty: strip } } });
+          // Flooding: third-party signatures go when stripping; otherwise a flooded user ID keeps
+          // only the certifications of keys already held.
+          let parts = publicParts;
+          let flooding: FloodingReport | undefined;
+          if (strip) {
+            const stripped = dropThirdPartySignatures(parts);
+            parts = stripped.parts;
+            thirdPartyDropped += stripped.dropped;
+          } else {
+            const limited = limitFloodedUserIds(parts, floodLimit, knownIssuers);
+            parts = limited.parts;
+            flooding = limited.flooding;
+          }
+          keptBytes += certificateSize(parts);
+          entries.push({ candidate: { fingerprint: fpr, match: 'any', notes: readable.notes, flooding, incoming: { parts, secretPackets, stripThirdParty: strip } } });
           continue;
         }
         // Screen first, then match: only components that verify can make a certificate the answer.
@@ -165,6 +227,7 @@ export class ImportPipeline {
           continue;
         }
         const match = verdict.match;
+        keptBytes += certificateSize(screened.parts);
         // Already screened (and stripped): the merge has nothing more to strip.
         entries.push({ candidate: { fingerprint: fpr, match, notes: readable.notes, incoming: { parts: screened.parts, secretPackets: [], stripThirdParty: false, screened: true } } });
       } catch (e) {
@@ -178,6 +241,8 @@ export class ImportPipeline {
     const accepted: IncomingCertificate[] = [];
     const slots: number[] = [];
     const notes: string[][] = [];
+    /** Aligned with `slots`: what flooding defence dropped from each accepted certificate. */
+    const flooding: (FloodingReport | undefined)[] = [];
     for (const entry of entries) {
       if ('result' in entry) {
         results.push(entry.result);
@@ -187,6 +252,16 @@ export class ImportPipeline {
       results.push(undefined);
       accepted.push(entry.candidate.incoming);
       notes.push(entry.candidate.notes);
+      flooding.push(entry.candidate.flooding);
+    }
+
+    if (options.maxKeptBytes !== undefined && keptBytes > options.maxKeptBytes) {
+      const where = options.origin.kind === 'server' ? new URL(options.origin.url).host : options.origin.name;
+      throw new NetworkError(
+        ErrorCodes.ResponseTooLarge,
+        `${where} sent ${keptBytes} bytes of certificates after ${thirdPartyDropped} third-party signatures were dropped, over the ${options.maxKeptBytes}-byte limit; nothing was imported`,
+        { nextStep: 'raise network.maxResponseBytes if this server is trusted to send that much' },
+      );
     }
 
     // Signature-only blocks: key revocations for keys we hold (revocation certificates,
@@ -207,7 +282,7 @@ export class ImportPipeline {
       results.push(undefined);
       revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
     }
-    return { results, accepted, slots, notes, revocations, revSlots };
+    return { results, accepted, slots, notes, flooding, revocations, revSlots };
   }
 
   /**
@@ -293,7 +368,10 @@ export function serverImportOptions(settings: Settings, server: URL, query: stri
   return {
     origin: { kind: 'server', url: server.href, query },
     stripThirdParty: settings.get<boolean>('import.stripThirdPartyFromServers'),
-    maxBytes: settings.get<number>('network.maxResponseBytes'),
+    // The raw answer may be a flooded key (24 MB armored for 150,000 certifications); what is
+    // kept of it after screening is held to the ordinary response cap.
+    maxBytes: settings.get<number>('network.maxRawResponseBytes'),
+    maxKeptBytes: settings.get<number>('network.maxResponseBytes'),
     maxNewPerEmailAnswer: settings.get<number>('import.maxNewKeysPerEmailAnswer'),
   };
 }

@@ -1,3 +1,4 @@
+import type { FloodingReport } from '../openpgp/flood.js';
 import type { KeySummary } from '../openpgp/summary.js';
 import type { MergeCounts } from '../openpgp/certificate.js';
 
@@ -47,6 +48,12 @@ export interface ImportResult {
   secretKeysStored?: number;
   /** What the user should know about an accepted certificate (parts skipped, how it was found). */
   notes?: string[];
+  /**
+   * Present when a user ID had more third-party certifications than
+   * `import.maxCertificationsPerUserId` (a flooded key): how many certifications by keys not in
+   * the keyring were dropped, on how many user IDs, under which limit.
+   */
+  flooding?: FloodingReport;
 }
 
 /** Counts of an import by status. */

@@ -175,10 +175,20 @@ export function splitCertificates(packets: readonly RawPacket[]): SplitResult {
 
 /** The packets of a certificate in canonical order (primary, direct signatures, user IDs, subkeys). */
 export function certificatePackets(parts: CertificateParts): RawPacket[] {
-  const out: RawPacket[] = [parts.primary, ...parts.direct];
-  for (const c of parts.userIds) out.push(c.packet, ...c.sigs);
-  for (const c of parts.subkeys) out.push(c.packet, ...c.sigs);
+  // Loops, not push(...sigs): a spread passes every signature as an argument, and a flooded
+  // user ID (CVE-2019-13050) has more of them than the stack holds.
+  const out: RawPacket[] = [parts.primary];
+  appendAll(out, parts.direct);
+  for (const c of [...parts.userIds, ...parts.subkeys]) {
+    out.push(c.packet);
+    appendAll(out, c.sigs);
+  }
   return out;
+}
+
+/** Appends `items` to `target` one by one (no argument spread, whatever their number). */
+function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 /** Writes a certificate back to packets in canonical order (see {@link certificatePackets}). */
@@ -326,7 +336,7 @@ export async function mergeCertificate(
   };
 
   const direct = await acceptNew(base.direct, incoming.direct, { kind: 'direct' });
-  base.direct.push(...direct);
+  appendAll(base.direct, direct);
   count(direct, true);
 
   const mergeComponents = async (
@@ -341,7 +351,7 @@ export async function mergeCertificate(
       const found = index.get(key);
       if (found) {
         const sigs = await acceptNew(found.sigs, c.sigs, target);
-        found.sigs.push(...sigs);
+        appendAll(found.sigs, sigs);
         count(sigs, true);
         continue;
       }
