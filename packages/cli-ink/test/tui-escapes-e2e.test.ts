@@ -75,8 +75,8 @@ beforeAll(async () => {
   writeFileSync(file, keyset.armored);
   home = await homeWith([
     ['import', '--file', file],
-    ['servers', 'add', index.url],
-    ['servers', 'add', maintenance.url],
+    ['servers', 'add', index.url, '--protocol', 'hkp'],
+    ['servers', 'add', maintenance.url, '--protocol', 'hkp'],
     ['servers', 'default', index.url],
   ]);
   // OSC 52 from applications creates tmux buffers only with set-clipboard on (the default,

@@ -35,7 +35,7 @@ describe.each(['sks', 'hockeypuck-2.2', 'hockeypuck-2.4', 'hagrid'] as const)('H
     // Hockeypuck 2.2 sends fingerprints only with fingerprint=on, which we always send.
     expect(hit.fingerprint).toBe(manifest.rsa4096.fingerprint);
     expect(hit.keyId).toBe(manifest.rsa4096.keyId);
-    expect([hit.algorithm, hit.bits]).toEqual(['rsa', 4096]);
+    expect([hit.algorithm, hit.bits]).toEqual(['rsa4096', 4096]);
     expect(hit.created).toBe(manifest.rsa4096.created);
     expect(hit.userIds.sort()).toEqual([...manifest.rsa4096.userIds].sort());
     const sent = new URL(fixture.requests.at(-1)!.url, 'http://x');
