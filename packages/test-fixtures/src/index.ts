@@ -67,3 +67,4 @@ export * from './tls.js';
 export * from './wkd-fixture.js';
 export * from './demo.js';
 export * from './hostile.js';
+export * from './socks-fixture.js';
