@@ -23,6 +23,7 @@ import {
   type PluginRecord,
   type KeyFilter,
 } from '@keyport/core';
+import { networkRuntimeOptions, type NetworkGlobals } from './network-options.js';
 import { PLUGIN_RIGHTS_WARNING, builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
 import {
   Exit,
@@ -46,7 +47,7 @@ import {
   type Io,
 } from './output.js';
 
-interface GlobalOptions {
+interface GlobalOptions extends NetworkGlobals {
   home?: string;
   json?: boolean;
   modules?: string;
@@ -88,6 +89,9 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .option('--home <dir>', 'keep settings and keyring under DIR (default: KEYPORT_HOME or XDG directories)')
     .option('--json', 'machine-readable output (schemas in docs/cli.md)')
     .option('--modules <list>', 'enable (+id or id) or disable (-id) modules for this run only')
+    .option('--proxy <url>', 'send requests through this proxy (http://, socks5:// or socks5h://HOST:PORT); overrides network.proxy')
+    .option('--tor', 'send every request through Tor, each on its own circuit, never directly (network.tor)')
+    .option('--verbose', 'show each request made (method, URL, status, bytes, time, proxy) on stderr')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => printText(io.stdout, s),
@@ -98,7 +102,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const globals = () => program.opts<GlobalOptions>();
   const open = async () => {
     if (!runtime) {
-      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() } });
+      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() }, ...networkRuntimeOptions(globals(), io.stderr) });
       runtime.bus.on('feedback', (f) => {
         if (f.severity !== 'info') printLines(io.stderr, `keyport: ${f.severity}: ${f.message}`);
       });
@@ -603,8 +607,8 @@ function withoutGlobalOptions(args: string[]): string[] {
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--json' || a.startsWith('--home=') || a.startsWith('--modules=')) continue;
-    if (a === '--home' || a === '--modules') {
+    if (a === '--json' || a === '--tor' || a === '--verbose' || a.startsWith('--home=') || a.startsWith('--modules=') || a.startsWith('--proxy=')) continue;
+    if (a === '--home' || a === '--modules' || a === '--proxy') {
       i++;
       continue;
     }

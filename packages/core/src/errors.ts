@@ -70,6 +70,16 @@ export const ErrorCodes = {
   InsecureUrl: 'KP1506',
   /** The host name does not resolve (DNS). */
   HostNotFound: 'KP1507',
+  /** The proxy (--proxy, network.proxy or a *_PROXY variable) could not be reached; nothing was sent. */
+  ProxyUnreachable: 'KP1510',
+  /** The proxy refused or failed to connect to the server (SOCKS reply error, CONNECT refused). */
+  ProxyRefused: 'KP1511',
+  /** The proxy refused the user name and password, or wants some. */
+  ProxyAuthFailed: 'KP1512',
+  /** Tor is on (--tor, network.tor) but not running at its SOCKS address; nothing was sent. */
+  TorNotRunning: 'KP1513',
+  /** A proxy URL is malformed or not http://, socks5:// or socks5h://. */
+  ProxyInvalid: 'KP1514',
   /** A key server URL is malformed or uses a scheme no enabled module supports. */
   KeyserverUrlInvalid: 'KP1600',
   /** The key server is already in the list. */

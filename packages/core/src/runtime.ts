@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadThirdPartyPlugins, type PluginRecord } from './plugins/loader.js';
 import { Tokens, resolve } from './di/tokens.js';
 import { EventBus } from './events.js';
-import { HttpTransport } from './http/transport.js';
+import { HttpTransport, type HttpExchange } from './http/transport.js';
 import { ImportPipeline } from './import/pipeline.js';
 import { EmbeddedKeyring } from './keyring/embedded.js';
 import { resolvePaths, type KeyportPaths } from './paths.js';
@@ -35,6 +35,10 @@ export interface KeyportOptions {
    */
   thirdParty?: { coreModuleUrl?: string };
   env?: NodeJS.ProcessEnv;
+  /** `--proxy URL` and `--tor` for this run; they override the network.proxy and network.tor settings. */
+  network?: { proxy?: string; tor?: boolean };
+  /** Told about every HTTP request made (`--verbose`). */
+  onHttpExchange?: (exchange: HttpExchange) => void;
 }
 
 /** A wired keyport: one child container per run, holding every core service. */
@@ -85,6 +89,10 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     maxRetryWaitMs: settings.get('network.maxRetryWaitMs'),
     userAgent: `keyport/${KEYPORT_VERSION}`,
     env,
+    proxy: options.network?.proxy ?? (settings.get<string>('network.proxy') || undefined),
+    tor: options.network?.tor || settings.get<boolean>('network.tor'),
+    torProxy: settings.get<string>('network.torProxy'),
+    onExchange: options.onHttpExchange,
   });
 
   container.registerInstance(Tokens.Paths as symbol, paths);

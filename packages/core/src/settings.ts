@@ -7,6 +7,7 @@ import { readFileBounded } from './fs/bounded-read.js';
 import { FileLock } from './fs/lock.js';
 import type { EventBus } from './events.js';
 import { checkSettingsTogether, unknownSettingKeys } from './settings-validate.js';
+import { DEFAULT_TOR_PROXY, isProxyUrl } from './http/proxy.js';
 
 /** Far more than any settings file needs; a link to a device or a huge file stops here. */
 const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
@@ -126,6 +127,27 @@ export const coreSettings: SettingDefinition[] = [
     schema: z.number().int().min(0).max(3_600_000),
     default: 60_000,
     description: 'Longest Retry-After (HTTP 429/503) worth waiting for; a server asking for more is not asked again in this run',
+    owner: 'core',
+  },
+  {
+    key: 'network.proxy',
+    schema: z.string().refine((v) => v === '' || isProxyUrl(v), 'must be empty or an http://, socks5:// or socks5h:// proxy URL'),
+    default: '',
+    description: 'Proxy for every request (http://, socks5:// or socks5h://HOST:PORT; socks5h lets the proxy resolve names); empty: ALL_PROXY / HTTPS_PROXY / HTTP_PROXY. NO_PROXY applies',
+    owner: 'core',
+  },
+  {
+    key: 'network.tor',
+    schema: z.boolean(),
+    default: false,
+    description: 'Send every request through Tor (network.torProxy), each on its own circuit; never connect directly',
+    owner: 'core',
+  },
+  {
+    key: 'network.torProxy',
+    schema: z.string().refine((v) => isProxyUrl(v) && v.startsWith('socks5h://'), 'must be a socks5h://HOST:PORT address'),
+    default: DEFAULT_TOR_PROXY,
+    description: "Tor's SOCKS address used by network.tor and --tor",
     owner: 'core',
   },
   {

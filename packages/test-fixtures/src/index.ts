@@ -68,3 +68,4 @@ export * from './wkd-fixture.js';
 export * from './demo.js';
 export * from './hostile.js';
 export * from './flood.js';
+export * from './socks-fixture.js';

@@ -4,6 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { CancelledError, ErrorCodes, NetworkError } from '../errors.js';
 import { HostLimiter } from './limiter.js';
+import { ProxyChooser, connectRefused, proxyConnectError, socksConnect, type ProxyOptions, type ProxyRoute } from './proxy.js';
 
 /** One HTTP request through the transport; every limit has a default from the network settings. */
 export interface HttpRequest {
@@ -42,8 +43,24 @@ export interface HttpResponse {
   text(): string;
 }
 
+/** One request as it went over the wire (one per attempt and per redirect), for `--verbose`. */
+export interface HttpExchange {
+  method: string;
+  url: string;
+  /** HTTP status, or null when no answer came. */
+  status: number | null;
+  /** Body bytes received. */
+  bytes: number;
+  /** Milliseconds from the start of the request to the end of the answer (or the failure). */
+  ms: number;
+  /** The proxy it went through (scheme://host:port, no password), or null when direct. */
+  proxy: string | null;
+  /** Why it failed, when it did. */
+  error?: string;
+}
+
 /** Construction options of the transport (the runtime fills them from the network settings). */
-export interface HttpTransportOptions {
+export interface HttpTransportOptions extends ProxyOptions {
   timeoutMs: number;
   connectTimeoutMs: number;
   maxBytes: number;
@@ -59,6 +76,8 @@ export interface HttpTransportOptions {
    * for longer is not asked again in this run until that time has passed.
    */
   maxRetryWaitMs?: number;
+  /** Told about every request made, after it ends (the CLI's `--verbose`). */
+  onExchange?: (exchange: HttpExchange) => void;
 }
 
 /**
@@ -76,8 +95,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
  * The HTTP client every engine uses. It enforces, for every request: connect and total
  * timeouts, a response size cap, redirects limited in number and never from https to http,
- * backoff on 429 and 503 honouring Retry-After, cancellation, a User-Agent, the standard proxy
- * variables, and a per-host concurrency limit that halves on 429.
+ * backoff on 429 and 503 honouring Retry-After, cancellation, a User-Agent, proxies (http,
+ * socks5, socks5h and Tor; see proxy.ts), and a per-host concurrency limit that halves on 429.
  *
  * It also fails fast: once a host could not be resolved or connected to, or asked (429/503) for
  * a wait longer than the run's patience, every later request to that host fails at once with
@@ -88,9 +107,12 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 export class HttpTransport {
   readonly limiter: HostLimiter;
   private readonly downHosts = new Map<string, { error: NetworkError; until: number }>();
+  private readonly proxies: ProxyChooser;
 
+  /** Throws an InputError (KP1514) when `proxy` or `torProxy` is not a usable proxy URL. */
   constructor(private readonly options: HttpTransportOptions) {
     this.limiter = new HostLimiter(options.perHostConcurrency);
+    this.proxies = new ProxyChooser(options, options.env ?? process.env);
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -112,7 +134,7 @@ export class HttpTransport {
         url.host,
         async () => {
           this.throwIfDown(url.host);
-          const res = await this.tracked(url, this.once(url, method, body, req));
+          const res = await this.tracked(url, method, () => this.once(url, method, body, req));
           if (res.status === 429 || res.status === 503) {
             waitMs = retryDelay(res.headers['retry-after'], attempt, this.options.backoffBaseMs ?? 500);
             if (waitMs > maxWait) this.markRateLimited(url.host, res, waitMs);
@@ -181,10 +203,24 @@ export class HttpTransport {
   }
 
   /** Remembers a host that cannot be resolved or connected to, for the rest of the run (HOST_DOWN_MS). */
-  private async tracked(url: URL, exchange: Promise<HttpResponse>): Promise<HttpResponse> {
+  private async tracked(url: URL, method: string, exchange: () => Promise<HttpResponse>): Promise<HttpResponse> {
+    const started = Date.now();
+    const report = (status: number | null, bytes: number, error?: string) => {
+      if (!this.options.onExchange) return;
+      let proxy: string | null = null;
+      try {
+        proxy = this.proxies.for(url)?.label ?? null;
+      } catch {
+        // A malformed proxy variable already failed the request; the failure says so.
+      }
+      this.options.onExchange({ method, url: url.href, status, bytes, ms: Date.now() - started, proxy, ...(error === undefined ? {} : { error }) });
+    };
     try {
-      return await exchange;
+      const response = await exchange();
+      report(response.status, response.body.length);
+      return response;
     } catch (e) {
+      report(null, 0, (e as Error).message);
       if (e instanceof NetworkError && hostDownErrors.has(e)) this.downHosts.set(url.host, { error: e, until: Date.now() + HOST_DOWN_MS });
       throw e;
     }
@@ -195,7 +231,13 @@ export class HttpTransport {
     const connectTimeoutMs = req.connectTimeoutMs ?? this.options.connectTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBytes;
     const host = url.host;
-    if (isReservedInvalid(url.hostname) && !req.connectTo && !proxyFor(url, this.options.env ?? process.env)) {
+    let proxy: ProxyRoute | undefined;
+    try {
+      proxy = this.proxies.for(url);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    if (isReservedInvalid(url.hostname) && !req.connectTo && !proxy) {
       return Promise.reject(transportError(host, Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname}`), { code: 'ENOTFOUND' })));
     }
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -227,9 +269,8 @@ export class HttpTransport {
       };
       const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body ? Buffer.from(body) : undefined;
       if (payload) headers['content-length'] = String(payload.length);
-      const proxy = proxyFor(url, this.options.env ?? process.env);
       const pinned = req.connectTo && url.href === new URL(req.url).href ? req.connectTo : undefined;
-      const request = this.makeRequest(url, method, headers, pinned ? undefined : proxy, connectTimeoutMs, pinned);
+      const request = this.makeRequest(url, method, headers, proxy, connectTimeoutMs, pinned, req.signal);
       req.signal?.addEventListener('abort', onAbort, { once: true });
       if (req.signal?.aborted) return onAbort();
       request.on('socket', (socket: net.Socket) => {
@@ -237,10 +278,11 @@ export class HttpTransport {
           clearTimeout(connect);
           connect = undefined;
         };
-        if (!socket.connecting) connected();
+        // A SOCKS socket arrives connected (through the proxy, TLS started over it).
+        if (!socket.connecting || (proxy && proxy.kind !== 'http')) connected();
         else socket.once(url.protocol === 'https:' && !proxy ? 'secureConnect' : 'connect', connected);
       });
-      request.on('error', (e: NodeJS.ErrnoException) => finish(transportError(host, e)));
+      request.on('error', (e: NodeJS.ErrnoException) => finish(this.requestError(host, url, proxy, e)));
       request.on('response', (res) => {
         clearTimeout(connect);
         const declared = Number(res.headers['content-length']);
@@ -276,6 +318,17 @@ export class HttpTransport {
     });
   }
 
+  /** A failed request's error: the proxy's when the proxy failed, the server's otherwise. */
+  private requestError(host: string, url: URL, proxy: ProxyRoute | undefined, e: NodeJS.ErrnoException): NetworkError | CancelledError {
+    if (e instanceof CancelledError) return e;
+    if (e instanceof NetworkError) {
+      return e.code === ErrorCodes.ProxyUnreachable || e.code === ErrorCodes.TorNotRunning ? hostDown(e) : e;
+    }
+    // Plain http through an http proxy: the only connection is the one to the proxy.
+    if (proxy?.kind === 'http' && url.protocol === 'http:' && HOST_DOWN_CODES.has(e.code ?? '')) return hostDown(proxyConnectError(proxy, e));
+    return transportError(host, e);
+  }
+
   private tlsOptions(): { ca?: (string | Buffer)[] } {
     return this.options.ca ? { ca: [...tls.rootCertificates, this.options.ca] } : {};
   }
@@ -284,22 +337,37 @@ export class HttpTransport {
     url: URL,
     method: string,
     headers: Record<string, string>,
-    proxy: URL | undefined,
+    route: ProxyRoute | undefined,
     connectTimeoutMs: number,
     connectTo?: { host: string; port: number },
+    signal?: AbortSignal,
   ): http.ClientRequest {
     const isHttps = url.protocol === 'https:';
-    if (connectTo) {
-      const target = { hostname: connectTo.host, port: connectTo.port, method, headers: { ...headers, host: url.host }, agent: false as const };
-      return isHttps
-        ? https.request(url, { ...target, servername: url.hostname, ...this.tlsOptions() })
-        : http.request(url, target);
+    // A pinned address is reached through the proxy too: a pin must not bypass Tor.
+    const target = connectTo ?? { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (isHttps ? 443 : 80)) };
+    if (route && route.kind !== 'http') {
+      const createConnection = (_opts: unknown, done: (e: Error | null, socket?: net.Socket) => void) => {
+        socksConnect(route, target.host, target.port, connectTimeoutMs, signal).then(
+          (socket) => done(null, isHttps ? tls.connect({ socket, servername: net.isIP(url.hostname) ? undefined : url.hostname, ...this.tlsOptions() }) : socket),
+          (e: Error) => done(e),
+        );
+        return undefined;
+      };
+      const options = { method, headers: { ...headers, host: url.host }, createConnection: createConnection as unknown as http.RequestOptions['createConnection'] };
+      return isHttps ? https.request(url, options) : http.request(url, options);
     }
-    if (!proxy) {
+    if (connectTo && !route) {
+      const pinned = { hostname: connectTo.host, port: connectTo.port, method, headers: { ...headers, host: url.host }, agent: false as const };
+      return isHttps
+        ? https.request(url, { ...pinned, servername: url.hostname, ...this.tlsOptions() })
+        : http.request(url, pinned);
+    }
+    if (!route) {
       return isHttps
         ? https.request(url, { method, headers, agent: false, ...this.tlsOptions() })
         : http.request(url, { method, headers, agent: false });
     }
+    const proxy = route.url;
     if (!isHttps) {
       // Plain http through a proxy: absolute-form request line to the proxy.
       return http.request({ host: proxy.hostname, port: proxy.port || 80, method, path: url.href, headers: { ...headers, host: url.host, ...proxyAuth(proxy) } });
@@ -314,19 +382,19 @@ export class HttpTransport {
         host: proxy.hostname,
         port: proxy.port || 80,
         method: 'CONNECT',
-        path: `${url.hostname}:${url.port || 443}`,
-        headers: { host: `${url.hostname}:${url.port || 443}`, ...proxyAuth(proxy) },
+        path: `${target.host}:${target.port}`,
+        headers: { host: `${target.host}:${target.port}`, ...proxyAuth(proxy) },
         timeout: connectTimeoutMs,
       });
       connectReq.on('connect', (res, socket) => {
         if (res.statusCode !== 200) {
           socket.destroy();
-          cb(Object.assign(new Error(`proxy refused CONNECT (${res.statusCode})`), { code: 'EPROXY' }));
+          cb(connectRefused(route, `${target.host}:${target.port}`, res.statusCode ?? 0));
           return;
         }
         cb(null, tls.connect({ socket, servername: url.hostname, ...this.tlsOptions() }));
       });
-      connectReq.on('error', (e) => cb(e));
+      connectReq.on('error', (e: NodeJS.ErrnoException) => cb(proxyConnectError(route, e)));
       connectReq.end();
     };
     return https.request(url, { method, headers, agent });
