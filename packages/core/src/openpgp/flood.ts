@@ -4,7 +4,7 @@
  * the clean key. Everything here works on raw packets before anything is verified or merged.
  */
 import { keyMaterial, type CertificateParts, type Component } from './certificate.js';
-import { concatBytes, isKeyTag, PacketFramingError, PacketTag, SigType, type RawPacket } from './packets.js';
+import { framePacket, isKeyTag, packetBody, PacketFramingError, PacketTag, SigType, type RawPacket } from './packets.js';
 
 /** Default of `import.maxCertificationsPerUserId`. */
 export const DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID = 250;
@@ -240,71 +240,27 @@ export function readPacketsDroppingThirdParty(bytes: Uint8Array): {
   const packets: RawPacket[] = [];
   let dropped = 0;
   let screen: IssuerScreen | undefined;
-  let pos = 0;
-  const fail = (message: string, offset: number) => ({ packets, dropped, error: new PacketFramingError(message, offset) });
-  while (pos < bytes.length) {
-    const start = pos;
-    const header = bytes[pos++]!;
-    if ((header & 0x80) === 0) return fail('not an OpenPGP packet header', start);
-    let tag: number;
-    let length: number;
-    const chunks: Uint8Array[] = [];
-    if (header & 0x40) {
-      tag = header & 0x3f;
-      for (;;) {
-        if (pos >= bytes.length) return fail('truncated packet', start);
-        const l0 = bytes[pos++]!;
-        if (l0 < 192) length = l0;
-        else if (l0 < 224) {
-          if (pos >= bytes.length) return fail('truncated packet', start);
-          length = ((l0 - 192) << 8) + bytes[pos++]! + 192;
-        } else if (l0 === 255) {
-          if (pos + 4 > bytes.length) return fail('truncated packet', start);
-          length = readLength(bytes, pos, 4);
-          pos += 4;
-        } else {
-          const partial = 1 << (l0 & 0x1f);
-          if (pos + partial > bytes.length) return fail('truncated packet', start);
-          chunks.push(bytes.subarray(pos, pos + partial));
-          pos += partial;
-          continue;
-        }
-        break;
-      }
-    } else {
-      tag = (header >> 2) & 0x0f;
-      const lengthType = header & 0x03;
-      if (lengthType === 3) length = bytes.length - pos;
-      else {
-        const n = 1 << lengthType;
-        if (pos + n > bytes.length) return fail('truncated packet', start);
-        length = readLength(bytes, pos, n);
-        pos += n;
-      }
+  const isDropped = (body: Uint8Array, start?: number, end?: number) =>
+    screen !== undefined && screen.classify(body, start, end) === THIRD_PARTY && screen.at.type !== SigType.KeyRevocation;
+  for (let pos = 0; pos < bytes.length; ) {
+    const frame = framePacket(bytes, pos);
+    if ('error' in frame) return { packets, dropped, error: new PacketFramingError(frame.error, frame.offset) };
+    pos = frame.next;
+    // A contiguous signature is classified in place: no packet object for what is dropped.
+    if (frame.tag === PacketTag.Signature && !frame.partial && isDropped(bytes, frame.bodyStart, frame.bodyStart + frame.length)) {
+      dropped++;
+      continue;
     }
-    if (pos + length > bytes.length) return fail('truncated packet', start);
-    const bodyStart = pos;
-    pos += length;
-    if (tag === PacketTag.Signature && screen && chunks.length === 0) {
-      // Classified in place: no packet object for what is dropped.
-      if (screen.classify(bytes, bodyStart, pos) === THIRD_PARTY && screen.at.type !== SigType.KeyRevocation) {
-        dropped++;
-        continue;
-      }
-    }
-    const tail = bytes.subarray(bodyStart, pos);
-    const packet = { tag, body: chunks.length === 0 ? tail : concatBytes([...chunks, tail]) };
-    if (isKeyTag(tag)) {
+    const packet = { tag: frame.tag, body: packetBody(bytes, frame) };
+    if (isKeyTag(frame.tag)) {
       try {
         screen = new IssuerScreen(packet);
       } catch {
         screen = undefined;
       }
-    } else if (tag === PacketTag.Signature && screen && chunks.length > 0) {
-      if (screen.classify(packet.body) === THIRD_PARTY && screen.at.type !== SigType.KeyRevocation) {
-        dropped++;
-        continue;
-      }
+    } else if (frame.tag === PacketTag.Signature && frame.partial && isDropped(packet.body)) {
+      dropped++;
+      continue;
     }
     packets.push(packet);
   }

@@ -51,63 +51,102 @@ export function readPacketsLenient(bytes: Uint8Array): {
   error?: PacketFramingError;
 } {
   const packets: RawPacket[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const start = pos;
-    const header = bytes[pos++]!;
-    if ((header & 0x80) === 0) {
-      return { packets, error: new PacketFramingError('not an OpenPGP packet header', start) };
-    }
-    let tag: number;
-    let length: number;
-    const chunks: Uint8Array[] = [];
-    if (header & 0x40) {
-      tag = header & 0x3f;
-      // New-format lengths; partial lengths are legal only for data packets, never in keys,
-      // but framing them keeps the reader in sync so the caller can skip the packet.
-      for (;;) {
-        if (pos >= bytes.length) return truncated(packets, start);
-        const l0 = bytes[pos++]!;
-        if (l0 < 192) length = l0;
-        else if (l0 < 224) {
-          if (pos >= bytes.length) return truncated(packets, start);
-          length = ((l0 - 192) << 8) + bytes[pos++]! + 192;
-        } else if (l0 === 255) {
-          if (pos + 4 > bytes.length) return truncated(packets, start);
-          length = bytes[pos]! * 0x1000000 + bytes[pos + 1]! * 0x10000 + bytes[pos + 2]! * 0x100 + bytes[pos + 3]!;
-          pos += 4;
-        } else {
-          const partial = 1 << (l0 & 0x1f);
-          if (pos + partial > bytes.length) return truncated(packets, start);
-          chunks.push(bytes.subarray(pos, pos + partial));
-          pos += partial;
-          continue;
-        }
-        break;
-      }
-    } else {
-      tag = (header >> 2) & 0x0f;
-      const lengthType = header & 0x03;
-      if (lengthType === 3) {
-        length = bytes.length - pos;
-      } else {
-        const n = 1 << lengthType;
-        if (pos + n > bytes.length) return truncated(packets, start);
-        length = 0;
-        for (let i = 0; i < n; i++) length = length * 256 + bytes[pos++]!;
-      }
-    }
-    if (pos + length > bytes.length) return truncated(packets, start);
-    const tail = bytes.subarray(pos, pos + length);
-    pos += length;
-    const body = chunks.length === 0 ? tail : concatBytes([...chunks, tail]);
-    packets.push({ tag, body });
+  for (let pos = 0; pos < bytes.length; ) {
+    const frame = framePacket(bytes, pos);
+    if ('error' in frame) return { packets, error: new PacketFramingError(frame.error, frame.offset) };
+    packets.push({ tag: frame.tag, body: packetBody(bytes, frame) });
+    pos = frame.next;
   }
   return { packets };
 }
 
-function truncated(packets: RawPacket[], offset: number) {
-  return { packets, error: new PacketFramingError('truncated packet', offset) };
+/** Where one packet lies in a byte stream; see {@link framePacket}. */
+export interface PacketFrame {
+  tag: number;
+  /** Offset of the packet header. */
+  start: number;
+  /** Offset of the body (after the first length header). */
+  bodyStart: number;
+  /** Total body length (the sum of all chunks for partial lengths). */
+  length: number;
+  /** True when the body comes in partial-length chunks, so it is not one contiguous run. */
+  partial: boolean;
+  /** Offset of the next packet. */
+  next: number;
+}
+
+/**
+ * Frames the packet at `pos` without copying anything: the one framing routine of every packet
+ * reader. Partial lengths (legal only for data packets) are walked so a reader stays in sync;
+ * their body is assembled only when asked for ({@link packetBody}), in one copy, so a stream of
+ * tiny chunks costs no object per chunk.
+ */
+export function framePacket(bytes: Uint8Array, pos: number): PacketFrame | { error: string; offset: number } {
+  const start = pos;
+  const truncated = { error: 'truncated packet', offset: start };
+  const header = bytes[pos++]!;
+  if ((header & 0x80) === 0) return { error: 'not an OpenPGP packet header', offset: start };
+  if ((header & 0x40) === 0) {
+    const tag = (header >> 2) & 0x0f;
+    const lengthType = header & 0x03;
+    let length: number;
+    if (lengthType === 3) length = bytes.length - pos;
+    else {
+      const n = 1 << lengthType;
+      if (pos + n > bytes.length) return truncated;
+      length = 0;
+      for (let i = 0; i < n; i++) length = length * 256 + bytes[pos++]!;
+    }
+    if (pos + length > bytes.length) return truncated;
+    return { tag, start, bodyStart: pos, length, partial: false, next: pos + length };
+  }
+  const tag = header & 0x3f;
+  let total = 0;
+  let bodyStart = -1;
+  let partial = false;
+  for (;;) {
+    const chunk = readNewLength(bytes, pos);
+    if (!chunk) return truncated;
+    pos = chunk.next;
+    if (bodyStart < 0) bodyStart = pos;
+    if (pos + chunk.length > bytes.length) return truncated;
+    total += chunk.length;
+    pos += chunk.length;
+    if (!chunk.partial) break;
+    partial = true;
+  }
+  return { tag, start, bodyStart, length: total, partial, next: pos };
+}
+
+/** One new-format length field at `pos`: the chunk length, whether more chunks follow, and where the chunk starts. */
+function readNewLength(bytes: Uint8Array, pos: number): { length: number; partial: boolean; next: number } | undefined {
+  if (pos >= bytes.length) return undefined;
+  const l0 = bytes[pos]!;
+  if (l0 < 192) return { length: l0, partial: false, next: pos + 1 };
+  if (l0 < 224) {
+    if (pos + 1 >= bytes.length) return undefined;
+    return { length: ((l0 - 192) << 8) + bytes[pos + 1]! + 192, partial: false, next: pos + 2 };
+  }
+  if (l0 === 255) {
+    if (pos + 5 > bytes.length) return undefined;
+    return { length: bytes[pos + 1]! * 0x1000000 + bytes[pos + 2]! * 0x10000 + bytes[pos + 3]! * 0x100 + bytes[pos + 4]!, partial: false, next: pos + 5 };
+  }
+  return { length: 1 << (l0 & 0x1f), partial: true, next: pos + 1 };
+}
+
+/** The body of a framed packet: a view into `bytes`, or for partial lengths one assembled copy. */
+export function packetBody(bytes: Uint8Array, frame: PacketFrame): Uint8Array {
+  if (!frame.partial) return bytes.subarray(frame.bodyStart, frame.bodyStart + frame.length);
+  const body = new Uint8Array(frame.length);
+  let filled = 0;
+  // Partial lengths exist only in the new format: the first length field follows the tag byte.
+  for (let pos = frame.start + 1; ; ) {
+    const chunk = readNewLength(bytes, pos)!;
+    body.set(bytes.subarray(chunk.next, chunk.next + chunk.length), filled);
+    filled += chunk.length;
+    pos = chunk.next + chunk.length;
+    if (!chunk.partial) return body;
+  }
 }
 
 /** Length of the new-format header for a body of `length` bytes. */
