@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEBIAN_KEYRING, fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
+import { DEBIAN_KEYRING, fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, closedLoopbackPort } from '@keyport/test-fixtures';
 import { keyportAsync as keyport, homeWith } from './helpers.js';
 
 /** Homes made here, removed at the end. */
@@ -14,15 +13,6 @@ async function home(commands: string[][]): Promise<string> {
 afterAll(() => {
   for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 type SyncJson = { results: { fingerprint: string; status: string; reason: string | null; code?: string }[]; summary: Record<string, number> };
 const publicKeys = ['ed25519', 'rsa4096', 'expired', 'to-revoke'] as const;
@@ -57,7 +47,7 @@ describe('sync fails fast, with one line per reason', () => {
   }, 60_000);
 
   it('a refused connection fails each key with the fingerprint and the reason, fast', async () => {
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const h = await home([...importAll, ['servers', 'add', `http://127.0.0.1:${port}`, '--protocol', 'hkp'], ['servers', 'default', `http://127.0.0.1:${port}`]]);
     const started = Date.now();
     const r = await keyport(['--modules', '-keyserversync', 'sync', manifest.ed25519.fingerprint, manifest.rsa4096.fingerprint], { home: h });

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armorPublicKey, keyMaterial, readPackets, serializeCertificate, splitCertificates } from '@keyport/core';
-import { DEBIAN_KEYRING, startHkpFixture, startSocksFixture, type RunningHkpFixture, type RunningSocksFixture } from '@keyport/test-fixtures';
+import { DEBIAN_KEYRING, startHkpFixture, startSocksFixture, type RunningHkpFixture, type RunningSocksFixture, closedLoopbackPort } from '@keyport/test-fixtures';
 import { homeWith, keyportAsync as keyport, tempDir } from './helpers.js';
 
 /** The key server's name: no resolver knows it, only the SOCKS fixture maps it to the HKP fixture. */
@@ -31,14 +30,6 @@ afterAll(async () => {
   await tor?.stop();
   await hkp?.stop();
 });
-
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 /** A home with the 50 keys and the proxy-only server as its only one; the key server sync module off (it would ask keys.openpgp.org). */
 async function home(torProxy: string, server = SERVER): Promise<string> {
@@ -74,7 +65,7 @@ describe('--tor', () => {
 
   it('Tor not running: every key fails with KP1513 saying so, and nothing reaches the server directly', async () => {
     // The server is reachable directly here: a fallback to a direct connection would reach it.
-    const h = await home(`socks5h://127.0.0.1:${await closedPort()}`, hkp.url);
+    const h = await home(`socks5h://127.0.0.1:${await closedLoopbackPort()}`, hkp.url);
     const before = hkp.requests.length;
     // network.tor in the settings does what --tor does; NO_PROXY cannot take a request around Tor.
     const withTor = await keyport(['config', 'set', 'network.tor', 'true'], { home: h });

@@ -6,6 +6,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closedLoopbackPort } from '@keyport/test-fixtures';
 import { ErrorCodes, HttpTransport, HostLimiter, KeyportError, proxyFor, retryDelay } from '../src/index.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -155,18 +156,9 @@ describe('HTTP transport', () => {
   });
 });
 
-/** A loopback port nothing listens on (taken from the system, then released). */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
-
 describe('HTTP transport: failing fast per host', () => {
   it('after a refused connection, later requests to that host fail at once with the same reason, even once something listens', async () => {
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const t = transport();
     const first = await failure(t.request({ url: `http://127.0.0.1:${port}/a` }));
     expect(first).toMatchObject({ code: ErrorCodes.NetworkUnreachable });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, startSocksFixture, type RunningSocksFixture, type TestPki } from '@keyport/test-fixtures';
+import { createTestPki, startSocksFixture, type RunningSocksFixture, type TestPki, closedLoopbackPort } from '@keyport/test-fixtures';
 import { ErrorCodes, HttpTransport, KeyportError, type HttpExchange } from '../src/index.js';
 
 /** A name no resolver knows: only the proxy fixtures map it to loopback, so reaching it proves the proxy resolved it. */
@@ -79,14 +79,6 @@ async function httpProxy(target: number, refuseConnect?: number): Promise<{ url:
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines };
 }
 
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
-
 function transport(over: Partial<ConstructorParameters<typeof HttpTransport>[0]> = {}) {
   return new HttpTransport({ timeoutMs: 5000, connectTimeoutMs: 3000, maxBytes: 64 * 1024, perHostConcurrency: 4, userAgent: 'keyport-test', env: {}, ca: pki.caPem, ...over });
 }
@@ -150,7 +142,7 @@ describe('SOCKS5 proxies', () => {
 
   it('a proxy that is not running is named, not the key server (KP1510), and nothing goes direct', async () => {
     const plain = await origin();
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const t = transport({ proxy: `socks5h://127.0.0.1:${port}` });
     const e = await failure(t.request({ url: `http://127.0.0.1:${plain.port}/e` }));
     expect(e.code).toBe(ErrorCodes.ProxyUnreachable);
@@ -188,7 +180,7 @@ describe('Tor', () => {
 
   it('Tor not running: a coded error that says so, nothing sent directly, later requests fail at once', async () => {
     const plain = await origin();
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const t = transport({ tor: true, torProxy: `socks5h://127.0.0.1:${port}` });
     const e = await failure(t.request({ url: `http://127.0.0.1:${plain.port}/f` }));
     expect(e.code).toBe(ErrorCodes.TorNotRunning);
@@ -229,7 +221,7 @@ describe('HTTP proxies, NO_PROXY and the exchange log', () => {
     const e = await failure(transport({ proxy: refusing.url }).request({ url: `https://${PROXY_ONLY}/`, retries: 0 }));
     expect(e.code).toBe(ErrorCodes.ProxyRefused);
     expect(e.message).toBe(`the proxy ${refusing.url} refused the tunnel to ${PROXY_ONLY}:443 (HTTP 403)`);
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const down = await failure(transport({ proxy: `http://127.0.0.1:${port}` }).request({ url: `http://${PROXY_ONLY}/` }));
     expect(down.code).toBe(ErrorCodes.ProxyUnreachable);
     expect(down.message).toBe(`the proxy http://127.0.0.1:${port} refused the connection; nothing was sent`);
@@ -238,7 +230,7 @@ describe('HTTP proxies, NO_PROXY and the exchange log', () => {
   it('NO_PROXY exempts matching hosts from --proxy and from the variables; others still use the proxy', async () => {
     const plain = await origin();
     const proxy = await socks({ hosts: { [PROXY_ONLY]: `127.0.0.1:${plain.port}` } });
-    const down = `socks5h://127.0.0.1:${await closedPort()}`;
+    const down = `socks5h://127.0.0.1:${await closedLoopbackPort()}`;
     expect((await transport({ proxy: down, env: { no_proxy: 'example.org, 127.0.0.1' } }).request({ url: `http://127.0.0.1:${plain.port}/l` })).status).toBe(200);
     expect((await transport({ env: { ALL_PROXY: down, NO_PROXY: '.test' } }).request({ url: `http://127.0.0.1:${plain.port}/m` }).catch((e: KeyportError) => e.code))).toBe(ErrorCodes.ProxyUnreachable);
     expect((await transport({ env: { all_proxy: proxy.url, NO_PROXY: 'other.test' } }).request({ url: `http://${PROXY_ONLY}/n` })).status).toBe(200);

@@ -69,3 +69,4 @@ export * from './demo.js';
 export * from './hostile.js';
 export * from './flood.js';
 export * from './socks-fixture.js';
+export { closedLoopbackPort, listenOnLoopback } from './listen.js';

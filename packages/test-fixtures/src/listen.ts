@@ -1,4 +1,4 @@
-import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /**
  * Starts a fixture server on 127.0.0.1 (never `::1`, which fails here) on a free port. `stop`
@@ -21,4 +21,13 @@ export async function listenOnLoopback(server: Server, scheme: 'http' | 'https' 
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback port that nothing listens on (bound, then closed): connections to it are refused. */
+export async function closedLoopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
