@@ -115,6 +115,8 @@ describe.each(PROTOCOLS)('hostile answers to look-ups by fingerprint over %s', (
     expect(await fingerprints(home)).toEqual(mode === 'thousand-certs' ? [victim.fingerprint] : []);
     expect(r.status, r.stdout + r.stderr).toBe(1);
     if (mode === 'thousand-certs') {
+      // Each attacker certificate is refused and counted, none dropped silently.
+      expect(r.stdout).toMatch(/^1 new, 0 updated, 0 unchanged, 1000 rejected$/m);
       await expectShown(home, victim.fingerprint);
       expect(await thirdPartyKept(home, victim.fingerprint)).toBe(0);
     }
