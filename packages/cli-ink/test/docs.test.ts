@@ -81,11 +81,16 @@ describe('docs/cli.md', () => {
   it('an example that drifts from the output is caught', async () => {
     const example = examplesIn(readFileSync(CLI_MD, 'utf8')).find((e) => e.steps.some((s) => s.expected.includes('1 new, 0 updated')))!;
     expect(example).toBeDefined();
-    const drifted = { ...example, steps: example.steps.map((s) => ({ ...s, expected: s.expected.replace('1 new, 0 updated', '2 new, 0 updated') })) };
+    // First the example as documented must pass: otherwise the problem found below could be a
+    // drift already in the docs rather than the one made here.
+    expect(await check([example], server)).toEqual([]);
+    // One step drifted (an example may have several steps with this line), and exactly it is reported.
+    const at = example.steps.findIndex((s) => s.expected.includes('1 new, 0 updated'));
+    const drifted = { ...example, steps: example.steps.map((s, k) => (k === at ? { ...s, expected: s.expected.replace('1 new, 0 updated', '2 new, 0 updated') } : s)) };
     const problems = await check([drifted], server);
     expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`\`${example.steps[at]!.command}\` printed:\n`);
     expect(problems[0]).toContain('instead of:\n');
     expect(problems[0]).toMatch(/2 new, 0 updated[^]*$/);
-    expect(await check([example], server)).toEqual([]);
   }, 120_000);
 });

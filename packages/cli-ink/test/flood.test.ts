@@ -114,6 +114,9 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const h = home();
+      // An unlisted http URL is HKP (ADR 0008), refused with HKP disabled: list it as VKS first.
+      const added = await keyportAsync(['servers', 'add', url, '--protocol', 'vks'], { home: h });
+      expect(added.status, added.stderr).toBe(0);
       const r = await measured(['--modules', '-hkp', 'import', key.fingerprint, '--server', url], h);
       expect(r.status, r.stderr).toBe(0);
       expect(paths).toContain(`/vks/v1/by-fingerprint/${key.fingerprint}`);

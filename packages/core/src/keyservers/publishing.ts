@@ -351,7 +351,8 @@ export class Publishing {
         for (const a of f.answers) {
           if (a.seen) continue;
           const report = reportOf.get(a)!;
-          // A sync never adds keys: results for other fingerprints cannot occur (request matching).
+          // A sync never adds keys, but the answer's other certificates come back rejected under
+          // their own fingerprints; `combine` reports such a rejection under the key asked about.
           const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
           if (!mine) continue;
           own.push(mine);
@@ -399,7 +400,9 @@ function combine(
   if (unchanged) return { ...unchanged };
   if (merged.length === 0 && f.answers.some((a) => a.seen)) return { fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds };
   const rejected = merged.find((r) => r.status === 'rejected');
-  if (rejected) return { ...rejected };
+  // Named by the key the sync asked about: the answer may have held only another key (its
+  // fingerprint is in the reason), and a sync reports on the keys it asked about, nothing else.
+  if (rejected) return { ...rejected, fingerprint: f.fpr };
   if (f.error) {
     const isCancel = f.error.code === ErrorCodes.Cancelled;
     if (isCancel) return { fingerprint: f.fpr, status: 'skipped', reason: 'cancelled', added: { ...NONE } };
