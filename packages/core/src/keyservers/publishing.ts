@@ -57,8 +57,6 @@ export interface SyncReport {
   cancelled: boolean;
 }
 
-/** Hagrid's sample configuration gives tokens one hour; renew a little before that. */
-const TOKEN_REUSE_MS = 50 * 60 * 1000;
 const SYNC_CHUNK = 64;
 const NONE = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 /**
@@ -83,11 +81,13 @@ export interface PublishingDeps {
   ui: UiContributions;
   sources: KeySourceRegistry;
   defaultServer: () => string;
+  /** The module that would route publish status, when one is installed but disabled (named in the error). */
+  statusModule?: { id: string; name: string };
 }
 
 /**
  * Publish, verify, publish status and sync: the operations whose server is chosen by a routing
- * policy (KeyServerSync: VKS at its URL) or, without one, the default key server over its
+ * policy a plugin contributed or, without one, the default key server over its
  * engine (HKP).
  */
 export class Publishing {
@@ -104,8 +104,8 @@ export class Publishing {
     const engine = this.deps.engines.find(server, verb);
     if (!engine) {
       if (operation === 'status') {
-        throw new KeyportError(ErrorCodes.ModuleRequired, 'publish status needs the KeyServerSync module (a verifying key server)', {
-          nextStep: 'enable it with `keyport modules enable keyserversync`',
+        throw new KeyportError(ErrorCodes.ModuleRequired, `publish status needs a module that routes it to a verifying key server${this.deps.statusModule ? ` (${this.deps.statusModule.name})` : ''}`, {
+          nextStep: this.deps.statusModule ? `enable it with \`keyport modules enable ${this.deps.statusModule.id}\`` : 'enable such a module (`keyport modules list`)',
         });
       }
       throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can ${operation} on ${server.href}`, { nextStep: 'enable a key server module (`keyport modules list`)' });
@@ -164,7 +164,11 @@ export class Publishing {
       const unknown = wanted.filter((a) => !(a in addresses));
       if (unknown.length) throw notAddressesOf(fpr, unknown, Object.keys(addresses));
       if (wanted.length) {
-        addresses = (await t.engine.requestVerification(t.server, { token: outcome.token, addresses: wanted, locale: options.locale }, { signal: options.signal })).addresses;
+        const answer = await t.engine.requestVerification(t.server, { token: outcome.token, addresses: wanted, locale: options.locale }, { signal: options.signal });
+        if ('sessionExpired' in answer) {
+          throw new KeyportError(ErrorCodes.HttpStatus, `${t.server.host} says the session of the upload it just accepted has expired`, { nextStep: 'try again later or another server' });
+        }
+        addresses = answer.addresses;
         requested.push(...wanted);
       }
     }
@@ -189,19 +193,19 @@ export class Publishing {
     const t = this.target('publish', 'upload');
     if (!t.engine.requestVerification) {
       throw new KeyportError(ErrorCodes.VerificationUnavailable, `${t.server.host} (${t.engine.label}) does not verify email addresses`, {
-        nextStep: 'enable KeyServerSync to publish through keys.openpgp.org with verification',
+        nextStep: 'enable a module whose key server verifies email addresses (`keyport modules list`)',
       });
     }
     const stored = record.meta.publish as PublishRecord | undefined;
-    const fresh = stored?.token && stored.tokenAt && stored.server === serverHref(t.server) && Date.now() - Date.parse(stored.tokenAt) < TOKEN_REUSE_MS;
+    // The engine says how long its sessions live; without a lifetime a stored session is not reused.
+    const lifetime = t.engine.sessionLifetimeMs ?? 0;
+    const fresh = stored?.token && stored.tokenAt && stored.server === serverHref(t.server) && Date.now() - Date.parse(stored.tokenAt) < lifetime;
     if (fresh) {
-      try {
-        const answer = await t.engine.requestVerification(t.server, { token: stored.token!, addresses: emails.map((e) => e.toLowerCase()), locale: options.locale }, { signal: options.signal });
+      const answer = await t.engine.requestVerification(t.server, { token: stored.token!, addresses: emails.map((e) => e.toLowerCase()), locale: options.locale }, { signal: options.signal });
+      // An expired or unknown session (the engine's typed answer): upload again for a new one.
+      if (!('sessionExpired' in answer)) {
         await this.deps.keyring.setMeta(record.summary.fingerprint, 'publish', { ...stored, addresses: answer.addresses });
         return { fingerprint: record.summary.fingerprint, server: stored.server, protocol: t.engine.id, addresses: answer.addresses, verificationRequested: emails, firstPublication: false };
-      } catch (e) {
-        // An expired or unknown session: upload again for a new one.
-        if (!(e instanceof KeyportError && /expired/i.test(e.message))) throw e;
       }
     }
     return this.publish(id, { verify: emails, locale: options.locale, signal: options.signal });

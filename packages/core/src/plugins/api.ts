@@ -45,7 +45,7 @@ export interface EngineCallOptions {
   signal?: AbortSignal;
 }
 
-/** State of one address on a verifying key server (VKS `status` values). */
+/** State of one address on a verifying key server. */
 export type AddressStatus = 'published' | 'unpublished' | 'pending' | 'revoked';
 
 /** Whether a key is published: with verified addresses, held without any, or absent. */
@@ -68,6 +68,14 @@ export interface UploadOutcome {
   addresses?: Record<string, AddressStatus>;
 }
 
+/** The engine's answer to a verification request whose session the server no longer knows. */
+export interface SessionExpired {
+  sessionExpired: true;
+}
+
+/** Answer of a verification request: each address's state, or an expired session. */
+export type VerificationAnswer = { fingerprint: string; addresses: Record<string, AddressStatus> } | SessionExpired;
+
 /** What probing a server found: reachable, speaking this protocol, and how fast. */
 export interface ProbeOutcome {
   reachable: boolean;
@@ -82,7 +90,7 @@ export interface ProbeOutcome {
  * by asking `supports`, never by switching on schemes, and the UI hides verbs no engine offers.
  */
 export interface ProtocolEngine {
-  /** Unique id, e.g. `hkp`, `vks`. */
+  /** Unique id, e.g. `hkp`. */
   id: string;
   /** Human-readable protocol name. */
   label: string;
@@ -94,12 +102,21 @@ export interface ProtocolEngine {
   lookup?(server: URL, query: KeyQuery, options?: EngineCallOptions): Promise<Uint8Array | null>;
   /** Sends public certificates (armored). Engines must refuse anything else. */
   upload?(server: URL, armoredPublicKeys: string, options?: EngineCallOptions): Promise<UploadOutcome>;
-  /** Asks the server to mail verification links for `addresses` of the key uploaded with `token`. */
+  /**
+   * Asks the server to mail verification links for `addresses` of the key uploaded with `token`.
+   * A session the server no longer knows is answered with {@link SessionExpired}, not an error:
+   * core then uploads again for a new session.
+   */
   requestVerification?(
     server: URL,
     request: { token: string; addresses: string[]; locale?: string[] },
     options?: EngineCallOptions,
-  ): Promise<{ fingerprint: string; addresses: Record<string, AddressStatus> }>;
+  ): Promise<VerificationAnswer>;
+  /**
+   * How long a session token from `upload` may be reused for verification requests. Without
+   * it, every verification request uploads the key again first.
+   */
+  sessionLifetimeMs?: number;
   /** Is the key published, and under which verified addresses? */
   publishStatus?(server: URL, fingerprint: string, options?: EngineCallOptions): Promise<PublishStatus>;
   /** Does `server` answer, how fast, and does it speak this protocol? */
