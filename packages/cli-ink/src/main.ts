@@ -23,7 +23,7 @@ import {
   type PluginRecord,
   type KeyFilter,
 } from '@keyport/core';
-import { PLUGIN_RIGHTS_WARNING, builtinPlugins, coreModuleUrl, installPackage } from './plugins.js';
+import { PLUGIN_RIGHTS_WARNING, builtinPlugins, cliSettingDefaults, coreModuleUrl, installPackage } from './plugins.js';
 import {
   Exit,
   formatImportReport,
@@ -98,7 +98,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const globals = () => program.opts<GlobalOptions>();
   const open = async () => {
     if (!runtime) {
-      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() } });
+      runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() }, settingDefaults: cliSettingDefaults });
       runtime.bus.on('feedback', (f) => {
         if (f.severity !== 'info') printLines(io.stderr, `keyport: ${f.severity}: ${f.message}`);
       });
@@ -332,7 +332,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const kp = await open();
       let record = await kp.keyring.resolve(id);
       // Fetched only when the user asked for it and a verifying server is routed (KeyServerSync).
-      if (kp.settings.get<boolean>('network.autoFetchPublishStatus') && kp.routing.route('status')) {
+      if (kp.settings.get<boolean>('keyserversync.autoStatus') && kp.routing.route('status')) {
         try {
           await kp.publishing.status([record.summary.fingerprint], { signal: abort.signal });
           record = await kp.keyring.resolve(record.summary.fingerprint);

@@ -9,6 +9,14 @@ import { printLines } from './output.js';
 /** The plugins that ship with keyport. The CLI is the only place that knows them. */
 export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin];
 
+/**
+ * The CLI's own choices for core's settings: the key servers a new user starts with. They are
+ * the application's, not core's, which names no particular server's protocol.
+ */
+export const cliSettingDefaults: Record<string, unknown> = {
+  'keyservers.list': ['https://keyserver.ubuntu.com', 'https://keys.openpgp.org'],
+};
+
 /** What `plugins add` tells the user before a plugin's code first runs. */
 export const PLUGIN_RIGHTS_WARNING =
   'a plugin runs with your rights: it can read and change your keyring, your files and your settings, and use the network. Add only plugins you trust.';

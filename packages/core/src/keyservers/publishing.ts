@@ -81,8 +81,8 @@ export interface PublishingDeps {
   ui: UiContributions;
   sources: KeySourceRegistry;
   defaultServer: () => string;
-  /** The module that would route publish status, when one is installed but disabled (named in the error). */
-  statusModule?: { id: string; name: string };
+  /** A loaded module that declares it routes `operation` (named when it is needed but off). */
+  routerOf?: (operation: RoutedOperation) => { id: string; name: string } | undefined;
 }
 
 /**
@@ -104,8 +104,9 @@ export class Publishing {
     const engine = this.deps.engines.find(server, verb);
     if (!engine) {
       if (operation === 'status') {
-        throw new KeyportError(ErrorCodes.ModuleRequired, `publish status needs a module that routes it to a verifying key server${this.deps.statusModule ? ` (${this.deps.statusModule.name})` : ''}`, {
-          nextStep: this.deps.statusModule ? `enable it with \`keyport modules enable ${this.deps.statusModule.id}\`` : 'enable such a module (`keyport modules list`)',
+        const router = this.deps.routerOf?.('status');
+        throw new KeyportError(ErrorCodes.ModuleRequired, `publish status needs ${router ? `the ${router.name} module` : 'a module'} (a verifying key server)`, {
+          nextStep: router ? `enable it with \`keyport modules enable ${router.id}\`` : 'enable a module that provides it (`keyport modules list`)',
         });
       }
       throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can ${operation} on ${server.href}`, { nextStep: 'enable a key server module (`keyport modules list`)' });

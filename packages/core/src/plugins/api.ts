@@ -173,6 +173,58 @@ export interface ConfirmationContribution {
 export interface PluginDeclaration {
   /** Settings the plugin owns; keys must start with the plugin id and a dot. */
   settings?: Omit<SettingDefinition, 'owner'>[];
+  /**
+   * Settings this plugin took over from elsewhere: old key -> one of its own keys. A value
+   * stored under the old key is read as the new one and stored under it on the next write.
+   */
+  renamedSettings?: Record<string, string>;
+  /**
+   * Protocols (engine ids) the plugin's engines speak, with a short label: known even while the
+   * plugin is disabled, so a server of that protocol is refused with "enable this module".
+   */
+  protocols?: { id: string; label: string }[];
+  /** Routed operations the plugin's routing policy takes over while enabled (named when it is off). */
+  routes?: RoutedOperation[];
+  /** Commands the plugin adds to the command line (see {@link CommandContribution}). */
+  commands?: CommandContribution[];
+}
+
+/** One option of a contributed command, in commander's syntax (`-n, --name <value>`). */
+export interface CommandOption {
+  flags: string;
+  description: string;
+  default?: string | boolean;
+}
+
+/** What a contributed command's handler receives. */
+export interface CommandInvocation {
+  /** Positional arguments, in the order declared. */
+  args: string[];
+  /** Option values by their camel-cased long name. */
+  options: Record<string, unknown>;
+  /** `--json` was given: print one JSON value through `json`. */
+  json: boolean;
+  /** Prints human-readable lines (escaped for the terminal by the CLI). */
+  print(lines: string | string[]): void;
+  /** Prints a JSON value. */
+  printJson(value: unknown): void;
+  /** The running keyport's services, as a plugin's `activate` receives them. */
+  context: PluginContext;
+}
+
+/**
+ * A command a plugin adds to the CLI (`keyport NAME ...`). It is listed in `--help` with the
+ * plugin's name and runs only while the plugin is enabled; errors it throws are reported like
+ * any command's (a {@link KeyportError} keeps its code and next step).
+ */
+export interface CommandContribution {
+  /** Command name: lowercase letters, digits and dashes, not one of keyport's own commands. */
+  name: string;
+  description: string;
+  /** Positional arguments in commander's syntax: `<required>` or `[optional]`. */
+  arguments?: { name: string; description: string }[];
+  options?: CommandOption[];
+  run(invocation: CommandInvocation): void | Promise<void>;
 }
 
 /** Services a plugin receives when it is activated. */

@@ -41,7 +41,7 @@ export function DetailsScreen({
   // verifying server is routed; never otherwise.
   useEffect(() => {
     if (!record) return;
-    if (kp.settings.get<boolean>('network.autoFetchPublishStatus') && kp.routing.route('status')) {
+    if (kp.settings.get<boolean>('keyserversync.autoStatus') && kp.routing.route('status')) {
       kp.publishing.status([fingerprint]).then(
         ([s]) => setStatus(s),
         (e: unknown) => notify({ ...toastFromError(e), kind: 'warning' }),
@@ -87,7 +87,7 @@ export function DetailsScreen({
     const lines = formatKeyDetails(record, now);
     if (status)
       lines.push(`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`);
-    else if (kp.settings.get<boolean>('network.autoFetchPublishStatus'))
+    else if (kp.settings.get<boolean>('keyserversync.autoStatus'))
       lines.push('  Published    (checking…)');
     for (const row of kp.ui.keyDetails(record))
       lines.push(`  ${row.label.padEnd(12)} ${row.value}`);
