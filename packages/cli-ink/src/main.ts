@@ -89,6 +89,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     // Plugins' commands exist only once the runtime is open: open it when the command is not ours.
     const own = new Set(program.commands.map((c) => c.name()));
     if (rest.length > 0 && (pluginCommandName(rest, own) || ['--help', '-h', 'help'].includes(rest[0]!))) {
+      // The global options (--home, --modules) decide which plugins load: read them first.
+      program.parseOptions(args);
       await registerPluginCommands(ctx, await open().catch(() => undefined));
     }
     if (rest.length === 0) {
