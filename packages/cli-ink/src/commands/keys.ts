@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { CancelledError, ErrorCodes, InputError, armorPublicKey, type KeyFilter } from '@keyport/core';
 import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printVerbatim } from '../output.js';
 import { ask } from './input.js';
+import { keyForDetails } from '../actions.js';
 import type { CommandContext } from './context.js';
 
 const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
@@ -25,16 +26,7 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
     .argument('<id>', 'fingerprint, 16-hex key ID or email address')
     .action(async (id: string) => {
       const kp = await open();
-      let record = await kp.keyring.resolve(id);
-      // Fetched only when the user asked for it and a verifying server is routed (KeyServerSync).
-      if (kp.settings.get<boolean>('keyserversync.autoStatus') && kp.routing.route('status')) {
-        try {
-          await kp.publishing.status([record.summary.fingerprint], { signal: abort.signal });
-          record = await kp.keyring.resolve(record.summary.fingerprint);
-        } catch (e) {
-          warn(`publish status not available: ${(e as Error).message}`);
-        }
-      }
+      const record = await keyForDetails(kp, id, { signal: abort.signal, warn });
       const status = record.meta.publishStatus as { state: string; addresses: string[]; checkedAt: string; server: string } | undefined;
       const extra = kp.ui.keyDetails(record);
       if (globals().json) {

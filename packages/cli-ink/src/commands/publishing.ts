@@ -1,6 +1,7 @@
 import { CancelledError, ErrorCodes, InputError, type Keyport } from '@keyport/core';
 import { Exit, formatSyncResults, formatStatusLine } from '../output.js';
 import { localeFromEnv, confirm } from './input.js';
+import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
@@ -78,8 +79,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       if (globals().json) json(report);
       else {
         if (report.results.length) out(formatSyncResults(report.results));
-        const s = report.summary;
-        out(`${report.server} (${report.protocol}): ${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped${report.cancelled ? ' (cancelled)' : ''}`);
+        out(`${report.server} (${report.protocol}): ${syncCounts(report)}${report.cancelled ? ' (cancelled)' : ''}`);
       }
       if (report.cancelled) throw new CancelledError();
       if (report.summary.failed > 0 || report.summary.rejected > 0) setExit(Exit.Failed);
