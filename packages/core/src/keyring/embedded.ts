@@ -65,6 +65,24 @@ export interface RebuildReport {
   damaged: { file: string; reason: string }[];
 }
 
+/** The state one `importCertificates` batch builds up: the index it started from and what to write. */
+interface ImportBatch {
+  index: IndexFile;
+  pendingPublic: Map<string, PendingCert>;
+  pendingSecret: Map<string, RawPacket[]>;
+  repaired: Map<string, Uint8Array | null>;
+  advance: (certificates: number) => void;
+}
+
+/** The merge jobs of a batch, by certificate, and the input in order with each item's fingerprint. */
+interface PlannedMerges {
+  order: { fpr: string; item: IncomingCertificate }[];
+  groups: Map<string, IncomingCertificate[]>;
+  fprs: string[];
+  jobs: (MergeJob | undefined)[];
+  jobResults: (MergeJobResult | undefined)[];
+}
+
 /** A certificate to write: merged bytes and, when already computed, its summary. */
 interface PendingCert {
   bytes: Uint8Array;
@@ -423,161 +441,207 @@ export class EmbeddedKeyring implements Keyring {
       const index = await this.loadIndexFile();
       // Aligned with `incoming`; a hole means cancellation cut that certificate off.
       const results: (ImportResult | undefined)[] = new Array(incoming.length);
-      const pendingPublic = new Map<string, PendingCert>();
-      const pendingSecret = new Map<string, RawPacket[]>();
       const total = incoming.length + revocations.length;
       let done = 0;
-      const advance = (certificates: number) => {
-        done += certificates;
-        options.onProgress?.(done, total);
+      const batch: ImportBatch = {
+        index,
+        pendingPublic: new Map<string, PendingCert>(),
+        pendingSecret: new Map<string, RawPacket[]>(),
+        // Keys whose stored certificate file is damaged, with what still reads of it: the incoming copy repairs it.
+        repaired: new Map<string, Uint8Array | null>(),
+        advance: (certificates: number) => {
+          done += certificates;
+          options.onProgress?.(done, total);
+        },
       };
+      const planned = await this.planMerges(batch, incoming);
+      const byFpr = await this.runMerges(batch, planned, options.signal);
+      await this.applyMerges(batch, planned.order, byFpr, results);
+      const revocationResults = await this.applyRevocations(batch, revocations, options.signal);
+      return this.finishImport(batch, results, revocationResults);
+    }, { signal: options.signal });
+  }
 
-      const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
-        const pending = pendingPublic.get(fpr);
-        if (pending) return partsOf(pending.bytes);
-        return index.keys[fpr] ? this.readStoredParts(fpr).catch((e: unknown) => (isDamage(e) ? undefined : Promise.reject(e))) : undefined;
-      };
-      // Keys whose stored certificate file is damaged, with what still reads of it: the incoming copy repairs it.
-      const repaired = new Map<string, Uint8Array | null>();
-
-      // One merge job per certificate (every copy of it in the input, in order), run in
-      // parallel when the batch is large; results are applied below in input order.
-      const order = incoming.map((item) => ({ fpr: keyMaterial(item.parts.primary).fingerprint, item }));
-      const groups = new Map<string, IncomingCertificate[]>();
-      for (const { fpr, item } of order) {
-        const list = groups.get(fpr) ?? [];
-        list.push(item);
-        groups.set(fpr, list);
-      }
-      const fprs = [...groups.keys()];
-      const jobs: (MergeJob | undefined)[] = new Array(fprs.length);
-      const jobResults: (MergeJobResult | undefined)[] = new Array(fprs.length);
-      await runLimited(
-        fprs.map((fpr, i) => async () => {
-          const file = this.certPath(fpr);
-          const stored = index.keys[fpr] ? await fs.readFile(file).catch(() => undefined) : undefined;
-          let existing: Uint8Array | null = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
-          let have = existing ? readPacketsLenient(existing) : undefined;
-          if (existing && have && framingDamage(have, fpr) !== undefined) {
-            // What still reads of the damaged file is kept (it was verified when stored); the
-            // incoming copy supplies the rest, and the result replaces the file.
-            existing = salvage(have.packets, fpr);
-            have = undefined;
-            repaired.set(fpr, existing);
-          }
-          const copies = groups.get(fpr)!;
-          // Refreshing a key that did not change is the common case (sync): when every incoming
-          // packet is already stored byte for byte, the merge cannot add anything, so nothing
-          // is serialised, parsed again or verified. (A signature only verifies over the
-          // component it was made for, so a known packet cannot become new under another one.)
-          if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
-            jobResults[i] = unchangedMergeResult(copies.length);
-            advance(copies.length);
-            return;
-          }
-          jobs[i] = {
-            existing,
-            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty, screened: item.screened })),
-          };
-        }),
-        FILE_CONCURRENCY,
-      );
-      const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
-      const merged = await runMergeJobs(
-        toMerge.map((i) => jobs[i]!),
-        { signal: options.signal, onDone: advance },
-      );
-      for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
-      const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
-      const stepIndex = new Map<string, number>();
-
-      for (const [position, { fpr, item }] of order.entries()) {
-        const job = byFpr.get(fpr);
-        if (!job) continue; // cancelled before this certificate was merged
-        const i = stepIndex.get(fpr) ?? 0;
-        stepIndex.set(fpr, i + 1);
-        const step = job.steps[i]!;
-        if (job.empty && !index.keys[fpr]) {
-          results[position] = {
-            fingerprint: fpr,
-            status: 'rejected',
-            reason: step.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
-            added: { ...EMPTY },
-          };
-          continue;
+  /**
+   * One merge job per certificate (every copy of it in the input, in order); a certificate
+   * whose every packet is already stored gets its result without a job.
+   */
+  private async planMerges(batch: ImportBatch, incoming: readonly IncomingCertificate[]): Promise<PlannedMerges> {
+    const { index, repaired, advance } = batch;
+    // Merge jobs run in parallel when the batch is large; results are applied in input order.
+    const order = incoming.map((item) => ({ fpr: keyMaterial(item.parts.primary).fingerprint, item }));
+    const groups = new Map<string, IncomingCertificate[]>();
+    for (const { fpr, item } of order) {
+      const list = groups.get(fpr) ?? [];
+      list.push(item);
+      groups.set(fpr, list);
+    }
+    const fprs = [...groups.keys()];
+    const jobs: (MergeJob | undefined)[] = new Array(fprs.length);
+    const jobResults: (MergeJobResult | undefined)[] = new Array(fprs.length);
+    await runLimited(
+      fprs.map((fpr, i) => async () => {
+        const file = this.certPath(fpr);
+        const stored = index.keys[fpr] ? await fs.readFile(file).catch(() => undefined) : undefined;
+        let existing: Uint8Array | null = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
+        let have = existing ? readPacketsLenient(existing) : undefined;
+        if (existing && have && framingDamage(have, fpr) !== undefined) {
+          // What still reads of the damaged file is kept (it was verified when stored); the
+          // incoming copy supplies the rest, and the result replaces the file.
+          existing = salvage(have.packets, fpr);
+          have = undefined;
+          repaired.set(fpr, existing);
         }
-        if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
-        // The copy added nothing to what still read of a damaged file: that part, rewritten whole, is the repair.
-        const salvaged = repaired.get(fpr);
-        if (salvaged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: salvaged, summary: null });
-        let secretStored = 0;
-        let secretRefused: string | null = null;
-        if (item.secretPackets.length > 0) {
-          const stored = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
-          if (stored.damage) {
-            // Never overwrite a secret key file we cannot read: it may still be rescued by hand.
-            secretRefused = `secret key not stored: ${stored.damage.message}; ${stored.damage.nextStep ?? ''}`.trim();
-          } else {
-            const mergedSecret = mergeSecretPackets(stored.packets, item.secretPackets);
-            secretStored = mergedSecret.added;
-            if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
-          }
+        const copies = groups.get(fpr)!;
+        // Refreshing a key that did not change is the common case (sync): when every incoming
+        // packet is already stored byte for byte, the merge cannot add anything, so nothing
+        // is serialised, parsed again or verified. (A signature only verifies over the
+        // component it was made for, so a known packet cannot become new under another one.)
+        if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
+          jobResults[i] = unchangedMergeResult(copies.length);
+          advance(copies.length);
+          return;
         }
-        const a = step.added;
-        const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
-        const wasRepaired = repaired.has(fpr) && pendingPublic.has(fpr);
+        jobs[i] = {
+          existing,
+          incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty, screened: item.screened })),
+        };
+      }),
+      FILE_CONCURRENCY,
+    );
+    return { order, groups, fprs, jobs, jobResults };
+  }
+
+  /** Runs the planned merge jobs (in workers when there are many); each certificate's merge result. */
+  private async runMerges(batch: ImportBatch, planned: PlannedMerges, signal: AbortSignal | undefined): Promise<Map<string, MergeJobResult | undefined>> {
+    const { advance } = batch;
+    const { fprs, jobs, jobResults } = planned;
+    const options = { signal };
+    const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
+    const merged = await runMergeJobs(
+      toMerge.map((i) => jobs[i]!),
+      { signal: options.signal, onDone: advance },
+    );
+    for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
+    const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
+    return byFpr;
+  }
+
+  /** Turns each input certificate's merge step into its result, and queues what to write. */
+  private async applyMerges(
+    batch: ImportBatch,
+    order: PlannedMerges['order'],
+    byFpr: Map<string, MergeJobResult | undefined>,
+    results: (ImportResult | undefined)[],
+  ): Promise<void> {
+    const { index, pendingPublic, pendingSecret, repaired } = batch;
+    const stepIndex = new Map<string, number>();
+
+    for (const [position, { fpr, item }] of order.entries()) {
+      const job = byFpr.get(fpr);
+      if (!job) continue; // cancelled before this certificate was merged
+      const i = stepIndex.get(fpr) ?? 0;
+      stepIndex.set(fpr, i + 1);
+      const step = job.steps[i]!;
+      if (job.empty && !index.keys[fpr]) {
         results[position] = {
           fingerprint: fpr,
-          // The same new key twice in one input is reported as new both times.
-          status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 || wasRepaired ? 'updated' : 'unchanged',
-          reason: secretRefused ?? (wasRepaired ? `the stored certificate file ${this.certPath(fpr)} was damaged and is repaired from this copy` : null),
-          added: a,
-          ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
+          status: 'rejected',
+          reason: step.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
+          added: { ...EMPTY },
         };
+        continue;
       }
-
-      const revocationResults: (ImportResult | undefined)[] = [];
-      for (const rev of revocations) {
-        if (options.signal?.aborted) break;
-        const target = Object.values(index.keys).find((r) =>
-          rev.issuerFingerprint ? r.summary.fingerprint === rev.issuerFingerprint : r.summary.keyId === rev.issuerKeyId,
-        );
-        const fpr = target?.summary.fingerprint ?? rev.issuerFingerprint ?? null;
-        const parts = fpr ? await currentParts(fpr) : undefined;
-        if (!fpr || !parts) {
-          revocationResults.push({
-            fingerprint: fpr,
-            status: 'rejected',
-            reason: 'signature without its key: the key it revokes is not in the keyring',
-            added: { ...EMPTY },
-          });
-          advance(1);
-          continue;
+      if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
+      // The copy added nothing to what still read of a damaged file: that part, rewritten whole, is the repair.
+      const salvaged = repaired.get(fpr);
+      if (salvaged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: salvaged, summary: null });
+      let secretStored = 0;
+      let secretRefused: string | null = null;
+      if (item.secretPackets.length > 0) {
+        const stored = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
+        if (stored.damage) {
+          // Never overwrite a secret key file we cannot read: it may still be rescued by hand.
+          secretRefused = `secret key not stored: ${stored.damage.message}; ${stored.damage.nextStep ?? ''}`.trim();
+        } else {
+          const mergedSecret = mergeSecretPackets(stored.packets, item.secretPackets);
+          secretStored = mergedSecret.added;
+          if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
         }
-        const merge = await mergeCertificate(parts, { primary: parts.primary, direct: [rev.signature], userIds: [], subkeys: [] }, { stripThirdParty: false });
-        const changed = merge.added.revocations + merge.added.signatures > 0;
-        if (changed) pendingPublic.set(fpr, { bytes: serializeCertificate(merge.merged), summary: null });
+      }
+      const a = step.added;
+      const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
+      const wasRepaired = repaired.has(fpr) && pendingPublic.has(fpr);
+      results[position] = {
+        fingerprint: fpr,
+        // The same new key twice in one input is reported as new both times.
+        status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 || wasRepaired ? 'updated' : 'unchanged',
+        reason: secretRefused ?? (wasRepaired ? `the stored certificate file ${this.certPath(fpr)} was damaged and is repaired from this copy` : null),
+        added: a,
+        ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
+      };
+    }
+  }
+
+  /** Attaches detached revocations to the keys they revoke (stored, or merged in this batch). */
+  private async applyRevocations(batch: ImportBatch, revocations: readonly IncomingRevocation[], signal: AbortSignal | undefined): Promise<(ImportResult | undefined)[]> {
+    const { index, pendingPublic, advance } = batch;
+    const options = { signal };
+    const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
+      const pending = pendingPublic.get(fpr);
+      if (pending) return partsOf(pending.bytes);
+      return index.keys[fpr] ? this.readStoredParts(fpr).catch((e: unknown) => (isDamage(e) ? undefined : Promise.reject(e))) : undefined;
+    };
+    const revocationResults: (ImportResult | undefined)[] = [];
+    for (const rev of revocations) {
+      if (options.signal?.aborted) break;
+      const target = Object.values(index.keys).find((r) =>
+        rev.issuerFingerprint ? r.summary.fingerprint === rev.issuerFingerprint : r.summary.keyId === rev.issuerKeyId,
+      );
+      const fpr = target?.summary.fingerprint ?? rev.issuerFingerprint ?? null;
+      const parts = fpr ? await currentParts(fpr) : undefined;
+      if (!fpr || !parts) {
         revocationResults.push({
           fingerprint: fpr,
-          status: changed ? 'updated' : merge.invalidSignatures > 0 ? 'rejected' : 'unchanged',
-          reason: !changed && merge.invalidSignatures > 0 ? 'the revocation signature does not verify against this key' : null,
-          added: merge.added,
+          status: 'rejected',
+          reason: 'signature without its key: the key it revokes is not in the keyring',
+          added: { ...EMPTY },
         });
         advance(1);
+        continue;
       }
+      const merge = await mergeCertificate(parts, { primary: parts.primary, direct: [rev.signature], userIds: [], subkeys: [] }, { stripThirdParty: false });
+      const changed = merge.added.revocations + merge.added.signatures > 0;
+      if (changed) pendingPublic.set(fpr, { bytes: serializeCertificate(merge.merged), summary: null });
+      revocationResults.push({
+        fingerprint: fpr,
+        status: changed ? 'updated' : merge.invalidSignatures > 0 ? 'rejected' : 'unchanged',
+        reason: !changed && merge.invalidSignatures > 0 ? 'the revocation signature does not verify against this key' : null,
+        added: merge.added,
+      });
+      advance(1);
+    }
+    return revocationResults;
+  }
 
-      const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);
-      if (touched.size > 0) {
-        await this.commit(index, touched, pendingPublic, pendingSecret);
-        this.onChanged?.([...touched]);
+  /** Commits what changed and adds each result's user IDs from the new index. */
+  private async finishImport(
+    batch: ImportBatch,
+    results: (ImportResult | undefined)[],
+    revocationResults: (ImportResult | undefined)[],
+  ): Promise<{ results: (ImportResult | undefined)[]; revocationResults: (ImportResult | undefined)[] }> {
+    const { index, pendingPublic, pendingSecret } = batch;
+    const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);
+    if (touched.size > 0) {
+      await this.commit(index, touched, pendingPublic, pendingSecret);
+      this.onChanged?.([...touched]);
+    }
+    for (const r of [...results, ...revocationResults]) {
+      if (r?.fingerprint && index.keys[r.fingerprint]) {
+        r.userIds = index.keys[r.fingerprint]!.summary.userIds.map((u) => u.userId);
       }
-      for (const r of [...results, ...revocationResults]) {
-        if (r?.fingerprint && index.keys[r.fingerprint]) {
-          r.userIds = index.keys[r.fingerprint]!.summary.userIds.map((u) => u.userId);
-        }
-      }
-      return { results, revocationResults };
-    }, { signal: options.signal });
+    }
+    return { results, revocationResults };
   }
 
   private async commit(
