@@ -106,6 +106,20 @@ export default definePlugin({
         description: 'Most key files read from one folder',
       },
     ],
+    // A command of its own: `keyport keydir-list FOLDER` (shown in `keyport --help`).
+    commands: [
+      {
+        name: 'keydir-list',
+        description: 'list the keys a key folder serves',
+        arguments: [{ name: '<folder>', description: 'the folder of key files' }],
+        run: async ({ args, json, print, printJson, context }) => {
+          const found = await readFolder(path.resolve(args[0]), context.setting('keydir.maxFiles'));
+          const keys = found.map(({ summary: s }) => ({ fingerprint: s.fingerprint, userIds: s.userIds.map((u) => u.userId) }));
+          if (json) printJson(keys);
+          else print(keys.length ? keys.map((k) => `${k.fingerprint} ${k.userIds[0] ?? ''}`) : `no keys in ${args[0]}`);
+        },
+      },
+    ],
   }),
   activate(ctx) {
     ctx.registerEngine(createKeydirEngine(() => ctx.setting('keydir.maxFiles')));

@@ -43,7 +43,8 @@ describe('keydir inside keyport', () => {
       expect(kp.engines.all().map((e) => e.id)).not.toContain('keydir');
       expect(kp.engines.size).toBe(baseline.engines - 1);
       expect(kp.bus.listenerCount('keyring:changed')).toBe(baseline.listeners - 1);
-      expect(kp.settings.has('keydir.maxFiles')).toBe(false);
+      // Its setting stays defined while it is off (config get/set keep working).
+      expect(kp.modules.settingOwner('keydir.maxFiles')).toEqual({ id: 'keydir', name: 'Key folder', enabled: false });
       expect(kp.ui.statusItems()).toEqual([]);
       await expect(kp.keyservers.search('rita@example.org', server)).rejects.toMatchObject({ code: ErrorCodes.KeyserverUrlInvalid });
 

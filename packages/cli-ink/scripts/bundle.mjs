@@ -30,9 +30,28 @@ const yogaWithoutFetch = {
   },
 };
 
+/**
+ * KEYPORT_LEAVE_OUT=hkp,keyserversync,wkd builds keyport without those built-in plugins: their
+ * packages are replaced by an empty module, so none of their code is in the bundle (CI builds
+ * each variant and checks the rest works without it: test/leave-out.test.ts).
+ */
+const BUILTIN_PACKAGES = { hkp: '@keyport/plugin-hkp', keyserversync: '@keyport/plugin-keyserversync', wkd: '@keyport/plugin-wkd' };
+const leaveOut = (process.env.KEYPORT_LEAVE_OUT ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+for (const id of leaveOut) if (!BUILTIN_PACKAGES[id]) throw new Error(`bundle: KEYPORT_LEAVE_OUT names "${id}", not one of ${Object.keys(BUILTIN_PACKAGES).join(', ')}`);
+const leftOutPackages = new Set(leaveOut.map((id) => BUILTIN_PACKAGES[id]));
+const leaveOutPlugins = {
+  name: 'leave-out-plugins',
+  setup(b) {
+    b.onResolve({ filter: /^@keyport\/plugin-/ }, (args) => (leftOutPackages.has(args.path) ? { path: args.path, namespace: 'left-out' } : undefined));
+    // plugins.ts reads each built-in plugin as the package's default export; undefined means "not built in".
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: 'export default undefined;', loader: 'js' }));
+  },
+};
+
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const coreDist = path.dirname(fileURLToPath(import.meta.resolve('@keyport/core')));
-const outdir = path.join(pkgDir, 'dist/bundle');
+// KEYPORT_BUNDLE_OUTDIR: where a variant goes (the default build stays in dist/bundle).
+const outdir = process.env.KEYPORT_BUNDLE_OUTDIR ? path.resolve(process.env.KEYPORT_BUNDLE_OUTDIR) : path.join(pkgDir, 'dist/bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
   // `core` is what third-party plugins get for `import '@keyport/core'`: with splitting it shares
@@ -57,5 +76,5 @@ await build({
   // Less to parse at start; names stay so stack traces and profiles remain readable.
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [yogaWithoutFetch],
+  plugins: [yogaWithoutFetch, leaveOutPlugins],
 });

@@ -1,13 +1,24 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { ErrorCodes, ModuleError, type KeyportPlugin } from '@keyport/core';
-import { hkpPlugin } from '@keyport/plugin-hkp';
-import { keyServerSyncPlugin } from '@keyport/plugin-keyserversync';
-import { wkdPlugin } from '@keyport/plugin-wkd';
+import hkpPlugin from '@keyport/plugin-hkp';
+import keyServerSyncPlugin from '@keyport/plugin-keyserversync';
+import wkdPlugin from '@keyport/plugin-wkd';
 import { printLines } from './output.js';
 
-/** The plugins that ship with keyport. The CLI is the only place that knows them. */
-export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin];
+/**
+ * The plugins that ship with keyport. The CLI is the only place that knows them. A bundle built
+ * with KEYPORT_LEAVE_OUT (scripts/bundle.mjs) has some of them as undefined.
+ */
+export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin].filter((p): p is KeyportPlugin => p !== undefined);
+
+/**
+ * The CLI's own choices for core's settings: the key servers a new user starts with. They are
+ * the application's, not core's, which names no particular server's protocol.
+ */
+export const cliSettingDefaults: Record<string, unknown> = {
+  'keyservers.list': ['https://keyserver.ubuntu.com', 'https://keys.openpgp.org'],
+};
 
 /** What `plugins add` tells the user before a plugin's code first runs. */
 export const PLUGIN_RIGHTS_WARNING =

@@ -57,9 +57,9 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 }
 
 /** Like keyport(), without blocking the event loop (needed when a fixture server runs in-process). */
-export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function keyportAsync(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; bin?: string } = {}): Promise<RunResult> {
   const full = options.home ? ['--home', options.home, ...args] : args;
-  const child = spawn(process.execPath, [BIN, ...full], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...full], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -74,7 +74,7 @@ export function keyportAsync(args: string[], options: { home?: string; env?: Nod
   );
 }
 
-export async function keyportJsonAsync<T = unknown>(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+export async function keyportJsonAsync<T = unknown>(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<T> {
   const r = await keyportAsync([...args, '--json'], options);
   if (r.status !== 0) throw new Error(`keyport ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;

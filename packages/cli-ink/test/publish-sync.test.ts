@@ -265,7 +265,7 @@ describe('verification sessions and automatic publish status', () => {
     const n0 = lookups();
     expect((await keyportJson<{ publishStatus: unknown }>(['show', manifest.ed25519.fingerprint], { home: h })).publishStatus).toBeNull();
     expect(lookups()).toBe(n0);
-    await keyport(['config', 'set', 'network.autoFetchPublishStatus', 'true'], { home: h });
+    await keyport(['config', 'set', 'keyserversync.autoStatus', 'true'], { home: h });
     const shown = await keyportJson<{ publishStatus: { state: string } }>(['show', manifest.ed25519.fingerprint], { home: h });
     expect(shown.publishStatus).toMatchObject({ state: 'not-published' });
     expect(lookups()).toBe(n0 + 1);

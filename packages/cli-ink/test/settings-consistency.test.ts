@@ -35,7 +35,7 @@ describe('settings are checked together', () => {
     const r = keyport(['servers', 'list'], { home });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`KP1101 ${file}: "keyservers.list" is empty`);
-    expect(r.stderr).toContain(`(next: put at least one server in "keyservers.list", e.g. ["https://keys.openpgp.org"] in ${file})`);
+    expect(r.stderr).toContain(`(next: put at least one server in "keyservers.list", e.g. ["https://keyserver.ubuntu.com"] in ${file})`);
   });
 
   it('config set refuses a default outside the list, and an empty list, with the servers commands to use', () => {

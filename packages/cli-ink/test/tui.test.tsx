@@ -167,7 +167,7 @@ describe('key details', () => {
 
   it('shows the publish status line when the setting is on', async () => {
     const kp = await keyport();
-    await kp.settings.set('network.autoFetchPublishStatus', true);
+    await kp.settings.set('keyserversync.autoStatus', true);
     const t = await open(kp);
     await t.press('4', KEY.enter);
     await t.see(/Published +not published +\(checked/);
@@ -334,6 +334,6 @@ describe('settings', () => {
     await t.see('Automatic publish status: off');
     await t.press(' ');
     await t.see('Automatic publish status: on');
-    expect(kp.settings.get('network.autoFetchPublishStatus')).toBe(true);
+    expect(kp.settings.get('keyserversync.autoStatus')).toBe(true);
   });
 });

@@ -39,6 +39,8 @@ export interface KeyportOptions {
   network?: { proxy?: string; tor?: boolean };
   /** Told about every HTTP request made (`--verbose`). */
   onHttpExchange?: (exchange: HttpExchange) => void;
+  /** Defaults the application chooses for core's settings (the CLI: its key server list). */
+  settingDefaults?: Record<string, unknown>;
 }
 
 /** A wired keyport: one child container per run, holding every core service. */
@@ -78,6 +80,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   const container = rootContainer.createChildContainer();
   const bus = new EventBus();
   const settings = new Settings(paths.settingsFile, bus);
+  for (const [key, value] of Object.entries(options.settingDefaults ?? {})) settings.setDefault(key, value);
   await settings.load();
   const keyring = new EmbeddedKeyring(paths.keyringDir);
   keyring.onChanged = (fingerprints) => bus.emit('keyring:changed', { fingerprints });
@@ -110,8 +113,8 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   const modules = new ModuleRegistry({ bus, settings, http, keyring, importer, engines, routing, sources, ui });
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
-  const keyservers = new KeyServerActions(settings, engines, importer, bus, sources, keyring);
-  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer() });
+  const keyservers = new KeyServerActions(settings, engines, importer, bus, sources, keyring, () => modules.knownProtocols());
+  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), routerOf: (op) => modules.routerOf(op) });
   container.registerInstance(Tokens.Publishing as symbol, publishing);
   container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 

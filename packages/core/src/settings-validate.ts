@@ -29,7 +29,7 @@ export function checkSettingsTogether(get: (key: string) => unknown): SettingsPr
     problems.push({
       key: 'keyservers.list',
       message: '"keyservers.list" is empty: search and import need a key server',
-      fixInFile: 'put at least one server in "keyservers.list", e.g. ["https://keys.openpgp.org"]',
+      fixInFile: 'put at least one server in "keyservers.list", e.g. ["https://keyserver.ubuntu.com"]',
       command: '`keyport servers add URL` and `keyport servers remove URL` (the list always keeps one server)',
       severity: 'error',
     });

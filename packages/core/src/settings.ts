@@ -153,7 +153,8 @@ export const coreSettings: SettingDefinition[] = [
   {
     key: 'keyservers.list',
     schema: z.array(z.string().url()),
-    default: ['https://keyserver.ubuntu.com', 'https://keys.openpgp.org'],
+    // The application's composition root may name more (KeyportOptions.settingDefaults).
+    default: ['https://keyserver.ubuntu.com'],
     description: 'Key servers, in order',
     owner: 'core',
   },
@@ -166,7 +167,7 @@ export const coreSettings: SettingDefinition[] = [
   },
   {
     key: 'keyservers.protocols',
-    schema: z.record(z.string(), z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a protocol id such as hkp or vks')),
+    schema: z.record(z.string(), z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a protocol id such as hkp')),
     default: {},
     description: 'The protocol (engine id) of each listed key server, fixed when it was added (docs/adr/0008-server-protocols.md)',
     owner: 'core',
@@ -178,13 +179,6 @@ export const coreSettings: SettingDefinition[] = [
     description: 'Result of the last test of each key server',
     owner: 'core',
     internal: true,
-  },
-  {
-    key: 'network.autoFetchPublishStatus',
-    schema: z.boolean(),
-    default: false,
-    description: 'Fetch the publish status whenever key details are shown',
-    owner: 'core',
   },
 ];
 
@@ -198,6 +192,8 @@ export const coreSettings: SettingDefinition[] = [
 export class Settings {
   private readonly definitions = new Map<string, SettingDefinition>();
   private data: Record<string, Json> = {};
+  /** Old key -> new key, for settings a module took over (applied to every read of the file). */
+  private readonly renames = new Map<string, string>();
   private readonly lock: FileLock;
   /** What the last load found questionable but usable (unknown keys, a server listed twice): to show the user. */
   readonly warnings: { message: string; nextStep: string }[] = [];
@@ -217,6 +213,34 @@ export class Settings {
     }
     this.definitions.set(def.key, def);
     return { dispose: () => this.definitions.delete(def.key) };
+  }
+
+  /** Replaces a setting's default (the application's own choice, e.g. its key server list). */
+  setDefault(key: string, value: unknown): void {
+    const def = this.definitions.get(key);
+    if (!def) throw unknownKey(key);
+    const parsed = def.schema.safeParse(value);
+    if (!parsed.success) throw new SettingsError(ErrorCodes.SettingValueInvalid, `default for "${key}" is invalid: ${describeIssue(parsed.error)}`);
+    this.definitions.set(key, { ...def, default: parsed.data });
+  }
+
+  /**
+   * Moves a stored value from `from` to `to` (a setting that changed owner or name). The file
+   * keeps the old key until the next write, which stores the new one; a value already under
+   * `to` wins.
+   */
+  rename(from: string, to: string): void {
+    this.renames.set(from, to);
+    this.applyRenames(this.data);
+  }
+
+  private applyRenames(data: Record<string, Json>): void {
+    for (const [from, to] of this.renames) {
+      const old = getPath(data, from);
+      if (old === undefined) continue;
+      if (getPath(data, to) === undefined) setPath(data, to, old);
+      deletePath(data, from);
+    }
   }
 
   list(): SettingDefinition[] {
@@ -311,6 +335,7 @@ export class Settings {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     await this.lock.withLock(async () => {
       const fresh = await this.readFile();
+      this.applyRenames(fresh);
       mutate(fresh);
       const target = await this.writeTarget();
       await writeFileAtomic(target, `${JSON.stringify(fresh, null, 2)}\n`);
@@ -404,6 +429,23 @@ function getPath(data: Record<string, Json>, key: string): Json | undefined {
     node = (node as Record<string, Json>)[part];
   }
   return node;
+}
+
+function deletePath(data: Record<string, Json>, key: string): void {
+  if (key in data) {
+    delete data[key];
+    return;
+  }
+  const parts = key.split('.');
+  const parents: Record<string, Json>[] = [data];
+  for (const part of parts.slice(0, -1)) {
+    const next = parents.at(-1)![part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) return;
+    parents.push(next as Record<string, Json>);
+  }
+  delete parents.at(-1)![parts.at(-1)!];
+  // Drop the objects the removal left empty, so no `"network": {}` stays behind.
+  for (let i = parents.length - 1; i > 0 && Object.keys(parents[i]!).length === 0; i--) delete parents[i - 1]![parts[i - 1]!];
 }
 
 function setPath(data: Record<string, Json>, key: string, value: Json): void {

@@ -122,7 +122,9 @@ describe('module registry', () => {
     await kp.modules.setEnabled('demo', false);
     expect(kp.engines.size).toBe(0);
     expect(kp.bus.listenerCount('keyring:changed')).toBe(0);
-    expect(kp.settings.has('demo.greeting')).toBe(false);
+    // Its settings stay defined while it is off (issue 13): `config get/set` keeps working.
+    expect(kp.settings.get('demo.greeting')).toBe('hi');
+    expect(kp.modules.settingOwner('demo.greeting')).toMatchObject({ id: 'demo', enabled: false });
     expect(JSON.parse(readFileSync(path.join(home, 'settings.json'), 'utf8')).modules).toEqual({ demo: false });
 
     const reopened = await createKeyport({ home, plugins: [p] });

@@ -12,6 +12,7 @@ export const hkpPlugin = definePlugin({
   apiVersion: `^${PLUGIN_API_VERSION}`,
   description: 'Search, import, publish and probe over HKP (SKS, Hockeypuck, Hagrid)',
   enabledByDefault: true,
+  declare: () => ({ protocols: [{ id: 'hkp', label: 'HKP' }] }),
   activate(ctx) {
     ctx.registerEngine(new HkpEngine(ctx.http, () => ctx.setting<number>('network.maxRawResponseBytes')));
     // HKP servers publish whatever they are sent, forever, and verify nothing.

@@ -23,7 +23,17 @@ export const keyServerSyncPlugin = definePlugin({
         default: 'https://keys.openpgp.org',
         description: 'VKS server that publish, sync and publish status use while this module is enabled',
       },
+      {
+        key: 'keyserversync.autoStatus',
+        schema: z.boolean(),
+        default: false,
+        description: 'Fetch the publish status from the VKS server whenever key details are shown',
+      },
     ],
+    // The setting was core's before KeyServerSync owned its features (ADR 0009).
+    renamedSettings: { 'network.autoFetchPublishStatus': 'keyserversync.autoStatus' },
+    protocols: [{ id: 'vks', label: 'VKS' }],
+    routes: ['publish', 'sync', 'status'],
   }),
   activate(ctx) {
     ctx.registerEngine(new VksEngine(ctx.http, () => ctx.setting<number>('network.maxRawResponseBytes')));

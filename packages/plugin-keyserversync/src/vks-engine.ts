@@ -17,7 +17,11 @@ import {
   type ProtocolEngine,
   type PublishStatus,
   type UploadOutcome,
+  type VerificationAnswer,
 } from '@keyport/core';
+
+/** Hagrid's sample configuration gives tokens one hour; renew a little before that. */
+export const VKS_SESSION_LIFETIME_MS = 50 * 60 * 1000;
 
 const STATUSES = new Set<AddressStatus>(['published', 'unpublished', 'pending', 'revoked']);
 
@@ -53,6 +57,7 @@ function parseStatus(raw: unknown): Record<string, AddressStatus> {
 export class VksEngine implements ProtocolEngine {
   readonly id = 'vks';
   readonly label = 'VKS (keys.openpgp.org)';
+  readonly sessionLifetimeMs = VKS_SESSION_LIFETIME_MS;
 
   /** `maxRawResponseBytes`: the cap on a look-up answer as read (the setting `network.maxRawResponseBytes`). */
   constructor(
@@ -151,7 +156,7 @@ export class VksEngine implements ProtocolEngine {
     server: URL,
     request: { token: string; addresses: string[]; locale?: string[] },
     options: EngineCallOptions = {},
-  ): Promise<{ fingerprint: string; addresses: Record<string, AddressStatus> }> {
+  ): Promise<VerificationAnswer> {
     const url = apiUrl(server, '/vks/v1/request-verify');
     const res = await this.http.request({
       url,
@@ -160,6 +165,8 @@ export class VksEngine implements ProtocolEngine {
       body: JSON.stringify({ token: request.token, addresses: request.addresses, ...(request.locale?.length ? { locale: request.locale } : {}) }),
       headers: { 'content-type': 'application/json', accept: 'application/json' },
     });
+    // Hagrid answers a token it no longer accepts with HTTP 400 and a message saying it expired.
+    if (res.status === 400 && /expired/i.test(serverSays(res))) return { sessionExpired: true };
     if (res.status !== 200) throw this.fail(url.host, res, 'verification request');
     const obj = JSON.parse(res.text()) as { key_fpr?: string; status?: unknown };
     return { fingerprint: String(obj.key_fpr ?? '').toUpperCase(), addresses: parseStatus(obj.status) };

@@ -99,9 +99,42 @@ describe('VKS engine', () => {
     expect(up.token).toBeUndefined();
   });
 
+  it('answers a verification request on an expired session with the typed sessionExpired result', async () => {
+    const f = await startHagridFixture();
+    running.push(f);
+    const server = new URL(f.url);
+    const engine = new VksEngine(http());
+    const up = await engine.upload(server, fixtureArmored('ed25519'));
+    f.expireTokens();
+    expect(await engine.requestVerification(server, { token: up.token!, addresses: ['eddie@example.org'] })).toEqual({ sessionExpired: true });
+    expect(f.mails).toEqual([]);
+  });
+
+  it('verify reuses a live session, and uploads again for a new one once the server says it expired', async () => {
+    const f = await startHagridFixture();
+    running.push(f);
+    const home = mkdtempSync(path.join(os.tmpdir(), 'kp-kss-verify-'));
+    try {
+      const kp = await createKeyport({ home, plugins: [keyServerSyncPlugin], env: {} });
+      await kp.settings.set('keyserversync.url', f.url);
+      await kp.importer.import(new Uint8Array(readFileSync(fixturePath(manifest.secret.secretFile!))), { origin: { kind: 'file', name: 'secret' } });
+      const fpr = manifest.secret.fingerprint;
+      const uploads = () => f.requests.filter((r) => r.url === '/vks/v1/upload').length;
+      await kp.publishing.publish(fpr, { verify: 'none' });
+      expect(uploads()).toBe(1);
+      await kp.publishing.verify(fpr, ['sam@example.org']);
+      expect(uploads()).toBe(1);
+      f.expireTokens();
+      const again = await kp.publishing.verify(fpr, ['sam@work.example']);
+      expect(uploads()).toBe(2);
+      expect(again.addresses['sam@work.example']).toBe('pending');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     ['maintenance', ErrorCodes.RateLimited, /maintenance window/],
-    ['expired token', ErrorCodes.QueryUnsupported, /expired/],
     ['too large', ErrorCodes.UploadTooLarge, /too large/],
   ] as const)('%s: a clear coded error', async (what, code, message) => {
     const f = await startHagridFixture();
@@ -112,10 +145,6 @@ describe('VKS engine', () => {
     if (what === 'maintenance') {
       f.setMaintenance('maintenance window until 14:00 UTC');
       call = () => engine.upload(server, fixtureArmored('ed25519'));
-    } else if (what === 'expired token') {
-      const up = await engine.upload(server, fixtureArmored('ed25519'));
-      f.expireTokens();
-      call = () => engine.requestVerification(server, { token: up.token!, addresses: ['eddie@example.org'] });
     } else {
       call = () => engine.upload(server, `${fixtureArmored('ed25519')}\n${'x'.repeat(1100 * 1024)}`);
     }

@@ -1,16 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, InputError, KeyringError, NotFoundError } from '../errors.js';
-import { fsyncDir, removeStaleTemps, storageError, writeFileAtomic } from '../fs/atomic.js';
-import { FileLock, type LockOptions } from '../fs/lock.js';
+import { fsyncDir, storageError, writeFileAtomic } from '../fs/atomic.js';
+import type { LockOptions } from '../fs/lock.js';
 import {
   certificatePackets,
   contentHash,
   keyMaterial,
   mergeCertificate,
-  publicKeyLength,
   serializeCertificate,
-  splitCertificates,
   type CertificateParts,
   type MergeCounts,
 } from '../openpgp/certificate.js';
@@ -20,12 +18,28 @@ import { summarize, type KeySummary } from '../openpgp/summary.js';
 import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
 import { classifyKeyQuery } from './query.js';
-import type { ImportResult, KeyFilter, KeyRecord, Keyring, MetaUpdate, SecretPrimaryState } from './types.js';
+import type { ImportResult, KeyFilter, KeyRecord, Keyring, MetaUpdate } from './types.js';
+import {
+  FILE_CONCURRENCY,
+  KEY_FILE,
+  assertFramed,
+  exists,
+  framingDamage,
+  isDamage,
+  mergeSecretPackets,
+  partsOf,
+  removeFile,
+  runLimited,
+  salvage,
+  secretPrimaryState,
+  storedParts,
+} from './files.js';
+import { IndexFileReader, type IndexFile } from './index-file.js';
+import { KeyringLock } from './locking.js';
+import * as recovery from './recovery.js';
 
-interface IndexFile {
-  version: 1;
-  keys: Record<string, KeyRecord>;
-}
+export { isStub } from './files.js';
+
 
 /** What the import pipeline hands to the store: one certificate, public parts plus any secret. */
 export interface IncomingCertificate {
@@ -51,6 +65,24 @@ export interface RebuildReport {
   damaged: { file: string; reason: string }[];
 }
 
+/** The state one `importCertificates` batch builds up: the index it started from and what to write. */
+interface ImportBatch {
+  index: IndexFile;
+  pendingPublic: Map<string, PendingCert>;
+  pendingSecret: Map<string, RawPacket[]>;
+  repaired: Map<string, Uint8Array | null>;
+  advance: (certificates: number) => void;
+}
+
+/** The merge jobs of a batch, by certificate, and the input in order with each item's fingerprint. */
+interface PlannedMerges {
+  order: { fpr: string; item: IncomingCertificate }[];
+  groups: Map<string, IncomingCertificate[]>;
+  fprs: string[];
+  jobs: (MergeJob | undefined)[];
+  jobResults: (MergeJobResult | undefined)[];
+}
+
 /** A certificate to write: merged bytes and, when already computed, its summary. */
 interface PendingCert {
   bytes: Uint8Array;
@@ -58,10 +90,6 @@ interface PendingCert {
 }
 
 const EMPTY: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
-/** Names of certificate and secret key files. */
-const KEY_FILE = /^[0-9A-F]{40,64}\.pgp$/;
-/** Files read or written at once: enough to keep the disk busy, few enough for the fd limit. */
-const FILE_CONCURRENCY = 16;
 
 /**
  * The embedded keyring: one binary file per certificate under `certs/XX/`, secret key packets
@@ -74,13 +102,14 @@ const FILE_CONCURRENCY = 16;
  * next writer re-summarises the journalled keys so the index matches the files again.
  */
 export class EmbeddedKeyring implements Keyring {
-  private readonly lock: FileLock;
-  private cache?: { mtimeMs: number; size: number; index: IndexFile };
+  private readonly lock: KeyringLock;
+  private readonly index: IndexFileReader;
   /** Called after a write changed keys (imports, merges, deletes); the runtime puts it on the bus. */
   onChanged?: (fingerprints: string[]) => void;
 
   constructor(readonly dir: string) {
-    this.lock = new FileLock(path.join(dir, 'lock'));
+    this.lock = new KeyringLock(dir);
+    this.index = new IndexFileReader(dir, path.join(dir, 'index.json'));
   }
 
   private get indexPath() {
@@ -96,12 +125,9 @@ export class EmbeddedKeyring implements Keyring {
     return path.join(this.dir, 'secret', `${fpr}.pgp`);
   }
 
-  /** Runs `fn` under the keyring lock; the lock lives in the keyring folder, so a first write creates it. */
+  /** Runs `fn` under the keyring lock (see KeyringLock). */
   private async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
-      throw storageError(e, this.dir);
-    });
-    return this.lock.withLock(fn, options);
+    return this.lock.run(fn, options);
   }
 
   private async ensureDirs() {
@@ -124,80 +150,24 @@ export class EmbeddedKeyring implements Keyring {
   }
 
   private async loadIndexFile(): Promise<IndexFile> {
-    let stat;
-    let text: string;
-    try {
-      stat = await fs.stat(this.indexPath);
-      if (this.cache && this.cache.mtimeMs === stat.mtimeMs && this.cache.size === stat.size) return this.cache.index;
-      text = await fs.readFile(this.indexPath, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { version: 1, keys: {} };
-      // Not "empty": a writer would then commit an index without the keys it cannot see.
-      throw new KeyringError(ErrorCodes.KeyringCorrupt, `cannot read the keyring index ${this.indexPath} (${code ?? (e as Error).message})`, {
-        nextStep: `check that ${this.dir} and its index are readable by you; \`keyport keyring rebuild-index\` rebuilds the index from the certificate files`,
-      });
-    }
-    let index: IndexFile;
-    try {
-      index = JSON.parse(text) as IndexFile;
-      if (index.version !== 1 || typeof index.keys !== 'object' || index.keys === null) throw new Error('bad shape');
-    } catch {
-      throw new KeyringError(ErrorCodes.KeyringCorrupt, `the keyring index ${this.indexPath} is damaged`, {
-        nextStep: 'run `keyport keyring rebuild-index` to rebuild it from the certificate files',
-      });
-    }
-    this.cache = { mtimeMs: stat.mtimeMs, size: stat.size, index };
-    return index;
+    return this.index.load();
   }
 
-  /**
-   * Re-summarises the keys named in a leftover journal and removes temp files of writers that
-   * died, everywhere in the keyring (`secret/` included). Caller holds the lock. A damaged
-   * certificate file keeps its last index record, so the key stays visible and an import of a
-   * good copy repairs it.
-   */
+  /** What recovery works on: this keyring's paths, its index and how a key's record is rebuilt. */
+  private get recovery(): recovery.RecoveryTarget {
+    return { dir: this.dir, indexPath: this.indexPath, journalPath: this.journalPath, loadIndex: () => this.loadIndexFile(), recordFromFiles: (fpr, meta) => this.recordFromFiles(fpr, meta) };
+  }
+
   private async recover(): Promise<void> {
-    let journal: { fingerprints: string[] };
-    try {
-      journal = JSON.parse(await fs.readFile(this.journalPath, 'utf8')) as { fingerprints: string[] };
-      if (!Array.isArray(journal.fingerprints)) throw new Error('bad shape');
-    } catch {
-      journal = { fingerprints: [] };
-    }
-    const index: IndexFile = await this.loadIndexFile().catch(() => ({ version: 1 as const, keys: {} }));
-    for (const fpr of journal.fingerprints) {
-      if (typeof fpr !== 'string' || !/^[0-9A-F]{40,64}$/.test(fpr)) continue;
-      let record: KeyRecord | undefined;
-      try {
-        record = (await this.recordFromFiles(fpr, index.keys[fpr]?.meta ?? {}))?.record;
-      } catch (e) {
-        if (isDamage(e)) continue;
-        throw e;
-      }
-      if (record) index.keys[fpr] = record;
-      else delete index.keys[fpr];
-    }
-    await writeFileAtomic(this.indexPath, JSON.stringify(index));
-    await this.removeTempsEverywhere();
-    await removeFile(this.journalPath);
+    return recovery.recover(this.recovery);
   }
 
-  /** Temp files of dead writers, in every directory a keyring writer writes to. Caller holds the lock. */
   private async removeTempsEverywhere(): Promise<void> {
-    const certsDir = path.join(this.dir, 'certs');
-    const subs = await fs.readdir(certsDir).catch(() => [] as string[]);
-    const keyFiles = [path.join(this.dir, 'secret'), ...subs.filter((n) => /^[0-9A-F]{2}$/.test(n)).map((n) => path.join(certsDir, n))];
-    await runLimited(
-      [() => this.removeTopLevelTemps(), ...keyFiles.map((d) => () => removeStaleTemps(d, { ownerGone: true, isTarget: (n) => KEY_FILE.test(n) }))],
-      FILE_CONCURRENCY,
-    );
+    return recovery.removeTempsEverywhere(this.dir);
   }
 
-  /** Temp files of the index and journal (and lock staging files of dead processes). Caller holds the lock. */
   private removeTopLevelTemps(): Promise<void> {
-    // Only our own names: settings.json may share this folder when XDG_CONFIG_HOME = XDG_DATA_HOME.
-    return removeStaleTemps(this.dir, { ownerGone: true, isTarget: (n) => n === 'index.json' || n === 'journal.json' });
+    return recovery.removeTopLevelTemps(this.dir);
   }
 
   /**
@@ -471,161 +441,207 @@ export class EmbeddedKeyring implements Keyring {
       const index = await this.loadIndexFile();
       // Aligned with `incoming`; a hole means cancellation cut that certificate off.
       const results: (ImportResult | undefined)[] = new Array(incoming.length);
-      const pendingPublic = new Map<string, PendingCert>();
-      const pendingSecret = new Map<string, RawPacket[]>();
       const total = incoming.length + revocations.length;
       let done = 0;
-      const advance = (certificates: number) => {
-        done += certificates;
-        options.onProgress?.(done, total);
+      const batch: ImportBatch = {
+        index,
+        pendingPublic: new Map<string, PendingCert>(),
+        pendingSecret: new Map<string, RawPacket[]>(),
+        // Keys whose stored certificate file is damaged, with what still reads of it: the incoming copy repairs it.
+        repaired: new Map<string, Uint8Array | null>(),
+        advance: (certificates: number) => {
+          done += certificates;
+          options.onProgress?.(done, total);
+        },
       };
+      const planned = await this.planMerges(batch, incoming);
+      const byFpr = await this.runMerges(batch, planned, options.signal);
+      await this.applyMerges(batch, planned.order, byFpr, results);
+      const revocationResults = await this.applyRevocations(batch, revocations, options.signal);
+      return this.finishImport(batch, results, revocationResults);
+    }, { signal: options.signal });
+  }
 
-      const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
-        const pending = pendingPublic.get(fpr);
-        if (pending) return partsOf(pending.bytes);
-        return index.keys[fpr] ? this.readStoredParts(fpr).catch((e: unknown) => (isDamage(e) ? undefined : Promise.reject(e))) : undefined;
-      };
-      // Keys whose stored certificate file is damaged, with what still reads of it: the incoming copy repairs it.
-      const repaired = new Map<string, Uint8Array | null>();
-
-      // One merge job per certificate (every copy of it in the input, in order), run in
-      // parallel when the batch is large; results are applied below in input order.
-      const order = incoming.map((item) => ({ fpr: keyMaterial(item.parts.primary).fingerprint, item }));
-      const groups = new Map<string, IncomingCertificate[]>();
-      for (const { fpr, item } of order) {
-        const list = groups.get(fpr) ?? [];
-        list.push(item);
-        groups.set(fpr, list);
-      }
-      const fprs = [...groups.keys()];
-      const jobs: (MergeJob | undefined)[] = new Array(fprs.length);
-      const jobResults: (MergeJobResult | undefined)[] = new Array(fprs.length);
-      await runLimited(
-        fprs.map((fpr, i) => async () => {
-          const file = this.certPath(fpr);
-          const stored = index.keys[fpr] ? await fs.readFile(file).catch(() => undefined) : undefined;
-          let existing: Uint8Array | null = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
-          let have = existing ? readPacketsLenient(existing) : undefined;
-          if (existing && have && framingDamage(have, fpr) !== undefined) {
-            // What still reads of the damaged file is kept (it was verified when stored); the
-            // incoming copy supplies the rest, and the result replaces the file.
-            existing = salvage(have.packets, fpr);
-            have = undefined;
-            repaired.set(fpr, existing);
-          }
-          const copies = groups.get(fpr)!;
-          // Refreshing a key that did not change is the common case (sync): when every incoming
-          // packet is already stored byte for byte, the merge cannot add anything, so nothing
-          // is serialised, parsed again or verified. (A signature only verifies over the
-          // component it was made for, so a known packet cannot become new under another one.)
-          if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
-            jobResults[i] = unchangedMergeResult(copies.length);
-            advance(copies.length);
-            return;
-          }
-          jobs[i] = {
-            existing,
-            incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty, screened: item.screened })),
-          };
-        }),
-        FILE_CONCURRENCY,
-      );
-      const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
-      const merged = await runMergeJobs(
-        toMerge.map((i) => jobs[i]!),
-        { signal: options.signal, onDone: advance },
-      );
-      for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
-      const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
-      const stepIndex = new Map<string, number>();
-
-      for (const [position, { fpr, item }] of order.entries()) {
-        const job = byFpr.get(fpr);
-        if (!job) continue; // cancelled before this certificate was merged
-        const i = stepIndex.get(fpr) ?? 0;
-        stepIndex.set(fpr, i + 1);
-        const step = job.steps[i]!;
-        if (job.empty && !index.keys[fpr]) {
-          results[position] = {
-            fingerprint: fpr,
-            status: 'rejected',
-            reason: step.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
-            added: { ...EMPTY },
-          };
-          continue;
+  /**
+   * One merge job per certificate (every copy of it in the input, in order); a certificate
+   * whose every packet is already stored gets its result without a job.
+   */
+  private async planMerges(batch: ImportBatch, incoming: readonly IncomingCertificate[]): Promise<PlannedMerges> {
+    const { index, repaired, advance } = batch;
+    // Merge jobs run in parallel when the batch is large; results are applied in input order.
+    const order = incoming.map((item) => ({ fpr: keyMaterial(item.parts.primary).fingerprint, item }));
+    const groups = new Map<string, IncomingCertificate[]>();
+    for (const { fpr, item } of order) {
+      const list = groups.get(fpr) ?? [];
+      list.push(item);
+      groups.set(fpr, list);
+    }
+    const fprs = [...groups.keys()];
+    const jobs: (MergeJob | undefined)[] = new Array(fprs.length);
+    const jobResults: (MergeJobResult | undefined)[] = new Array(fprs.length);
+    await runLimited(
+      fprs.map((fpr, i) => async () => {
+        const file = this.certPath(fpr);
+        const stored = index.keys[fpr] ? await fs.readFile(file).catch(() => undefined) : undefined;
+        let existing: Uint8Array | null = stored ? new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength) : null;
+        let have = existing ? readPacketsLenient(existing) : undefined;
+        if (existing && have && framingDamage(have, fpr) !== undefined) {
+          // What still reads of the damaged file is kept (it was verified when stored); the
+          // incoming copy supplies the rest, and the result replaces the file.
+          existing = salvage(have.packets, fpr);
+          have = undefined;
+          repaired.set(fpr, existing);
         }
-        if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
-        // The copy added nothing to what still read of a damaged file: that part, rewritten whole, is the repair.
-        const salvaged = repaired.get(fpr);
-        if (salvaged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: salvaged, summary: null });
-        let secretStored = 0;
-        let secretRefused: string | null = null;
-        if (item.secretPackets.length > 0) {
-          const stored = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
-          if (stored.damage) {
-            // Never overwrite a secret key file we cannot read: it may still be rescued by hand.
-            secretRefused = `secret key not stored: ${stored.damage.message}; ${stored.damage.nextStep ?? ''}`.trim();
-          } else {
-            const mergedSecret = mergeSecretPackets(stored.packets, item.secretPackets);
-            secretStored = mergedSecret.added;
-            if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
-          }
+        const copies = groups.get(fpr)!;
+        // Refreshing a key that did not change is the common case (sync): when every incoming
+        // packet is already stored byte for byte, the merge cannot add anything, so nothing
+        // is serialised, parsed again or verified. (A signature only verifies over the
+        // component it was made for, so a known packet cannot become new under another one.)
+        if (have && !have.error && copies.every((item) => packetListContained(have.packets, certificatePackets(item.parts)))) {
+          jobResults[i] = unchangedMergeResult(copies.length);
+          advance(copies.length);
+          return;
         }
-        const a = step.added;
-        const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
-        const wasRepaired = repaired.has(fpr) && pendingPublic.has(fpr);
+        jobs[i] = {
+          existing,
+          incoming: copies.map((item) => ({ bytes: serializeCertificate(item.parts), stripThirdParty: item.stripThirdParty, screened: item.screened })),
+        };
+      }),
+      FILE_CONCURRENCY,
+    );
+    return { order, groups, fprs, jobs, jobResults };
+  }
+
+  /** Runs the planned merge jobs (in workers when there are many); each certificate's merge result. */
+  private async runMerges(batch: ImportBatch, planned: PlannedMerges, signal: AbortSignal | undefined): Promise<Map<string, MergeJobResult | undefined>> {
+    const { advance } = batch;
+    const { fprs, jobs, jobResults } = planned;
+    const options = { signal };
+    const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
+    const merged = await runMergeJobs(
+      toMerge.map((i) => jobs[i]!),
+      { signal: options.signal, onDone: advance },
+    );
+    for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
+    const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
+    return byFpr;
+  }
+
+  /** Turns each input certificate's merge step into its result, and queues what to write. */
+  private async applyMerges(
+    batch: ImportBatch,
+    order: PlannedMerges['order'],
+    byFpr: Map<string, MergeJobResult | undefined>,
+    results: (ImportResult | undefined)[],
+  ): Promise<void> {
+    const { index, pendingPublic, pendingSecret, repaired } = batch;
+    const stepIndex = new Map<string, number>();
+
+    for (const [position, { fpr, item }] of order.entries()) {
+      const job = byFpr.get(fpr);
+      if (!job) continue; // cancelled before this certificate was merged
+      const i = stepIndex.get(fpr) ?? 0;
+      stepIndex.set(fpr, i + 1);
+      const step = job.steps[i]!;
+      if (job.empty && !index.keys[fpr]) {
         results[position] = {
           fingerprint: fpr,
-          // The same new key twice in one input is reported as new both times.
-          status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 || wasRepaired ? 'updated' : 'unchanged',
-          reason: secretRefused ?? (wasRepaired ? `the stored certificate file ${this.certPath(fpr)} was damaged and is repaired from this copy` : null),
-          added: a,
-          ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
+          status: 'rejected',
+          reason: step.invalidSignatures > 0 ? 'no valid self-signature (all self-signatures failed verification)' : 'no self-signature: not a usable certificate',
+          added: { ...EMPTY },
         };
+        continue;
       }
-
-      const revocationResults: (ImportResult | undefined)[] = [];
-      for (const rev of revocations) {
-        if (options.signal?.aborted) break;
-        const target = Object.values(index.keys).find((r) =>
-          rev.issuerFingerprint ? r.summary.fingerprint === rev.issuerFingerprint : r.summary.keyId === rev.issuerKeyId,
-        );
-        const fpr = target?.summary.fingerprint ?? rev.issuerFingerprint ?? null;
-        const parts = fpr ? await currentParts(fpr) : undefined;
-        if (!fpr || !parts) {
-          revocationResults.push({
-            fingerprint: fpr,
-            status: 'rejected',
-            reason: 'signature without its key: the key it revokes is not in the keyring',
-            added: { ...EMPTY },
-          });
-          advance(1);
-          continue;
+      if (job.merged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: job.merged, summary: job.summary });
+      // The copy added nothing to what still read of a damaged file: that part, rewritten whole, is the repair.
+      const salvaged = repaired.get(fpr);
+      if (salvaged && !pendingPublic.has(fpr)) pendingPublic.set(fpr, { bytes: salvaged, summary: null });
+      let secretStored = 0;
+      let secretRefused: string | null = null;
+      if (item.secretPackets.length > 0) {
+        const stored = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
+        if (stored.damage) {
+          // Never overwrite a secret key file we cannot read: it may still be rescued by hand.
+          secretRefused = `secret key not stored: ${stored.damage.message}; ${stored.damage.nextStep ?? ''}`.trim();
+        } else {
+          const mergedSecret = mergeSecretPackets(stored.packets, item.secretPackets);
+          secretStored = mergedSecret.added;
+          if (mergedSecret.added > 0) pendingSecret.set(fpr, mergedSecret.packets);
         }
-        const merge = await mergeCertificate(parts, { primary: parts.primary, direct: [rev.signature], userIds: [], subkeys: [] }, { stripThirdParty: false });
-        const changed = merge.added.revocations + merge.added.signatures > 0;
-        if (changed) pendingPublic.set(fpr, { bytes: serializeCertificate(merge.merged), summary: null });
+      }
+      const a = step.added;
+      const changedPublic = a.userIds + a.subkeys + a.signatures + a.revocations > 0;
+      const wasRepaired = repaired.has(fpr) && pendingPublic.has(fpr);
+      results[position] = {
+        fingerprint: fpr,
+        // The same new key twice in one input is reported as new both times.
+        status: !index.keys[fpr] ? 'new' : changedPublic || secretStored > 0 || wasRepaired ? 'updated' : 'unchanged',
+        reason: secretRefused ?? (wasRepaired ? `the stored certificate file ${this.certPath(fpr)} was damaged and is repaired from this copy` : null),
+        added: a,
+        ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
+      };
+    }
+  }
+
+  /** Attaches detached revocations to the keys they revoke (stored, or merged in this batch). */
+  private async applyRevocations(batch: ImportBatch, revocations: readonly IncomingRevocation[], signal: AbortSignal | undefined): Promise<(ImportResult | undefined)[]> {
+    const { index, pendingPublic, advance } = batch;
+    const options = { signal };
+    const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
+      const pending = pendingPublic.get(fpr);
+      if (pending) return partsOf(pending.bytes);
+      return index.keys[fpr] ? this.readStoredParts(fpr).catch((e: unknown) => (isDamage(e) ? undefined : Promise.reject(e))) : undefined;
+    };
+    const revocationResults: (ImportResult | undefined)[] = [];
+    for (const rev of revocations) {
+      if (options.signal?.aborted) break;
+      const target = Object.values(index.keys).find((r) =>
+        rev.issuerFingerprint ? r.summary.fingerprint === rev.issuerFingerprint : r.summary.keyId === rev.issuerKeyId,
+      );
+      const fpr = target?.summary.fingerprint ?? rev.issuerFingerprint ?? null;
+      const parts = fpr ? await currentParts(fpr) : undefined;
+      if (!fpr || !parts) {
         revocationResults.push({
           fingerprint: fpr,
-          status: changed ? 'updated' : merge.invalidSignatures > 0 ? 'rejected' : 'unchanged',
-          reason: !changed && merge.invalidSignatures > 0 ? 'the revocation signature does not verify against this key' : null,
-          added: merge.added,
+          status: 'rejected',
+          reason: 'signature without its key: the key it revokes is not in the keyring',
+          added: { ...EMPTY },
         });
         advance(1);
+        continue;
       }
+      const merge = await mergeCertificate(parts, { primary: parts.primary, direct: [rev.signature], userIds: [], subkeys: [] }, { stripThirdParty: false });
+      const changed = merge.added.revocations + merge.added.signatures > 0;
+      if (changed) pendingPublic.set(fpr, { bytes: serializeCertificate(merge.merged), summary: null });
+      revocationResults.push({
+        fingerprint: fpr,
+        status: changed ? 'updated' : merge.invalidSignatures > 0 ? 'rejected' : 'unchanged',
+        reason: !changed && merge.invalidSignatures > 0 ? 'the revocation signature does not verify against this key' : null,
+        added: merge.added,
+      });
+      advance(1);
+    }
+    return revocationResults;
+  }
 
-      const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);
-      if (touched.size > 0) {
-        await this.commit(index, touched, pendingPublic, pendingSecret);
-        this.onChanged?.([...touched]);
+  /** Commits what changed and adds each result's user IDs from the new index. */
+  private async finishImport(
+    batch: ImportBatch,
+    results: (ImportResult | undefined)[],
+    revocationResults: (ImportResult | undefined)[],
+  ): Promise<{ results: (ImportResult | undefined)[]; revocationResults: (ImportResult | undefined)[] }> {
+    const { index, pendingPublic, pendingSecret } = batch;
+    const touched = new Set([...pendingPublic.keys(), ...pendingSecret.keys()]);
+    if (touched.size > 0) {
+      await this.commit(index, touched, pendingPublic, pendingSecret);
+      this.onChanged?.([...touched]);
+    }
+    for (const r of [...results, ...revocationResults]) {
+      if (r?.fingerprint && index.keys[r.fingerprint]) {
+        r.userIds = index.keys[r.fingerprint]!.summary.userIds.map((u) => u.userId);
       }
-      for (const r of [...results, ...revocationResults]) {
-        if (r?.fingerprint && index.keys[r.fingerprint]) {
-          r.userIds = index.keys[r.fingerprint]!.summary.userIds.map((u) => u.userId);
-        }
-      }
-      return { results, revocationResults };
-    }, { signal: options.signal });
+    }
+    return { results, revocationResults };
   }
 
   private async commit(
@@ -682,128 +698,4 @@ export class EmbeddedKeyring implements Keyring {
     await writeFileAtomic(this.indexPath, JSON.stringify(index));
     await removeFile(this.journalPath);
   }
-}
-
-/** Secret packets are merged by fingerprint; a real secret key replaces a stub, never the reverse. */
-function mergeSecretPackets(have: RawPacket[], incoming: RawPacket[]): { packets: RawPacket[]; added: number } {
-  const byFpr = new Map(have.map((p) => [keyMaterial(p).fingerprint, p]));
-  let added = 0;
-  for (const p of incoming) {
-    const fpr = keyMaterial(p).fingerprint;
-    const old = byFpr.get(fpr);
-    if (!old || (isStub(old) && !isStub(p))) {
-      byFpr.set(fpr, p);
-      added++;
-    }
-  }
-  return { packets: [...byFpr.values()], added };
-}
-
-/** GnuPG's gnu-dummy S2K (mode 1001) or divert-to-card (1002): no usable secret here. */
-export function isStub(packet: RawPacket): boolean {
-  const body = packet.body;
-  let pos: number;
-  try {
-    pos = publicKeyLength(body);
-  } catch {
-    return false;
-  }
-  const usage = body[pos];
-  if (usage !== 254 && usage !== 255) return false;
-  pos += 2; // usage, symmetric algorithm
-  if (body[0] === 6) pos += 1; // v6 carries a count byte before the fields
-  const s2kType = body[pos];
-  return s2kType === 101 && body[pos + 2] === 0x47 && body[pos + 3] === 0x4e && body[pos + 4] === 0x55;
-}
-
-function secretPrimaryState(secret: RawPacket[], fpr: string): SecretPrimaryState {
-  const primary = secret.find((p) => p.tag === 5 && keyMaterial(p).fingerprint === fpr);
-  if (!primary) return 'absent';
-  return isStub(primary) ? 'stub' : 'present';
-}
-
-/** The one certificate a stored file holds. */
-function partsOf(bytes: Uint8Array): CertificateParts | undefined {
-  return splitCertificates(readPackets(bytes)).certificates[0]?.parts;
-}
-
-/**
- * The certificate a stored file holds, checked: it must frame as packets and hold one
- * certificate whose primary key is `fpr`. Anything else is a damaged file (KP1201, naming it).
- */
-function storedParts(file: string, bytes: Uint8Array, fpr: string): CertificateParts {
-  let reason: string;
-  try {
-    const parts = partsOf(bytes);
-    if (parts && keyMaterial(parts.primary).fingerprint === fpr) return parts;
-    reason = parts ? 'it holds another key' : 'it holds no certificate';
-  } catch (e) {
-    reason = (e as Error).message;
-  }
-  throw damagedCertificate(file, fpr, reason);
-}
-
-/**
- * The cheap check for whole-file readers (export, publish): the file frames as packets and
- * starts with the key's own primary. Damage inside a packet that still frames is caught when
- * the certificate is parsed (import, rebuild-index).
- */
-function assertFramed(file: string, bytes: Uint8Array, fpr: string): void {
-  const reason = framingDamage(readPacketsLenient(bytes), fpr);
-  if (reason !== undefined) throw damagedCertificate(file, fpr, reason);
-}
-
-/** What is wrong with a stored certificate file's framing or primary key, or undefined. */
-function framingDamage({ packets, error }: ReturnType<typeof readPacketsLenient>, fpr: string): string | undefined {
-  if (error) return error.message;
-  const first = packets[0];
-  if (!first || first.tag !== PacketTag.PublicKey) return 'it does not start with a public key';
-  try {
-    return keyMaterial(first).fingerprint === fpr ? undefined : 'it holds another key';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-function damagedCertificate(file: string, fpr: string, reason: string): KeyringError {
-  return new KeyringError(ErrorCodes.KeyringCorrupt, `the certificate file ${file} is damaged (${reason})`, {
-    nextStep: `import a good copy of key ${fpr} to repair it (keyport import --file FILE, or keyport import ${fpr})`,
-  });
-}
-
-/** The readable start of a damaged certificate file, when it still holds the key's own primary; otherwise nothing. */
-function salvage(readable: RawPacket[], fpr: string): Uint8Array | null {
-  try {
-    const parts = splitCertificates(readable).certificates[0]?.parts;
-    return parts && keyMaterial(parts.primary).fingerprint === fpr ? serializeCertificate(parts) : null;
-  } catch {
-    return null;
-  }
-}
-
-function isDamage(e: unknown): e is KeyringError {
-  return e instanceof KeyringError && e.code === ErrorCodes.KeyringCorrupt;
-}
-
-async function removeFile(file: string): Promise<void> {
-  await fs.rm(file, { force: true }).catch((e: unknown) => {
-    throw storageError(e, file);
-  });
-}
-
-async function exists(p: string) {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function runLimited(jobs: (() => Promise<void>)[], limit: number) {
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
 }

@@ -19,7 +19,7 @@ export interface KeyRecord {
   hasSecret: boolean;
   /** SHA-256 of the stored public certificate file. */
   hash: string;
-  /** Small per-key facts owned by plugins (publish status, VKS tokens), namespaced by plugin id. */
+  /** Small per-key facts owned by plugins (publish status, session tokens), namespaced by plugin id. */
   meta: Record<string, unknown>;
 }
 

@@ -2,7 +2,7 @@ import { ErrorCodes, InputError, KeyportError, NetworkError, fromServer, toKeypo
 import type { EventBus } from '../events.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import { serverImportOptions, summarizeResults } from '../import/pipeline.js';
-import { KNOWN_PROTOCOLS, protocolFromScheme, serverHref } from './routing.js';
+import { protocolFromScheme, serverHref, type KnownProtocols } from './routing.js';
 import { mergeHits } from './hits.js';
 import { endpointOf, serverEndpoint } from './endpoint.js';
 import { mergeResultsByFingerprint } from '../import/merge-results.js';
@@ -45,6 +45,8 @@ export class KeyServerActions {
     private readonly bus: EventBus,
     private readonly sources: KeySourceRegistry,
     private readonly keyring: Keyring,
+    /** The protocols loaded modules declare, enabled or not: named when a module is needed. */
+    private readonly knownProtocols: () => KnownProtocols = () => ({}),
   ) {
     engines.useProtocols((url) => this.protocolOf(url));
   }
@@ -73,7 +75,7 @@ export class KeyServerActions {
 
   /** Refused: the server's protocol belongs to a module that is disabled. */
   private moduleRequired(url: URL, protocol: string): KeyportError {
-    const known = KNOWN_PROTOCOLS[protocol];
+    const known = this.knownProtocols()[protocol];
     const label = known?.label ?? protocol;
     return new KeyportError(ErrorCodes.ModuleRequired, `${serverHref(url)} is a${/^[AEFHILMNORSX]/.test(label) ? 'n' : ''} ${label} server and the module for ${label} is disabled`, {
       nextStep: known ? `enable it with \`keyport modules enable ${known.moduleId}\`` : `enable the module that provides "${protocol}" (\`keyport modules list\`)`,
@@ -82,7 +84,7 @@ export class KeyServerActions {
 
   /**
    * Asks a server which protocol it speaks: every enabled engine that can probe it tries, and
-   * only a decisive answer counts. A server that speaks several (Hagrid: VKS and an HKP subset)
+   * only a decisive answer counts. A server that speaks several (a verifying server may also answer an HKP subset)
    * gets the one that can search, since listed servers answer search and import; ties go by id.
    */
   async detectProtocol(url: URL, signal?: AbortSignal): Promise<{ protocol: string; outcome: ProbeOutcome }> {
@@ -93,12 +95,12 @@ export class KeyServerActions {
       .sort((a, b) => Number(typeof b.engine.search === 'function') - Number(typeof a.engine.search === 'function') || a.engine.id.localeCompare(b.engine.id));
     if (speaking[0]) return { protocol: speaking[0].engine.id, outcome: speaking[0].outcome };
     const href = serverHref(url);
-    const disabled = Object.entries(KNOWN_PROTOCOLS).filter(([id]) => !this.engines.get(id));
+    const disabled = Object.entries(this.knownProtocols()).filter(([id]) => !this.engines.get(id));
     const said = outcomes.map((o) => `${o.engine.label}: ${o.outcome.detail}`).join('; ') || 'no enabled module can probe it';
     if (outcomes.length > 0 && outcomes.every((o) => !o.outcome.reachable)) {
       throw new NetworkError(ErrorCodes.NetworkUnreachable, `${href} ${outcomes[0]!.outcome.detail}`, {
         retryable: true,
-        nextStep: 'check the address and the network; if you know its protocol, name it (hkps://HOST, or `keyport servers add URL --protocol hkp|vks`)',
+        nextStep: `check the address and the network; if you know its protocol, name it (hkps://HOST, or \`keyport servers add URL --protocol ${Object.keys(this.knownProtocols()).join('|') || 'ID'}\`)`,
       });
     }
     if (disabled.length > 0) {
@@ -117,7 +119,7 @@ export class KeyServerActions {
     const protocol = named ?? this.protocolOfNewEntry(url) ?? (await this.detectProtocol(url, signal)).protocol;
     const engine = this.engines.get(protocol);
     if (!engine) {
-      if (KNOWN_PROTOCOLS[protocol]) throw this.moduleRequired(url, protocol);
+      if (this.knownProtocols()[protocol]) throw this.moduleRequired(url, protocol);
       throw new InputError(ErrorCodes.Usage, `no protocol "${protocol}"`, { nextStep: `name one of: ${this.engines.all().map((e) => e.id).join(', ')}` });
     }
     if (!engine.supports(url)) throw new InputError(ErrorCodes.KeyserverUrlInvalid, `${engine.label} does not speak to ${url.protocol}// servers`, { nextStep: 'check the URL and the protocol' });

@@ -3,7 +3,7 @@ import { ErrorCodes, InputError, KeyportError, toKeyportError, type ErrorCode } 
 import type { EventBus } from '../events.js';
 import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
-import type { ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
+import type { ImportReport, ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
 import { classifyKeyQuery } from '../keyring/query.js';
 import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
@@ -57,8 +57,6 @@ export interface SyncReport {
   cancelled: boolean;
 }
 
-/** Hagrid's sample configuration gives tokens one hour; renew a little before that. */
-const TOKEN_REUSE_MS = 50 * 60 * 1000;
 const SYNC_CHUNK = 64;
 const NONE = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 /**
@@ -83,11 +81,13 @@ export interface PublishingDeps {
   ui: UiContributions;
   sources: KeySourceRegistry;
   defaultServer: () => string;
+  /** A loaded module that declares it routes `operation` (named when it is needed but off). */
+  routerOf?: (operation: RoutedOperation) => { id: string; name: string } | undefined;
 }
 
 /**
  * Publish, verify, publish status and sync: the operations whose server is chosen by a routing
- * policy (KeyServerSync: VKS at its URL) or, without one, the default key server over its
+ * policy a plugin contributed or, without one, the default key server over its
  * engine (HKP).
  */
 export class Publishing {
@@ -104,8 +104,9 @@ export class Publishing {
     const engine = this.deps.engines.find(server, verb);
     if (!engine) {
       if (operation === 'status') {
-        throw new KeyportError(ErrorCodes.ModuleRequired, 'publish status needs the KeyServerSync module (a verifying key server)', {
-          nextStep: 'enable it with `keyport modules enable keyserversync`',
+        const router = this.deps.routerOf?.('status');
+        throw new KeyportError(ErrorCodes.ModuleRequired, `publish status needs ${router ? `the ${router.name} module` : 'a module'} (a verifying key server)`, {
+          nextStep: router ? `enable it with \`keyport modules enable ${router.id}\`` : 'enable a module that provides it (`keyport modules list`)',
         });
       }
       throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can ${operation} on ${server.href}`, { nextStep: 'enable a key server module (`keyport modules list`)' });
@@ -164,7 +165,11 @@ export class Publishing {
       const unknown = wanted.filter((a) => !(a in addresses));
       if (unknown.length) throw notAddressesOf(fpr, unknown, Object.keys(addresses));
       if (wanted.length) {
-        addresses = (await t.engine.requestVerification(t.server, { token: outcome.token, addresses: wanted, locale: options.locale }, { signal: options.signal })).addresses;
+        const answer = await t.engine.requestVerification(t.server, { token: outcome.token, addresses: wanted, locale: options.locale }, { signal: options.signal });
+        if ('sessionExpired' in answer) {
+          throw new KeyportError(ErrorCodes.HttpStatus, `${t.server.host} says the session of the upload it just accepted has expired`, { nextStep: 'try again later or another server' });
+        }
+        addresses = answer.addresses;
         requested.push(...wanted);
       }
     }
@@ -189,19 +194,19 @@ export class Publishing {
     const t = this.target('publish', 'upload');
     if (!t.engine.requestVerification) {
       throw new KeyportError(ErrorCodes.VerificationUnavailable, `${t.server.host} (${t.engine.label}) does not verify email addresses`, {
-        nextStep: 'enable KeyServerSync to publish through keys.openpgp.org with verification',
+        nextStep: 'enable a module whose key server verifies email addresses (`keyport modules list`)',
       });
     }
     const stored = record.meta.publish as PublishRecord | undefined;
-    const fresh = stored?.token && stored.tokenAt && stored.server === serverHref(t.server) && Date.now() - Date.parse(stored.tokenAt) < TOKEN_REUSE_MS;
+    // The engine says how long its sessions live; without a lifetime a stored session is not reused.
+    const lifetime = t.engine.sessionLifetimeMs ?? 0;
+    const fresh = stored?.token && stored.tokenAt && stored.server === serverHref(t.server) && Date.now() - Date.parse(stored.tokenAt) < lifetime;
     if (fresh) {
-      try {
-        const answer = await t.engine.requestVerification(t.server, { token: stored.token!, addresses: emails.map((e) => e.toLowerCase()), locale: options.locale }, { signal: options.signal });
+      const answer = await t.engine.requestVerification(t.server, { token: stored.token!, addresses: emails.map((e) => e.toLowerCase()), locale: options.locale }, { signal: options.signal });
+      // An expired or unknown session (the engine's typed answer): upload again for a new one.
+      if (!('sessionExpired' in answer)) {
         await this.deps.keyring.setMeta(record.summary.fingerprint, 'publish', { ...stored, addresses: answer.addresses });
         return { fingerprint: record.summary.fingerprint, server: stored.server, protocol: t.engine.id, addresses: answer.addresses, verificationRequested: emails, firstPublication: false };
-      } catch (e) {
-        // An expired or unknown session: upload again for a new one.
-        if (!(e instanceof KeyportError && /expired/i.test(e.message))) throw e;
       }
     }
     return this.publish(id, { verify: emails, locale: options.locale, signal: options.signal });
@@ -229,25 +234,16 @@ export class Publishing {
    */
   async sync(ids: string[] | 'all', options: { includeOwn?: boolean; signal?: AbortSignal } = {}): Promise<SyncReport> {
     const t = this.target('sync', 'lookup');
-    const records = ids === 'all' ? await this.deps.keyring.list() : await Promise.all(ids.map((i) => this.deps.keyring.resolve(i)));
-    const unique = [...new Map(records.map((r) => [r.summary.fingerprint, r])).values()];
-    const results: SyncResult[] = [];
-    const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
-    const addResult = (r: SyncResult) => {
-      results.push(r);
-      summary[r.status]++;
-    };
-    let done = 0;
-    const total = unique.length;
-    const progress = () => this.deps.bus.progress({ operation: 'sync', done, total, counts: { ...summary } });
+    const unique = await this.syncCandidates(ids);
+    const tally = new SyncTally(unique.length, (p) => this.deps.bus.progress({ operation: 'sync', ...p }));
     const todo: KeyRecord[] = [];
     for (const r of unique) {
       if (r.hasSecret && !options.includeOwn) {
-        addResult({ fingerprint: r.summary.fingerprint, status: 'skipped', reason: 'you own this key: publish it instead', added: { ...NONE } });
-        done++;
+        tally.add({ fingerprint: r.summary.fingerprint, status: 'skipped', reason: 'you own this key: publish it instead', added: { ...NONE } });
+        tally.done++;
       } else todo.push(r);
     }
-    progress();
+    tally.progress();
     let cancelled = false;
     const server = serverHref(t.server);
     const strip = this.deps.settings.get<boolean>('import.stripThirdPartyFromServers');
@@ -256,56 +252,14 @@ export class Publishing {
     // parsed nor verified again: re-syncing unchanged keys costs little more than the download.
     const remembered: MetaUpdate[] = [];
     const digestOf = (bytes: Uint8Array) => createHash('sha256').update(`${ANSWER_RULES_VERSION}:${strip}:`).update(bytes).digest('base64');
-    type Answer = { origin: string; url: URL; bytes: Uint8Array; digest: string; seen: boolean };
-    type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError };
-
-    const fetchOne = async (record: KeyRecord): Promise<Fetched> => {
-      const fpr = record.summary.fingerprint;
-      const query = { kind: 'fingerprint' as const, value: fpr };
-      const remembers = (record.meta.syncAnswers ?? {}) as SyncAnswerDigests;
-      const asks: { origin: string; run: () => Promise<{ bytes: Uint8Array; url: URL } | null> }[] = [
-        {
-          origin: server,
-          run: async () => {
-            const bytes = await t.engine.lookup!(t.server, query, { signal: options.signal });
-            return bytes ? { bytes, url: t.server } : null;
-          },
-        },
-      ];
-      // Keys a key source brought in are refreshed from it too, with the query that found them.
-      for (const source of this.deps.sources.all()) {
-        const from = record.meta[`source:${source.id}`] as { query?: string } | undefined;
-        if (!from?.query) continue;
-        const q = classifyKeyQuery(from.query);
-        if (!source.handles(q)) continue;
-        asks.push({
-          origin: `source:${source.id}`,
-          run: async () => {
-            const found = await source.lookup(q, { signal: options.signal });
-            return found ? { bytes: found.bytes, url: new URL(found.url) } : null;
-          },
-        });
-      }
-      const out: Fetched = { fpr, record, answers: [] };
-      const settled = await Promise.allSettled(asks.map((a) => a.run()));
-      for (const [k, r] of settled.entries()) {
-        const origin = asks[k]!.origin;
-        if (r.status === 'rejected') out.error ??= toKeyportError(r.reason);
-        else if (r.value !== null) {
-          const digest = digestOf(r.value.bytes);
-          out.answers.push({ origin, url: r.value.url, bytes: r.value.bytes, digest, seen: remembers[origin] === digest });
-        }
-      }
-      return out;
-    };
     // Every look-up starts now (the transport keeps `perHostConcurrency` in flight); chunks are
     // imported as they complete, so fetching and merging overlap.
     const lookups = todo.map(async (r) => {
       try {
-        return await fetchOne(r);
+        return await this.fetchAnswers(r, { target: t, server, digestOf, signal: options.signal });
       } finally {
-        done++;
-        progress();
+        tally.done++;
+        tally.progress();
       }
     });
     for (let i = 0; i < todo.length; i += SYNC_CHUNK) {
@@ -314,64 +268,156 @@ export class Publishing {
         break;
       }
       const fetched = await Promise.all(lookups.slice(i, i + SYNC_CHUNK));
-      const unseen = fetched.flatMap((f) => f.answers.filter((a) => !a.seen).map((a) => ({ f, a })));
-      // An answer seen for the first time whose every packet the keyring already holds (the
-      // first sync against a server, mostly) adds nothing either: recognised by comparing
-      // packets, without the import pipeline's checksum, screening and lock.
-      const held = await Promise.all(unseen.map(({ f, a }) => this.deps.keyring.holds(f.fpr, a.bytes)));
-      const fresh = unseen.filter((_, k) => !held[k]);
-      const inputs = fresh.map(({ f, a }) => ({
-        bytes: a.bytes,
-        // A sync only updates the key it asked about; it never adds one (ADR 0007).
-        options: { ...serverImportOptions(this.deps.settings, a.url, f.fpr), updateOnly: true },
-      }));
-      let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
-      try {
-        reports = await this.deps.importer.importMany(inputs);
-      } catch {
-        // One malformed answer must not sink the chunk: import the answers one by one.
-        reports = [];
-        for (const [k, input] of inputs.entries()) {
-          try {
-            reports.push(...(await this.deps.importer.importMany([input])));
-          } catch (inner) {
-            reports.push({ results: [{ fingerprint: fresh[k]!.f.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
-          }
-        }
-      }
-      const reportOf = new Map(fresh.map(({ a }, k) => [a, reports[k]!]));
-      for (const { f, a } of unseen.filter((_, k) => held[k])) {
-        const results: ImportResult[] = [{ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds: f.record.summary.userIds.map((u) => u.userId) }];
-        reportOf.set(a, { results, summary: summarizeResults(results) });
-      }
+      const reportOf = await this.importAnswers(fetched);
       for (const f of fetched) {
-        const digests: SyncAnswerDigests = { ...((f.record.meta.syncAnswers ?? {}) as SyncAnswerDigests) };
-        let changed = false;
-        const own: ImportResult[] = [];
-        for (const a of f.answers) {
-          if (a.seen) continue;
-          const report = reportOf.get(a)!;
-          // A sync never adds keys, but the answer's other certificates come back rejected under
-          // their own fingerprints; `combine` reports such a rejection under the key asked about.
-          const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
-          if (!mine) continue;
-          own.push(mine);
-          // Only a fully merged answer may be skipped next time; a rejected one is looked at again.
-          if (mine.status === 'updated' || mine.status === 'unchanged') {
-            digests[a.origin] = a.digest;
-            changed = true;
-          }
-        }
-        if (changed) remembered.push({ fingerprint: f.fpr, namespace: 'syncAnswers', value: digests });
-        addResult(combine(f, own, t.server.host));
+        const { result, digests } = resultOf(f, reportOf, t.server.host);
+        if (digests) remembered.push({ fingerprint: f.fpr, namespace: 'syncAnswers', value: digests });
+        tally.add(result);
         if (f.error?.code === ErrorCodes.Cancelled) cancelled = true;
       }
-      progress();
+      tally.progress();
     }
     // Losing these (a crash here) only costs a full merge next time.
     await this.deps.keyring.setMetaMany(remembered);
-    return { server, protocol: t.engine.id, results, summary, cancelled };
+    return { server, protocol: t.engine.id, results: tally.results, summary: tally.summary, cancelled };
   }
+
+  /** The keys a sync asks about, each once. */
+  private async syncCandidates(ids: string[] | 'all'): Promise<KeyRecord[]> {
+    const records = ids === 'all' ? await this.deps.keyring.list() : await Promise.all(ids.map((i) => this.deps.keyring.resolve(i)));
+    return [...new Map(records.map((r) => [r.summary.fingerprint, r])).values()];
+  }
+
+  /** Asks the sync target, and every key source the key came from, for one key. */
+  private async fetchAnswers(
+    record: KeyRecord,
+    how: { target: { server: URL; engine: ProtocolEngine }; server: string; digestOf: (bytes: Uint8Array) => string; signal?: AbortSignal },
+  ): Promise<Fetched> {
+    const { target: t, server, digestOf } = how;
+    const options = { signal: how.signal };
+    const fpr = record.summary.fingerprint;
+    const query = { kind: 'fingerprint' as const, value: fpr };
+    const remembers = (record.meta.syncAnswers ?? {}) as SyncAnswerDigests;
+    const asks: { origin: string; run: () => Promise<{ bytes: Uint8Array; url: URL } | null> }[] = [
+      {
+        origin: server,
+        run: async () => {
+          const bytes = await t.engine.lookup!(t.server, query, { signal: options.signal });
+          return bytes ? { bytes, url: t.server } : null;
+        },
+      },
+    ];
+    // Keys a key source brought in are refreshed from it too, with the query that found them.
+    for (const source of this.deps.sources.all()) {
+      const from = record.meta[`source:${source.id}`] as { query?: string } | undefined;
+      if (!from?.query) continue;
+      const q = classifyKeyQuery(from.query);
+      if (!source.handles(q)) continue;
+      asks.push({
+        origin: `source:${source.id}`,
+        run: async () => {
+          const found = await source.lookup(q, { signal: options.signal });
+          return found ? { bytes: found.bytes, url: new URL(found.url) } : null;
+        },
+      });
+    }
+    const out: Fetched = { fpr, record, answers: [] };
+    const settled = await Promise.allSettled(asks.map((a) => a.run()));
+    for (const [k, r] of settled.entries()) {
+      const origin = asks[k]!.origin;
+      if (r.status === 'rejected') out.error ??= toKeyportError(r.reason);
+      else if (r.value !== null) {
+        const digest = digestOf(r.value.bytes);
+        out.answers.push({ origin, url: r.value.url, bytes: r.value.bytes, digest, seen: remembers[origin] === digest });
+      }
+    }
+    return out;
+  }
+
+  /** Imports a chunk's answers not seen before; the import report of each answer. */
+  private async importAnswers(fetched: Fetched[]): Promise<Map<Answer, ImportReport>> {
+    const unseen = fetched.flatMap((f) => f.answers.filter((a) => !a.seen).map((a) => ({ f, a })));
+    // An answer seen for the first time whose every packet the keyring already holds (the
+    // first sync against a server, mostly) adds nothing either: recognised by comparing
+    // packets, without the import pipeline's checksum, screening and lock.
+    const held = await Promise.all(unseen.map(({ f, a }) => this.deps.keyring.holds(f.fpr, a.bytes)));
+    const fresh = unseen.filter((_, k) => !held[k]);
+    const inputs = fresh.map(({ f, a }) => ({
+      bytes: a.bytes,
+      // A sync only updates the key it asked about; it never adds one (ADR 0007).
+      options: { ...serverImportOptions(this.deps.settings, a.url, f.fpr), updateOnly: true },
+    }));
+    let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
+    try {
+      reports = await this.deps.importer.importMany(inputs);
+    } catch {
+      // One malformed answer must not sink the chunk: import the answers one by one.
+      reports = [];
+      for (const [k, input] of inputs.entries()) {
+        try {
+          reports.push(...(await this.deps.importer.importMany([input])));
+        } catch (inner) {
+          reports.push({ results: [{ fingerprint: fresh[k]!.f.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
+        }
+      }
+    }
+    const reportOf = new Map(fresh.map(({ a }, k) => [a, reports[k]!]));
+    for (const { f, a } of unseen.filter((_, k) => held[k])) {
+      const results: ImportResult[] = [{ fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds: f.record.summary.userIds.map((u) => u.userId) }];
+      reportOf.set(a, { results, summary: summarizeResults(results) });
+    }
+    return reportOf;
+  }
+
+}
+
+type Answer = { origin: string; url: URL; bytes: Uint8Array; digest: string; seen: boolean };
+type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError };
+
+/** A sync's results, counts and progress as they come in. */
+class SyncTally {
+  readonly results: SyncResult[] = [];
+  readonly summary = { new: 0, updated: 0, unchanged: 0, rejected: 0, 'not-found': 0, skipped: 0, failed: 0 } as Record<SyncStatus, number>;
+  done = 0;
+
+  constructor(
+    private readonly total: number,
+    private readonly report: (p: { done: number; total: number; counts: Record<SyncStatus, number> }) => void,
+  ) {}
+
+  add(r: SyncResult): void {
+    this.results.push(r);
+    this.summary[r.status]++;
+  }
+
+  progress(): void {
+    this.report({ done: this.done, total: this.total, counts: { ...this.summary } });
+  }
+}
+
+/**
+ * One key's sync result from its answers' import reports, and the answer digests to remember
+ * (undefined when none changed).
+ */
+function resultOf(f: Fetched, reportOf: Map<Answer, ImportReport>, host: string): { result: SyncResult; digests?: SyncAnswerDigests } {
+  const digests: SyncAnswerDigests = { ...((f.record.meta.syncAnswers ?? {}) as SyncAnswerDigests) };
+  let changed = false;
+  const own: ImportResult[] = [];
+  for (const a of f.answers) {
+    if (a.seen) continue;
+    const report = reportOf.get(a)!;
+    // A sync never adds keys, but the answer's other certificates come back rejected under
+    // their own fingerprints; `combine` reports such a rejection under the key asked about.
+    const mine = report.results.find((r) => r.fingerprint === f.fpr) ?? report.results[0];
+    if (!mine) continue;
+    own.push(mine);
+    // Only a fully merged answer may be skipped next time; a rejected one is looked at again.
+    if (mine.status === 'updated' || mine.status === 'unchanged') {
+      digests[a.origin] = a.digest;
+      changed = true;
+    }
+  }
+  return { result: combine(f, own, host), ...(changed ? { digests } : {}) };
 }
 
 function notAddressesOf(fpr: string, unknown: string[], choices: string[]): InputError {

@@ -13,8 +13,8 @@ export interface RouteTarget {
 }
 
 /**
- * A routing policy contributed by a plugin (KeyServerSync: "publish, sync and publish status go
- * to VKS at keyserversync.url"). The first policy that answers wins; without one, core uses the
+ * A routing policy contributed by a plugin ("publish, sync and publish status go to the
+ * verifying server at my URL"). The first policy that answers wins; without one, core uses the
  * default key server through whichever engine supports it.
  */
 export interface RoutingPolicy {
@@ -49,13 +49,10 @@ export function serverHref(url: URL): string {
 }
 
 /**
- * Protocols keyport ships, with the module that provides each: what a message names when a
- * server's protocol belongs to a disabled module.
+ * Protocols the loaded modules declare (enabled or not), by engine id, with the module that
+ * provides each: what a message names when a server's protocol belongs to a disabled module.
  */
-export const KNOWN_PROTOCOLS: Readonly<Record<string, { label: string; moduleId: string }>> = {
-  hkp: { label: 'HKP', moduleId: 'hkp' },
-  vks: { label: 'VKS', moduleId: 'keyserversync' },
-};
+export type KnownProtocols = Readonly<Record<string, { label: string; moduleId: string }>>;
 
 /** The protocol a URL's scheme names (`hkp://`, `hkps://` are HKP); http(s) names none. */
 export function protocolFromScheme(url: URL): string | undefined {

@@ -45,7 +45,7 @@ export interface EngineCallOptions {
   signal?: AbortSignal;
 }
 
-/** State of one address on a verifying key server (VKS `status` values). */
+/** State of one address on a verifying key server. */
 export type AddressStatus = 'published' | 'unpublished' | 'pending' | 'revoked';
 
 /** Whether a key is published: with verified addresses, held without any, or absent. */
@@ -68,6 +68,14 @@ export interface UploadOutcome {
   addresses?: Record<string, AddressStatus>;
 }
 
+/** The engine's answer to a verification request whose session the server no longer knows. */
+export interface SessionExpired {
+  sessionExpired: true;
+}
+
+/** Answer of a verification request: each address's state, or an expired session. */
+export type VerificationAnswer = { fingerprint: string; addresses: Record<string, AddressStatus> } | SessionExpired;
+
 /** What probing a server found: reachable, speaking this protocol, and how fast. */
 export interface ProbeOutcome {
   reachable: boolean;
@@ -82,7 +90,7 @@ export interface ProbeOutcome {
  * by asking `supports`, never by switching on schemes, and the UI hides verbs no engine offers.
  */
 export interface ProtocolEngine {
-  /** Unique id, e.g. `hkp`, `vks`. */
+  /** Unique id, e.g. `hkp`. */
   id: string;
   /** Human-readable protocol name. */
   label: string;
@@ -94,12 +102,21 @@ export interface ProtocolEngine {
   lookup?(server: URL, query: KeyQuery, options?: EngineCallOptions): Promise<Uint8Array | null>;
   /** Sends public certificates (armored). Engines must refuse anything else. */
   upload?(server: URL, armoredPublicKeys: string, options?: EngineCallOptions): Promise<UploadOutcome>;
-  /** Asks the server to mail verification links for `addresses` of the key uploaded with `token`. */
+  /**
+   * Asks the server to mail verification links for `addresses` of the key uploaded with `token`.
+   * A session the server no longer knows is answered with {@link SessionExpired}, not an error:
+   * core then uploads again for a new session.
+   */
   requestVerification?(
     server: URL,
     request: { token: string; addresses: string[]; locale?: string[] },
     options?: EngineCallOptions,
-  ): Promise<{ fingerprint: string; addresses: Record<string, AddressStatus> }>;
+  ): Promise<VerificationAnswer>;
+  /**
+   * How long a session token from `upload` may be reused for verification requests. Without
+   * it, every verification request uploads the key again first.
+   */
+  sessionLifetimeMs?: number;
   /** Is the key published, and under which verified addresses? */
   publishStatus?(server: URL, fingerprint: string, options?: EngineCallOptions): Promise<PublishStatus>;
   /** Does `server` answer, how fast, and does it speak this protocol? */
@@ -156,6 +173,58 @@ export interface ConfirmationContribution {
 export interface PluginDeclaration {
   /** Settings the plugin owns; keys must start with the plugin id and a dot. */
   settings?: Omit<SettingDefinition, 'owner'>[];
+  /**
+   * Settings this plugin took over from elsewhere: old key -> one of its own keys. A value
+   * stored under the old key is read as the new one and stored under it on the next write.
+   */
+  renamedSettings?: Record<string, string>;
+  /**
+   * Protocols (engine ids) the plugin's engines speak, with a short label: known even while the
+   * plugin is disabled, so a server of that protocol is refused with "enable this module".
+   */
+  protocols?: { id: string; label: string }[];
+  /** Routed operations the plugin's routing policy takes over while enabled (named when it is off). */
+  routes?: RoutedOperation[];
+  /** Commands the plugin adds to the command line (see {@link CommandContribution}). */
+  commands?: CommandContribution[];
+}
+
+/** One option of a contributed command, in commander's syntax (`-n, --name <value>`). */
+export interface CommandOption {
+  flags: string;
+  description: string;
+  default?: string | boolean;
+}
+
+/** What a contributed command's handler receives. */
+export interface CommandInvocation {
+  /** Positional arguments, in the order declared. */
+  args: string[];
+  /** Option values by their camel-cased long name. */
+  options: Record<string, unknown>;
+  /** `--json` was given: print one JSON value through `json`. */
+  json: boolean;
+  /** Prints human-readable lines (escaped for the terminal by the CLI). */
+  print(lines: string | string[]): void;
+  /** Prints a JSON value. */
+  printJson(value: unknown): void;
+  /** The running keyport's services, as a plugin's `activate` receives them. */
+  context: PluginContext;
+}
+
+/**
+ * A command a plugin adds to the CLI (`keyport NAME ...`). It is listed in `--help` with the
+ * plugin's name and runs only while the plugin is enabled; errors it throws are reported like
+ * any command's (a {@link KeyportError} keeps its code and next step).
+ */
+export interface CommandContribution {
+  /** Command name: lowercase letters, digits and dashes, not one of keyport's own commands. */
+  name: string;
+  description: string;
+  /** Positional arguments in commander's syntax: `<required>` or `[optional]`. */
+  arguments?: { name: string; description: string }[];
+  options?: CommandOption[];
+  run(invocation: CommandInvocation): void | Promise<void>;
 }
 
 /** Services a plugin receives when it is activated. */

@@ -4,15 +4,17 @@ import type { HttpTransport } from '../http/transport.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import type { Keyring } from '../keyring/types.js';
 import type { Settings } from '../settings.js';
-import type { RoutingRegistry } from '../keyservers/routing.js';
+import type { KnownProtocols, RoutedOperation, RoutingRegistry } from '../keyservers/routing.js';
 import type { KeySourceRegistry, UiContributions } from './contributions.js';
 import { IdRegistry, guarded } from './owned.js';
 import {
   PLUGIN_API_VERSION,
   satisfiesApiRange,
   type Disposable,
+  type CommandContribution,
   type KeyportPlugin,
   type PluginContext,
+  type PluginDeclaration,
   type ProtocolEngine,
 } from './api.js';
 
@@ -87,6 +89,12 @@ interface Entry {
   source: ModuleInfo['source'];
   error?: KeyportError;
   disposables: Disposable[];
+  /** What `declare` returned (read once, when the plugin is added). */
+  declaration?: PluginDeclaration;
+  /** Undoes the declared settings (when a plugin is replaced by a new copy of itself). */
+  declared?: { dispose(): void }[];
+  /** The context of the running plugin, for its contributed commands. */
+  context?: PluginContext;
   /** Imports a recorded third-party plugin; set until it has been imported (only to enable it). */
   pending?: () => Promise<KeyportPlugin>;
 }
@@ -137,7 +145,10 @@ export class ModuleRegistry {
     const held = this.entries.get(id);
     // `plugins add` of a plugin that was named in settings but not loaded replaces its placeholder.
     const sameSpecifier = typeof origin === 'object' && typeof held?.origin === 'object' && held.origin.specifier === origin.specifier;
-    if (held && sameSpecifier && held.state !== 'enabled') this.entries.delete(id);
+    if (held && sameSpecifier && held.state !== 'enabled') {
+      for (const d of held.declared ?? []) d.dispose();
+      this.entries.delete(id);
+    }
     else if (held) {
       const error = new ModuleError(ErrorCodes.ModuleDuplicate, `a module with id "${id}" is already loaded; the second one${typeof origin === 'object' ? ` (${origin.specifier})` : ''} was ignored`, {
         pluginId: id,
@@ -155,10 +166,72 @@ export class ModuleRegistry {
       }));
       return this.info(id);
     }
+    if (!this.declare(entry)) return this.info(id);
     const { enabled, source } = this.wanted(plugin);
     entry.source = source;
     if (enabled) await this.activate(entry);
     return this.info(id);
+  }
+
+  /**
+   * Reads the plugin's declaration and defines its settings, whether or not it is enabled: a
+   * disabled module's settings stay readable and settable (they apply once it is enabled).
+   */
+  private declare(entry: Entry): boolean {
+    const { plugin } = entry;
+    try {
+      const declaration = plugin.declare?.() ?? {};
+      for (const s of declaration.settings ?? []) {
+        if (!s.key.startsWith(`${plugin.id}.`)) {
+          throw new ModuleError(ErrorCodes.ModuleFailed, `setting "${s.key}" must start with "${plugin.id}."`, { pluginId: plugin.id });
+        }
+      }
+      for (const [from, to] of Object.entries(declaration.renamedSettings ?? {})) {
+        if (!(declaration.settings ?? []).some((s) => s.key === to)) {
+          throw new ModuleError(ErrorCodes.ModuleFailed, `renamed setting "${from}" must become one of the module's own settings, not "${to}"`, { pluginId: plugin.id });
+        }
+      }
+      entry.declared = [];
+      for (const s of declaration.settings ?? []) entry.declared.push(this.deps.settings.define({ ...s, owner: plugin.id }));
+      for (const [from, to] of Object.entries(declaration.renamedSettings ?? {})) this.deps.settings.rename(from, to);
+      entry.declaration = declaration;
+      return true;
+    } catch (e) {
+      const cause = toKeyportError(e);
+      this.fail(entry, new ModuleError(ErrorCodes.ModuleFailed, `module "${plugin.id}" failed to start: ${cause.message}`, {
+        pluginId: plugin.id,
+        cause: e,
+        nextStep: `disable it with \`keyport modules disable ${plugin.id}\` or update it`,
+      }));
+      return false;
+    }
+  }
+
+  /** Protocols the loaded modules declare, enabled or not, with the module of each. */
+  knownProtocols(): KnownProtocols {
+    const out: Record<string, { label: string; moduleId: string }> = {};
+    for (const e of this.entries.values()) for (const p of e.declaration?.protocols ?? []) out[p.id] ??= { label: p.label, moduleId: e.plugin.id };
+    return out;
+  }
+
+  /** The first loaded module that declares it routes `operation`. */
+  routerOf(operation: RoutedOperation): { id: string; name: string } | undefined {
+    const e = [...this.entries.values()].find((x) => x.declaration?.routes?.includes(operation));
+    return e ? { id: e.plugin.id, name: e.plugin.name } : undefined;
+  }
+
+  /** Commands contributed by loaded plugins, with whether their plugin is enabled now. */
+  commands(): { pluginId: string; pluginName: string; enabled: boolean; command: CommandContribution; context?: PluginContext }[] {
+    return [...this.entries.values()].flatMap((e) =>
+      (e.declaration?.commands ?? []).map((command) => ({ pluginId: e.plugin.id, pluginName: e.plugin.name, enabled: e.state === 'enabled', command, context: e.context })),
+    );
+  }
+
+  /** The module that owns a setting, and whether it is enabled; undefined for core's settings. */
+  settingOwner(key: string): { id: string; name: string; enabled: boolean } | undefined {
+    const owner = this.deps.settings.list().find((d) => d.key === key)?.owner;
+    const entry = owner && owner !== 'core' ? this.entries.get(owner) : undefined;
+    return entry ? { id: entry.plugin.id, name: entry.plugin.name, enabled: entry.state === 'enabled' } : undefined;
   }
 
   /**
@@ -194,6 +267,7 @@ export class ModuleRegistry {
       try {
         entry.plugin = await entry.pending();
         entry.pending = undefined;
+        if (!this.declare(entry)) return;
       } catch (e) {
         this.fail(entry, toKeyportError(e));
         return;
@@ -234,14 +308,8 @@ export class ModuleRegistry {
     const { plugin } = entry;
     const disposables: Disposable[] = [];
     try {
-      const declaration = plugin.declare?.() ?? {};
-      for (const s of declaration.settings ?? []) {
-        if (!s.key.startsWith(`${plugin.id}.`)) {
-          throw new ModuleError(ErrorCodes.ModuleFailed, `setting "${s.key}" must start with "${plugin.id}."`, { pluginId: plugin.id });
-        }
-        disposables.push(this.deps.settings.define({ ...s, owner: plugin.id }));
-        this.deps.settings.validateStored({ ...s, owner: plugin.id });
-      }
+      // Its settings were defined when it was added; a bad stored value keeps it from starting.
+      for (const s of entry.declaration?.settings ?? []) this.deps.settings.validateStored({ ...s, owner: plugin.id });
       // Everything registered through the context is undone when the plugin is disabled,
       // whether or not the plugin pushed the disposable into `subscriptions` itself.
       const track = (d: Disposable): Disposable => {
@@ -269,6 +337,7 @@ export class ModuleRegistry {
         },
       };
       await plugin.activate(context);
+      entry.context = context;
       entry.disposables = disposables;
       entry.state = 'enabled';
       entry.error = undefined;
@@ -297,6 +366,7 @@ export class ModuleRegistry {
   private async deactivate(entry: Entry): Promise<void> {
     await disposeAll(entry.disposables);
     entry.disposables = [];
+    entry.context = undefined;
     entry.state = 'disabled';
     this.deps.bus.emit('module:state', { id: entry.plugin.id, state: 'disabled' });
   }

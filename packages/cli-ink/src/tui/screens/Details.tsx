@@ -7,6 +7,7 @@ import { armorPublicKey, type StatusRecord } from '@keyport/core';
 import { formatKeyDetails, formatStatusLine } from '../../output.js';
 import { Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
+import { autoStatusWanted } from '../../actions.js';
 
 interface Operation {
   id: 'publish' | 'verify' | 'sync' | 'export' | 'delete';
@@ -41,7 +42,7 @@ export function DetailsScreen({
   // verifying server is routed; never otherwise.
   useEffect(() => {
     if (!record) return;
-    if (kp.settings.get<boolean>('network.autoFetchPublishStatus') && kp.routing.route('status')) {
+    if (autoStatusWanted(kp)) {
       kp.publishing.status([fingerprint]).then(
         ([s]) => setStatus(s),
         (e: unknown) => notify({ ...toastFromError(e), kind: 'warning' }),
@@ -87,7 +88,7 @@ export function DetailsScreen({
     const lines = formatKeyDetails(record, now);
     if (status)
       lines.push(`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`);
-    else if (kp.settings.get<boolean>('network.autoFetchPublishStatus'))
+    else if (autoStatusWanted(kp))
       lines.push('  Published    (checking…)');
     for (const row of kp.ui.keyDetails(record))
       lines.push(`  ${row.label.padEnd(12)} ${row.value}`);

@@ -5,6 +5,7 @@ import type { SearchHit, ServerImportResult } from '@keyport/core';
 import { TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 import { formatImportLine } from '../../output.js';
+import { serverImportCounts } from '../../actions.js';
 
 /** Search a key server (the default one preselected) and import the chosen results. */
 export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenProps) {
@@ -67,7 +68,7 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
       const s = r.summary;
       notify({
         kind: s.rejected + s.notFound > 0 ? 'warning' : 'info',
-        text: `imported: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected, ${s.notFound} not found`,
+        text: `imported: ${serverImportCounts(s)}`,
       });
     });
   };

@@ -78,9 +78,9 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
           );
       } else if (section === 'Network') {
         if (key.return || input === ' ') {
-          const on = kp.settings.get<boolean>('network.autoFetchPublishStatus');
+          const on = kp.settings.has('keyserversync.autoStatus') && kp.settings.get<boolean>('keyserversync.autoStatus');
           void attempt(
-            () => kp.settings.set('network.autoFetchPublishStatus', !on),
+            () => kp.settings.set('keyserversync.autoStatus', !on),
             `automatic publish status ${on ? 'off' : 'on'}`,
           );
         }
@@ -172,7 +172,7 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
         <Box flexDirection="column">
           <Text inverse>
             › Automatic publish status:{' '}
-            {kp.settings.get<boolean>('network.autoFetchPublishStatus') ? 'on' : 'off'}
+            {kp.settings.has('keyserversync.autoStatus') && kp.settings.get<boolean>('keyserversync.autoStatus') ? 'on' : 'off'}
             <Text dimColor> (fetch it whenever key details are shown; needs KeyServerSync)</Text>
           </Text>
           <Text dimColor>

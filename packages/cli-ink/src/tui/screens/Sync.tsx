@@ -11,6 +11,7 @@ import {
   useKeys,
 } from '../components.js';
 import type { ScreenProps } from '../App.js';
+import { syncCounts } from '../../actions.js';
 
 const STATUSES = [
   'updated',
@@ -59,7 +60,7 @@ export function SyncScreen({
         const s = r.summary;
         notify({
           kind: r.cancelled ? 'warning' : s.failed > 0 ? 'warning' : 'info',
-          text: `${r.cancelled ? 'sync cancelled; kept what finished: ' : 'sync done: '}${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not found, ${s.failed} failed, ${s.skipped} skipped`,
+          text: `${r.cancelled ? 'sync cancelled; kept what finished: ' : 'sync done: '}${syncCounts(r)}`,
         });
       },
       (e: unknown) => {

@@ -1,0 +1,45 @@
+import { CancelledError, ErrorCodes, InputError } from '@keyport/core';
+import { Exit, formatImportReport } from '../output.js';
+import { readInput } from './input.js';
+import type { CommandContext } from './context.js';
+
+/** `keyport` commands: import keys from a file, stdin or a key server. */
+export function registerImport({ program, io, abort, globals, open, out, json, setExit }: CommandContext): void {
+  program
+    .command('import')
+    .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
+    .argument('[queries...]', 'fingerprints, 16-hex key IDs or email addresses to fetch from the key server')
+    .option('--file <path>', 'file to import, or - for stdin')
+    .option('--server <url>', 'key server to fetch from (default: the default server, plus key sources such as WKD for email addresses)')
+    .option('--source <id>', 'fetch from this key source only (e.g. wkd)')
+    .action(async (queries: string[], opts: { file?: string; server?: string; source?: string }) => {
+      if (Boolean(opts.file) === queries.length > 0) {
+        throw new InputError(ErrorCodes.Usage, 'give either --file PATH or the keys to fetch from a key server', {
+          nextStep: 'keyport import --file keys.asc, or keyport import 0xFINGERPRINT',
+        });
+      }
+      const kp = await open();
+      if (!opts.file) {
+        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
+        if (globals().json) json(report);
+        else {
+          const lines = formatImportReport(report);
+          if (report.summary.notFound) lines.push(`${lines.pop()!}, ${report.summary.notFound} not found`);
+          out(lines);
+        }
+        if (report.summary.rejected > 0 || report.summary.notFound > 0) setExit(Exit.Failed);
+        return;
+      }
+      const bytes = await readInput(opts.file, io, kp.settings.get<number>('import.maxBytes'));
+      const report = await kp.importer.import(bytes, {
+        origin: { kind: 'file', name: opts.file },
+        maxBytes: kp.settings.get<number>('import.maxBytes'),
+        signal: abort.signal,
+        onProgress: (done, total) => kp.bus.progress({ operation: 'import', done, total }),
+      });
+      if (globals().json) json(report);
+      else out(formatImportReport(report));
+      if (abort.signal.aborted) throw new CancelledError();
+      if (report.summary.rejected > 0) setExit(Exit.Failed);
+    });
+}

@@ -1,0 +1,87 @@
+import { CancelledError, ErrorCodes, InputError, type Keyport } from '@keyport/core';
+import { Exit, formatSyncResults, formatStatusLine } from '../output.js';
+import { localeFromEnv, confirm } from './input.js';
+import { syncCounts } from '../actions.js';
+import type { CommandContext } from './context.js';
+
+/** `keyport` commands: publish, verify, status and sync: the routed operations. */
+export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+  const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>) => {
+    if (globals().json) {
+      json({ fingerprint: report.fingerprint, server: report.server, protocol: report.protocol, addresses: report.addresses });
+      return;
+    }
+    out(`published ${report.fingerprint} to ${report.server} (${report.protocol})`);
+    for (const [address, state] of Object.entries(report.addresses)) {
+      const next =
+        state === 'pending' ? `open the link mailed to ${address}` : state === 'unpublished' ? `keyport verify ${report.fingerprint} ${address}` : '';
+      out(`  ${state.padEnd(11)} ${address}${next ? `  -> ${next}` : ''}`);
+    }
+    if (report.protocol !== 'vks') out('  (HKP servers publish user IDs without verification)');
+  };
+
+  program
+    .command('publish')
+    .description('publish your public key (never secret material) and request email verification')
+    .argument('<id>', 'fingerprint, 16-hex key ID or email address of a key whose primary secret key is here')
+    .option('--verify <emails...>', 'request verification for these addresses only')
+    .option('--verify-all', 'request verification for every unpublished address (the default)')
+    .option('--no-verify', 'request no verification')
+    .option('--locale <locales...>', 'language of the verification mail (default: from LC_ALL / LC_MESSAGES / LANG)')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
+      const kp = await open();
+      const plan = await kp.publishing.plan(id);
+      if (plan.warnings.length && !opts.yes) {
+        for (const w of plan.warnings) warn(w);
+        await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
+      }
+      const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+      const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal });
+      printPublish(report);
+    });
+
+  program
+    .command('verify')
+    .description('request verification mails again for addresses of a published key')
+    .argument('<id>', 'fingerprint, key ID or email of your key')
+    .argument('<emails...>', 'addresses to verify')
+    .option('--locale <locales...>', 'language of the verification mail')
+    .action(async (id: string, emails: string[], opts: { locale?: string[] }) => {
+      const kp = await open();
+      printPublish(await kp.publishing.verify(id, emails, { locale: opts.locale ?? localeFromEnv(env), signal: abort.signal }));
+    });
+
+  program
+    .command('status')
+    .description('is the key published? (needs KeyServerSync)')
+    .argument('<ids...>', 'fingerprints, key IDs or emails')
+    .action(async (ids: string[]) => {
+      const kp = await open();
+      const statuses = await kp.publishing.status(ids, { signal: abort.signal });
+      if (globals().json) json(statuses.map((s) => ({ fingerprint: s.fingerprint, state: s.state, addresses: s.addresses, checkedAt: s.checkedAt })));
+      else out(statuses.map(formatStatusLine));
+    });
+
+  program
+    .command('sync')
+    .description('refresh local public keys from the key server (KeyServerSync: VKS; otherwise the default server)')
+    .argument('[ids...]', 'keys to refresh (default: none; use --all for every key)')
+    .option('--all', 'every key in the keyring')
+    .option('--yes', 'do not ask for confirmation of --all')
+    .option('--include-own', 'also refresh keys whose secret key is here')
+    .action(async (ids: string[], opts: { all?: boolean; yes?: boolean; includeOwn?: boolean }) => {
+      if (ids.length === 0 && !opts.all) {
+        throw new InputError(ErrorCodes.Usage, 'name the keys to sync, or use --all', { nextStep: 'keyport sync --all' });
+      }
+      const kp = await open();
+      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
+      if (globals().json) json(report);
+      else {
+        if (report.results.length) out(formatSyncResults(report.results));
+        out(`${report.server} (${report.protocol}): ${syncCounts(report)}${report.cancelled ? ' (cancelled)' : ''}`);
+      }
+      if (report.cancelled) throw new CancelledError();
+      if (report.summary.failed > 0 || report.summary.rejected > 0) setExit(Exit.Failed);
+    });
+}
