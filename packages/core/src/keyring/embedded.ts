@@ -183,7 +183,7 @@ export class EmbeddedKeyring implements Keyring {
     const secret = await this.readSecretState(fpr);
     return {
       record: {
-        summary: await summarize(parts, { trustSelfSignatures: true }),
+        summary: await summarize(parts, { trustSelfSignatures: true, revokerKey: this.heldPrimary }),
         hasSecret: secret.damage !== undefined || secret.packets.length > 0,
         secretPrimary: secretPrimaryState(secret.packets, fpr),
         hash: contentHash(bytes),
@@ -340,6 +340,10 @@ export class EmbeddedKeyring implements Keyring {
       };
     }
   }
+
+  /** The primary key packet of a key held here (a designated revoker, for summaries), or undefined. */
+  private readonly heldPrimary = async (fpr: string): Promise<RawPacket | undefined> =>
+    (await this.readStoredParts(fpr).catch(() => undefined))?.primary;
 
   /** The stored certificate of `fpr`, or undefined when not stored; a damaged file throws KP1201. */
   async readStoredParts(fpr: string): Promise<CertificateParts | undefined> {
@@ -683,7 +687,7 @@ export class EmbeddedKeyring implements Keyring {
       if (!summary || (pending && !pending.summary)) {
         const parts = partsOf(bytes);
         if (!parts) continue;
-        summary = await summarize(parts, { trustSelfSignatures: true });
+        summary = await summarize(parts, { trustSelfSignatures: true, revokerKey: this.heldPrimary });
       }
       const secret = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
       index.keys[fpr] = {

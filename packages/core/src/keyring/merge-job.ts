@@ -1,6 +1,6 @@
 import { mergeCertificate, serializeCertificate, splitCertificates, type MergeCounts } from '../openpgp/certificate.js';
 import { readPackets } from '../openpgp/packets.js';
-import { summarize, type KeySummary } from '../openpgp/summary.js';
+import { hasForeignKeyRevocation, summarize, type KeySummary } from '../openpgp/summary.js';
 
 /**
  * One unit of merge work: every incoming copy of one certificate (in input order) merged into
@@ -49,7 +49,9 @@ export async function runMergeJob(job: MergeJob): Promise<MergeJobResult> {
   return {
     steps,
     merged: serializeCertificate(current),
-    summary: empty ? null : await summarize(current, { trustSelfSignatures: true }),
+    // A designated revoker's revocation needs the revoker's key from the keyring: the keyring
+    // computes that summary itself (a worker has no keyring).
+    summary: empty || hasForeignKeyRevocation(current) ? null : await summarize(current, { trustSelfSignatures: true }),
     empty,
   };
 }

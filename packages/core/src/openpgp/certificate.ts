@@ -407,7 +407,7 @@ function designatedRevokers(certs: CertificateParts[], verifier: SelfSignatureVe
 }
 
 /** Verifies a key revocation of `revoked` made by another key (a designated revoker). */
-async function verifyByOtherKey(raw: RawPacket, issuer: RawPacket, revoked: KeyMaterialInfo): Promise<boolean> {
+export async function verifyByOtherKey(raw: RawPacket, issuer: RawPacket, revoked: KeyMaterialInfo): Promise<boolean> {
   try {
     const lib = await loadOpenpgp();
     const sig = await readSignaturePacket(lib, raw.body);

@@ -1,7 +1,7 @@
 import type * as openpgp from 'openpgp';
 import { loadOpenpgp } from './lib.js';
-import { keyMaterial, serializeCertificate, type CertificateParts } from './certificate.js';
-import { PacketTag, inspectSignature } from './packets.js';
+import { keyMaterial, serializeCertificate, verifyByOtherKey, type CertificateParts } from './certificate.js';
+import { PacketTag, SigType, inspectSignature, type RawPacket } from './packets.js';
 import { structurePolicy } from './policy.js';
 
 /** Key usage flags as shown to users (RFC 9580 §5.2.3.29). */
@@ -226,6 +226,26 @@ export interface SummarizeOptions {
    * after verifying it (ADR 0002), so summaries of stored certificates need no second pass.
    */
   trustSelfSignatures?: boolean;
+  /**
+   * The public key packet of a key the keyring holds, by fingerprint. A key revocation by a
+   * designated revoker (named in a valid self-signature) revokes the key only when it verifies
+   * against the revoker's key, so without this lookup such revocations are not considered.
+   */
+  revokerKey?: (fingerprint: string) => Promise<RawPacket | undefined>;
+}
+
+/**
+ * Whether the certificate carries a key revocation issued by another key: only such a
+ * certificate needs {@link SummarizeOptions.revokerKey} for a true summary.
+ */
+export function hasForeignKeyRevocation(parts: CertificateParts): boolean {
+  const primary = keyMaterial(parts.primary);
+  return parts.direct.some((s) => {
+    const info = inspectSignature(s.body);
+    if (info?.type !== SigType.KeyRevocation) return false;
+    if (info.issuerFingerprint) return info.issuerFingerprint !== primary.fingerprint;
+    return info.issuerKeyId !== undefined && info.issuerKeyId !== primary.keyId;
+  });
 }
 
 /** Summarises a certificate (validity from self-signatures only, as GnuPG does): what `list` and `show` display. */
@@ -273,6 +293,13 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
   const userIds: UserIdSummary[] = [];
   let primaryUid: { sig: openpgp.SignaturePacket; index: number } | undefined;
   const latestUidSigs: openpgp.SignaturePacket[] = [];
+  // Designated revokers (RFC 4880 §5.2.3.15), named by any valid self-signature, as gpg reads them.
+  const designatedRevokers = new Set<string>();
+  const noteRevokers = (s: openpgp.SignaturePacket) => {
+    if (s.revocationKeyFingerprint && s.revocationKeyClass !== null && (s.revocationKeyClass & 0x80) !== 0) {
+      designatedRevokers.add(Buffer.from(s.revocationKeyFingerprint).toString('hex').toUpperCase());
+    }
+  };
   for (const user of key.users) {
     if (!user.userID) continue;
     const raw = rawUserIds.get(user.userID.userID)?.shift();
@@ -283,6 +310,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
       try {
         await check(s, s.signatureType!, dataToVerify);
         validCerts.push(s);
+        noteRevokers(s);
       } catch {
         /* invalid self-certification */
       }
@@ -323,6 +351,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     try {
       await check(s, lib.enums.signature.key, { key: primary });
       validDirect.push(s);
+      noteRevokers(s);
     } catch {
       /* invalid direct-key signature */
     }
@@ -340,6 +369,8 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
   }
   primaryUsage = usageOf(usageSig?.keyFlags);
   if (primaryUid) userIds[primaryUid.index]!.primary = true;
+
+  const keyRevocation = revSig ?? (await designatedRevocation(lib, parts, primaryInfo, designatedRevokers, options.revokerKey));
 
   const subkeys: SubkeySummary[] = [];
   for (const sub of key.subkeys) {
@@ -385,11 +416,37 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     curve: alg.curve,
     created: primary.created.toISOString(),
     expires,
-    revoked: Boolean(revSig),
-    revocation: revocationOf(revSig),
+    revoked: Boolean(keyRevocation),
+    revocation: revocationOf(keyRevocation),
     usage: primaryUsage,
     userIds,
     subkeys,
   };
 }
 
+
+/**
+ * The first key revocation in `parts` by one of `designated` (fingerprints) that verifies against
+ * that revoker's key from `revokerKey`; undefined when there is none or no lookup.
+ */
+async function designatedRevocation(
+  lib: typeof openpgp,
+  parts: CertificateParts,
+  primaryInfo: ReturnType<typeof keyMaterial>,
+  designated: ReadonlySet<string>,
+  revokerKey: SummarizeOptions['revokerKey'],
+): Promise<openpgp.SignaturePacket | undefined> {
+  if (!revokerKey || designated.size === 0) return undefined;
+  for (const s of parts.direct) {
+    const info = inspectSignature(s.body);
+    if (info?.type !== SigType.KeyRevocation) continue;
+    const revoker = [...designated].find((fpr) => (info.issuerFingerprint ? info.issuerFingerprint === fpr : info.issuerKeyId !== undefined && fpr.endsWith(info.issuerKeyId)));
+    if (!revoker || revoker === primaryInfo.fingerprint) continue;
+    const key = await revokerKey(revoker).catch(() => undefined);
+    if (!key || !(await verifyByOtherKey(s, key, primaryInfo))) continue;
+    const sig = new lib.SignaturePacket();
+    sig.read(s.body);
+    return sig;
+  }
+  return undefined;
+}

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { SigType } from '../src/openpgp/packets.js';
+
+// Review finding: a designated revoker's key revocation was stored but the key never showed as
+// revoked (gpg lists it `pub:r` when it holds the revoker).
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function freshKeyring() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-revoker-'));
+  homes.push(dir);
+  const keyring = new EmbeddedKeyring(dir);
+  return { keyring, importer: new ImportPipeline(keyring) };
+}
+
+const CREATED = new Date('2025-01-01T00:00:00Z');
+const SIGNED = new Date('2025-01-02T00:00:00Z');
+const file = { kind: 'file' as const, name: 'test' };
+
+async function newKey(name: string): Promise<openpgp.PrivateKey> {
+  const { privateKey } = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], format: 'object', date: CREATED });
+  return privateKey;
+}
+
+async function signature(signer: openpgp.PrivateKey, type: number, data: Record<string, unknown>, fill: (sig: openpgp.SignaturePacket) => void = () => {}): Promise<RawPacket> {
+  const sig = new openpgp.SignaturePacket();
+  sig.signatureType = type as openpgp.enums.signature;
+  sig.publicKeyAlgorithm = signer.keyPacket.algorithm;
+  sig.hashAlgorithm = openpgp.enums.hash.sha256;
+  fill(sig);
+  const sign = sig.sign.bind(sig) as (key: unknown, data: unknown, date: Date, detached: boolean, config: unknown) => Promise<void>;
+  await sign(signer.keyPacket, data, SIGNED, false, openpgp.config);
+  return { tag: PacketTag.Signature, body: sig.write() };
+}
+
+const publicPackets = (key: openpgp.PrivateKey): RawPacket[] => readPackets(key.toPublic().write());
+const fingerprintOf = (key: openpgp.PrivateKey) => key.getFingerprint().toUpperCase();
+
+/** V2 naming `revoker` as designated revoker in a direct-key self-signature, and `signer`'s key revocation of V2. */
+async function designatedCase(signer?: openpgp.PrivateKey) {
+  const revoker = await newKey('Revoker');
+  const victim = await newKey('Victim');
+  const designation = await signature(victim, SigType.DirectKey, { key: victim.keyPacket }, (s) => {
+    s.revocationKeyClass = 0x80;
+    s.revocationKeyAlgorithm = revoker.keyPacket.algorithm;
+    s.revocationKeyFingerprint = revoker.keyPacket.getFingerprintBytes()!;
+  });
+  const packets = publicPackets(victim);
+  const designated = [packets[0]!, designation, ...packets.slice(1)];
+  const revocation = await signature(signer ?? revoker, SigType.KeyRevocation, { key: victim.keyPacket }, (s) => {
+    s.reasonForRevocationFlag = openpgp.enums.reasonForRevocation.keyCompromised;
+    s.reasonForRevocationString = 'by the designated revoker';
+  });
+  return { revoker, victim, designated: writePackets(designated), revoked: writePackets([designated[0]!, revocation, ...designated.slice(1)]) };
+}
+
+describe('designated revoker in the summary', () => {
+  it('shows a key revoked by its designated revoker (held) as revoked, in list, the revoked filter and after rebuild-index', async () => {
+    const { revoker, victim, designated, revoked } = await designatedCase();
+    const { keyring, importer } = freshKeyring();
+    await importer.import(revoker.toPublic().write(), { origin: file });
+    await importer.import(designated, { origin: file });
+    expect((await keyring.get(fingerprintOf(victim)))!.summary.revoked).toBe(false);
+    const report = await importer.import(revoked, { origin: file });
+    expect(report.results[0]).toMatchObject({ status: 'updated', added: { revocations: 1 } });
+    const summary = (await keyring.get(fingerprintOf(victim)))!.summary;
+    expect(summary.revoked).toBe(true);
+    expect(summary.revocation).toMatchObject({ code: 2, reason: 'by the designated revoker' });
+    expect((await keyring.list('revoked')).map((r) => r.summary.fingerprint)).toEqual([fingerprintOf(victim)]);
+    await keyring.rebuildIndex();
+    expect((await keyring.get(fingerprintOf(victim)))!.summary.revoked).toBe(true);
+  });
+
+  it('does not show a key as revoked by a key revocation from a key it does not designate', async () => {
+    const stranger = await newKey('Stranger');
+    const { revoker, victim, designated, revoked } = await designatedCase(stranger);
+    const { keyring, importer } = freshKeyring();
+    await importer.import(revoker.toPublic().write(), { origin: file });
+    await importer.import(stranger.toPublic().write(), { origin: file });
+    await importer.import(designated, { origin: file });
+    await importer.import(revoked, { origin: file });
+    expect((await keyring.get(fingerprintOf(victim)))!.summary.revoked).toBe(false);
+    await keyring.rebuildIndex();
+    expect((await keyring.get(fingerprintOf(victim)))!.summary.revoked).toBe(false);
+  });
+
+  it('does not show a key as revoked by its designated revoker when the keyring does not hold the revoker', async () => {
+    const { victim, designated, revoked } = await designatedCase();
+    const { keyring, importer } = freshKeyring();
+    await importer.import(designated, { origin: file });
+    await importer.import(revoked, { origin: file });
+    expect((await keyring.get(fingerprintOf(victim)))!.summary.revoked).toBe(false);
+  });
+});
