@@ -139,19 +139,19 @@ export class ImportPipeline {
     });
   }
 
-  /** Key IDs and fingerprints (primary and subkeys) of every key in the keyring. */
-  private async knownIssuers(): Promise<Set<string>> {
-    const ids = new Set<string>();
+  /** Key IDs and fingerprints (primary and subkeys) of every key in the keyring, each to its primary's fingerprint. */
+  private async knownIssuers(): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
     for (const r of await this.keyring.list()) {
       for (const k of [r.summary, ...r.summary.subkeys]) {
-        ids.add(k.fingerprint);
-        ids.add(k.keyId);
+        ids.set(k.fingerprint, r.summary.fingerprint);
+        ids.set(k.keyId, r.summary.fingerprint);
       }
     }
     return ids;
   }
 
-  private async screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>, knownIssuers: Set<string> = new Set()) {
+  private async screen(bytes: Uint8Array, options: Omit<ImportOptions, 'signal' | 'onProgress'>, knownIssuers: Map<string, string> = new Map()) {
     const max = options.maxBytes ?? DEFAULT_MAX_IMPORT_BYTES;
     if (bytes.length > max) {
       throw new InputError(ErrorCodes.InputTooLarge, `input is ${bytes.length} bytes, over the ${max}-byte limit`, {
@@ -211,7 +211,7 @@ export class ImportPipeline {
             parts = stripped.parts;
             thirdPartyDropped += stripped.dropped;
           } else {
-            const limited = limitFloodedUserIds(parts, floodLimit, knownIssuers);
+            const limited = await limitFloodedUserIds(parts, floodLimit, knownIssuers, (fpr) => this.keyring.readStoredParts(fpr));
             parts = limited.parts;
             flooding = limited.flooding;
           }

@@ -460,7 +460,7 @@ export function rawUserIdPacket(lib: typeof openpgp, body: Uint8Array): openpgp.
  * is only read back from the packet (the hashed bytes are kept as read), so clearing it changes
  * nothing that is verified.
  */
-async function readSignaturePacket(lib: typeof openpgp, body: Uint8Array): Promise<openpgp.SignaturePacket> {
+export async function readSignaturePacket(lib: typeof openpgp, body: Uint8Array): Promise<openpgp.SignaturePacket> {
   const sig = new lib.SignaturePacket();
   await sig.read(body);
   (sig as { revocationKeyClass: number | null }).revocationKeyClass = null;

@@ -3,8 +3,11 @@
  * of certifications from throw-away keys must still import quickly, in bounded memory, and as
  * the clean key. Everything here works on raw packets before anything is verified or merged.
  */
-import { keyMaterial, type CertificateParts, type Component } from './certificate.js';
+import type * as openpgp from 'openpgp';
+import { keyMaterial, rawUserIdPacket, readSignaturePacket, type CertificateParts, type Component } from './certificate.js';
+import { loadOpenpgp } from './lib.js';
 import { framePacket, isKeyTag, packetBody, PacketFramingError, PacketTag, SigType, type RawPacket } from './packets.js';
+import { structurePolicy } from './policy.js';
 
 /** Default of `import.maxCertificationsPerUserId`. */
 export const DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID = 250;
@@ -14,7 +17,10 @@ export const DEFAULT_MAX_RAW_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Third-party certifications dropped from a flooded certificate, and on how many user IDs. */
 export interface FloodingReport {
-  /** Certifications dropped because their issuers are not in the keyring. */
+  /**
+   * Certifications dropped because they are not by a key in the keyring: their issuers are not
+   * held, or they name a held key but do not verify against it.
+   */
   dropped: number;
   /** User IDs (and user attributes) that had more third-party certifications than the limit. */
   userIds: number;
@@ -143,55 +149,155 @@ class IssuerScreen {
 }
 
 /**
- * Issuers given as uppercase hex fingerprints and key IDs, looked up by the low 32 bits of the
- * key ID first, so the usual miss costs no string.
+ * Issuers given as uppercase hex fingerprints and key IDs (each mapped to the fingerprint of the
+ * held primary key it belongs to), looked up by the low 32 bits of the key ID first, so the usual
+ * miss costs no string.
  */
 class KnownIssuers {
   private readonly byLowBits = new Set<number>();
-
-  constructor(private readonly ids: ReadonlySet<string>) {
-    for (const id of ids) if (id.length === 16) this.byLowBits.add(Number.parseInt(id.slice(8), 16));
+  constructor(private readonly ids: ReadonlyMap<string, string>) {
+    for (const id of ids.keys()) if (id.length === 16) this.byLowBits.add(Number.parseInt(id.slice(8), 16));
   }
 
-  has(body: Uint8Array, at: IssuerLocation): boolean {
-    if (at.keyIdAt < 0) return false;
+  /** The issuer as named by the signature (fingerprint, else key ID) when it is known, else undefined. */
+  find(body: Uint8Array, at: IssuerLocation): string | undefined {
+    if (at.keyIdAt < 0) return undefined;
     const k = at.keyIdAt + 4;
     const low = ((body[k]! << 24) | (body[k + 1]! << 16) | (body[k + 2]! << 8) | body[k + 3]!) >>> 0;
-    if (!this.byLowBits.has(low)) return false;
-    return at.fingerprintAt >= 0 ? this.ids.has(hexAt(body, at.fingerprintAt, at.fingerprintLength)) : this.ids.has(hexAt(body, at.keyIdAt, 8));
+    if (!this.byLowBits.has(low)) return undefined;
+    const id = at.fingerprintAt >= 0 ? hexAt(body, at.fingerprintAt, at.fingerprintLength) : hexAt(body, at.keyIdAt, 8);
+    return this.ids.has(id) ? id : undefined;
+  }
+
+  /** The fingerprint of the held primary key that `id` belongs to. */
+  primaryOf(id: string): string {
+    return this.ids.get(id)!;
+  }
+}
+
+/**
+ * Checks certifications of one component against held keys. Each issuer's key packet is read
+ * (and parsed) once per certificate.
+ */
+class HeldIssuerVerifier {
+  private readonly keys = new Map<string, Promise<openpgp.PublicKeyPacket | undefined>>();
+  private data?: Promise<Record<string, unknown>>;
+
+  constructor(
+    private readonly parts: CertificateParts,
+    private readonly known: KnownIssuers,
+    private readonly readHeld: (primaryFingerprint: string) => Promise<CertificateParts | undefined>,
+  ) {}
+
+  /** Whether `raw`, a certification of `component`, verifies against the held key `issuer`. */
+  async verifies(raw: RawPacket, component: Component, issuer: string): Promise<boolean> {
+    try {
+      const lib = await loadOpenpgp();
+      const key = await this.key(lib, issuer);
+      if (!key) return false;
+      const sig = await readSignaturePacket(lib, raw.body);
+      const type = sig.signatureType as number;
+      if (!((type >= SigType.CertGeneric && type <= SigType.CertPositive) || type === SigType.CertRevocation)) return false;
+      const data = { ...(await this.targetOf(lib, component)) };
+      // Only cryptographic validity counts here, as in the merge; times are the summary's business.
+      await sig.verify(key, type as openpgp.enums.signature, data as never, null as never, false, await structurePolicy());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private key(lib: typeof openpgp, issuer: string): Promise<openpgp.PublicKeyPacket | undefined> {
+    let key = this.keys.get(issuer);
+    if (!key) {
+      key = (async () => {
+        const held = await this.readHeld(this.known.primaryOf(issuer)).catch(() => undefined);
+        if (!held) return undefined;
+        const packet = [held.primary, ...held.subkeys.map((c) => c.packet)].find((p) => {
+          const info = keyMaterial(p);
+          return info.fingerprint === issuer || info.keyId === issuer;
+        });
+        if (!packet) return undefined;
+        const parsed = new lib.PublicKeyPacket();
+        await parsed.read(keyMaterial(packet).publicBody);
+        return parsed;
+      })();
+      this.keys.set(issuer, key);
+    }
+    return key;
+  }
+
+  private async targetOf(lib: typeof openpgp, component: Component): Promise<Record<string, unknown>> {
+    this.data ??= (async () => {
+      const primary = new lib.PublicKeyPacket();
+      await primary.read(keyMaterial(this.parts.primary).publicBody);
+      return { key: primary };
+    })();
+    const base = await this.data;
+    if (component.packet.tag === PacketTag.UserId) return { ...base, userID: rawUserIdPacket(lib, component.packet.body) };
+    const attribute = new lib.UserAttributePacket();
+    await attribute.read(component.packet.body);
+    return { ...base, userAttribute: attribute };
   }
 }
 
 /**
  * File imports: on every user ID with more third-party certifications than `limit`, keeps only
- * those whose issuer is among `knownIssuers` (uppercase hex fingerprints and key IDs of the keys
- * in the keyring); self-signatures are always kept. A user ID at or under the limit is left as it
- * is. Returns the same `parts` object when nothing was dropped.
+ * those made by a key in the keyring: their issuer is among `knownIssuers` (uppercase hex
+ * fingerprints and key IDs of the keys in the keyring, each mapped to its primary's fingerprint)
+ * and they verify against that key, read with `readHeld`. Naming a held key as issuer is not
+ * enough: anyone can. At most `limit` such verifications are made per user ID, so a flood of
+ * forgeries naming a held key costs bounded work; candidates past that budget are dropped.
+ * Self-signatures are always kept. A user ID at or under the limit is left as it is. Returns the
+ * same `parts` object when nothing was dropped.
  */
-export function limitFloodedUserIds(
+export async function limitFloodedUserIds(
   parts: CertificateParts,
   limit: number,
-  knownIssuers: ReadonlySet<string>,
-): { parts: CertificateParts; flooding?: FloodingReport } {
+  knownIssuers: ReadonlyMap<string, string>,
+  readHeld: (primaryFingerprint: string) => Promise<CertificateParts | undefined>,
+): Promise<{ parts: CertificateParts; flooding?: FloodingReport }> {
   const screen = new IssuerScreen(parts.primary);
   let known: KnownIssuers | undefined;
+  let verifier: HeldIssuerVerifier | undefined;
   let dropped = 0;
   let userIds = 0;
-  const limited = parts.userIds.map((c): Component => {
-    if (c.sigs.length <= limit) return c;
+  const limited: Component[] = [];
+  for (const c of parts.userIds) {
+    if (c.sigs.length <= limit) {
+      limited.push(c);
+      continue;
+    }
     let thirdParty = 0;
     for (const s of c.sigs) if (screen.classify(s.body) === THIRD_PARTY) thirdParty++;
-    if (thirdParty <= limit) return c;
+    if (thirdParty <= limit) {
+      limited.push(c);
+      continue;
+    }
     userIds++;
     known ??= new KnownIssuers(knownIssuers);
+    verifier ??= new HeldIssuerVerifier(parts, known, readHeld);
+    let verifications = 0;
     const sigs: RawPacket[] = [];
     for (const s of c.sigs) {
       // Unreadable signatures go on to the merge, which counts them as malformed.
-      if (screen.classify(s.body) !== THIRD_PARTY || known.has(s.body, screen.at)) sigs.push(s);
-      else dropped++;
+      const kind = screen.classify(s.body);
+      if (kind !== THIRD_PARTY) {
+        sigs.push(s);
+        continue;
+      }
+      const issuer = known.find(s.body, screen.at);
+      if (issuer !== undefined && verifications < limit) {
+        verifications++;
+        if (await verifier.verifies(s, c, issuer)) {
+          sigs.push(s);
+          continue;
+        }
+      }
+      dropped++;
     }
-    return { packet: c.packet, sigs };
-  });
+    limited.push({ packet: c.packet, sigs });
+  }
   if (userIds === 0) return { parts };
   return { parts: { ...parts, userIds: limited }, flooding: { dropped, userIds, limit } };
 }
