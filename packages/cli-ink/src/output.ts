@@ -2,6 +2,7 @@ import {
   ErrorCodes,
   InputError,
   escapeForTerminal,
+  userIdForDisplay,
   SettingsError,
   isCancelled,
   toKeyportError,
@@ -163,7 +164,8 @@ function flags(s: KeySummary, now: number): string {
 export function formatKeyLine(record: KeyRecord, now = Date.now()): string {
   const s = record.summary;
   const kind = record.hasSecret ? (record.secretPrimary === 'stub' ? 'sec#' : 'sec ') : 'pub ';
-  const uid = s.userIds.find((u) => u.primary)?.userId ?? s.userIds[0]?.userId ?? '(no user ID)';
+  const shownUserId = s.userIds.find((u) => u.primary) ?? s.userIds[0];
+  const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
   return `${kind} ${s.algorithm.padEnd(9)} ${s.fingerprint}  ${day(s.created)}  ${uid}${flags(s, now)}`;
 }
 
@@ -181,7 +183,7 @@ export function formatKeyDetails(record: KeyRecord, now = Date.now()): string[] 
   if (record.hasSecret) lines.push(`  Secret       ${record.secretPrimary === 'present' ? 'primary key present' : record.secretPrimary === 'stub' ? 'primary key offline (stub); subkeys only' : 'subkeys only'}`);
   if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ?? ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
   lines.push('  User IDs');
-  for (const u of s.userIds) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${u.userId}${u.primary ? ' (primary)' : ''}`);
+  for (const u of s.userIds) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${userIdForDisplay(u)}${u.primary ? ' (primary)' : ''}`);
   if (s.subkeys.length) lines.push('  Subkeys');
   for (const k of s.subkeys) {
     const state = k.revoked || s.revoked ? 'revoked' : isExpired(k.expires, now) || isExpired(s.expires, now) ? 'expired' : 'valid';

@@ -25,7 +25,7 @@ export { readPackets, writePackets, inspectSignature, PacketTag, SigType, type R
 export { DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID, DEFAULT_MAX_RAW_RESPONSE_BYTES, type FloodingReport } from './openpgp/flood.js';
 export { keyMaterial, splitCertificates, serializeCertificate, type CertificateParts, type MergeCounts } from './openpgp/certificate.js';
 export { escapeForTerminal } from './text/escape.js';
-export { summarize, emailOf, userIdsWithEmail, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
+export { summarize, userIdForDisplay, emailOf, userIdsWithEmail, algorithmName, type KeySummary, type UserIdSummary, type SubkeySummary, type KeyUsage, type RevocationInfo } from './openpgp/summary.js';
 export * from './plugins/api.js';
 export { KeySourceRegistry, UiContributions } from './plugins/contributions.js';
 export {

@@ -17,7 +17,14 @@ export interface RevocationInfo {
 
 /** A user ID with its state as its newest valid self-signature gives it. */
 export interface UserIdSummary {
+  /**
+   * The user ID as text: exact when it is valid UTF-8; otherwise each invalid byte as `\xNN` and
+   * each backslash as `\x5c` (as gpg --with-colons prints it), so it cannot pass for a UTF-8
+   * user ID that spells such escapes.
+   */
   userId: string;
+  /** The user ID's exact bytes in lowercase hex; present only when they are not valid UTF-8. */
+  userIdHex?: string;
   email: string | null;
   primary: boolean;
   revoked: boolean;
@@ -138,9 +145,10 @@ const LENIENT_UTF8 = new TextDecoder('utf-8');
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A user ID's bytes as text without losing any: valid UTF-8 as it is, each byte that is not part
- * of a valid UTF-8 sequence (a Latin-1 user ID, say) as `\xNN`, the way gpg lists it. Control
- * characters are left for the terminal-escaping layer.
+ * A user ID's bytes as text without losing any: valid UTF-8 as it is; otherwise each byte that
+ * is not part of a valid UTF-8 sequence (a Latin-1 user ID, say) as `\xNN` and each backslash as
+ * `\x5c`, the way gpg --with-colons lists it, so the text never equals one of a UTF-8 user ID
+ * shown by {@link userIdForDisplay}. Control characters are left for the terminal-escaping layer.
  */
 export function userIdText(bytes: Uint8Array): string {
   try {
@@ -153,7 +161,7 @@ export function userIdText(bytes: Uint8Array): string {
   while (i < bytes.length) {
     const n = utf8SequenceLength(bytes, i);
     if (n > 0) {
-      out += STRICT_UTF8.decode(bytes.subarray(i, i + n));
+      out += STRICT_UTF8.decode(bytes.subarray(i, i + n)).replaceAll('\\', '\\x5c');
       i += n;
     } else {
       out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
@@ -176,6 +184,30 @@ function utf8SequenceLength(b: Uint8Array, i: number): number {
   if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
   if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
   return 0;
+}
+
+/** Whether `bytes` are valid UTF-8 (RFC 3629). */
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A user ID as shown to people (before `escapeForTerminal`): every backslash of a UTF-8
+ * user ID as `\x5c`, a non-UTF-8 one as its summary already gives it (invalid bytes as `\xNN`,
+ * backslashes as `\x5c`). So `\xNN` on screen always stands for a byte, and a UTF-8 user ID
+ * that spells `\xe9` cannot pass for one whose byte 0xE9 is invalid; gpg --with-colons prints
+ * user IDs the same way.
+ *
+ * @param userId - A user ID of a {@link KeySummary}.
+ * @returns The user ID text for human-readable output.
+ */
+export function userIdForDisplay(userId: Pick<UserIdSummary, 'userId' | 'userIdHex'>): string {
+  return userId.userIdHex !== undefined ? userId.userId : userId.userId.replaceAll('\\', '\\x5c');
 }
 
 const EMAIL_IN_UID = /<([^<>\s]+@[^<>\s]+)>\s*$/;
@@ -327,6 +359,7 @@ export async function summarize(parts: CertificateParts, options: SummarizeOptio
     const text = raw ? userIdText(raw) : user.userID.userID;
     userIds.push({
       userId: text,
+      ...(raw && !isUtf8(raw) ? { userIdHex: Buffer.from(raw).toString('hex') } : {}),
       email: emailOf(text),
       primary: false,
       revoked,

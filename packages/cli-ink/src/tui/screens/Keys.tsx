@@ -1,7 +1,7 @@
 import React, { useEffect, useMemo, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
-import type { KeyRecord } from '@keyport/core';
+import { userIdForDisplay, type KeyRecord } from '@keyport/core';
 import { isExpired } from '../../output.js';
 import { TextField, VirtualList, moveCursor, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
@@ -106,8 +106,8 @@ export function KeysScreen({ keys, height, go, notify, setCapturing, now }: Scre
         render={(k) => {
           const s = k.summary;
           const expired = isExpired(s.expires, now);
-          const uid =
-            s.userIds.find((u) => u.primary)?.userId ?? s.userIds[0]?.userId ?? '(no user ID)';
+          const shownUserId = s.userIds.find((u) => u.primary) ?? s.userIds[0];
+          const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
           return (
             <Text dimColor={s.revoked || expired} strikethrough={s.revoked} wrap="truncate-end">
               {selected.has(s.fingerprint) ? '[x]' : '[ ]'} {k.hasSecret ? 'sec' : 'pub'} {s.keyId}{' '}
