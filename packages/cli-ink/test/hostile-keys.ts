@@ -27,6 +27,16 @@ export const SHOWN_USER_IDS: Record<keyof typeof HOSTILE_USER_IDS, string> = {
 };
 
 /**
+ * What each hostile user ID looks like where keys are listed (list, show, the TUI's key list and
+ * details): as above, and a backslash as `\x5c` (userIdForDisplay), so the title's string
+ * terminator ESC \ reads `\x1b\x5c`.
+ */
+export const LISTED_USER_IDS: Record<keyof typeof HOSTILE_USER_IDS, string> = {
+  ...SHOWN_USER_IDS,
+  title: 'Title \\x1b]0;PWNED-TITLE\\x07\\x1b]2;PWNED-TWO\\x1b\\x5c <title@hostile.example>',
+};
+
+/**
  * Anything a terminal would act on rather than show: C0 controls except LF (which ends
  * keyport's own rows), DEL, C1 controls and bidirectional formatting characters.
  */

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
-import { HOSTILE_USER_IDS, RAW_CONTROL, SHOWN_USER_IDS, hostileKeys } from './hostile-keys.js';
+import { HOSTILE_USER_IDS, LISTED_USER_IDS, RAW_CONTROL, SHOWN_USER_IDS, hostileKeys } from './hostile-keys.js';
 import { keyportAsync, tempHome } from './helpers.js';
 
 /**
@@ -53,7 +53,7 @@ describe('hostile user IDs on the command line', () => {
     expectShownSafely(r.stdout);
     const rows = r.stdout.trimEnd().split('\n');
     expect(rows).toHaveLength(names.length);
-    for (const name of names) expect(rows.find((row) => row.includes(keys.fingerprints[name]))).toMatch(new RegExp(`${escapeRegExp(SHOWN_USER_IDS[name])}$`));
+    for (const name of names) expect(rows.find((row) => row.includes(keys.fingerprints[name]))).toMatch(new RegExp(`${escapeRegExp(LISTED_USER_IDS[name])}$`));
   });
 
   it('show prints the user ID escaped on its own row', async () => {
@@ -61,7 +61,7 @@ describe('hostile user IDs on the command line', () => {
       const r = await keyportAsync(['show', keys.fingerprints[name]], { home });
       expect(r.status).toBe(0);
       expectShownSafely(r.stdout);
-      expect(r.stdout).toContain(`    [   valid] ${SHOWN_USER_IDS[name]} (primary)\n`);
+      expect(r.stdout).toContain(`    [   valid] ${LISTED_USER_IDS[name]} (primary)\n`);
     }
   });
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
-import { HOSTILE_USER_IDS, RAW_CONTROL, SHOWN_USER_IDS, hostileKeys } from './hostile-keys.js';
+import { HOSTILE_USER_IDS, LISTED_USER_IDS, RAW_CONTROL, SHOWN_USER_IDS, hostileKeys } from './hostile-keys.js';
 import { BIN, homeWith } from './helpers.js';
 
 /**
@@ -108,7 +108,7 @@ describe('terminal UI with hostile user IDs (tmux)', () => {
 
   it('list, details, search and an error message show every hostile text escaped', async () => {
     const list = await see('5 keys');
-    for (const name of names) expect(list).toContain(SHOWN_USER_IDS[name]);
+    for (const name of names) expect(list).toContain(LISTED_USER_IDS[name]);
     expectCleanScreen();
 
     for (const name of names) {
@@ -118,7 +118,7 @@ describe('terminal UI with hostile user IDs (tmux)', () => {
       await see(/1 All \(1\)/);
       await keys('Enter');
       const details = await see('Operations');
-      expect(details).toContain(`[   valid] ${SHOWN_USER_IDS[name]} (primary)`);
+      expect(details).toContain(`[   valid] ${LISTED_USER_IDS[name]} (primary)`);
       expectCleanScreen();
       await keys('Escape');
       await see(/1 All \(1\)/);
