@@ -46,3 +46,11 @@ export { RoutingRegistry, type RoutingPolicy, type RouteTarget, type RoutedOpera
 export { ModuleRegistry, EngineRegistry, type ModuleInfo, type ModuleState } from './plugins/registry.js';
 /** zod, re-exported so plugins declare settings schemas with the same instance core validates with. */
 export { z } from 'zod';
+export {
+  compareServerCopy,
+  type ServerCopyState,
+  type ServerCopyFreshness,
+  type ServerCopyMissing,
+  type ServerCopyOptions,
+  type MissingSignature,
+} from './openpgp/freshness.js';
