@@ -54,3 +54,4 @@ export {
   type ServerCopyOptions,
   type MissingSignature,
 } from './openpgp/freshness.js';
+export { minimalCertificate } from './openpgp/minimal.js';
