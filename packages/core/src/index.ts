@@ -55,3 +55,4 @@ export {
   type MissingSignature,
 } from './openpgp/freshness.js';
 export { minimalCertificate } from './openpgp/minimal.js';
+export { matchesListPattern, parseListPattern, type ListPattern } from './openpgp/list-pattern.js';
