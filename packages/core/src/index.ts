@@ -56,3 +56,4 @@ export {
 } from './openpgp/freshness.js';
 export { minimalCertificate } from './openpgp/minimal.js';
 export { matchesListPattern, parseListPattern, type ListPattern } from './openpgp/list-pattern.js';
+export { publicCertificateComplete, type CertificateCompleteness, type IncompleteComponent } from './openpgp/publishable.js';
