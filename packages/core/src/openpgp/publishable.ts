@@ -7,11 +7,13 @@ export interface IncompleteComponent {
   component: 'userId' | 'subkey';
   /** The user ID text or the subkey fingerprint. */
   name: string;
+  /** One line for people: what is wrong with it. */
   reason: string;
 }
 
 /** Whether a certificate is complete enough to publish without its primary secret key. */
 export interface CertificateCompleteness {
+  /** True when nothing is incomplete. */
   complete: boolean;
   /** Every user ID and subkey that fails, in certificate order. */
   incomplete: IncompleteComponent[];
