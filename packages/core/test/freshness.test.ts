@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hasGpg, removeGnupgHomes, tempGnupgHome } from '@keyport/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareServerCopy, ErrorCodes, readPackets, writePackets, PacketTag, type ServerCopyFreshness } from '../src/index.js';
+import { compareServerCopy, dearmorAll, ErrorCodes, readPackets, writePackets, PacketTag, type ServerCopyFreshness } from '../src/index.js';
 import { splitCertificates, serializeCertificate } from '../src/openpgp/certificate.js';
 
 // Each change gpg can make to a published key, made by gpg itself in a temporary home with a
@@ -134,6 +134,23 @@ describe.skipIf(!hasGpg())('freshness of a server copy', () => {
     expect(compareServerCopy(local, onlyHome, { ...vks, verifiedAddresses: ['alice@example.org'] }).state).toBe('current');
     // The same copy on a server that publishes everything lacks the work user ID.
     expect(compareServerCopy(local, onlyHome).missing.userIds).toEqual([WORK_UID]);
+  });
+
+  it('counts a stored key revocation by a designated revoker the server lacks', () => {
+    // The keyring stores a revocation by another key only after verifying it against a
+    // designated revoker (ADR 0007); here any key's revocation stands in for such a stored one.
+    const alice = gpgKey();
+    const bob = gpgKey();
+    const bobRevocation = readFileSync(path.join(bob.home, 'openpgp-revocs.d', `${bob.fingerprint}.rev`), 'utf8').replace(/^:-----/m, '-----');
+    const [revocation] = readPackets(dearmorAll(Buffer.from(bobRevocation)));
+    const published = alice.exportKey();
+    const [cert] = splitCertificates(readPackets(published)).certificates;
+    const local = serializeCertificate({ ...cert!.parts, direct: [...cert!.parts.direct, revocation!] });
+    expect(compareServerCopy(local, published).missing).toEqual({
+      ...nothingMissing,
+      revocations: [{ component: 'key', name: alice.fingerprint, created: expect.any(String) }],
+    });
+    expect(compareServerCopy(local, local).state).toBe('current');
   });
 
   it('rejects unreadable input with a code', () => {

@@ -28,7 +28,7 @@ function shape(parts: CertificateParts): Record<string, string[]> {
   return out;
 }
 
-const selfCount = (parts: CertificateParts) => {
+const thirdPartyCount = (parts: CertificateParts) => {
   const own = keyMaterial(parts.primary);
   return [parts.direct, ...parts.userIds.map((u) => u.sigs), ...parts.subkeys.map((s) => s.sigs)]
     .flat()
@@ -60,10 +60,10 @@ describe.skipIf(!hasGpg() || !existsSync(DEBIAN_KEYRING))('minimal export', () =
     let droppedByGpg = 0;
     let keptBesideRevocation = 0;
     for (const [i, cert] of full.entries()) {
-      thirdPartyBefore += selfCount(cert.parts);
+      thirdPartyBefore += thirdPartyCount(cert.parts);
       const screened = (await screenCertificate(cert.parts, { stripThirdParty: false })).parts;
       const ours = minimalCertificate(screened);
-      expect(selfCount(ours)).toBe(0);
+      expect(thirdPartyCount(ours)).toBe(0);
       const ourShape = shape(ours);
       // keyport keeps expired and revoked subkeys with their newest binding and revocation, so
       // that a copy made from this export still learns of the revocation; gpg drops them.

@@ -1,7 +1,7 @@
 import { keyMaterial, splitCertificates, type CertificateParts, type Component } from './certificate.js';
 import { ErrorCodes, InputError, ServerDataError } from '../errors.js';
-import { readPacketsLenient, SigType, PacketTag, type RawPacket } from './packets.js';
-import { CERTIFICATION_TYPES, componentName, newestSignature, selfSignatures } from './self-signatures.js';
+import { inspectSignature, readPacketsLenient, SigType, PacketTag, type RawPacket } from './packets.js';
+import { CERTIFICATION_TYPES, componentName, newestSignature, selfSignatures, signatureCreated, type SelfSignature } from './self-signatures.js';
 import { emailOf } from './summary.js';
 
 /**
@@ -61,8 +61,9 @@ const emptyMissing = (): ServerCopyMissing => ({ userIds: [], subkeys: [], selfS
 /**
  * Compares the local certificate with a server's copy of it, both as raw (binary) certificates,
  * and says whether the server's copy is current and, when not, exactly what it lacks. Only the
- * local copy's own self-signatures and revocations count (third-party certifications are not
- * published by every server, and a server that strips them is not stale for it). A self-signature
+ * local copy's own self-signatures and revocations count, and stored key revocations by a
+ * designated revoker (third-party certifications are not published by every server, and a
+ * server that strips them is not stale for it). A self-signature
  * counts as missing when it is newer than every self-signature of the same kind the server has on
  * that component; an older one the server lacks changes nothing a client computes.
  *
@@ -195,8 +196,12 @@ function compareSignatures(
   revocationTypes: readonly number[],
   missing: ServerCopyMissing,
 ): void {
-  const theirRevocations = new Set(selfSignatures(theirs, serverSigs, revocationTypes).map((s) => s.info.identity));
-  for (const rev of selfSignatures(mine, localSigs, revocationTypes)) {
+  // A key revocation may come from a designated revoker: the keyring stores one only after
+  // verifying it, so every stored key revocation counts, whoever issued it.
+  const revocations = (parts: CertificateParts, sigs: readonly RawPacket[]) =>
+    target.component === 'key' ? designatedOrSelf(sigs, revocationTypes) : selfSignatures(parts, sigs, revocationTypes);
+  const theirRevocations = new Set(revocations(theirs, serverSigs).map((s) => s.info.identity));
+  for (const rev of revocations(mine, localSigs)) {
     if (!theirRevocations.has(rev.info.identity)) missing.revocations.push({ ...target, created: iso(rev.created) });
   }
   const localNewest = newestSignature(selfSignatures(mine, localSigs, selfTypes));
@@ -205,6 +210,17 @@ function compareSignatures(
   if (!serverNewest || localNewest.created > serverNewest.created) {
     missing.selfSignatures.push({ ...target, created: iso(localNewest.created) });
   }
+}
+
+/** Signatures of `types` by any issuer, with their creation time (those without one are skipped). */
+function designatedOrSelf(sigs: readonly RawPacket[], types: readonly number[]): SelfSignature[] {
+  const out: SelfSignature[] = [];
+  for (const packet of sigs) {
+    const info = inspectSignature(packet.body);
+    const created = signatureCreated(packet.body);
+    if (info && types.includes(info.type) && created !== undefined) out.push({ packet, info, created });
+  }
+  return out;
 }
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
