@@ -154,7 +154,9 @@ export function fishCompletion(root: CommandSpec): string {
     "        string match -q -- '-*' $w; and continue",
     `        contains -- (string join ' ' $path $w) ${all.filter((n) => n.path).map((n) => fishQuote(n.path)).join(' ')}; and set path $path $w`,
     '    end',
-    "    test (string join ' ' $path) = \"$argv\"",
+    // Through a variable: an empty path would otherwise leave `test` without an operand.
+    "    set -l joined (string join ' ' $path)",
+    '    test "$joined" = "$argv"',
     'end',
     `complete -c ${root.name} -f`,
   ];
