@@ -18,6 +18,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   # tmux drives the real binary in the terminal-UI end-to-end tests and the first-frame bench.
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  # man-db and groff render the generated man page (`man -l`) in the docs-gen tests.
+  command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 || need+=(man-db groff-base)
   if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

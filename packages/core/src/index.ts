@@ -46,3 +46,14 @@ export { RoutingRegistry, type RoutingPolicy, type RouteTarget, type RoutedOpera
 export { ModuleRegistry, EngineRegistry, type ModuleInfo, type ModuleState } from './plugins/registry.js';
 /** zod, re-exported so plugins declare settings schemas with the same instance core validates with. */
 export { z } from 'zod';
+export {
+  compareServerCopy,
+  type ServerCopyState,
+  type ServerCopyFreshness,
+  type ServerCopyMissing,
+  type ServerCopyOptions,
+  type MissingSignature,
+} from './openpgp/freshness.js';
+export { minimalCertificate } from './openpgp/minimal.js';
+export { matchesListPattern, parseListPattern, type ListPattern } from './openpgp/list-pattern.js';
+export { publicCertificateComplete, type CertificateCompleteness, type IncompleteComponent } from './openpgp/publishable.js';
