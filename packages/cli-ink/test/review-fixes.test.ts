@@ -1,8 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturePath, manifest } from '@keyport/test-fixtures';
-import { keyport, tempHome } from './helpers.js';
+import { keyport, keyportAsync, tempHome } from './helpers.js';
 
 describe('usage errors', () => {
   it('are one KP1002 line naming the help to read, and with --json also the error object on stdout', () => {
@@ -54,5 +56,26 @@ describe('a lock path that is a directory', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`KP1206 the lock ${lock} is a directory, not a lock file (next: remove it (rmdir '${lock}'), then run the command again)`);
     expect(readFileSync(path.join(h, 'keyring', 'index.json'), 'utf8')).toBe(index);
+  });
+});
+
+describe('a search index line with a time out of range', () => {
+  it('lists the key with that time unknown, never KP1000', async () => {
+    const index = 'info:1:1\npub:FE15B9EFC66328DCC34F2E1D9777995843EF1A44:22:256:9000000000000::\nuid:Eddie:::\n';
+    const server = createServer((_req, res) => res.end(index));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const h = tempHome();
+      const human = await keyportAsync(['search', 'eddie', '--server', url], { home: h });
+      expect(human.stderr).toBe('');
+      expect(human.status).toBe(0);
+      expect(human.stdout).toContain('FE15B9EFC66328DCC34F2E1D9777995843EF1A44  ed25519  created unknown  expires never');
+      const json = await keyportAsync(['search', 'eddie', '--server', url, '--json'], { home: h });
+      expect(JSON.parse(json.stdout)).toMatchObject([{ fingerprint: 'FE15B9EFC66328DCC34F2E1D9777995843EF1A44', created: null, expires: null, userIds: ['Eddie'] }]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
