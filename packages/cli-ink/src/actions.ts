@@ -35,7 +35,7 @@ export async function keyForDetails(kp: Keyport, id: string, options: { signal?:
 /** "2 updated, 1 unchanged, …": a sync's counts, as the CLI and the TUI say them. */
 export function syncCounts(report: Pick<SyncReport, 'summary'>): string {
   const s = report.summary;
-  return `${s.updated} updated, ${s.unchanged} unchanged, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped`;
+  return `${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected, ${s['not-found']} not on the server, ${s.failed} failed, ${s.skipped} skipped`;
 }
 
 /** A server import's counts, as the CLI and the TUI say them. */

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
-import { KEYPORT_VERSION, createKeyport, type Keyport } from '@keyport/core';
+import { ErrorCodes, InputError, KEYPORT_VERSION, createKeyport, type Keyport } from '@keyport/core';
 import { builtinPlugins, cliSettingDefaults, coreModuleUrl } from './plugins.js';
 import { networkRuntimeOptions } from './network-options.js';
 import { Exit, printJson, printLines, printProgress, printText, reportError, type Io } from './output.js';
@@ -50,8 +50,10 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     .configureOutput({
       writeOut: (s) => printText(io.stdout, s),
       writeErr: (s) => printText(io.stderr, s),
-    })
-    .showHelpAfterError();
+      // Usage errors are reported like every other error (one KP line; with --json also on
+      // stdout): see usageError below.
+      outputError: () => {},
+    });
 
   const globals = () => program.opts<GlobalOptions>();
   const open = async () => {
@@ -107,13 +109,27 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return Exit.Ok;
-      return Exit.Usage;
+      return reportError(usageError(e, program, argv.slice(2)), io, argv.slice(2).includes('--json'));
     }
     return reportError(e, io, Boolean(program.opts<GlobalOptions>().json));
   } finally {
     process.off('SIGINT', onSigint);
     await runtime?.dispose();
   }
+}
+
+/** commander's complaint as a KP1002 error whose next step is the help of the command it was about. */
+function usageError(e: CommanderError, program: Command, args: string[]): InputError {
+  const path: string[] = [];
+  let command = program;
+  for (const word of withoutGlobalOptions(args)) {
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    path.push(sub.name());
+    command = sub;
+  }
+  const message = e.message.replace(/^error: /, '').replace(/\.$/, '');
+  return new InputError(ErrorCodes.Usage, message, { nextStep: `see \`keyport ${[...path, '--help'].join(' ')}\`` });
 }
 
 /** The arguments left once the global options are removed: empty means "no command". */

@@ -293,7 +293,7 @@ export function formatSearchHits(hits: SearchHit[]): string[] {
   const lines: string[] = [];
   hits.forEach((h, i) => {
     const flags = [h.revoked && 'revoked', h.expired && 'expired', h.disabled && 'disabled'].filter(Boolean);
-    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${h.algorithm ?? '?'}  created ${day(h.created)}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    lines.push(`${String(i + 1).padStart(3)}. ${h.fingerprint ?? h.keyId ?? '?'}  ${h.algorithm ?? '?'}  created ${h.created ? day(h.created) : 'unknown'}  expires ${day(h.expires)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     for (const u of h.userIds) lines.push(`       ${u}`);
     lines.push(`       from ${(h.sources ?? [h.source]).join(' and ')}`);
   });

@@ -80,7 +80,7 @@ describe('settings are checked together', () => {
     writeFileSync(file, JSON.stringify({ keyservers: { list: ['https://keys.openpgp.org', 'hkps://keys.openpgp.org:443'], default: 'hkps://keys.openpgp.org:443' } }));
     const listed = keyport(['servers', 'list', '--json'], { home });
     expect(listed.stderr).toContain('hkps://keys.openpgp.org:443 and https://keys.openpgp.org in "keyservers.list" are the same server');
-    expect((JSON.parse(listed.stdout) as { isDefault: boolean }[]).map((s) => s.isDefault)).toEqual([true, true]);
+    expect((JSON.parse(listed.stdout) as { isDefault: boolean }[]).map((s) => s.isDefault)).toEqual([false, true]); // only the entry requests go to
   });
 
   it('config list hides internal state and shows each setting\'s type, allowed values and default', () => {

@@ -377,6 +377,15 @@ export class Settings {
 
   private async readFile(): Promise<Record<string, Json>> {
     let text: string;
+    // Opening a FIFO blocks until someone writes to it: every command would hang. stat follows
+    // a symlink, which is a supported way to keep settings elsewhere.
+    const st = await fs.stat(this.file).catch(() => undefined);
+    if (st && !st.isFile()) {
+      const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
+      throw new SettingsError(ErrorCodes.SettingsCorrupt, `${this.file} is not a regular file (${kind})`, {
+        nextStep: `replace ${this.file} with a regular file (or remove it to start from the defaults)`,
+      });
+    }
     try {
       text = Buffer.from(await readFileBounded(this.file, MAX_SETTINGS_BYTES)).toString('utf8');
     } catch (e) {

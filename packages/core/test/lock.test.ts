@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,23 @@ describe('file lock', () => {
       expect(readdirSync(d)).toEqual(['lock']);
     });
     expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('says at once that a lock path which is a directory or a FIFO is not a lock file, naming it and the fix', async () => {
+    const d = dir();
+    const file = path.join(d, 'lock');
+    mkdirSync(file);
+    const started = Date.now();
+    const err = await new FileLock(file).withLock(async () => 'ran', { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(err).toMatchObject({ code: ErrorCodes.StorageFailed });
+    expect((err as Error).message).toBe(`the lock ${file} is a directory, not a lock file`);
+    expect((err as { nextStep?: string }).nextStep).toContain(`rmdir '${file}'`);
+    rmSync(file, { recursive: true });
+    spawnSync('mkfifo', [file]);
+    const fifo = await new FileLock(file).withLock(async () => 'ran', { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect((fifo as Error).message).toBe(`the lock ${file} is a FIFO, not a lock file`);
+    expect((fifo as { nextStep?: string }).nextStep).toContain(`rm '${file}'`);
   });
 
   it('breaks a lock left by a dead process', async () => {

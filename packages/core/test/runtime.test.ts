@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,24 @@ describe('paths', () => {
 });
 
 describe('settings', () => {
+  it('refuses a settings file that is not a regular file (a FIFO, also behind a symlink) instead of hanging', async () => {
+    const d = tmp();
+    try {
+      const fifo = path.join(d, 'fifo');
+      spawnSync('mkfifo', [fifo]);
+      for (const file of [fifo, path.join(d, 'settings.json')]) {
+        if (file !== fifo) symlinkSync(fifo, file);
+        const err = await new Settings(file).load().catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: ErrorCodes.SettingsCorrupt, message: `${file} is not a regular file (a FIFO)` });
+        expect((err as { nextStep?: string }).nextStep).toContain(`replace ${file} with a regular file`);
+      }
+      mkdirSync(path.join(d, 'dir.json'));
+      await expect(new Settings(path.join(d, 'dir.json')).load()).rejects.toMatchObject({ code: ErrorCodes.SettingsCorrupt, message: `${path.join(d, 'dir.json')} is not a regular file (a directory)` });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('validates values, writes atomically and reads back', async () => {
     const file = path.join(tmp(), 'settings.json');
     const s = new Settings(file);

@@ -116,12 +116,17 @@ export function decodeUid(text: string): string {
 
 function toInt(s: string | undefined): number | null {
   if (!s || !/^\d+$/.test(s.trim())) return null;
-  return Number(s.trim());
+  const n = Number(s.trim());
+  // A server can send any digits; a number past 2^53 is not one it meant.
+  return Number.isSafeInteger(n) ? n : null;
 }
+
+/** OpenPGP times are unsigned 32-bit seconds; anything else from a server is unknown, not an error. */
+const MAX_OPENPGP_TIME = 0xffffffff;
 
 function toDate(s: string | undefined): Date | null {
   const n = toInt(s);
-  return n === null || n === 0 ? null : new Date(n * 1000);
+  return n === null || n === 0 || n > MAX_OPENPGP_TIME ? null : new Date(n * 1000);
 }
 
 const ALGORITHMS: Record<number, string> = {

@@ -34,6 +34,39 @@ describe('machine-readable index parser', () => {
     expect(keys[1]).toMatchObject({ revoked: true, disabled: true, serverSaysExpired: true, created: null });
   });
 
+  it('treats out-of-range, negative and non-numeric times as unknown (gpg still lists the key)', () => {
+    const fpr = 'FE15B9EFC66328DCC34F2E1D9777995843EF1A44';
+    const [k] = parseMachineIndex(`info:1:1\npub:${fpr}:22:256:9000000000000::\nuid:Eddie:::\n`);
+    expect(k).toMatchObject({ fingerprint: fpr, created: null, expires: null, userIds: ['Eddie'] });
+    // OpenPGP times are 32-bit: 4294967295 is the last valid second, 4294967296 is not.
+    const [last] = parseMachineIndex(`pub:${fpr}:22:256:4294967295:4294967296:\n`);
+    expect(last!.created?.getTime()).toBe(4294967295000);
+    expect(last!.expires).toBeNull();
+    for (const bad of ['-5', '1e9', '0x10', '12a', ' ', '99999999999999999999999999', '1.5']) {
+      const [b] = parseMachineIndex(`pub:${fpr}:22:256:${bad}:${bad}:\n`);
+      expect(b, bad).toMatchObject({ created: null, expires: null });
+    }
+  });
+
+  it('never throws on odd field counts, huge numbers or junk in pub and uid lines', () => {
+    const fpr = 'FE15B9EFC66328DCC34F2E1D9777995843EF1A44';
+    const fields = ['', '0', '-1', '22', '4294967295', '4294967296', '9'.repeat(400), 'abc', '%3a', 'r', 'rde', '::'];
+    // Every value in every field position, for every field count from 0 to 8.
+    for (let count = 0; count <= 8; count++) {
+      for (let pos = 0; pos < Math.max(count, 1); pos++) {
+        for (const value of fields) {
+          const rest = Array.from({ length: count }, (_, i) => (i === pos ? value : '1'));
+          const pub = ['pub', fpr, ...rest].join(':');
+          const uid = ['uid', 'A <a@b.org>', ...rest.slice(0, count % 5)].join(':');
+          const keys = parseMachineIndex(`info:1:1\n${pub}\n${uid}\n`);
+          expect(keys).toHaveLength(1);
+          for (const d of [keys[0]!.created, keys[0]!.expires]) if (d !== null) expect(() => d.toISOString()).not.toThrow();
+          for (const n of [keys[0]!.algorithmId, keys[0]!.bits]) if (n !== null) expect(Number.isSafeInteger(n)).toBe(true);
+        }
+      }
+    }
+  });
+
   it('refuses HTML with a clear error', () => {
     expect(() => parseMachineIndex('<!DOCTYPE html><html><body>Login</body></html>')).toThrow(/HTML/);
   });

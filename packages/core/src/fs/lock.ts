@@ -162,11 +162,22 @@ export class FileLock {
     for (;;) {
       options.signal?.throwIfAborted();
       if (await this.tryCreate(this.lockPath, token)) return token;
+      await this.refuseNonFile();
       await this.breakIfStale();
       if (Date.now() > deadline) throw await this.lockedError();
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 100);
     }
+  }
+
+  /** A directory or FIFO at the lock path is never released by anyone: waiting for it would only end in a misleading "held" error. */
+  private async refuseNonFile(): Promise<void> {
+    const st = await fs.lstat(this.lockPath).catch(() => undefined);
+    if (!st || st.isFile()) return;
+    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSymbolicLink() ? 'a symlink' : st.isSocket() ? 'a socket' : 'a device';
+    throw new KeyringError(ErrorCodes.StorageFailed, `the lock ${this.lockPath} is ${kind}, not a lock file`, {
+      nextStep: `remove it (${st.isDirectory() ? `rmdir '${this.lockPath}'` : `rm '${this.lockPath}'`}), then run the command again`,
+    });
   }
 
   private async lockedError(): Promise<KeyringError> {

@@ -289,19 +289,15 @@ export class HttpTransport {
         if (Number.isFinite(declared) && declared > maxBytes) {
           return finish(tooLarge(host, maxBytes));
         }
-        const chunks: Buffer[] = [];
-        let size = 0;
+        const body = new BodyBuffer(maxBytes, Number.isFinite(declared) ? declared : undefined);
         res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) return finish(tooLarge(host, maxBytes));
-          chunks.push(chunk);
+          if (settled) return;
+          if (!body.append(chunk)) return finish(tooLarge(host, maxBytes));
         });
         res.on('error', (e: NodeJS.ErrnoException) => finish(transportError(host, e)));
         res.on('aborted', () => finish(transportError(host, Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }))));
         res.on('end', () => {
-          // One copy (the join); a view on it rather than a second copy of megabytes of answer.
-          const joined = Buffer.concat(chunks, size);
-          const bytes = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
+          const bytes = body.bytes();
           const flat: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
           finish(undefined, {
@@ -309,7 +305,7 @@ export class HttpTransport {
             headers: flat,
             body: bytes,
             url: url.href,
-            text: () => Buffer.from(bytes).toString('utf8'),
+            text: () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
           });
         });
       });
@@ -539,5 +535,42 @@ export async function timedProbe(
     return { response, latencyMs: Date.now() - started };
   } catch (e) {
     return { unreachable: { reachable: false, speaksProtocol: false, latencyMs: null, detail: `could not be reached: ${(e as Error).message}` } };
+  }
+}
+
+/**
+ * A response body held once, in one growing buffer. Keeping the socket's chunks instead holds
+ * each small chunk's whole pooled slab (an endless answer of short lines took ~8x its size in
+ * memory) and needs a second copy to join them. Growth doubles, never past the cap, so the peak
+ * stays below twice the cap.
+ */
+class BodyBuffer {
+  private buffer: Buffer;
+  private size = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    declared: number | undefined,
+  ) {
+    this.buffer = Buffer.allocUnsafe(Math.min(maxBytes, declared !== undefined && declared > 0 ? declared : 64 * 1024));
+  }
+
+  /** Copies `chunk` in; false once the body would exceed the cap (nothing more is kept then). */
+  append(chunk: Buffer): boolean {
+    const needed = this.size + chunk.length;
+    if (needed > this.maxBytes) return false;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
+      this.buffer.copy(grown, 0, 0, this.size);
+      this.buffer = grown;
+    }
+    chunk.copy(this.buffer, this.size);
+    this.size = needed;
+    return true;
+  }
+
+  /** The body so far: a view, not a copy. */
+  bytes(): Uint8Array {
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.size);
   }
 }

@@ -142,12 +142,14 @@ export class KeyServerActions {
   // ---- the server list ---------------------------------------------------------------------
 
   list(): ServerEntry[] {
-    const def = this.settings.get<string>('keyservers.default');
+    // One entry is the default: the one requests go to, even when another entry is the same
+    // endpoint under another scheme.
+    const def = this.defaultServer();
     const tests = this.settings.get<Record<string, ServerEntry['lastTest']>>('keyservers.lastTest');
     return this.settings.get<string[]>('keyservers.list').map((url) => ({
       url,
       protocol: guardedUrl(url, (u) => this.protocolOf(u)) ?? null,
-      isDefault: sameServer(url, def),
+      isDefault: url === def,
       https: url.startsWith('https:') || url.startsWith('hkps:'),
       lastTest: tests[url] ?? null,
     }));
@@ -156,7 +158,7 @@ export class KeyServerActions {
   defaultServer(): string {
     const list = this.settings.get<string[]>('keyservers.list');
     const def = this.settings.get<string>('keyservers.default');
-    return list.find((u) => sameServer(u, def)) ?? list[0] ?? def;
+    return list.find((u) => u === def) ?? list.find((u) => sameServer(u, def)) ?? list[0] ?? def;
   }
 
   /**
