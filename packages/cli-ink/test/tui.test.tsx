@@ -294,6 +294,35 @@ describe('publish flow', () => {
 });
 
 describe('settings', () => {
+  it('Esc stops a server test that never answers; the screen can be left at once', async () => {
+    // Accepts connections and never answers.
+    const held: import('node:net').Socket[] = [];
+    const silent = (await import('node:net')).createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const kp = await keyport([]);
+      await kp.keyservers.add(url, { protocol: 'hkp' });
+      await kp.settings.set('network.timeoutMs', 30_000);
+      const t = await open(kp);
+      await t.press(',');
+      await t.see('default  https');
+      await t.press('G', 't');
+      await t.until(() => held.length > 0, 'the connection');
+      // The spinner with the elapsed time appears after 300 ms.
+      await t.see(/testing http:\/\/127\.0\.0\.1:\d+ \d+\.\d s \(Esc cancels\)/);
+      const started = Date.now();
+      await t.press(KEY.esc);
+      await t.see(`! test of ${url} stopped`);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await t.press(KEY.esc);
+      await t.see('1 All (0)');
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('adds, tests and deletes a server, sets the default, and toggles automatic publish status', async () => {
     const kp = await keyport([]);
     await kp.settings.set('network.timeoutMs', 3000);
@@ -323,7 +352,9 @@ describe('settings', () => {
     await t.until((f) => !f.includes('testing…') && !f.includes('never tested'), 'every test', 15_000);
     expect(t.frame()).toMatch(new RegExp(`ok \\d+ ms +${edited.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await t.press('G', 't');
-    await t.see(/ok \d+ ms/);
+    // Wait for this test's own result (the row already says ok from T).
+    await t.see(`✓ ${edited}: `);
+    await t.until((f) => !f.includes('testing '), 'the test to end');
     await t.press(KEY.enter);
     await t.see(`default server: ${edited}`);
     await t.press('d');

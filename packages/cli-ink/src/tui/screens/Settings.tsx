@@ -1,7 +1,8 @@
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
-import { Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
+import { Busy, Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
+import { isCancelled } from '@keyport/core';
 import type { ScreenProps } from '../App.js';
 
 const SECTIONS = ['Key servers', 'Network', 'Modules'] as const;
@@ -18,6 +19,8 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
   } | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   const [testing, setTesting] = useState<string | null>(null);
+  const running = useRef<AbortController | null>(null);
+  useEffect(() => () => running.current?.abort(), []);
   const [, refresh] = useState(0);
   const rerender = () => refresh((n) => n + 1);
   useEffect(() => setCapturing(editing !== null), [editing, setCapturing]);
@@ -37,22 +40,42 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
     rerender();
   };
 
+  /** Tests the servers one after the other; Esc stops the one running and the rest. */
   const test = async (urls: string[]) => {
+    const controller = new AbortController();
+    running.current = controller;
     for (const url of urls) {
+      if (controller.signal.aborted) break;
       setTesting(url);
       try {
-        const r = await kp.keyservers.test(url);
+        const r = await kp.keyservers.test(url, controller.signal);
+        if (controller.signal.aborted) {
+          notify({ kind: 'warning', text: `test of ${url} stopped` });
+          break;
+        }
         notify({
           kind: r.reachable && r.speaksProtocol ? 'info' : 'warning',
           text: `${url}: ${r.detail}${r.latencyMs !== null ? ` (${r.latencyMs} ms)` : ''}`,
         });
       } catch (e) {
+        if (isCancelled(e) || controller.signal.aborted) {
+          notify({ kind: 'warning', text: `test of ${url} stopped` });
+          break;
+        }
         notify(toastFromError(e));
       }
     }
     setTesting(null);
     rerender();
   };
+
+  // While a test runs, Esc stops it; nothing else changes under it.
+  useKeys(
+    (_input, key) => {
+      if (key.escape) running.current?.abort();
+    },
+    { isActive: testing !== null },
+  );
 
   useKeys(
     (input, key) => {
@@ -132,8 +155,10 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
                   : 'never tested'
               ).padEnd(26)}{' '}
               {sv.url}
+              {sv.lastTest && !sv.lastTest.ok && testing !== sv.url ? ` (${sv.lastTest.detail})` : ''}
             </Text>
           ))}
+          {testing ? <Busy label={`testing ${testing}`} /> : null}
           {editing ? (
             <TextField
               label={editing.mode === 'add' ? 'New server:' : 'Server:'}
