@@ -69,17 +69,10 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
     rerender();
   };
 
-  // While a test runs, Esc stops it; nothing else changes under it.
-  useKeys(
-    (_input, key) => {
-      if (key.escape) running.current?.abort();
-    },
-    { isActive: testing !== null },
-  );
-
   useKeys(
     (input, key) => {
-      if (key.escape) return back();
+      // While a test runs, Esc stops it; the rest of the screen stays usable.
+      if (key.escape) return testing !== null ? running.current?.abort() : back();
       const s = SECTIONS.indexOf(section);
       if (key.rightArrow || key.tab)
         return (setSection(SECTIONS[(s + 1) % SECTIONS.length]!), setCursor(0));
@@ -92,8 +85,8 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
         else if (input === 'e' && current)
           setEditing({ mode: 'edit', value: current.url, original: current.url });
         else if (input === 'd' && current) setDeleting(current.url);
-        else if (input === 't' && current) void test([current.url]);
-        else if (input === 'T') void test(servers.map((x) => x.url));
+        else if (input === 't' && current && testing === null) void test([current.url]);
+        else if (input === 'T' && testing === null) void test(servers.map((x) => x.url));
         else if ((key.return || input === '*') && current)
           void attempt(
             () => kp.keyservers.setDefault(current.url),
@@ -115,7 +108,7 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
         );
       }
     },
-    { isActive: editing === null && deleting === null && testing === null },
+    { isActive: editing === null && deleting === null },
   );
 
   if (deleting) {
