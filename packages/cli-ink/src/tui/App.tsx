@@ -42,6 +42,7 @@ export interface ScreenProps {
   now: number;
 }
 
+/** Shown after a screen's own keys when there is room (the footer says them too). */
 const COMMON_HELP: [string, string][] = [
   ['?', 'this help (? or Esc closes)'],
   ['q', 'quit (not while typing)'],
@@ -255,7 +256,7 @@ function Frame({
   const bodyHeight = Math.max(5, rows - 5);
   const screenKeys = SCREEN_KEYS[route.screen];
   const footer = help
-    ? '? Esc close help  q quit'
+    ? fitFooter(['Esc close help'], columns)
     : dialogFooter
       ? fitFooter([dialogFooter], columns, ['? help'])
       : fitFooter(capturing ? ['typing: ⏎ done', 'Esc cancel', '←→ move'] : screenKeys.footer, columns, capturing ? ['? help'] : undefined);
@@ -276,7 +277,8 @@ function Frame({
               <Text bold wrap="truncate-end">
                 Keys: {TITLES[route.screen]} (? or Esc closes)
               </Text>
-              {[...screenKeys.help, ...COMMON_HELP].map(([k, what]) => (
+              {/* ? and q are in the footer line; the rest must fit the body (borders and title). */}
+              {[...screenKeys.help, ...COMMON_HELP].slice(0, Math.max(1, bodyHeight - 3)).map(([k, what]) => (
                 <Text key={k} wrap="truncate-end">
                   <Text bold>{k.padEnd(10)}</Text> {what}
                 </Text>
