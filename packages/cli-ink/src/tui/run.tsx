@@ -42,6 +42,8 @@ export async function runTui(kp: Keyport): Promise<void> {
   process.on('unhandledRejection', onCrash);
   const app = render(<App kp={kp} initialKeys={keys} onQuit={() => quit()} plain={colorsOff(process.env)} />, {
     exitOnCtrlC: true,
+    // A key shows within one frame: 30 frames a second would add up to 33 ms to every key.
+    maxFps: 60,
   });
   quit = () => app.unmount();
   try {

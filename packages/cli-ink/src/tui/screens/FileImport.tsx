@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import { readFileBounded, type ImportReport } from '@keyport/core';
@@ -43,7 +43,8 @@ export function FileImportScreen({ kp, height, back, notify, setCapturing }: Scr
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<ImportReport | null>(null);
   const running = useRef<AbortController | null>(null);
-  useEffect(() => setCapturing(!report && !busy), [report, busy, setCapturing]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(!report && !busy), [report, busy, setCapturing]);
   useEffect(() => () => running.current?.abort(), []);
 
   const importFile = async (typed: string) => {

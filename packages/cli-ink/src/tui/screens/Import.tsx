@@ -1,4 +1,4 @@
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import type { KeyRecord, SearchHit, ServerImportResult } from '@keyport/core';
@@ -44,7 +44,8 @@ export function ImportScreen({ kp, keys, height, width, back, notify, setCapturi
   const running = useRef<AbortController | null>(null);
   const server = servers[serverIndex]?.url;
   const held = React.useMemo(() => new Map(keys.map((k) => [k.summary.fingerprint.toUpperCase(), k])), [keys]);
-  useEffect(() => setCapturing(focus === 'query' && !report), [focus, report, setCapturing]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(focus === 'query' && !report), [focus, report, setCapturing]);
   useEffect(() => () => running.current?.abort(), []);
 
   /** Runs `work` with a status line and Esc to cancel it; a failure becomes a message. */

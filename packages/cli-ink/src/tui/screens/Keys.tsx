@@ -1,4 +1,4 @@
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useMemo, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import type { KeyRecord } from '@keyport/core';
@@ -88,7 +88,8 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
     });
   }, [keys]);
   useEffect(() => setCursor((c) => Math.min(c, Math.max(0, shown.length - 1))), [shown.length]);
-  useEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
   const current = shown[cursor];
   const listHeight = Math.max(1, height - 3);
   /** What an action applies to: the selection, else the keys shown. */

@@ -1,4 +1,4 @@
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import { Busy, Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
@@ -23,7 +23,8 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
   useEffect(() => () => running.current?.abort(), []);
   const [, refresh] = useState(0);
   const rerender = () => refresh((n) => n + 1);
-  useEffect(() => setCapturing(editing !== null), [editing, setCapturing]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(editing !== null), [editing, setCapturing]);
 
   const servers = kp.keyservers.list();
   const modules = kp.modules.list();
