@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,7 +201,9 @@ describe('terminal UI at 80x24 without CI, NO_COLOR=1 (tmux)', () => {
     const env = Object.entries(demo.env).map(([k, v]) => `${k}=${v}`);
     const run = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...env, 'NO_COLOR=1', 'TERM=tmux-256color', process.execPath, BIN, '--home', smallHome, 'tui'].map((a) => `'${a}'`).join(' ');
     // A shell around keyport: what it printed before must be on screen again after each exit.
-    tmux('new-session', '-d', '-s', 'small', '-x', '80', '-y', '24', 'sh', '-c', `echo BEFORE-KEYPORT; ${run}; echo AFTER-Q; ${run}; echo AFTER-CTRL-C; exec sleep 600`);
+    const pidFile = path.join(socketDir, 'tui.pid');
+    // The third run writes its process id (exec keeps it), to be ended with SIGTERM.
+    tmux('new-session', '-d', '-s', 'small', '-x', '80', '-y', '24', 'sh', '-c', `echo BEFORE-KEYPORT; ${run}; echo AFTER-Q; ${run}; echo AFTER-CTRL-C; sh -c 'echo $$ > ${pidFile}; exec ${run.replace(/'/g, '')}'; echo AFTER-TERM; exec sleep 600`);
     // The screen recording for docs/ (asciinema v2): one frame per step.
     const cast: string[] = [JSON.stringify({ version: 2, width: 80, height: 24, title: 'keyport tui at 80x24' })];
     const started = Date.now();
@@ -295,6 +297,12 @@ describe('terminal UI at 80x24 without CI, NO_COLOR=1 (tmux)', () => {
     await seeIn('small', '1 All (3)');
     await keysIn('small', 'C-c');
     s = await seeIn('small', 'AFTER-CTRL-C');
+    expect(s).not.toContain('? help');
+    // SIGTERM (as from kill or a closing session manager) too.
+    await seeIn('small', '1 All (3)');
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+    s = await seeIn('small', 'AFTER-TERM');
+    expect(s).toMatch(/^BEFORE-KEYPORT\nAFTER-Q\nAFTER-CTRL-C\nAFTER-TERM/m);
     expect(s).not.toContain('? help');
     if (process.env.KEYPORT_WRITE_CAST) writeFileSync(process.env.KEYPORT_WRITE_CAST, `${cast.join('\n')}\n`);
     writeFileSync(castFile, `${cast.join('\n')}\n`);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import React from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { render } from 'ink-testing-library';
 import { createKeyport, dearmorAll, type Keyport } from '@keyport/core';
 import { fixtureArmored, fixtureBytes, manifest, startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
+import { completePath } from '../src/tui/screens/FileImport.js';
 import { builtinPlugins } from '../src/plugins.js';
 import { tempDir } from './helpers.js';
 
@@ -221,5 +222,29 @@ describe('live keyring', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     await t.press('r');
     await t.see('1 All (2)');
+  });
+});
+
+describe('file import', () => {
+  it('completes the path with Tab and imports the file', async () => {
+    const dir = tempDir('keyport-tui-files-');
+    mkdirSync(path.join(dir, 'keys'));
+    writeFileSync(path.join(dir, 'keys', 'paula-pair.asc'), fixtureBytes(manifest['pair-old'].file));
+    writeFileSync(path.join(dir, 'keys', 'paula-other.txt'), 'x');
+    expect(await completePath(path.join(dir, 'ke'))).toEqual({ completed: path.join(dir, 'keys/'), matches: ['keys/'] });
+    expect(await completePath(path.join(dir, 'keys', 'p'))).toEqual({ completed: path.join(dir, 'keys', 'paula-'), matches: ['paula-other.txt', 'paula-pair.asc'] });
+    const kp = await keyport(tempDir('keyport-tui-screens-'), []);
+    const t = await open(kp);
+    await t.press('f', ...path.join(dir, 'keys', 'paula-p'), KEY.tab);
+    await t.see(`File: ${path.join(dir, 'keys', 'paula-pair.asc')}`);
+    await t.press(KEY.enter);
+    await t.see('Import report');
+    await t.see(/imported from .*paula-pair\.asc: 1 new/);
+    await t.press(KEY.enter, KEY.esc);
+    await t.see('1 All (1)');
+    // A file that is not there: a coded error, the path kept for correcting.
+    await t.press('f', ...path.join(dir, 'nope.asc'), KEY.enter);
+    await t.see(/✗ KP1303/);
+    expect(t.frame()).toContain('nope.asc');
   });
 });
