@@ -171,6 +171,29 @@ describe('key details', () => {
     await ownHagrid.stop();
   });
 
+  it('re-checks pending addresses while open until the server publishes them; c checks at once', async () => {
+    const ownHagrid = await startHagridFixture();
+    try {
+      const kp = await keyport();
+      await kp.settings.set('keyserversync.url', ownHagrid.url);
+      const fpr = (await kp.keyring.list('secret'))[0]!.summary.fingerprint;
+      await kp.publishing.publish(fpr, { verify: ['sam@example.org'] });
+      const t = await open(kp);
+      await t.press('4', KEY.enter);
+      await t.see(/Address +pending +sam@example\.org/);
+      await t.see('1 address(es) pending: re-checked every 5 s');
+      // The owner clicks the link: the next re-check (5 s after opening) shows it, no key pressed.
+      ownHagrid.clickVerification('sam@example.org');
+      await t.until((f) => /Address +published +sam@example\.org/.test(f), 'the automatic re-check', 9000);
+      expect(t.frame()).not.toContain('re-checked every');
+      // c asks at once.
+      await t.press('c');
+      await t.see(/✓ publish status: published/);
+    } finally {
+      await ownHagrid.stop();
+    }
+  });
+
   it('shows the publish status line when the setting is on', async () => {
     const kp = await keyport();
     await kp.settings.set('network.autoFetchPublishStatus', true);
