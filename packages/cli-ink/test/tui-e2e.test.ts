@@ -197,7 +197,7 @@ function fits80x24(s: string): void {
 }
 
 describe('terminal UI at 80x24 without CI, NO_COLOR=1 (tmux)', () => {
-  it('bursts of keys, a bracketed paste, every screen readable at 80x24, no colour, and the shell screen back after q and Ctrl-C', async () => {
+  it('bursts of keys, a bracketed paste, every screen readable at 80x24, no colour, and the shell screen back after q, Ctrl-C and SIGTERM', async () => {
     const env = Object.entries(demo.env).map(([k, v]) => `${k}=${v}`);
     const run = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...env, 'NO_COLOR=1', 'TERM=tmux-256color', process.execPath, BIN, '--home', smallHome, 'tui'].map((a) => `'${a}'`).join(' ');
     // A shell around keyport: what it printed before must be on screen again after each exit.

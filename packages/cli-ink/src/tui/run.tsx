@@ -35,8 +35,10 @@ export async function runTui(kp: Keyport): Promise<void> {
     printLines(process.stderr, `keyport: KP1000 the terminal UI failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(1);
   };
-  process.once('SIGTERM', onTerm);
-  process.once('SIGHUP', onTerm);
+  // `on`, not `once`: Ink's exit hook (signal-exit) kills the process again when it finds no other
+  // listener for the signal, which a spent `once` listener no longer is.
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onTerm);
   process.once('exit', leave);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
