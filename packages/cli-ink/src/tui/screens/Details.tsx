@@ -268,7 +268,7 @@ export function DetailsScreen({
         ))}
         {checking ? (
           <Busy label="checking the publish status" />
-        ) : recheckIn !== null ? (
+        ) : stillPending && recheckIn !== null ? (
           <Text dimColor wrap="truncate-end">
             {pendingAddresses.length} address(es) pending: re-checked every {Math.round(recheckIn / 1000)} s while open (c: now)
           </Text>
