@@ -40,19 +40,37 @@ export function primaryUserId(k: KeyRecord): string {
  * fingerprint or key ID as hex, with a `0x` prefix and spaces (as gpg prints them) ignored.
  */
 export function matchesFilter(k: KeyRecord, filter: string): boolean {
-  const f = folded(filter.trim());
-  if (!f) return true;
-  const hex = f.replace(/^0x/, '').replace(/\s+/g, '');
-  const s = k.summary;
-  return (
-    (/^[0-9a-f]+$/.test(hex) && s.fingerprint.toLowerCase().includes(hex)) ||
-    s.userIds.some((u) => folded(u.userId).includes(f))
-  );
+  return matcher(filter)(searchText(k));
 }
+
+/** What the filter looks in, folded once per key (not once per key per keystroke). */
+interface SearchText {
+  fingerprint: string;
+  userIds: string;
+}
+const searchTexts = new WeakMap<KeyRecord, SearchText>();
+function searchText(k: KeyRecord): SearchText {
+  let t = searchTexts.get(k);
+  if (!t) {
+    t = { fingerprint: k.summary.fingerprint.toLowerCase(), userIds: k.summary.userIds.map((u) => folded(u.userId)).join('\n') };
+    searchTexts.set(k, t);
+  }
+  return t;
+}
+function matcher(filter: string): (t: SearchText) => boolean {
+  const f = folded(filter.trim());
+  if (!f) return () => true;
+  const hex = f.replace(/^0x/, '').replace(/\s+/g, '');
+  const byHex = /^[0-9a-f]+$/.test(hex);
+  return (t) => (byHex && t.fingerprint.includes(hex)) || t.userIds.includes(f);
+}
+
+/** Plain code-unit order: on 10,000 keys localeCompare (Intl) costs more than the first frame may. */
+const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function sortKeys(keys: KeyRecord[], by: Sort): KeyRecord[] {
   const name = new Map(keys.map((k) => [k, folded(primaryUserId(k))]));
-  const byName = (a: KeyRecord, b: KeyRecord) => name.get(a)!.localeCompare(name.get(b)!) || a.summary.fingerprint.localeCompare(b.summary.fingerprint);
+  const byName = (a: KeyRecord, b: KeyRecord) => order(name.get(a)!, name.get(b)!) || order(a.summary.fingerprint, b.summary.fingerprint);
   if (by === 'name') return [...keys].sort(byName);
   // Newest first; keys that never expire last.
   const at = (k: KeyRecord) => (by === 'created' ? Date.parse(k.summary.created) : k.summary.expires ? Date.parse(k.summary.expires) : Infinity);
@@ -75,7 +93,10 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const sorted = useMemo(() => sortKeys(keys, sort), [keys, sort]);
   const shown = useMemo(
-    () => sorted.filter((k) => inTab(k, tab, now) && matchesFilter(k, filter)),
+    () => {
+      const matches = matcher(filter);
+      return sorted.filter((k) => inTab(k, tab, now) && matches(searchText(k)));
+    },
     [sorted, tab, filter, now],
   );
   // Keys deleted elsewhere leave the selection.
