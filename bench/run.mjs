@@ -181,64 +181,7 @@ if (run('sync')) {
   }
 }
 
-if (run('tui')) {
-  console.log('\n== terminal UI on the Debian keyring (905 keys), in tmux: first frame and scrolling');
-  if (!keyportHome) {
-    keyportHome = tmp('kp-bench-');
-    execFileSync(process.execPath, [BIN, '--home', keyportHome, 'import', '--file', DEBIAN], { stdio: 'ignore' });
-  }
-  const keys = JSON.parse(execFileSync(process.execPath, [BIN, '--home', keyportHome, 'list', '--json'], { maxBuffer: 256 << 20 }));
-  const socket = path.join(tmp('kp-bench-tmux-'), 'tmux');
-  const tmux = (...args) => spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  const screen = () => tmux('capture-pane', '-p', '-t', 'b').stdout ?? '';
-  const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  // Milliseconds from `started` until the screen passes `test`. Polling sleeps between looks: on
-  // two cores a busy capture loop would slow keyport down.
-  const waitFor = (test, started = process.hrtime.bigint(), limitMs = 10_000) => {
-    for (;;) {
-      if (test(screen())) return Number(process.hrtime.bigint() - started) / 1e6;
-      if (Number(process.hrtime.bigint() - started) / 1e6 > limitMs) throw new Error(`tui bench: timed out; screen:\n${screen()}`);
-      pause(5);
-    }
-  };
-  // NODE_EXTRA_CA_CERTS makes every Node start parse that whole CA bundle first (60 ms on the
-  // reference machine, which sets it for its proxy). Users' machines rarely set it, so the target
-  // is judged on a start without it; the inherited environment is measured and printed as well.
-  const variants = [{ name: 'clean', prefix: ['env', '-u', 'NODE_EXTRA_CA_CERTS'] }];
-  if (process.env.NODE_EXTRA_CA_CERTS) variants.push({ name: 'inherited', prefix: [] });
-  const firstFrames = Object.fromEntries(variants.map((v) => [v.name, []]));
-  const endJumps = [];
-  const pageSteps = [];
-  // The tmux server and its window exist before the clock starts: only keyport is timed.
-  tmux('new-session', '-d', '-s', 'b', '-x', '120', '-y', '40', 'sleep 3600');
-  const RUNS_TUI = 9;
-  for (let i = 0; i < RUNS_TUI; i++) {
-    for (const variant of variants) {
-      const started = process.hrtime.bigint();
-      tmux('respawn-pane', '-k', '-t', 'b', ...variant.prefix, process.execPath, BIN, '--home', keyportHome, 'tui');
-      firstFrames[variant.name].push(waitFor((s) => s.includes(`${keys.length} keys`) && s.includes('1 All'), started));
-    }
-    // Scrolling: jump to the end, then page back up ten times, timing each redraw.
-    const last = keys.at(-1).keyId;
-    tmux('send-keys', '-t', 'b', 'G');
-    endJumps.push(waitFor((s) => s.includes(last)));
-    for (let p = 1; p <= 10; p++) {
-      const before = screen();
-      tmux('send-keys', '-t', 'b', 'PPage');
-      pageSteps.push(waitFor((s) => s !== before));
-    }
-  }
-  tmux('kill-server');
-  rmSync(path.dirname(socket), { recursive: true, force: true });
-  const first = median(firstFrames.clean);
-  const list = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
-  console.log(`first frame: median ${first.toFixed(0)} ms of ${RUNS_TUI} (${list(firstFrames.clean)}; target <= 400 ms)`);
-  if (firstFrames.inherited) console.log(`  with this machine's NODE_EXTRA_CA_CERTS: median ${median(firstFrames.inherited).toFixed(0)} ms (${list(firstFrames.inherited)})`);
-  // The nearest GnuPG equivalent of "see your keys" is printing them all (from the list bench).
-  if (results.list) console.log(`gpg --list-keys on the same keys: ${(results.list.gpg * 1000).toFixed(0)} ms (ratio ${(results.list.gpg * 1000 / first).toFixed(2)})`);
-  console.log(`scrolling: jump to the end ${median(endJumps).toFixed(0)} ms, page up ${median(pageSteps).toFixed(0)} ms median (worst ${Math.max(...pageSteps).toFixed(0)} ms)`);
-  results.tui = { keys: keys.length, gpgListMs: results.list ? results.list.gpg * 1000 : null, firstFrameMs: firstFrames, endJumpMs: endJumps, pageStepMs: pageSteps, target: { firstFrameMs: 400 }, met: first <= 400 };
-}
+if (run('tui')) await (await import('./tui.mjs')).benchTui({ BIN, DEBIAN, keyportHome, tmp, median, results });
 
 if (run('flood')) {
   const { floodedKey, startSks } = await import(path.join(root, 'packages/test-fixtures/dist/index.js'));

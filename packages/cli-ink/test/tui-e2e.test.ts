@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,8 @@ async function see(text: string | RegExp, ms = 15_000): Promise<string> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+const castFile = path.join(socketDir, 'keyport.cast');
+const smallHome = path.join(socketDir, 'home-80x24');
 const pause = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 /** Filters the key list to `text` (/, the text, Enter). */
 async function filterKeys(text: string): Promise<void> {
@@ -47,12 +49,15 @@ let demo: RunningDemo;
 beforeAll(async () => {
   demo = await startDemo();
   for (const file of demo.keyFiles) await keyportAsync(['import', '--file', file], { home: demo.home, env: demo.env });
+  // The 80x24 test's own copy: what the other test imports and publishes does not reach it.
+  cpSync(demo.home, smallHome, { recursive: true });
   const env = Object.entries(demo.env).map(([k, v]) => `${k}=${v}`);
   // CI=1: CI runners set it, and Ink then draws nothing until exit; keyport must draw anyway.
   tmux('new-session', '-d', '-s', 'kp', '-x', '130', '-y', '40', 'env', ...env, 'NO_COLOR=1', 'CI=1', process.execPath, BIN, '--home', demo.home, 'tui');
 });
 afterAll(async () => {
   spawnSync('tmux', ['-S', socket, 'kill-server']);
+  rmSync(castFile, { force: true });
   rmSync(socketDir, { recursive: true, force: true });
   await demo.stop();
 });
@@ -66,10 +71,11 @@ describe('terminal UI end to end (tmux)', () => {
     const raw = tmux('capture-pane', '-p', '-e', '-t', 'kp');
     // eslint-disable-next-line no-control-regex -- looking for terminal colour sequences
     expect(raw).not.toMatch(/\u001B\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/);
-    expect(screen()).toMatch(/^›\[ \] /m);
+    expect(screen()).toMatch(/^› \[ \] /m);
     // A resize re-lays out the frame to the new width.
     tmux('resize-window', '-t', 'kp', '-x', '80', '-y', '30');
-    await see(/^⏎ open {2}\/ filter .*…$/m);
+    // The footer shortens to fit and keeps help and quit.
+    await see(/^⏎ open {2}\/ filter .* \? help {2}q quit$/m);
     expect(Math.max(...screen().split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
     tmux('resize-window', '-t', 'kp', '-x', '130', '-y', '40');
     await see('? help  q quit');
@@ -162,5 +168,144 @@ describe('terminal UI end to end (tmux)', () => {
     expect(modules.find((m) => m.id === 'keyserversync')?.state).toBe('disabled');
     const list = JSON.parse((await keyportAsync(['list', '--json'], { home: demo.home })).stdout) as { fingerprint: string }[];
     expect(list.map((k) => k.fingerprint)).toContain(manifest.secret.fingerprint);
+  }, 120_000);
+});
+
+/** The screen of session `t`, and what it has drawn with its escape sequences. */
+const screenOf = (t: string) => tmux('capture-pane', '-p', '-t', t);
+async function seeIn(t: string, text: string | RegExp, ms = 15_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = screenOf(t);
+    if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${String(text)}; screen:\n${s}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+async function keysIn(t: string, ...k: string[]): Promise<void> {
+  for (const key of k) {
+    tmux('send-keys', '-t', t, key);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+}
+/** Every line of the screen fits the 80 columns, and help and quit are in the footer. */
+function fits80x24(s: string): void {
+  const lines = s.split('\n');
+  expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
+  expect(lines.filter((l) => l.length > 0).length).toBeLessThanOrEqual(24);
+  expect(s).toMatch(/\? help/);
+}
+
+describe('terminal UI at 80x24 without CI, NO_COLOR=1 (tmux)', () => {
+  it('bursts of keys, a bracketed paste, every screen readable at 80x24, no colour, and the shell screen back after q, Ctrl-C and SIGTERM', async () => {
+    const env = Object.entries(demo.env).map(([k, v]) => `${k}=${v}`);
+    const run = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...env, 'NO_COLOR=1', 'TERM=tmux-256color', process.execPath, BIN, '--home', smallHome, 'tui'].map((a) => `'${a}'`).join(' ');
+    // A shell around keyport: what it printed before must be on screen again after each exit.
+    const pidFile = path.join(socketDir, 'tui.pid');
+    // The third run writes its process id (exec keeps it), to be ended with SIGTERM.
+    tmux('new-session', '-d', '-s', 'small', '-x', '80', '-y', '24', 'sh', '-c', `echo BEFORE-KEYPORT; ${run}; echo AFTER-Q; ${run}; echo AFTER-CTRL-C; sh -c 'echo $$ > ${pidFile}; exec ${run.replace(/'/g, '')}'; echo AFTER-TERM; exec sleep 600`);
+    // The screen recording for docs/ (asciinema v2): one frame per step.
+    const cast: string[] = [JSON.stringify({ version: 2, width: 80, height: 24, title: 'keyport tui at 80x24' })];
+    const started = Date.now();
+    const record = () => cast.push(JSON.stringify([(Date.now() - started) / 1000, 'o', `\u001b[H\u001b[2J${tmux('capture-pane', '-p', '-e', '-t', 'small').replace(/\n/g, '\r\n')}`]));
+
+    let s = await seeIn('small', '1 All (');
+    record();
+    fits80x24(s);
+    // Names and the cursor on the list; sorted by name.
+    expect(s).toMatch(/^›\s*\[ \] \S+ \S+ .*Paula Pair/m);
+    expect(s).toContain('Sam Secret <sam@example.org>');
+    // No colour anywhere (39/49 are tmux's own resets), with CI unset.
+    // eslint-disable-next-line no-control-regex -- looking for terminal colour sequences
+    expect(tmux('capture-pane', '-p', '-e', '-t', 'small')).not.toMatch(/\u001B\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/);
+
+    // A burst: two j in one write move two rows.
+    tmux('send-keys', '-t', 'small', 'jj');
+    s = await seeIn('small', /^›.*Soon Revoked/m);
+    // Ten Backspaces in one write edit the filter.
+    await keysIn('small', '/');
+    tmux('send-keys', '-t', 'small', '-l', 'Samzzzzzzzzzz');
+    tmux('send-keys', '-t', 'small', ...Array<string>(10).fill('BSpace'));
+    // (▏ is the text cursor without attributes.)
+    s = await seeIn('small', /^\/ Sam▏?$/m);
+    expect(s).toMatch(/1 All \(1\)/);
+    expect(s).not.toContain('no key matches');
+    await keysIn('small', 'Escape');
+    await seeIn('small', '1 All (3)');
+    // A fingerprint pasted as gpg prints it (groups, spaces), bracketed: it filters, it does not act.
+    tmux('set-buffer', '-b', 'fpr', manifest['pair-old'].fingerprint.replace(/(.{4})(?!$)/g, '$1 '));
+    tmux('paste-buffer', '-p', '-d', '-b', 'fpr', '-t', 'small');
+    s = await seeIn('small', '1 All (1)');
+    expect(s).toMatch(/^›.*Paula Pair/m);
+    record();
+    // The paste opened the filter field: Enter closes it, the next opens the key.
+    await keysIn('small', 'Enter', 'Enter');
+
+    // Details: the whole fingerprint, in groups of four.
+    s = await seeIn('small', 'Operations');
+    record();
+    fits80x24(s);
+    const groups = manifest['pair-old'].fingerprint.match(/.{4}/g)!;
+    expect(s.replace(/[│\s]+/g, ' ')).toContain(groups.join(' '));
+    await keysIn('small', '?');
+    s = await seeIn('small', 'Keys: key details');
+    expect(s).toContain('check the publish status');
+    await keysIn('small', 'Escape', 'Escape');
+    await seeIn('small', '/ ');
+
+    // Import: search results with user IDs at 80 columns, held keys marked.
+    await keysIn('small', 'i');
+    await seeIn('small', 'Search:');
+    tmux('send-keys', '-t', 'small', '-l', 'example.org');
+    await keysIn('small', 'Enter');
+    s = await seeIn('small', /\d+ keys found/);
+    record();
+    fits80x24(s);
+    expect(s).toMatch(/^›.*@example\.org/m);
+    expect(s).toMatch(/\(held\*?\) /);
+    await keysIn('small', 'Escape');
+    await seeIn('small', '1 All');
+
+    // File import, sync and publish confirmations, settings sections, help: each fits.
+    await keysIn('small', 'f');
+    s = await seeIn('small', 'File:');
+    fits80x24(s);
+    await keysIn('small', 'Escape', 's');
+    s = await seeIn('small', '[y/N]');
+    fits80x24(s);
+    expect(s).toContain('n Enter Esc no');
+    await keysIn('small', 'Enter');
+    await seeIn('small', '1 All');
+    await keysIn('small', ',');
+    for (const section of ['default  https', 'Automatic publish status', 'keyserversync']) {
+      s = await seeIn('small', section);
+      record();
+      fits80x24(s);
+      await keysIn('small', 'Right');
+    }
+    await keysIn('small', 'Escape', '?');
+    s = await seeIn('small', 'Keys: key list');
+    fits80x24(s);
+    await keysIn('small', 'Escape');
+
+    // q: the shell's screen is back as it was, without the UI's last frame.
+    await keysIn('small', 'q');
+    s = await seeIn('small', 'AFTER-Q');
+    expect(s).toMatch(/^BEFORE-KEYPORT\nAFTER-Q/m);
+    expect(s).not.toContain('? help');
+    // Ctrl-C too.
+    await seeIn('small', '1 All (3)');
+    await keysIn('small', 'C-c');
+    s = await seeIn('small', 'AFTER-CTRL-C');
+    expect(s).not.toContain('? help');
+    // SIGTERM (as from kill or a closing session manager) too.
+    await seeIn('small', '1 All (3)');
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+    s = await seeIn('small', 'AFTER-TERM');
+    expect(s).toMatch(/^BEFORE-KEYPORT\nAFTER-Q\nAFTER-CTRL-C\nAFTER-TERM/m);
+    expect(s).not.toContain('? help');
+    if (process.env.KEYPORT_WRITE_CAST) writeFileSync(process.env.KEYPORT_WRITE_CAST, `${cast.join('\n')}\n`);
+    writeFileSync(castFile, `${cast.join('\n')}\n`);
+    expect(cast.length).toBeGreaterThan(5);
   }, 120_000);
 });

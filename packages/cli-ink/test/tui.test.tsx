@@ -33,7 +33,8 @@ async function keyport(files: string[] = [manifest.revoked.file, manifest.expire
 
 /** Renders the app and gives helpers that wait for the frame to show something. */
 async function open(kp: Keyport, onQuit = vi.fn()) {
-  const app = render(<App kp={kp} initialKeys={await kp.keyring.list('all')} onQuit={onQuit} />);
+  let handled: (() => void) | undefined;
+  const app = render(<App kp={kp} initialKeys={await kp.keyring.list('all')} onQuit={onQuit} onInputIdle={() => handled?.()} />);
   const frame = () => app.lastFrame() ?? '';
   const until = async (test: (f: string) => boolean, what: string, ms = 8000) => {
     const end = Date.now() + ms;
@@ -44,10 +45,13 @@ async function open(kp: Keyport, onQuit = vi.fn()) {
     return frame();
   };
   const see = (text: string | RegExp) => until((f) => (typeof text === 'string' ? f.includes(text) : text.test(f)), String(text));
+  /** Types the keys one by one, each handled and drawn before the next (no guessed delays). */
   const press = async (...keys: string[]) => {
     for (const k of keys) {
-      app.stdin.write(k);
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise<void>((resolve) => {
+        handled = resolve;
+        app.stdin.write(k);
+      });
     }
   };
   return { app, frame, see, until, press, onQuit };
@@ -126,7 +130,8 @@ describe('key details', () => {
     const kp = await keyport();
     const t = await open(kp);
     await t.press('/', 's', 'o', 'o', 'n', KEY.enter, KEY.enter);
-    const details = await t.see('Operations');
+    // What modules cannot do is worked out after the screen opens: wait for it, not for time.
+    const details = await t.see(/Publish to key server \((?!checking)/);
     expect(details).toContain('Fingerprint  0F4A 40BF');
     expect(details).toMatch(/Publish to key server \(.*not your key/);
     expect(details).toMatch(/Request verification \(publish the key first\)/);
@@ -147,7 +152,8 @@ describe('key details', () => {
     await kp.publishing.publish((await kp.keyring.list('secret'))[0]!.summary.fingerprint, { verify: [] });
     const t = await open(kp);
     await t.press('4', KEY.enter);
-    await t.see('Operations');
+    // Available once the publish plan is checked (it starts as "checking…").
+    await t.see(/Request verification\s*│/);
     await t.press(KEY.down, KEY.enter);
     await t.see('Request verification for');
     // Every unpublished address starts chosen; leave out the second.
@@ -163,6 +169,29 @@ describe('key details', () => {
     const synced = await t.see('· done');
     expect(synced).toMatch(/not-found +0F4A40BF/);
     await ownHagrid.stop();
+  });
+
+  it('re-checks pending addresses while open until the server publishes them; c checks at once', async () => {
+    const ownHagrid = await startHagridFixture();
+    try {
+      const kp = await keyport();
+      await kp.settings.set('keyserversync.url', ownHagrid.url);
+      const fpr = (await kp.keyring.list('secret'))[0]!.summary.fingerprint;
+      await kp.publishing.publish(fpr, { verify: ['sam@example.org'] });
+      const t = await open(kp);
+      await t.press('4', KEY.enter);
+      await t.see(/Address +pending +sam@example\.org/);
+      await t.see('1 address(es) pending: re-checked every 5 s');
+      // The owner clicks the link: the next re-check (5 s after opening) shows it, no key pressed.
+      ownHagrid.clickVerification('sam@example.org');
+      await t.until((f) => /Address +published +sam@example\.org/.test(f), 'the automatic re-check', 9000);
+      expect(t.frame()).not.toContain('re-checked every');
+      // c asks at once.
+      await t.press('c');
+      await t.see(/✓ publish status: published/);
+    } finally {
+      await ownHagrid.stop();
+    }
   });
 
   it('shows the publish status line when the setting is on', async () => {
@@ -294,6 +323,35 @@ describe('publish flow', () => {
 });
 
 describe('settings', () => {
+  it('Esc stops a server test that never answers; the screen can be left at once', async () => {
+    // Accepts connections and never answers.
+    const held: import('node:net').Socket[] = [];
+    const silent = (await import('node:net')).createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const kp = await keyport([]);
+      await kp.keyservers.add(url, { protocol: 'hkp' });
+      await kp.settings.set('network.timeoutMs', 30_000);
+      const t = await open(kp);
+      await t.press(',');
+      await t.see('default  https');
+      await t.press('G', 't');
+      await t.until(() => held.length > 0, 'the connection');
+      // The spinner with the elapsed time appears after 300 ms.
+      await t.see(/testing http:\/\/127\.0\.0\.1:\d+ \d+\.\d s \(Esc cancels\)/);
+      const started = Date.now();
+      await t.press(KEY.esc);
+      await t.see(`! test of ${url} stopped`);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await t.press(KEY.esc);
+      await t.see('1 All (0)');
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('adds, tests and deletes a server, sets the default, and toggles automatic publish status', async () => {
     const kp = await keyport([]);
     await kp.settings.set('network.timeoutMs', 3000);
@@ -323,9 +381,10 @@ describe('settings', () => {
     await t.until((f) => !f.includes('testing…') && !f.includes('never tested'), 'every test', 15_000);
     expect(t.frame()).toMatch(new RegExp(`ok \\d+ ms +${edited.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await t.press('G', 't');
-    await t.see(/ok \d+ ms/);
+    // The screen stays usable while a test runs: Enter makes the server the default.
     await t.press(KEY.enter);
-    await t.see(`default server: ${edited}`);
+    await t.see(`default ${edited} · modules`);
+    await t.until((f) => !f.includes('testing…'), 'the test to end');
     await t.press('d');
     await t.see(`Remove ${edited}`);
     await t.press('y');

@@ -1,11 +1,14 @@
-import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
-import { Text } from './text.js';
+import { Plain, Text, colorsOff } from './text.js';
 import type { KeyRecord, Keyport } from '@keyport/core';
-import { KeysProvider, ScreenActive, StatusLine, useKeys, useTerminalSize, type Toast } from './components.js';
+import { FooterContext, KeysProvider, ScreenActive, StatusLine, fitFooter, useKeys, useTerminalSize, type Toast } from './components.js';
 import { KeysScreen } from './screens/Keys.js';
 import { DetailsScreen } from './screens/Details.js';
 import { ImportScreen } from './screens/Import.js';
+import { FileImportScreen } from './screens/FileImport.js';
 import { SyncScreen } from './screens/Sync.js';
 import { PublishScreen } from './screens/Publish.js';
 import { SettingsScreen } from './screens/Settings.js';
@@ -15,7 +18,9 @@ export type Route =
   | { screen: 'keys' }
   | { screen: 'details'; fingerprint: string }
   | { screen: 'import' }
-  | { screen: 'sync'; fingerprints: string[] | 'all' }
+  | { screen: 'file-import' }
+  /** `what` says which keys a list is ("3 selected", "12 shown"), for the confirmation. */
+  | { screen: 'sync'; fingerprints: string[] | 'all'; what?: string }
   | { screen: 'publish'; fingerprint: string; verifyOnly?: boolean }
   | { screen: 'settings' };
 
@@ -28,46 +33,125 @@ export interface ScreenProps {
   width: number;
   go: (route: Route) => void;
   back: () => void;
+  /** Shows a message in the status line while this screen is on top (and below, once it is left). */
   notify: (toast: Toast) => void;
   /** A screen that is typing text says so, so q and ? reach the text field. */
   setCapturing: (capturing: boolean) => void;
+  /** Reads the keyring again (r). */
+  reload: () => void;
   now: number;
 }
 
-const HELP: [string, string][] = [
-  ['↑↓ j k', 'move; PgUp PgDn, g G: page, top, end'],
-  ['Enter', 'open / confirm'],
-  ['Esc', 'back, or cancel running work'],
-  ['Tab', 'next pane or field'],
-  ['/', 'filter (keys)'],
-  ['Space', 'select several (keys, search results) or toggle'],
-  ['← → 1-4', 'tabs'],
-  ['i', 'import from a key server'],
-  ['s', 'sync the selected keys, or all of them'],
-  ['p', 'publish the key under the cursor'],
-  [',', 'settings: key servers, network, modules'],
-  ['?', 'this help'],
-  ['q', 'quit'],
+/** Shown after a screen's own keys when there is room (the footer says them too). */
+const COMMON_HELP: [string, string][] = [
+  ['?', 'this help (? or Esc closes)'],
+  ['q', 'quit (not while typing)'],
 ];
 
-const FOOTERS: Record<Route['screen'], string> = {
-  keys: '⏎ open  / filter  ␣ select  ←→ tabs  i import  s sync  p publish  , settings  ? help  q quit',
-  details: 'Tab pane · ↑↓ choose · Enter run · Esc back · ? help',
-  import: 'Tab field/results · ←→ server · Enter search/import · Space select · Esc back',
-  sync: 'Esc cancel (keeps what finished) · ↑↓ scroll results · Enter done',
-  publish: 'Space choose address · Enter continue · Esc back',
-  settings:
-    '←→ section · ↑↓ choose · a add · e edit · d delete · t test · T test all · Enter default / toggle · Esc back',
+/** The keys of each screen, for the help overlay and (shortened to fit) the footer. */
+const SCREEN_KEYS: Record<Route['screen'], { help: [string, string][]; footer: string[] }> = {
+  keys: {
+    help: [
+      ['↑↓ j k', 'move; PgUp PgDn, g G: page, top, end'],
+      ['Enter', 'key details and operations'],
+      ['/', 'filter: name, address, fingerprint or key ID (0x, spaces, accents all fine)'],
+      ['Esc', 'clear the selection, then the filter'],
+      ['Space', 'select several keys'],
+      ['← → 1-4', 'tabs: all, expired, revoked, secret'],
+      ['o', 'sort by name, created or expires'],
+      ['i', 'search a key server and import'],
+      ['f', 'import a key file'],
+      ['s', 'sync the selected keys, else the keys shown'],
+      ['x', 'export the selected keys, else the keys shown, to a file'],
+      ['D', 'delete the selected keys'],
+      ['p', 'publish the key under the cursor'],
+      ['r', 'read the keyring again (changes from other keyport runs appear by themselves)'],
+      [',', 'settings: key servers, network, modules'],
+    ],
+    footer: ['⏎ open', '/ filter', '␣ select', '←→ tabs', 'i import', 'f file', 's sync', 'x export', 'o sort', 'p publish', ', settings'],
+  },
+  details: {
+    help: [
+      ['Tab', 'switch between the key and its operations'],
+      ['↑↓ j k', 'choose an operation, or scroll the key'],
+      ['Enter', 'run the operation'],
+      ['c', 'check the publish status now'],
+      ['Esc', 'back (stops a running check)'],
+    ],
+    footer: ['Tab pane', '↑↓ choose', '⏎ run', 'c check status', 'Esc back'],
+  },
+  import: {
+    help: [
+      ['type', 'the search: fingerprint, key ID, email or name'],
+      ['← →', 'move in the search text'],
+      ['Enter', 'search; in the results: import the chosen keys'],
+      ['Tab', 'between the search and the results'],
+      ['Space', 'choose several results'],
+      ['[ ]', 'previous / next key server (in the results)'],
+      ['Esc', 'cancel a running search or import, else back'],
+    ],
+    footer: ['⏎ search/import', 'Tab field/results', '␣ choose', '[ ] server', 'Esc back'],
+  },
+  'file-import': {
+    help: [
+      ['type', 'the path of a key file (armored or binary)'],
+      ['Tab', 'complete the path'],
+      ['Enter', 'import the file'],
+      ['Esc', 'back'],
+    ],
+    footer: ['⏎ import', 'Tab complete', 'Esc back'],
+  },
+  sync: {
+    help: [
+      ['Esc', 'cancel (keeps what finished), or back when done'],
+      ['↑↓ j k', 'scroll the results'],
+      ['Enter', 'done'],
+    ],
+    footer: ['Esc cancel/back', '↑↓ results', '⏎ done'],
+  },
+  publish: {
+    help: [
+      ['Space', 'choose an address'],
+      ['Enter', 'continue'],
+      ['Esc', 'back'],
+    ],
+    footer: ['␣ choose address', '⏎ continue', 'Esc back'],
+  },
+  settings: {
+    help: [
+      ['← → Tab', 'section: key servers, network, modules'],
+      ['↑↓ j k', 'choose'],
+      ['a e d', 'add, edit, delete a key server'],
+      ['t T', 'test the server, or all of them (Esc stops)'],
+      ['Enter', 'make default, or toggle'],
+      ['Esc', 'stop a running test, else back'],
+    ],
+    footer: ['←→ section', '↑↓ choose', 'a add', 'e edit', 'd delete', 't test', 'T test all', '⏎ default/toggle', 'Esc back'],
+  },
 };
 
 /** The whole terminal UI: header, the current screen, the status line and the footer. */
-export function App(props: { kp: Keyport; onQuit: () => void; initialKeys: KeyRecord[]; now?: number }) {
+export function App(props: {
+  kp: Keyport;
+  onQuit: () => void;
+  initialKeys: KeyRecord[];
+  now?: number;
+  /** No colours or attributes; default: from NO_COLOR and TERM. */
+  plain?: boolean;
+  /** Called when all keys received so far are handled and drawn (for tests). */
+  onInputIdle?: () => void;
+}) {
   return (
-    <KeysProvider>
-      <Frame {...props} />
-    </KeysProvider>
+    <Plain.Provider value={props.plain ?? colorsOff(process.env)}>
+      <KeysProvider onIdle={props.onInputIdle}>
+        <Frame {...props} />
+      </KeysProvider>
+    </Plain.Provider>
   );
 }
+
+/** How often another process's changes to the keyring are looked for. */
+const WATCH_INTERVAL_MS = 400;
 
 function Frame({
   kp,
@@ -86,43 +170,74 @@ function Frame({
   const { columns, rows } = useTerminalSize();
   const [stack, setStack] = useState<Route[]>([{ screen: 'keys' }]);
   const [keys, setKeys] = useState(initialKeys);
-  const [toast, setToast] = useState<Toast | null>(null);
+  // A toast belongs to the screen (stack depth) that made it: it is not shown over the screens
+  // opened after it, and moves down when its screen is left (the result of what was done there).
+  const [toast, setToast] = useState<(Toast & { depth: number }) | null>(null);
   const [help, setHelp] = useState(false);
   const [capturing, setCapturing] = useState(false);
+  const [dialogFooter, setDialogFooter] = useState<string | null>(null);
   const [, setTick] = useState(0);
   const route = stack[stack.length - 1]!;
   const toastTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
-  const notify = useCallback((t: Toast) => {
-    setToast(t);
-    clearTimeout(toastTimer.current);
-    // Errors stay until the next message: they carry the next step.
-    if (t.kind !== 'error') toastTimer.current = setTimeout(() => setToast(null), 6000);
-  }, []);
+  const notifiers = useRef(new Map<number, (t: Toast) => void>()).current;
+  const notifyAt = (depth: number) => {
+    let n = notifiers.get(depth);
+    if (!n) {
+      n = (t: Toast) => {
+        setToast({ ...t, depth });
+        clearTimeout(toastTimer.current);
+        // Errors stay until the next message: they carry the next step.
+        if (t.kind !== 'error') toastTimer.current = setTimeout(() => setToast(null), 6000);
+      };
+      notifiers.set(depth, n);
+    }
+    return n;
+  };
 
-  // The keyring changes under the UI (imports, syncs, deletes): reload the list.
+  const reload = useCallback(() => void kp.keyring.list('all').then(setKeys, () => undefined), [kp]);
+  // The keyring changes under the UI: in this process (imports, syncs, deletes) through the bus,
+  // and in other keyport processes through the index file, looked at a few times a second.
   useEffect(() => {
-    const reload = () => void kp.keyring.list('all').then(setKeys, () => undefined);
     const subs = [
       kp.bus.on('keyring:changed', reload),
       kp.bus.on('module:state', () => setTick((n) => n + 1)),
       kp.bus.on('settings:changed', () => setTick((n) => n + 1)),
     ];
+    const index = path.join(kp.paths.keyringDir, 'index.json');
+    let seen = '';
+    const look = () =>
+      stat(index).then(
+        (s) => `${s.mtimeMs}:${s.size}:${s.ino}`,
+        () => 'none',
+      );
+    void look().then((v) => (seen ||= v));
+    const timer = setInterval(() => {
+      void look().then((v) => {
+        if (seen && v !== seen) reload();
+        seen = v;
+      });
+    }, WATCH_INTERVAL_MS);
     return () => {
       for (const s of subs) s.dispose();
+      clearInterval(timer);
       clearTimeout(toastTimer.current);
     };
-  }, [kp]);
+  }, [kp, reload]);
 
   const go = useCallback((r: Route) => setStack((s) => [...s, r]), []);
+  const depthNow = useRef(0);
+  depthNow.current = stack.length - 1;
   const back = useCallback(() => {
     setCapturing(false);
+    const top = Math.max(0, depthNow.current - 1);
+    setToast((t) => (t && t.depth > top ? { ...t, depth: top } : t));
     setStack((s) => (s.length > 1 ? s.slice(0, -1) : s));
   }, []);
 
   useKeys((input, key) => {
     if (help) {
-      if (key.escape || input === '?' || input === 'q') setHelp(false);
+      if (key.escape || input === '?' || input === 'q' || key.return) setHelp(false);
       return;
     }
     if (capturing) return;
@@ -139,50 +254,71 @@ function Frame({
   const context = `default ${kp.keyservers.defaultServer()} · modules ${enabled.join(', ') || 'none'}${status.length ? ` · ${status.map((s) => `${s.label} ${s.value}`).join(' · ')}` : ''}`;
   // Two header lines, the status line and the footer; the rest is the screen's.
   const bodyHeight = Math.max(5, rows - 5);
-  const props: ScreenProps = useMemo(
-    () => ({ kp, keys, height: bodyHeight, width: columns, go, back, notify, setCapturing, now }),
-    [kp, keys, bodyHeight, columns, go, back, notify, now],
-  );
+  const screenKeys = SCREEN_KEYS[route.screen];
+  const footer = help
+    ? fitFooter(['Esc close help'], columns)
+    : dialogFooter
+      ? fitFooter([dialogFooter], columns, ['? help'])
+      : fitFooter(capturing ? ['typing: ⏎ done', 'Esc cancel', '←→ move'] : screenKeys.footer, columns, capturing ? ['? help'] : undefined);
+  const depth = stack.length - 1;
 
   return (
-    <Box flexDirection="column" width={columns}>
-      <Text bold wrap="truncate-end">
-        {header}
-      </Text>
-      <Text dimColor wrap="truncate-end">
-        {context}
-      </Text>
-      <Box flexDirection="column" height={bodyHeight}>
-        {help ? (
-          <Box flexDirection="column" borderStyle="round" paddingX={1}>
-            <Text bold>Keys (? or Esc closes)</Text>
-            {HELP.map(([k, what]) => (
-              <Text key={k}>
-                <Text bold>{k.padEnd(10)}</Text> {what}
+    <FooterContext.Provider value={setDialogFooter}>
+      <Box flexDirection="column" width={columns}>
+        <Text bold wrap="truncate-end">
+          {header}
+        </Text>
+        <Text dimColor wrap="truncate-end">
+          {context}
+        </Text>
+        <Box flexDirection="column" height={bodyHeight} overflow="hidden">
+          {help ? (
+            <Box flexDirection="column" borderStyle="round" paddingX={1}>
+              <Text bold wrap="truncate-end">
+                Keys: {TITLES[route.screen]} (? or Esc closes)
               </Text>
-            ))}
-          </Box>
-        ) : null}
-        {/* Screens under the top one stay mounted (hidden, keys off) so going back finds them
-            as they were: tab, filter, cursor, selection. */}
-        {stack.map((r, i) => {
-          const top = i === stack.length - 1;
-          return (
-            <Box key={`${i}:${JSON.stringify(r)}`} display={top && !help ? 'flex' : 'none'} flexDirection="column">
-              <ScreenActive.Provider value={top && !help}>
-                <CurrentScreen route={r} props={props} />
-              </ScreenActive.Provider>
+              {/* ? and q are in the footer line; the rest must fit the body (borders and title). */}
+              {[...screenKeys.help, ...COMMON_HELP].slice(0, Math.max(1, bodyHeight - 3)).map(([k, what]) => (
+                <Text key={k} wrap="truncate-end">
+                  <Text bold>{k.padEnd(10)}</Text> {what}
+                </Text>
+              ))}
             </Box>
-          );
-        })}
+          ) : null}
+          {/* Screens under the top one stay mounted (hidden, keys off) so going back finds them
+              as they were: tab, filter, cursor, selection. */}
+          {stack.map((r, i) => {
+            const top = i === depth;
+            return (
+              <Box key={`${i}:${JSON.stringify(r)}`} display={top && !help ? 'flex' : 'none'} flexDirection="column">
+                <ScreenActive.Provider value={top && !help}>
+                  <CurrentScreen
+                    route={r}
+                    props={{ kp, keys, height: bodyHeight, width: columns, go, back, notify: notifyAt(i), setCapturing, reload, now }}
+                  />
+                </ScreenActive.Provider>
+              </Box>
+            );
+          })}
+        </Box>
+        <StatusLine toast={toast && toast.depth === depth ? toast : null} />
+        <Text dimColor wrap="truncate-end">
+          {footer}
+        </Text>
       </Box>
-      <StatusLine toast={toast} />
-      <Text dimColor wrap="truncate-end">
-        {FOOTERS[route.screen]}
-      </Text>
-    </Box>
+    </FooterContext.Provider>
   );
 }
+
+const TITLES: Record<Route['screen'], string> = {
+  keys: 'key list',
+  details: 'key details',
+  import: 'import from a key server',
+  'file-import': 'import a file',
+  sync: 'sync',
+  publish: 'publish',
+  settings: 'settings',
+};
 
 function CurrentScreen({ route, props }: { route: Route; props: ScreenProps }) {
   switch (route.screen) {
@@ -192,8 +328,10 @@ function CurrentScreen({ route, props }: { route: Route; props: ScreenProps }) {
       return <DetailsScreen {...props} fingerprint={route.fingerprint} />;
     case 'import':
       return <ImportScreen {...props} />;
+    case 'file-import':
+      return <FileImportScreen {...props} />;
     case 'sync':
-      return <SyncScreen {...props} fingerprints={route.fingerprints} />;
+      return <SyncScreen {...props} fingerprints={route.fingerprints} what={route.what} />;
     case 'publish':
       return (
         <PublishScreen

@@ -1,44 +1,89 @@
-import React, { createContext, useCallback, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Box, useInput, useStdout } from 'ink';
-import { Text } from './text.js';
+import React, { createContext, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Box, useStdin, useStdout } from 'ink';
+import { Text, usePlain } from './text.js';
+import { KeystrokeSplitter, type Keystroke } from './keystrokes.js';
 import { toKeyportError } from '@keyport/core';
 
-type InputHandler = Parameters<typeof useInput>[0];
+/** Handles one keystroke. */
+export type InputHandler = (input: string, key: Keystroke) => void;
 interface KeyEntry {
   handler: InputHandler;
   active: boolean;
+  /** Takes pasted text (text fields); other handlers never see it, so a paste cannot act as keys. */
+  paste: boolean;
 }
 const KeysContext = createContext<Map<object, KeyEntry> | null>(null);
 
 /**
- * One subscription to Ink's input for the whole UI, dispatching each key to the handlers of the
- * mounted components. Components register in a layout effect (during the commit), and their
- * handler and activity are refreshed on every render: a key pressed right after a screen
- * appears, or right after a state change, reaches the new screen with its new state. (Ink's own
- * useInput subscribes in a passive effect, which can run after the next key has arrived.)
+ * One subscription to the terminal's input for the whole UI, dispatching each keystroke to the
+ * handlers of the mounted components. What arrives in one read (a burst, auto-repeat, a paste)
+ * is split into keystrokes and handled one at a time, each after the render the previous one
+ * caused: handlers and their activity are refreshed on every render, so the second key of `/a`
+ * reaches the filter the first one opened, as it would typed slowly. Each dispatch bumps a
+ * counter in the same batch as the handlers' own updates; the next key goes out from the
+ * layout effect of that render. Components register in a layout effect too, so a key pressed
+ * right after a screen appears reaches it. `onIdle` is called when every keystroke received so
+ * far has been handled and drawn (tests).
  */
-export function KeysProvider({ children }: { children: React.ReactNode }) {
+export function KeysProvider({ children, onIdle }: { children: React.ReactNode; onIdle?: () => void }) {
   const handlers = useRef(new Map<object, KeyEntry>()).current;
-  const dispatch = useCallback<InputHandler>(
-    (input, key) => {
-      for (const entry of [...handlers.values()]) if (entry.active) entry.handler(input, key);
-    },
-    [handlers],
-  );
-  useInput(dispatch);
+  const idle = useRef(onIdle);
+  idle.current = onIdle;
+  const [dispatched, setDispatched] = useState(0);
+  const pump = useRef({ queue: [] as [string, Keystroke][], waiting: false, next: () => {} }).current;
+  const { setRawMode, internal_eventEmitter } = useStdin();
+  pump.next = () => {
+    const next = pump.queue.shift();
+    if (!next) {
+      pump.waiting = false;
+      idle.current?.();
+      return;
+    }
+    pump.waiting = true;
+    const [input, key] = next;
+    // Who handles this key is decided before any handler runs: a handler that opens a field
+    // must not have the field receive the same key.
+    const targets = [...handlers.values()].filter((e) => e.active && (!key.paste || e.paste));
+    for (const entry of targets) entry.handler(input, key);
+    setDispatched((n) => n + 1);
+  };
+  // The render of the last key is committed: send the next one.
+  useLayoutEffect(() => {
+    if (dispatched > 0) setImmediate(() => pump.next());
+  }, [dispatched, pump]);
+  // In the commit, not after it: the first key can come right after the first frame.
+  useLayoutEffect(() => {
+    setRawMode(true);
+    const splitter = new KeystrokeSplitter();
+    const onInput = (chunk: string) => {
+      pump.queue.push(...splitter.push(chunk));
+      if (!pump.waiting && pump.queue.length > 0) pump.next();
+    };
+    internal_eventEmitter.on('input', onInput);
+    return () => {
+      pump.queue.length = 0;
+      pump.next = () => {};
+      internal_eventEmitter.removeListener('input', onInput);
+      setRawMode(false);
+    };
+  }, [handlers, setRawMode, internal_eventEmitter, pump]);
   return <KeysContext.Provider value={handlers}>{children}</KeysContext.Provider>;
 }
 
 /** False inside screens that are kept mounted under the one on top (their keys are off). */
 export const ScreenActive = createContext(true);
 
-/** Handles keys while `isActive` (default true) and the screen is on top, through the nearest KeysProvider. */
-export function useKeys(handler: InputHandler, options: { isActive?: boolean } = {}): void {
+/**
+ * Handles keys while `isActive` (default true) and the screen is on top, through the nearest
+ * KeysProvider. `paste: true` also receives pasted text, as one keystroke with `key.paste`.
+ */
+export function useKeys(handler: InputHandler, options: { isActive?: boolean; paste?: boolean } = {}): void {
   const handlers = useContext(KeysContext);
   const onTop = useContext(ScreenActive);
-  const entry = useRef<KeyEntry>({ handler, active: false }).current;
+  const entry = useRef<KeyEntry>({ handler, active: false, paste: false }).current;
   entry.handler = handler;
   entry.active = onTop && options.isActive !== false;
+  entry.paste = options.paste === true;
   useLayoutEffect(() => {
     if (!handlers) return;
     handlers.set(entry, entry);
@@ -123,9 +168,14 @@ export function VirtualList<T>({
   return (
     <Box flexDirection="column">
       {items.slice(start, start + rows).map((item, i) => (
-        <Box key={start + i}>
-          <Text inverse={start + i === cursor}>{start + i === cursor ? '›' : ' '}</Text>
-          {render(item, start + i, start + i === cursor)}
+        <Box key={start + i} width="100%" overflow="hidden">
+          {/* A fixed column: a shrinking row must never squeeze the cursor mark away. */}
+          <Box width={2} flexShrink={0}>
+            <Text inverse={start + i === cursor}>{start + i === cursor ? '›' : ' '}</Text>
+          </Box>
+          <Box flexGrow={1} flexShrink={1} minWidth={0} overflow="hidden">
+            {render(item, start + i, start + i === cursor)}
+          </Box>
         </Box>
       ))}
     </Box>
@@ -159,7 +209,11 @@ export function moveCursor(
   return true;
 }
 
-/** A one-line text field; Enter submits, Esc cancels. Keeps its text when the submit fails. */
+/**
+ * A one-line text field with a text cursor: ←→ Home End move it, Backspace and Delete edit at
+ * it, Ctrl-U clears, pasted text is inserted whole. Enter submits, Esc cancels. Keeps its text
+ * when the submit fails.
+ */
 export function TextField({
   label,
   value,
@@ -177,39 +231,69 @@ export function TextField({
   active: boolean;
   placeholder?: string;
 }) {
-  // Keys can arrive faster than renders (pasting, fast typing): edit the latest text, not the
-  // text of the last render, so no character is lost.
+  // Keys can arrive faster than renders: edit the latest text and cursor, not those of the last
+  // render, so no character is lost.
   const latest = useRef(value);
-  latest.current = value;
-  const set = (next: string) => {
+  const [at, setAt] = useState(value.length);
+  const caret = useRef(at);
+  if (latest.current !== value) {
+    // Changed from outside (cleared, replaced): the cursor goes to the end.
+    latest.current = value;
+    caret.current = value.length;
+  }
+  const place = (next: number) => {
+    caret.current = Math.max(0, Math.min(latest.current.length, next));
+    setAt(caret.current);
+  };
+  const set = (next: string, cursorAt: number) => {
     latest.current = next;
     onChange(next);
+    place(cursorAt);
   };
   useKeys(
     (input, key) => {
-      if (key.return) onSubmit(latest.current);
+      const text = latest.current;
+      const c = Math.min(caret.current, text.length);
+      if (key.return) onSubmit(text);
       else if (key.escape) onCancel?.();
-      else if (key.backspace || key.delete) set(latest.current.slice(0, -1));
-      else if (key.ctrl && input === 'u') set('');
+      else if (key.leftArrow) place(c - 1);
+      else if (key.rightArrow) place(c + 1);
+      else if (key.home || (key.ctrl && input === 'a')) place(0);
+      else if (key.end || (key.ctrl && input === 'e')) place(text.length);
+      else if (key.backspace) {
+        if (c > 0) set(text.slice(0, c - 1) + text.slice(c), c - 1);
+      } else if (key.delete) set(text.slice(0, c) + text.slice(c + 1), c);
+      else if (key.ctrl && input === 'u') set('', 0);
       else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) {
-        // Pasted or fast input arrives in one piece, possibly with the Enter that ends it.
-        const end = input.search(/[\r\n]/);
-        if (end < 0) return set(latest.current + input);
-        set(latest.current + input.slice(0, end));
-        onSubmit(latest.current);
+        set(text.slice(0, c) + input + text.slice(c), c + input.length);
       }
     },
-    { isActive: active },
+    { isActive: active, paste: true },
   );
+  const c = Math.min(at, value.length);
+  const plain = usePlain();
+  // Without attributes the caret is a bar before the character it stands on.
+  const caretMark = (under: string) => (plain ? `▏${under}` : <Text inverse>{under || ' '}</Text>);
   return (
-    <Text>
-      <Text bold={active}>{label}</Text> {value || <Text dimColor>{placeholder ?? ''}</Text>}
-      {active ? <Text inverse> </Text> : null}
+    <Text wrap="truncate-start">
+      <Text bold={active}>{label}</Text>{' '}
+      {value ? (
+        <>
+          {value.slice(0, c)}
+          {active ? caretMark(value.slice(c, c + 1)) : null}
+          {active ? value.slice(c + 1) : value.slice(c)}
+        </>
+      ) : (
+        <>
+          {active ? caretMark('') : null}
+          <Text dimColor>{placeholder ?? ''}</Text>
+        </>
+      )}
     </Text>
   );
 }
 
-/** A yes/no question. y confirms; n or Esc declines. */
+/** A yes/no question. y confirms; n, Esc or Enter (the default, N) declines. */
 export function Confirm({
   message,
   details,
@@ -221,9 +305,10 @@ export function Confirm({
   onYes: () => void;
   onNo: () => void;
 }) {
+  useFooter('y yes · n Enter Esc no');
   useKeys((input, key) => {
     if (input === 'y' || input === 'Y') onYes();
-    else if (input === 'n' || input === 'N' || key.escape) onNo();
+    else if (input === 'n' || input === 'N' || key.escape || key.return) onNo();
   });
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
@@ -235,6 +320,59 @@ export function Confirm({
       <Text bold>{message} [y/N]</Text>
     </Box>
   );
+}
+
+/**
+ * What the footer shows while a dialog or mode is open, in place of the screen's keys (set by
+ * the component that is open, cleared when it closes).
+ */
+export const FooterContext = createContext<((footer: string | null) => void) | null>(null);
+
+/** Shows `footer` in the frame's footer while the calling component is mounted on the top screen. */
+export function useFooter(footer: string | null): void {
+  const set = useContext(FooterContext);
+  const onTop = useContext(ScreenActive);
+  useLayoutEffect(() => {
+    if (!set || !onTop || footer === null) return;
+    set(footer);
+    return () => set(null);
+  }, [set, onTop, footer]);
+}
+
+/**
+ * A wait the user can see: nothing for the first 300 ms (most answers come sooner), then a
+ * spinner with the elapsed time and how to cancel.
+ */
+export function Busy({ label }: { label: string }) {
+  const [since] = useState(() => Date.now());
+  const [now, setNow] = useState(since);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 100);
+    return () => clearInterval(timer);
+  }, []);
+  const elapsed = now - since;
+  if (elapsed < 300) return <Text> </Text>;
+  const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
+  return (
+    <Text color="cyan" wrap="truncate-end">
+      {frames[Math.floor(elapsed / 100) % frames.length]} {label} {(elapsed / 1000).toFixed(1)} s (Esc cancels)
+    </Text>
+  );
+}
+
+/**
+ * The footer line: the screen's keys, as many as fit in `width` in their order, and always
+ * `? help  q quit` at the end.
+ */
+export function fitFooter(items: readonly string[], width: number, tail = ['? help', 'q quit']): string {
+  const end = tail.join('  ');
+  let line = '';
+  for (const item of items) {
+    const next = line ? `${line}  ${item}` : item;
+    if (next.length + 2 + end.length > width) break;
+    line = next;
+  }
+  return line ? `${line}  ${end}` : end;
 }
 
 /** A text progress bar with its counts. */
@@ -269,11 +407,12 @@ export function Pane({
   children: React.ReactNode;
   width?: number | string;
 }) {
+  const plain = usePlain();
   return (
     <Box
       flexDirection="column"
       borderStyle="single"
-      borderColor={focused ? 'cyan' : undefined}
+      borderColor={focused && !plain ? 'cyan' : undefined}
       paddingX={1}
       width={width as number}
     >

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
-import { armorPublicKey, type StatusRecord } from '@keyport/core';
+import { armorPublicKey, isCancelled, type PublishRecord, type StatusRecord } from '@keyport/core';
 import { formatKeyDetails, formatStatusLine } from '../../output.js';
-import { Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
+import { Busy, Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 import { autoStatusWanted } from '../../actions.js';
 
@@ -38,21 +38,79 @@ export function DetailsScreen({
   );
   const [publishable, setPublishable] = useState<string | null>('checking…');
 
+  const [checking, setChecking] = useState(false);
+  const checks = useRef<AbortController | null>(null);
+  const [recheckIn, setRecheckIn] = useState<number | null>(null);
+  // Work of this screen stops when it is left.
+  useEffect(() => () => checks.current?.abort(), []);
+
+  /** Asks the verifying server what it publishes for this key; Esc stops it. */
+  const checkStatus = useCallback(
+    async (quiet: boolean): Promise<StatusRecord | undefined> => {
+      if (!kp.routing.route('status')) {
+        if (!quiet) notify({ kind: 'warning', text: 'checking the publish status needs the KeyServerSync module (a verifying key server)' });
+        return undefined;
+      }
+      checks.current?.abort();
+      const controller = new AbortController();
+      checks.current = controller;
+      setChecking(true);
+      try {
+        const [s] = await kp.publishing.status([fingerprint], { signal: controller.signal });
+        if (controller.signal.aborted) return undefined;
+        setStatus(s);
+        if (!quiet && s) notify({ kind: 'info', text: `publish status: ${formatStatusLine({ ...s, fingerprint: '' }).trim()}` });
+        return s;
+      } catch (e) {
+        if (!isCancelled(e) && !controller.signal.aborted) notify({ ...toastFromError(e), kind: 'warning' });
+        return undefined;
+      } finally {
+        if (checks.current === controller) setChecking(false);
+      }
+    },
+    [kp, fingerprint, notify],
+  );
+
   // The publish-status line: fetched on open only when the user asked for it (setting) and a
   // verifying server is routed; never otherwise.
   useEffect(() => {
     if (!record) return;
-    if (autoStatusWanted(kp)) {
-      kp.publishing.status([fingerprint]).then(
-        ([s]) => setStatus(s),
-        (e: unknown) => notify({ ...toastFromError(e), kind: 'warning' }),
-      );
-    }
+    if (autoStatusWanted(kp)) void checkStatus(true);
     kp.publishing.plan(fingerprint).then(
       () => setPublishable(null),
       (e: unknown) => setPublishable((e as Error).message),
     );
-  }, [kp, fingerprint, record, notify]);
+    // Once per key shown.
+  }, [kp, fingerprint, Boolean(record)]);
+
+  // Addresses waiting for the owner to confirm a mail are re-checked while the screen is open,
+  // after 5 s, then 10, 20 … up to 5 minutes apart, until the server publishes them all.
+  const publishRecord = record?.meta.publish as PublishRecord | undefined;
+  const pendingAddresses = Object.entries(publishRecord?.addresses ?? {})
+    .filter(([a, st]) => st === 'pending' && !(status?.addresses ?? []).map((x) => x.toLowerCase()).includes(a.toLowerCase()))
+    .map(([a]) => a);
+  const stillPending = pendingAddresses.length > 0 && Boolean(kp.routing.route('status'));
+  useEffect(() => {
+    if (!stillPending) return setRecheckIn(null);
+    let delay = 5000;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const schedule = () => {
+      setRecheckIn(delay);
+      timer = setTimeout(() => {
+        void checkStatus(true).then(() => {
+          if (stopped) return;
+          delay = Math.min(delay * 2, 300_000);
+          schedule();
+        });
+      }, delay);
+    };
+    schedule();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [stillPending, checkStatus]);
 
   const operations: Operation[] = useMemo(() => {
     if (!record) return [];
@@ -83,17 +141,39 @@ export function DetailsScreen({
     ];
   }, [kp, record, publishable]);
 
+  const wide = width >= 110;
+  const keyPaneWidth = wide ? Math.floor(width * 0.62) : width;
+  // Inside the pane's border and padding.
+  const infoWidth = keyPaneWidth - 4;
   const info = useMemo(() => {
     if (!record) return [];
     const lines = formatKeyDetails(record, now);
-    if (status)
-      lines.push(`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`);
-    else if (autoStatusWanted(kp))
-      lines.push('  Published    (checking…)');
+    // The fingerprint in groups of four, wrapped to the pane: never cut.
+    const at = lines.findIndex((l) => l.startsWith('  Fingerprint  '));
+    if (at >= 0) {
+      const groups = record.summary.fingerprint.match(/.{1,4}/g) ?? [];
+      const perLine = Math.max(1, Math.floor((infoWidth - 15 + 1) / 5));
+      const rows: string[] = [];
+      for (let i = 0; i < groups.length; i += perLine) rows.push(`${i === 0 ? '  Fingerprint  ' : ' '.repeat(15)}${groups.slice(i, i + perLine).join(' ')}`);
+      lines.splice(at, 1, ...rows);
+    }
+    // Publication comes right under the key's dates, where a short terminal still shows it.
+    const publication: string[] = [];
+    if (status) publication.push(`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`);
+    else if (autoStatusWanted(kp)) publication.push('  Published    (checking…)');
+    if (publishRecord) {
+      const published = new Set((status?.addresses ?? []).map((a) => a.toLowerCase()));
+      for (const [address, state] of Object.entries(publishRecord.addresses)) {
+        const shown = published.has(address.toLowerCase()) ? 'published' : state;
+        publication.push(`  Address      ${shown.padEnd(11)} ${address}`);
+      }
+    }
+    const afterUsage = lines.findIndex((l) => l.startsWith('  Usage')) + 1;
+    lines.splice(afterUsage > 0 ? afterUsage : lines.length, 0, ...publication);
     for (const row of kp.ui.keyDetails(record))
       lines.push(`  ${row.label.padEnd(12)} ${row.value}`);
     return lines;
-  }, [record, status, kp, now]);
+  }, [record, status, kp, now, infoWidth, publishRecord]);
 
   const run = async (o: Operation) => {
     if (!record) return;
@@ -122,7 +202,12 @@ export function DetailsScreen({
   const infoHeight = Math.max(3, height - 4);
   useKeys(
     (input, key) => {
-      if (key.escape) return back();
+      if (key.escape) {
+        // A running check stops first; the next Esc goes back.
+        if (checking) return checks.current?.abort();
+        return back();
+      }
+      if (input === 'c') return void checkStatus(false);
       if (key.tab) return setPane((p) => (p === 'info' ? 'ops' : 'info'));
       if (pane === 'info')
         moveCursor(input, key, Math.max(1, info.length - infoHeight + 1), infoHeight, setScroll);
@@ -156,18 +241,13 @@ export function DetailsScreen({
       />
     );
   }
-  const wide = width >= 110;
   return (
-    <Box flexDirection={wide ? 'row' : 'column'}>
-      <Pane
-        title="Key"
-        focused={pane === 'info'}
-        width={wide ? Math.floor(width * 0.68) : undefined}
-      >
+    <Box flexDirection={wide ? 'row' : 'column'} width={width}>
+      <Pane title="Key" focused={pane === 'info'} width={keyPaneWidth}>
         {info
           .slice(
             scroll,
-            scroll + (wide ? infoHeight : Math.max(3, infoHeight - operations.length - 2)),
+            scroll + (wide ? infoHeight : Math.max(3, infoHeight - operations.length - 3)),
           )
           .map((line, i) => (
             <Text key={i} wrap="truncate-end">
@@ -175,7 +255,7 @@ export function DetailsScreen({
             </Text>
           ))}
       </Pane>
-      <Pane title="Operations" focused={pane === 'ops'}>
+      <Pane title="Operations" focused={pane === 'ops'} width={wide ? width - keyPaneWidth : width}>
         {operations.map((o, i) => (
           <Text
             key={o.id}
@@ -187,6 +267,13 @@ export function DetailsScreen({
             {o.unavailable ? ` (${o.unavailable})` : ''}
           </Text>
         ))}
+        {checking ? (
+          <Busy label="checking the publish status" />
+        ) : stillPending && recheckIn !== null ? (
+          <Text dimColor wrap="truncate-end">
+            {pendingAddresses.length} address(es) pending: re-checked every {Math.round(recheckIn / 1000)} s while open (c: now)
+          </Text>
+        ) : null}
       </Pane>
     </Box>
   );

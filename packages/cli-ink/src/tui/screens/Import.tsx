@@ -1,14 +1,33 @@
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
-import type { SearchHit, ServerImportResult } from '@keyport/core';
-import { TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
+import type { KeyRecord, SearchHit, ServerImportResult } from '@keyport/core';
+import { Busy, TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 import { formatImportLine } from '../../output.js';
 import { serverImportCounts } from '../../actions.js';
 
 /** Search a key server (the default one preselected) and import the chosen results. */
-export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenProps) {
+/**
+ * Whether a search result is a key already held, and whether the server's copy has something
+ * the local one lacks (a user ID, a revocation, another expiry): `held*` then, and an import
+ * would update it.
+ */
+export function heldMark(hit: SearchHit, held: ReadonlyMap<string, KeyRecord>): '' | 'held' | 'held*' {
+  const local =
+    (hit.fingerprint && held.get(hit.fingerprint.toUpperCase())) ||
+    (hit.keyId ? [...held.values()].find((k) => k.summary.keyId.toUpperCase() === hit.keyId!.toUpperCase()) : undefined);
+  if (!local) return '';
+  const s = local.summary;
+  const ours = new Set(s.userIds.map((u) => u.userId));
+  const differs =
+    hit.userIds.some((u) => !ours.has(u)) ||
+    (hit.revoked && !s.revoked) ||
+    (hit.expires ?? null)?.slice(0, 10) !== (s.expires ?? null)?.slice(0, 10);
+  return differs ? 'held*' : 'held';
+}
+
+export function ImportScreen({ kp, keys, height, width, back, notify, setCapturing }: ScreenProps) {
   const servers = kp.keyservers.list();
   const [serverIndex, setServerIndex] = useState(
     Math.max(
@@ -25,7 +44,9 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
   const [report, setReport] = useState<ServerImportResult[] | null>(null);
   const running = useRef<AbortController | null>(null);
   const server = servers[serverIndex]?.url;
-  useEffect(() => setCapturing(focus === 'query' && !report), [focus, report, setCapturing]);
+  const held = React.useMemo(() => new Map(keys.map((k) => [k.summary.fingerprint.toUpperCase(), k])), [keys]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(focus === 'query' && !report), [focus, report, setCapturing]);
   useEffect(() => () => running.current?.abort(), []);
 
   /** Runs `work` with a status line and Esc to cancel it; a failure becomes a message. */
@@ -86,7 +107,11 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
         return;
       }
       if (key.tab) return setFocus((f) => (f === 'query' ? 'results' : 'query'));
-      if (focus !== 'results' || !hits) return;
+      if (focus !== 'results') return;
+      const n = Math.max(1, servers.length);
+      if (input === ']') return setServerIndex((i) => (i + 1) % n);
+      if (input === '[') return setServerIndex((i) => (i + n - 1) % n);
+      if (!hits) return;
       if (moveCursor(input, key, hits.length, Math.max(1, height - 6), setCursor)) return;
       if (input === ' ') {
         setChosen((c) => toggled(c, cursor));
@@ -94,25 +119,27 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
     },
     { isActive: focus === 'results' || Boolean(report) || Boolean(busy) },
   );
-  // Server choice works while typing too (arrows are not text).
+  // In the search field ←→ move the text cursor; Tab goes to the results.
   useKeys(
     (_input, key) => {
-      if (key.rightArrow) setServerIndex((i) => (i + 1) % Math.max(1, servers.length));
-      else if (key.leftArrow)
-        setServerIndex((i) => (i + Math.max(1, servers.length) - 1) % Math.max(1, servers.length));
-      else if (key.tab) setFocus('results');
+      if (key.tab) setFocus('results');
     },
     { isActive: focus === 'query' && !report && !busy },
   );
 
+  // Narrow terminals give the width to the user IDs: algorithm first, then dates, then the
+  // fingerprint shortens to the long key ID.
+  const showAlgo = width >= 150;
+  const showDates = width >= 120;
+  const idWidth = width >= 100 ? 40 : 16;
   return (
     <Box flexDirection="column">
-      <Text>
+      <Text wrap="truncate-end">
         Server: <Text bold>{server ?? '(none: add one in settings)'}</Text>
         {servers.length > 1 ? (
           <Text dimColor>
             {' '}
-            (←→ {serverIndex + 1}/{servers.length})
+            ([ ] {serverIndex + 1}/{servers.length}, in the results)
           </Text>
         ) : null}
       </Text>
@@ -125,7 +152,7 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
         active={focus === 'query' && !report && !busy}
         placeholder="fingerprint, key ID, email or name"
       />
-      {busy ? <Text color="cyan">{busy} (Esc cancels)</Text> : null}
+      {busy ? <Busy label={busy} /> : null}
       {report ? (
         <Box flexDirection="column">
           <Text bold>Import report (Enter or Esc to go on)</Text>
@@ -137,27 +164,33 @@ export function ImportScreen({ kp, height, back, notify, setCapturing }: ScreenP
         </Box>
       ) : hits ? (
         <Box flexDirection="column">
-          <Text dimColor>
-            {
-              '    key ID / fingerprint                      created     expires     algorithm   user IDs'
-            }
+          <Text dimColor wrap="truncate-end">
+            {`  ${'    '}${'key'.padEnd(idWidth)} ${showDates ? `${'created'.padEnd(10)} ${'expires'.padEnd(10)} ` : ''}${showAlgo ? `${'algorithm'.padEnd(11)} ` : ''}user IDs`}
           </Text>
           <VirtualList
             items={hits}
             cursor={focus === 'results' ? cursor : -1}
             height={Math.max(1, height - 6)}
             empty="no keys found"
-            render={(h, i) => (
-              <Text dimColor={h.revoked || h.expired} wrap="truncate-end">
-                {chosen.has(i) ? '[x]' : '[ ]'} {(h.fingerprint ?? h.keyId ?? '?').padEnd(40)}{' '}
-                {(h.created ?? '').slice(0, 10).padEnd(10)}{' '}
-                {(h.expires ?? 'never').slice(0, 10).padEnd(10)}{' '}
-                {(h.algorithm ?? '?').padEnd(11)} {h.userIds.join('; ')}
-                {h.revoked ? ' [revoked]' : h.expired ? ' [expired]' : ''}
-                {h.disabled ? ' [disabled]' : ''}
-              </Text>
-            )}
+            render={(h, i) => {
+              const mark = heldMark(h, held);
+              const id = h.fingerprint ?? h.keyId ?? '?';
+              return (
+                <Text dimColor={h.revoked || h.expired} wrap="truncate-end">
+                  {chosen.has(i) ? '[x]' : '[ ]'} {(idWidth < id.length ? id.slice(-idWidth) : id).padEnd(idWidth)}{' '}
+                  {showDates ? `${(h.created ?? '').slice(0, 10).padEnd(10)} ${(h.expires ?? 'never').slice(0, 10).padEnd(10)} ` : ''}
+                  {showAlgo ? `${(h.algorithm ?? '?').padEnd(11)} ` : ''}
+                  {mark ? `(${mark}) ` : ''}
+                  {h.userIds.join('; ')}
+                  {h.revoked ? ' [revoked]' : h.expired ? ' [expired]' : ''}
+                  {h.disabled ? ' [disabled]' : ''}
+                </Text>
+              );
+            }}
           />
+          <Text dimColor wrap="truncate-end">
+            (held): in your keyring · (held*): the server's copy has more (user IDs, revocation, expiry)
+          </Text>
         </Box>
       ) : null}
     </Box>

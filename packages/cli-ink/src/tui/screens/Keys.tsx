@@ -1,13 +1,16 @@
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useMemo, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import { userIdForDisplay, type KeyRecord } from '@keyport/core';
 import { isExpired } from '../../output.js';
-import { TextField, VirtualList, moveCursor, toggled, useKeys } from '../components.js';
+import { Confirm, TextField, VirtualList, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
+import { exportKeys, ExportTargetExists } from '../export.js';
 
 const TABS = ['All', 'Expired', 'Revoked', 'Secret'] as const;
 type Tab = (typeof TABS)[number];
+const SORTS = ['name', 'created', 'expires'] as const;
+type Sort = (typeof SORTS)[number];
 
 function inTab(k: KeyRecord, tab: Tab, now: number): boolean {
   switch (tab) {
@@ -22,56 +25,198 @@ function inTab(k: KeyRecord, tab: Tab, now: number): boolean {
   }
 }
 
-function matchesFilter(k: KeyRecord, filter: string): boolean {
-  if (!filter) return true;
-  const f = filter.toLowerCase();
-  const s = k.summary;
-  return (
-    s.fingerprint.toLowerCase().includes(f.replace(/\s+/g, '')) ||
-    s.userIds.some((u) => u.userId.toLowerCase().includes(f))
-  );
+/** Lower case without accents: `Jeremy` finds `Jérémy`. */
+export function folded(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
-/** The Key Manager: tabs, filter as you type, multi-select, and the way to every operation. */
-export function KeysScreen({ keys, height, go, notify, setCapturing, now }: ScreenProps) {
+export function primaryUserId(k: KeyRecord): string {
+  const s = k.summary;
+  return s.userIds.find((u) => u.primary)?.userId ?? s.userIds[0]?.userId ?? '(no user ID)';
+}
+
+/**
+ * Whether a key matches the filter: its user IDs by case- and accent-insensitive substring, or its
+ * fingerprint or key ID as hex, with a `0x` prefix and spaces (as gpg prints them) ignored.
+ */
+export function matchesFilter(k: KeyRecord, filter: string): boolean {
+  return matcher(filter)(searchText(k));
+}
+
+/** What the filter looks in, folded once per key (not once per key per keystroke). */
+interface SearchText {
+  fingerprint: string;
+  userIds: string;
+}
+const searchTexts = new WeakMap<KeyRecord, SearchText>();
+function searchText(k: KeyRecord): SearchText {
+  let t = searchTexts.get(k);
+  if (!t) {
+    t = { fingerprint: k.summary.fingerprint.toLowerCase(), userIds: k.summary.userIds.map((u) => folded(u.userId)).join('\n') };
+    searchTexts.set(k, t);
+  }
+  return t;
+}
+function matcher(filter: string): (t: SearchText) => boolean {
+  const f = folded(filter.trim());
+  if (!f) return () => true;
+  const hex = f.replace(/^0x/, '').replace(/\s+/g, '');
+  const byHex = /^[0-9a-f]+$/.test(hex);
+  return (t) => (byHex && t.fingerprint.includes(hex)) || t.userIds.includes(f);
+}
+
+/** Plain code-unit order: on 10,000 keys localeCompare (Intl) costs more than the first frame may. */
+const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function sortKeys(keys: KeyRecord[], by: Sort): KeyRecord[] {
+  const name = new Map(keys.map((k) => [k, folded(primaryUserId(k))]));
+  const byName = (a: KeyRecord, b: KeyRecord) => order(name.get(a)!, name.get(b)!) || order(a.summary.fingerprint, b.summary.fingerprint);
+  if (by === 'name') return [...keys].sort(byName);
+  // Newest first; keys that never expire last.
+  const at = (k: KeyRecord) => (by === 'created' ? Date.parse(k.summary.created) : k.summary.expires ? Date.parse(k.summary.expires) : Infinity);
+  return [...keys].sort((a, b) => (by === 'created' ? at(b) - at(a) : at(a) - at(b)) || byName(a, b));
+}
+
+type Dialog =
+  | { kind: 'export'; path: string }
+  | { kind: 'overwrite'; path: string }
+  | { kind: 'delete' };
+
+/** The Key Manager: tabs, filter as you type, sort, multi-select, and the way to every operation. */
+export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, now, reload }: ScreenProps) {
   const [tab, setTab] = useState<Tab>('All');
+  const [sort, setSort] = useState<Sort>('name');
   const [filter, setFilter] = useState('');
   const [filtering, setFiltering] = useState(false);
   const [cursor, setCursor] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const sorted = useMemo(() => sortKeys(keys, sort), [keys, sort]);
   const shown = useMemo(
-    () => keys.filter((k) => inTab(k, tab, now) && matchesFilter(k, filter)),
-    [keys, tab, filter, now],
+    () => {
+      const matches = matcher(filter);
+      return sorted.filter((k) => inTab(k, tab, now) && matches(searchText(k)));
+    },
+    [sorted, tab, filter, now],
   );
+  // Keys deleted elsewhere leave the selection.
+  useEffect(() => {
+    setSelected((s) => {
+      if (s.size === 0) return s;
+      const held = new Set(keys.map((k) => k.summary.fingerprint));
+      const kept = [...s].filter((f) => held.has(f));
+      return kept.length === s.size ? s : new Set(kept);
+    });
+  }, [keys]);
   useEffect(() => setCursor((c) => Math.min(c, Math.max(0, shown.length - 1))), [shown.length]);
-  useEffect(() => setCapturing(filtering), [filtering, setCapturing]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
   const current = shown[cursor];
   const listHeight = Math.max(1, height - 3);
+  /** What an action applies to: the selection, else the keys shown. */
+  const targets = selected.size > 0 ? [...selected] : shown.map((k) => k.summary.fingerprint);
+  const targetWords = selected.size > 0 ? `${selected.size} selected` : `${shown.length} shown`;
+
+  const runExport = (file: string, overwrite: boolean) => {
+    exportKeys(kp, targets, file, { overwrite }).then(
+      (r) => {
+        setDialog(null);
+        notify({ kind: 'info', text: `exported ${r.count} public key(s) to ${r.path}` });
+      },
+      (e: unknown) => {
+        if (e instanceof ExportTargetExists) setDialog({ kind: 'overwrite', path: e.path });
+        else {
+          setDialog(null);
+          notify(toastFromError(e));
+        }
+      },
+    );
+  };
 
   useKeys(
     (input, key) => {
+      if (key.paste) {
+        // Pasted into the list: it is a filter (a fingerprint, an address), never keys.
+        setFilter(input.trim());
+        setFiltering(true);
+        return;
+      }
       if (moveCursor(input, key, shown.length, listHeight, setCursor)) return;
       const t = TABS.indexOf(tab);
       if (key.rightArrow) setTab(TABS[(t + 1) % TABS.length]!);
       else if (key.leftArrow) setTab(TABS[(t + TABS.length - 1) % TABS.length]!);
       else if (/^[1-4]$/.test(input)) setTab(TABS[Number(input) - 1]!);
       else if (input === '/') setFiltering(true);
+      else if (input === 'o') setSort((s) => SORTS[(SORTS.indexOf(s) + 1) % SORTS.length]!);
       else if (input === ' ' && current) {
         setSelected((s) => toggled(s, current.summary.fingerprint));
-      } else if (key.escape && selected.size > 0) setSelected(new Set());
-      else if (key.return && current)
+      } else if (key.escape) {
+        // Esc undoes one thing at a time: the selection, then the filter.
+        if (selected.size > 0) setSelected(new Set());
+        else if (filter) setFilter('');
+      } else if (key.return && current)
         go({ screen: 'details', fingerprint: current.summary.fingerprint });
       else if (input === 'i') go({ screen: 'import' });
-      else if (input === 's')
-        go({ screen: 'sync', fingerprints: selected.size > 0 ? [...selected] : 'all' });
-      else if (input === 'p') {
+      else if (input === 'f') go({ screen: 'file-import' });
+      else if (input === 'r') reload();
+      else if (input === 's') {
+        if (selected.size === 0 && !filter && tab === 'All') go({ screen: 'sync', fingerprints: 'all' });
+        else if (targets.length === 0) notify({ kind: 'warning', text: 'no key shown to sync' });
+        else go({ screen: 'sync', fingerprints: targets, what: targetWords });
+      } else if (input === 'x') {
+        if (targets.length === 0) notify({ kind: 'warning', text: 'no key shown to export' });
+        else setDialog({ kind: 'export', path: targets.length === 1 ? `${targets[0]}.asc` : 'keys.asc' });
+      } else if (input === 'D') {
+        if (selected.size === 0) notify({ kind: 'warning', text: 'select keys with Space first, then D deletes them' });
+        else setDialog({ kind: 'delete' });
+      } else if (input === 'p') {
         if (current) go({ screen: 'publish', fingerprint: current.summary.fingerprint });
         else notify({ kind: 'warning', text: 'no key under the cursor to publish' });
       } else if (input === ',') go({ screen: 'settings' });
     },
-    { isActive: !filtering },
+    { isActive: !filtering && dialog === null, paste: true },
   );
 
+  if (dialog?.kind === 'overwrite') {
+    return (
+      <Confirm
+        message={`${dialog.path} exists. Replace it?`}
+        onYes={() => runExport(dialog.path, true)}
+        onNo={() => setDialog({ kind: 'export', path: dialog.path })}
+      />
+    );
+  }
+  if (dialog?.kind === 'delete') {
+    const withSecret = keys.filter((k) => selected.has(k.summary.fingerprint) && k.hasSecret).length;
+    return (
+      <Confirm
+        message={`Delete the ${selected.size} selected key(s)${withSecret ? `, ${withSecret} WITH THEIR SECRET KEYS` : ''}?`}
+        details={withSecret ? ['a secret key cannot be recovered unless you have a backup'] : []}
+        onNo={() => setDialog(null)}
+        onYes={() => {
+          const doomed = [...selected];
+          setDialog(null);
+          void (async () => {
+            let deleted = 0;
+            try {
+              for (const f of doomed) {
+                await kp.keyring.delete(f, { secret: true });
+                deleted++;
+              }
+              setSelected(new Set());
+              notify({ kind: 'info', text: `deleted ${deleted} key(s)` });
+            } catch (e) {
+              notify(toastFromError(e));
+            }
+          })();
+        }}
+      />
+    );
+  }
+
+  // Narrow terminals give the width to the user ID: the date goes first, then the key ID shrinks.
+  const showDate = width >= 90;
+  const longId = width >= 70;
   return (
     <Box flexDirection="column">
       <Box>
@@ -80,27 +225,41 @@ export function KeysScreen({ keys, height, go, notify, setCapturing, now }: Scre
             {` ${i + 1} ${t}${t === tab ? ` (${shown.length})` : ''} `}
           </Text>
         ))}
-        <Text dimColor>{selected.size > 0 ? `  ${selected.size} selected (Esc clears)` : ''}</Text>
+        <Text dimColor wrap="truncate-end">
+          {` by ${sort}`}
+          {selected.size > 0 ? `  ${selected.size} selected (Esc clears)` : ''}
+        </Text>
       </Box>
-      <TextField
-        label="/"
-        value={filter}
-        onChange={setFilter}
-        active={filtering}
-        placeholder="filter: name, address or fingerprint"
-        onSubmit={() => setFiltering(false)}
-        onCancel={() => {
-          setFilter('');
-          setFiltering(false);
-        }}
-      />
+      {dialog?.kind === 'export' ? (
+        <TextField
+          label={`Export ${targetWords} key(s) to:`}
+          value={dialog.path}
+          onChange={(p) => setDialog({ kind: 'export', path: p })}
+          active
+          onSubmit={(p) => (p.trim() ? runExport(p.trim(), false) : undefined)}
+          onCancel={() => setDialog(null)}
+        />
+      ) : (
+        <TextField
+          label="/"
+          value={filter}
+          onChange={setFilter}
+          active={filtering}
+          placeholder="filter: name, address or fingerprint"
+          onSubmit={() => setFiltering(false)}
+          onCancel={() => {
+            setFilter('');
+            setFiltering(false);
+          }}
+        />
+      )}
       <VirtualList
         items={shown}
         cursor={cursor}
         height={listHeight}
         empty={
           keys.length === 0
-            ? 'The keyring is empty. Press i to import from a key server, or run keyport import --file FILE'
+            ? 'The keyring is empty. Press i to import from a key server, or f to import a file'
             : 'no key matches'
         }
         render={(k) => {
@@ -110,8 +269,9 @@ export function KeysScreen({ keys, height, go, notify, setCapturing, now }: Scre
           const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
           return (
             <Text dimColor={s.revoked || expired} strikethrough={s.revoked} wrap="truncate-end">
-              {selected.has(s.fingerprint) ? '[x]' : '[ ]'} {k.hasSecret ? 'sec' : 'pub'} {s.keyId}{' '}
-              {s.created.slice(0, 10)} {uid}
+              {selected.has(s.fingerprint) ? '[x]' : '[ ]'} {k.hasSecret ? 'sec' : 'pub'}{' '}
+              {longId ? s.keyId : s.keyId.slice(-8)} {showDate ? `${s.created.slice(0, 10)} ` : ''}
+              {uid}
               {s.revoked ? ' [revoked]' : expired ? ' [expired]' : ''}
             </Text>
           );

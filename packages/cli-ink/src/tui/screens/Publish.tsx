@@ -1,8 +1,8 @@
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import type { AddressStatus, PublishRecord, PublishReport } from '@keyport/core';
-import { Confirm, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
+import { Busy, Confirm, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 
 type Plan = Awaited<ReturnType<ScreenProps['kp']['publishing']['plan']>>;
@@ -74,20 +74,32 @@ export function PublishScreen({
     );
   }, [kp, fingerprint]);
 
+  // Esc stops the wait for the server (the request may already have reached it).
+  const running = useRef<AbortController | null>(null);
+  useEffect(() => () => running.current?.abort(), []);
+  const stopped = (signal: AbortSignal, what: string) => {
+    if (!signal.aborted) return false;
+    notify({ kind: 'warning', text: `stopped ${what}; the server may have received the request already` });
+    return true;
+  };
+
   const upload = async (plan: Plan) => {
+    const controller = new AbortController();
+    running.current = controller;
     setStep({
       name: 'busy',
       what: `uploading the public key to ${plan.server} over ${plan.protocol.toUpperCase()}…`,
     });
     try {
-      const report = await kp.publishing.publish(fingerprint, { verify: 'none' });
+      const report = await kp.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal });
+      if (stopped(controller.signal, 'uploading')) return back();
       if (!plan.verifying || Object.keys(report.addresses).length === 0) {
         notify({ kind: 'info', text: `published ${fingerprint} to ${report.server}` });
         return setStep({ name: 'done', report });
       }
       toChoose(report);
     } catch (e) {
-      notify(toastFromError(e));
+      if (!stopped(controller.signal, 'uploading')) notify(toastFromError(e));
       back();
     }
   };
@@ -95,19 +107,22 @@ export function PublishScreen({
   const requestVerification = async (report: PublishReport) => {
     const emails = [...chosen];
     if (emails.length === 0) return setStep({ name: 'done', report });
+    const controller = new AbortController();
+    running.current = controller;
     setStep({
       name: 'busy',
       what: `asking ${report.server} to mail ${emails.length} verification link(s)…`,
     });
     try {
-      const after = await kp.publishing.verify(fingerprint, emails);
+      const after = await kp.publishing.verify(fingerprint, emails, { signal: controller.signal });
+      if (stopped(controller.signal, 'asking for verification mails')) return setStep({ name: 'done', report });
       notify({
         kind: 'info',
         text: `verification requested for ${after.verificationRequested.join(', ') || 'no address'}`,
       });
       setStep({ name: 'done', report: after });
     } catch (e) {
-      notify(toastFromError(e));
+      if (!stopped(controller.signal, 'asking for verification mails')) notify(toastFromError(e));
       setStep({ name: 'done', report });
     }
   };
@@ -128,12 +143,23 @@ export function PublishScreen({
     },
     { isActive: step.name !== 'confirm' && step.name !== 'busy' },
   );
+  useKeys(
+    (_input, key) => {
+      if (key.escape) running.current?.abort();
+    },
+    { isActive: step.name === 'busy' },
+  );
 
   switch (step.name) {
     case 'planning':
       return <Text>Checking {fingerprint}…</Text>;
     case 'busy':
-      return <Text color="cyan">{step.what}</Text>;
+      return (
+        <Box flexDirection="column">
+          <Text wrap="truncate-end">{step.what}</Text>
+          <Busy label="waiting for the server" />
+        </Box>
+      );
     case 'confirm':
       return (
         <Confirm

@@ -1,7 +1,8 @@
-import React, { useEffect, useState } from 'react';
+import React, { useLayoutEffect, useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
-import { Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
+import { Busy, Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
+import { isCancelled } from '@keyport/core';
 import type { ScreenProps } from '../App.js';
 
 const SECTIONS = ['Key servers', 'Network', 'Modules'] as const;
@@ -18,9 +19,12 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
   } | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   const [testing, setTesting] = useState<string | null>(null);
+  const running = useRef<AbortController | null>(null);
+  useEffect(() => () => running.current?.abort(), []);
   const [, refresh] = useState(0);
   const rerender = () => refresh((n) => n + 1);
-  useEffect(() => setCapturing(editing !== null), [editing, setCapturing]);
+  // In the commit: the footer and q must know before the next key.
+  useLayoutEffect(() => setCapturing(editing !== null), [editing, setCapturing]);
 
   const servers = kp.keyservers.list();
   const modules = kp.modules.list();
@@ -37,16 +41,28 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
     rerender();
   };
 
+  /** Tests the servers one after the other; Esc stops the one running and the rest. */
   const test = async (urls: string[]) => {
+    const controller = new AbortController();
+    running.current = controller;
     for (const url of urls) {
+      if (controller.signal.aborted) break;
       setTesting(url);
       try {
-        const r = await kp.keyservers.test(url);
+        const r = await kp.keyservers.test(url, controller.signal);
+        if (controller.signal.aborted) {
+          notify({ kind: 'warning', text: `test of ${url} stopped` });
+          break;
+        }
         notify({
           kind: r.reachable && r.speaksProtocol ? 'info' : 'warning',
           text: `${url}: ${r.detail}${r.latencyMs !== null ? ` (${r.latencyMs} ms)` : ''}`,
         });
       } catch (e) {
+        if (isCancelled(e) || controller.signal.aborted) {
+          notify({ kind: 'warning', text: `test of ${url} stopped` });
+          break;
+        }
         notify(toastFromError(e));
       }
     }
@@ -56,7 +72,8 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
 
   useKeys(
     (input, key) => {
-      if (key.escape) return back();
+      // While a test runs, Esc stops it; the rest of the screen stays usable.
+      if (key.escape) return testing !== null ? running.current?.abort() : back();
       const s = SECTIONS.indexOf(section);
       if (key.rightArrow || key.tab)
         return (setSection(SECTIONS[(s + 1) % SECTIONS.length]!), setCursor(0));
@@ -69,8 +86,8 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
         else if (input === 'e' && current)
           setEditing({ mode: 'edit', value: current.url, original: current.url });
         else if (input === 'd' && current) setDeleting(current.url);
-        else if (input === 't' && current) void test([current.url]);
-        else if (input === 'T') void test(servers.map((x) => x.url));
+        else if (input === 't' && current && testing === null) void test([current.url]);
+        else if (input === 'T' && testing === null) void test(servers.map((x) => x.url));
         else if ((key.return || input === '*') && current)
           void attempt(
             () => kp.keyservers.setDefault(current.url),
@@ -92,7 +109,7 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
         );
       }
     },
-    { isActive: editing === null && deleting === null && testing === null },
+    { isActive: editing === null && deleting === null },
   );
 
   if (deleting) {
@@ -132,8 +149,10 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
                   : 'never tested'
               ).padEnd(26)}{' '}
               {sv.url}
+              {sv.lastTest && !sv.lastTest.ok && testing !== sv.url ? ` (${sv.lastTest.detail})` : ''}
             </Text>
           ))}
+          {testing ? <Busy label={`testing ${testing}`} /> : null}
           {editing ? (
             <TextField
               label={editing.mode === 'add' ? 'New server:' : 'Server:'}

@@ -31,8 +31,10 @@ export function SyncScreen({
   back,
   notify,
   fingerprints,
-}: ScreenProps & { fingerprints: string[] | 'all' }) {
-  const [confirmed, setConfirmed] = useState(fingerprints !== 'all');
+  what,
+}: ScreenProps & { fingerprints: string[] | 'all'; what?: string }) {
+  // Sync of all keys, or of a list picked in the key list, is confirmed with its count first.
+  const [confirmed, setConfirmed] = useState(fingerprints !== 'all' && what === undefined);
   const [progress, setProgress] = useState<{
     done: number;
     total: number;
@@ -91,10 +93,15 @@ export function SyncScreen({
   );
 
   if (!confirmed) {
-    const count = keys.filter((k) => !k.hasSecret).length;
+    const chosen = fingerprints === 'all' ? null : new Set(fingerprints);
+    const count = keys.filter((k) => !k.hasSecret && (!chosen || chosen.has(k.summary.fingerprint))).length;
     return (
       <Confirm
-        message={`Sync all ${count} public keys with ${target}?`}
+        message={
+          chosen
+            ? `Sync the ${count} public key(s) of the ${what ?? `${chosen.size} chosen`} with ${target}?`
+            : `Sync all ${count} public keys with ${target}?`
+        }
         details={['your own keys are skipped: publish them instead']}
         onYes={() => setConfirmed(true)}
         onNo={back}
