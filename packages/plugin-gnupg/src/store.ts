@@ -125,8 +125,9 @@ export class GnupgKeyStore implements KeyStore {
     const cached = this.readCache(stamp);
     if (cached) return cached.entries;
     const [pub, sec] = await Promise.all([this.gpg(['--list-keys', ...LIST_ARGS]), this.gpg(['--list-secret-keys', ...LIST_ARGS])]);
-    // gpg exits 2 on an empty or fresh home with nothing to list; only stderr without a listing is a failure.
-    if (pub.status !== 0 && pub.stdout.length === 0 && /error|fail/i.test(pub.stderr)) throw gpgFailed('list the keys', pub);
+    // gpg exits 2 after a listing with a bad key in it; only a failed run that listed nothing is a failure.
+    if (pub.status !== 0 && !/^(pub|tru):/m.test(pub.stdout.toString('latin1'))) throw gpgFailed('list the keys', pub);
+    if (sec.status !== 0 && sec.stdout.length === 0) throw gpgFailed('list the secret keys', sec);
     const entries = entriesOf(parseKeyListing(pub.stdout.toString('latin1')), parseSecretListing(sec.stdout.toString('latin1')));
     const index: CachedIndex = { home: this.home, stamp, entries };
     this.memo = index;
