@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dearmorAll, type KeyportError } from '@keyport/core';
-import { DEBIAN_KEYRING, fixtureBytes, gpg, manifest, parseColons, removeGnupgHomes, tempGnupgHome } from '@keyport/test-fixtures';
+import { DEBIAN_KEYRING, fixtureBytes, gpg, gpgShowOnly, manifest, parseColons, removeGnupgHomes, tempGnupgHome } from '@keyport/test-fixtures';
 import { GnupgKeyStore, parseImportStatus, parseSecretListing } from '../src/index.js';
 
 const dataDirs: string[] = [];
@@ -73,6 +73,11 @@ describe('GnuPG key store: listing agrees with gpg', () => {
       if (JSON.stringify(sa) !== JSON.stringify(sb)) problems.push(`${k.fingerprint}: subkeys ${JSON.stringify(sa)} vs ${JSON.stringify(sb)}`);
     }
     expect(problems).toEqual([]);
+    // The same keys as the embedded store's oracle sees in the file (gpg's show-only import).
+    const inFile = gpgShowOnly(DEBIAN_KEYRING);
+    expect(ours.map((e) => `${e.summary.fingerprint} ${e.summary.userIds.map((u) => u.userId).sort().join('|')}`).sort()).toEqual(
+      inFile.map((k) => `${k.fingerprint} ${k.userIds.map((u) => u.userId).sort().join('|')}`).sort(),
+    );
     // gpg's keyring was only read.
     expect(readFileSync(path.join(home, 'pubring.gpg')).equals(readFileSync(DEBIAN_KEYRING))).toBe(true);
   }, 300_000);
