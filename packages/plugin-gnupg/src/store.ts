@@ -82,8 +82,7 @@ export class GnupgKeyStore implements KeyStore {
   static open(options: GnupgStoreOptions): GnupgKeyStore {
     const env = options.env ?? process.env;
     const home = resolveGnupgHome(options);
-    const program = findGpgProgram(options);
-    const version = checkGpgVersion(program, env);
+    const { program, version } = locateGpg(options, env);
     return new GnupgKeyStore(home, program, version, options.dataDir, options.lockTimeoutMs ?? 30_000, env);
   }
 
@@ -268,6 +267,48 @@ export class GnupgKeyStore implements KeyStore {
   withLock<T>(work: () => Promise<T>): Promise<T> {
     return withFileLock(path.join(this.stateDir, 'lock'), work, this.lockTimeoutMs);
   }
+}
+
+interface ProgramCache {
+  key: string;
+  program: string;
+  version: string;
+  stat: string;
+}
+
+function programStat(program: string): string | undefined {
+  try {
+    const s = statSync(program);
+    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * gpg's path and version, remembered in keyport's data folder while PATH, the setting and the
+ * program file stay the same: running gpgconf and `gpg --version` on every start would cost
+ * more than listing from the cached index.
+ */
+function locateGpg(options: GnupgStoreOptions, env: NodeJS.ProcessEnv): { program: string; version: string } {
+  const file = path.join(options.dataDir, 'stores', 'gnupg', 'program.json');
+  const key = JSON.stringify([options.program ?? null, env.PATH ?? '']);
+  try {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as ProgramCache;
+    if (cached.key === key && path.isAbsolute(cached.program) && programStat(cached.program) === cached.stat) return cached;
+  } catch {}
+  const program = findGpgProgram(options);
+  const version = checkGpgVersion(program, env);
+  const stat = path.isAbsolute(program) ? programStat(program) : undefined;
+  if (stat) {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify({ key, program, version, stat } satisfies ProgramCache));
+      renameSync(temp, file);
+    } catch {}
+  }
+  return { program, version };
 }
 
 function lastLine(stderr: string): string {
