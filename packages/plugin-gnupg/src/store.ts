@@ -4,7 +4,6 @@ import path from 'node:path';
 import {
   ErrorCodes,
   InputError,
-  KeyringError,
   NotFoundError,
   keyMaterial,
   readPackets,
@@ -235,14 +234,15 @@ export class GnupgKeyStore implements KeyStore {
     });
   }
 
-  async delete(fingerprint: string): Promise<void> {
+  async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
     const fpr = checkFingerprint(fingerprint);
     await this.withLock(async () => {
       const entry = (await this.list()).find((e) => e.summary.fingerprint === fpr);
       if (!entry) throw new NotFoundError(ErrorCodes.KeyNotFound, `GnuPG's keyring (${this.home}) holds no key ${fpr}`, { nextStep: 'run keyport list to see the keys' });
       if (entry.secret.primary !== 'absent' || Object.keys(entry.secret.subkeys).length > 0) {
-        throw new KeyringError(ErrorCodes.GnupgFailed, `${fpr} has a secret key in GnuPG; keyport does not delete secret keys`, {
-          nextStep: `if you mean it, run gpg --delete-secret-and-public-keys ${fpr}`,
+        // Secret keys belong to gpg-agent; keyport never deletes them, even when asked to.
+        throw new InputError(ErrorCodes.Usage, `${fpr} has secret key material in GnuPG${options.secret ? ', and keyport does not delete secret keys from GnuPG' : ''}`, {
+          nextStep: `export a backup of the secret key first, then run gpg --delete-secret-and-public-keys ${fpr}`,
         });
       }
       const run = await this.gpg(['--yes', '--delete-keys', fpr]);

@@ -117,7 +117,8 @@ describe('GnuPG key store: secret states', () => {
     expect(Object.values(stub.subkeys).every((s) => s === 'present')).toBe(true);
     expect((await open(offline).secretState(manifest.rsa4096.fingerprint)).primary).toBe('absent');
     // A key with a secret part is never deleted through the store.
-    expect(await codeOf(store.delete(fpr))).toBe('KP1804');
+    expect(await codeOf(store.delete(fpr))).toBe('KP1002');
+    expect(await codeOf(store.delete(fpr, { secret: true }))).toBe('KP1002');
     expect(gpg(['--with-colons', '--list-secret-keys'], { home })).toContain(fpr);
   }, 120_000);
 

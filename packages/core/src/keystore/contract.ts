@@ -88,8 +88,12 @@ export interface KeyStore {
    * in keyport's usual report. Secret key material in the input is refused or ignored, never stored.
    */
   importCertificates(data: Uint8Array, options: KeyStoreImportOptions): Promise<ImportReport>;
-  /** Deletes one key's public certificate; a key with secret parts is refused. */
-  delete(fingerprint: string): Promise<void>;
+  /**
+   * Deletes one key (KP1202 when the store does not hold it). A key with secret parts is refused
+   * (KP1002) unless `secret` is set; a store that never touches secret keys (GnuPG) refuses it
+   * even then, naming the native command.
+   */
+  delete(fingerprint: string, options?: { secret?: boolean }): Promise<void>;
   /** Plugins' per-key metadata for this store. */
   readonly metadata: KeyStoreMetadata;
   /**
