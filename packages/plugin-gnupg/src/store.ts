@@ -43,6 +43,9 @@ const KEYSERVER_IMPORT_OPTIONS = 'import-clean,self-sigs-only';
 
 const LIST_ARGS = ['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--with-fingerprint'];
 
+/** How many times a batch is given to gpg when keys of it were neither stored nor refused. */
+const IMPORT_ATTEMPTS = 3;
+
 const NONE: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 
 interface CachedIndex {
@@ -163,12 +166,12 @@ export class GnupgKeyStore implements KeyStore {
    * `--export`; all-zero counts for a key gpg holds mean importing it is a no-op. Lets callers
    * (sync) skip gpg imports that would change nothing; {@link importCertificates} uses it too.
    */
-  async changesOf(data: Uint8Array): Promise<Map<string, { counts: MergeCounts; present: boolean }>> {
+  async changesOf(data: Uint8Array, source: KeyStoreImportOptions['source']): Promise<Map<string, { counts: MergeCounts; present: boolean }>> {
     const incoming = parseInput(data).filter((c) => c.secret === 0);
     const held = await this.held([...new Set(incoming.map((c) => c.fingerprint))]);
     const out = new Map<string, { counts: MergeCounts; present: boolean }>();
     for (const c of incoming) {
-      const counts = packetsAdded(c.parts, held.get(c.fingerprint));
+      const counts = packetsAdded(c.parts, held.get(c.fingerprint), { selfSigsOnly: source === 'keyserver' });
       const prior = out.get(c.fingerprint);
       if (!prior || addsSomething(counts)) out.set(c.fingerprint, { counts, present: held.has(c.fingerprint) });
     }
@@ -180,16 +183,22 @@ export class GnupgKeyStore implements KeyStore {
     return this.withLock(async () => {
       options.signal?.throwIfAborted();
       const fingerprints = [...new Set(incoming.filter((c) => c.secret === 0).map((c) => c.fingerprint))];
+      const selfSigsOnly = options.source === 'keyserver';
       const before = await this.held(fingerprints);
       const toImport = new Set<string>();
       for (const c of incoming) {
-        if (c.secret === 0 && (!before.has(c.fingerprint) || addsSomething(packetsAdded(c.parts, before.get(c.fingerprint))))) toImport.add(c.fingerprint);
+        if (c.secret === 0 && (!before.has(c.fingerprint) || addsSomething(packetsAdded(c.parts, before.get(c.fingerprint), { selfSigsOnly })))) toImport.add(c.fingerprint);
       }
       options.signal?.throwIfAborted();
       const status = new Map<string, { flags: number; problem?: number }>();
       let stderr = '';
-      if (toImport.size > 0) {
-        const bytes = Buffer.concat(incoming.filter((c) => toImport.has(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
+      let after = new Map<string, CertificateParts>();
+      let pending = new Set(toImport);
+      // gpg 2.2 can drop keys of one of two imports that run at the same time in a home (the other
+      // gpg says "General error", or reports fewer keys): keys gpg gave no status for and that are
+      // not stored are imported again, a bounded number of times.
+      for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
+        const bytes = Buffer.concat(incoming.filter((c) => pending.has(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
         const args = ['--status-fd', '1'];
         if (options.source === 'keyserver') args.push('--import-options', KEYSERVER_IMPORT_OPTIONS);
         const run = await this.gpg([...args, '--import'], bytes);
@@ -201,9 +210,10 @@ export class GnupgKeyStore implements KeyStore {
           if (line.kind === 'problem') status.set(line.fingerprint, { flags: prior?.flags ?? 0, problem: line.reason });
           else status.set(line.fingerprint, { flags: (prior?.flags ?? 0) | line.flags, problem: prior?.problem });
         }
-        if (run.status !== 0 && parsed.lines.length === 0 && !parsed.totals) throw gpgFailed('import the keys', run);
+        if (run.status !== 0 && parsed.lines.length === 0 && !parsed.totals && attempt === IMPORT_ATTEMPTS - 1) throw gpgFailed('import the keys', run);
+        after = new Map([...after, ...(await this.held([...pending]))]);
+        pending = new Set([...pending].filter((fpr) => !after.has(fpr) && !status.get(fpr)?.problem && incoming.some((c) => c.fingerprint === fpr && c.userIds.length > 0)));
       }
-      const after = await this.held([...toImport]);
       const results: ImportResult[] = [];
       const reported = new Set<string>();
       for (const c of incoming) {
