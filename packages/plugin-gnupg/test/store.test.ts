@@ -246,6 +246,48 @@ describe('GnuPG key store: import and delete', () => {
   }, 180_000);
 });
 
+describe('GnuPG key store: metadata and lock', () => {
+  it('keeps plugins\' per-key metadata in keyport\'s data folder by GnuPG home and fingerprint', async () => {
+    const home = tempGnupgHome();
+    const other = tempGnupgHome();
+    gpg(['--import'], { home, input: binary(manifest.rsa4096.file) });
+    const data = dataDir();
+    const fpr = manifest.rsa4096.fingerprint;
+    await open(home, data).metadata.setMany([
+      { fingerprint: fpr, namespace: 'keyserversync', value: { token: 't' } },
+      { fingerprint: fpr.toLowerCase(), namespace: 'publish', value: 'published' },
+    ]);
+    expect(await open(home, data).metadata.get(fpr)).toEqual({ keyserversync: { token: 't' }, publish: 'published' });
+    expect(await open(other, data).metadata.get(fpr)).toEqual({});
+    await open(home, data).metadata.set(fpr, 'publish', undefined);
+    expect(await open(home, data).metadata.get(fpr)).toEqual({ keyserversync: { token: 't' } });
+    const store = open(home, data);
+    await store.delete(fpr);
+    expect(await open(home, data).metadata.get(fpr)).toEqual({});
+    // Nothing of keyport's is written into the GnuPG home.
+    expect(readFileSync(path.join(store.stateDir, 'meta.json'), 'utf8')).toBe('{}');
+    expect(store.stateDir.startsWith(data)).toBe(true);
+    writeFileSync(path.join(store.stateDir, 'meta.json'), '{"broken');
+    expect(await codeOf(store.metadata.get(fpr))).toBe('KP1201');
+  }, 60_000);
+
+  it('withLock keeps two stores on the same home from running their steps at once', async () => {
+    const home = tempGnupgHome();
+    const data = dataDir();
+    const a = open(home, data);
+    const b = open(home, data);
+    const trace: string[] = [];
+    // Each step runs gpg while it holds the lock, so unlocked steps would interleave.
+    const step = (name: string, store: GnupgKeyStore) => async () => {
+      trace.push(`${name} in`);
+      await store.readCertificate(manifest.rsa4096.fingerprint);
+      trace.push(`${name} out`);
+    };
+    await Promise.all([a.withLock(step('a', a)), b.withLock(step('b', b))]);
+    expect(['a in,a out,b in,b out', 'b in,b out,a in,a out']).toContain(trace.join(','));
+  }, 60_000);
+});
+
 describe('GnuPG key store: coded errors', () => {
   it('gpg missing, too old, home missing, and a keyring lock in the way', async () => {
     const home = tempGnupgHome();
