@@ -102,6 +102,16 @@ export const ErrorCodes = {
   ModuleRequired: 'KP1701',
   /** The publish target cannot verify email addresses (HKP). */
   VerificationUnavailable: 'KP1702',
+  /** GnuPG (gpg) cannot be found (gpgconf, the setting gnupg.program, PATH). */
+  GnupgMissing: 'KP1800',
+  /** The gpg found is older than 2.2. */
+  GnupgTooOld: 'KP1801',
+  /** The GnuPG home directory does not exist. */
+  GnupgHomeMissing: 'KP1802',
+  /** gpg-agent or a keyring lock held by another program is in the way. */
+  GnupgBusy: 'KP1803',
+  /** gpg failed on a store operation (the message gives gpg's own words). */
+  GnupgFailed: 'KP1804',
 } as const;
 
 /** One of the stable error codes (docs/errors.md). */

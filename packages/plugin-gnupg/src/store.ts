@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  ErrorCodes,
+  InputError,
+  NotFoundError,
+  keyMaterial,
+  readPackets,
+  serializeCertificate,
+  splitCertificates,
+  summarizeResults,
+  type CertificateParts,
+  type ImportReport,
+  type ImportResult,
+  type KeySecretStates,
+  type KeyStore,
+  type KeyStoreChange,
+  type KeyStoreEntry,
+  type KeyStoreImportOptions,
+  type MergeCounts,
+} from '@keyport/core';
+import { entriesOf, NO_SECRET, parseKeyListing, parseSecretListing } from './colons.js';
+import { addsSomething, certificatesByFingerprint, packetsAdded } from './compare.js';
+import { checkGpgVersion, findGpgProgram, gpgFailed, resolveGnupgHome, runGpg, type GnupgLocationOptions } from './gpg.js';
+import { withFileLock } from './lock.js';
+import { JsonFileMetadata } from './metadata.js';
+import { IMPORT_PROBLEMS, parseImportStatus } from './status.js';
+
+/** Options of {@link GnupgKeyStore.open}. */
+export interface GnupgStoreOptions extends GnupgLocationOptions {
+  /** keyport's data folder (the embedded keyring's directory): the index cache and metadata go under it. */
+  dataDir: string;
+  /** How long to wait for gpg-agent or another program's keyring lock (ms). */
+  lockTimeoutMs?: number;
+}
+
+/** The files whose change means the public keyring changed (keybox, legacy keyring, keyboxd's database) and the secret-key folder. */
+const WATCHED = ['pubring.kbx', 'pubring.gpg', path.join('public-keys.d', 'pubring.db'), path.join('public-keys.d', 'pubring.db-wal'), 'private-keys-v1.d'];
+
+/** Cleaning dirmngr applies to key-server answers (`gpg --recv-keys`, `--refresh-keys`). */
+const KEYSERVER_IMPORT_OPTIONS = 'import-clean,self-sigs-only';
+
+const LIST_ARGS = ['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--with-fingerprint'];
+
+/** How many times a batch is given to gpg when keys of it were neither stored nor refused. */
+const IMPORT_ATTEMPTS = 3;
+
+const NONE: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+
+interface CachedIndex {
+  home: string;
+  stamp: string;
+  entries: KeyStoreEntry[];
+}
+
+/**
+ * A key store over a GnuPG home. Reads through gpg (colon listings, `--export`), keeps a cached
+ * index in keyport's data folder invalidated by the keyring files' size, mtime and inode, and
+ * writes only through `gpg --import` and `gpg --delete-keys`: it never opens GnuPG's files for
+ * writing and never touches secret keys, except to read their state.
+ */
+export class GnupgKeyStore implements KeyStore {
+  readonly id = 'gnupg';
+  readonly metadata: JsonFileMetadata;
+  /** keyport's files for this GnuPG home: index cache, metadata, lock. */
+  readonly stateDir: string;
+  private readonly listeners = new Set<(change: KeyStoreChange) => void>();
+  private memo: CachedIndex | undefined;
+
+  private constructor(
+    readonly home: string,
+    readonly program: string,
+    readonly gpgVersion: string,
+    dataDir: string,
+    private readonly lockTimeoutMs: number,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.stateDir = path.join(dataDir, 'stores', 'gnupg', createHash('sha256').update(home).digest('hex').slice(0, 16));
+    this.metadata = new JsonFileMetadata(path.join(this.stateDir, 'meta.json'));
+  }
+
+  /** Finds the home and gpg, checks gpg's version; coded errors (KP1800-KP1802) when one is missing or too old. */
+  static open(options: GnupgStoreOptions): GnupgKeyStore {
+    const env = options.env ?? process.env;
+    const home = resolveGnupgHome(options);
+    const { program, version } = locateGpg(options, env);
+    return new GnupgKeyStore(home, program, version, options.dataDir, options.lockTimeoutMs ?? 30_000, env);
+  }
+
+  get location(): string {
+    return this.home;
+  }
+
+  private gpg(args: string[], input?: Uint8Array) {
+    return runGpg(this.program, this.home, args, { input, env: this.env, lockTimeoutMs: this.lockTimeoutMs });
+  }
+
+  async stamp(): Promise<string> {
+    const parts: string[] = [];
+    for (const name of WATCHED) {
+      try {
+        const s = statSync(path.join(this.home, name));
+        parts.push(`${name}:${s.size}:${s.mtimeMs}:${s.ino}`);
+      } catch {}
+    }
+    return parts.join('|');
+  }
+
+  private get indexFile() {
+    return path.join(this.stateDir, 'index.json');
+  }
+
+  private readCache(stamp: string): CachedIndex | undefined {
+    if (this.memo?.stamp === stamp) return this.memo;
+    try {
+      const cached = JSON.parse(readFileSync(this.indexFile, 'utf8')) as CachedIndex;
+      if (cached.home === this.home && cached.stamp === stamp && Array.isArray(cached.entries)) return (this.memo = cached);
+    } catch {}
+    return undefined;
+  }
+
+  async list(): Promise<KeyStoreEntry[]> {
+    // The stamp is taken before reading, so a change during the listing makes the next call re-read.
+    const stamp = await this.stamp();
+    const cached = this.readCache(stamp);
+    if (cached) return cached.entries;
+    const [pub, sec] = await Promise.all([this.gpg(['--list-keys', ...LIST_ARGS]), this.gpg(['--list-secret-keys', ...LIST_ARGS])]);
+    // gpg exits 2 after a listing with a bad key in it; only a failed run that listed nothing is a failure.
+    if (pub.status !== 0 && !/^(pub|tru):/m.test(pub.stdout.toString('latin1'))) throw gpgFailed('list the keys', pub);
+    if (sec.status !== 0 && sec.stdout.length === 0) throw gpgFailed('list the secret keys', sec);
+    const entries = entriesOf(parseKeyListing(pub.stdout.toString('latin1')), parseSecretListing(sec.stdout.toString('latin1')));
+    const index: CachedIndex = { home: this.home, stamp, entries };
+    this.memo = index;
+    try {
+      mkdirSync(this.stateDir, { recursive: true });
+      const temp = `${this.indexFile}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(index));
+      renameSync(temp, this.indexFile);
+    } catch {}
+    return entries;
+  }
+
+  async readCertificate(fingerprint: string): Promise<Uint8Array | undefined> {
+    const fpr = checkFingerprint(fingerprint);
+    const run = await this.gpg(['--export', fpr]);
+    if (run.status !== 0 && run.stdout.length === 0 && !/nothing exported/i.test(run.stderr)) throw gpgFailed(`export ${fpr}`, run);
+    return run.stdout.length > 0 ? new Uint8Array(run.stdout) : undefined;
+  }
+
+  async secretState(fingerprint: string): Promise<KeySecretStates> {
+    const fpr = checkFingerprint(fingerprint);
+    return (await this.list()).find((e) => e.summary.fingerprint === fpr)?.secret ?? NO_SECRET;
+  }
+
+  /** The certificates gpg holds for `fingerprints`, read with one `--export`. */
+  async held(fingerprints: readonly string[]): Promise<Map<string, CertificateParts>> {
+    if (fingerprints.length === 0) return new Map();
+    const run = await this.gpg(['--export', ...fingerprints]);
+    if (run.status !== 0 && run.stdout.length === 0 && !/nothing exported/i.test(run.stderr)) throw gpgFailed('export keys', run);
+    return certificatesByFingerprint(run.stdout);
+  }
+
+  /**
+   * What each certificate of `data` would add to the copy gpg holds, by packets, with one
+   * `--export`; all-zero counts for a key gpg holds mean importing it is a no-op. Lets callers
+   * (sync) skip gpg imports that would change nothing; {@link importCertificates} uses it too.
+   */
+  async changesOf(data: Uint8Array, source: KeyStoreImportOptions['source']): Promise<Map<string, { counts: MergeCounts; present: boolean }>> {
+    const incoming = parseInput(data).filter((c) => c.secret === 0);
+    const held = await this.held([...new Set(incoming.map((c) => c.fingerprint))]);
+    const out = new Map<string, { counts: MergeCounts; present: boolean }>();
+    for (const c of incoming) {
+      const counts = packetsAdded(c.parts, held.get(c.fingerprint), { selfSigsOnly: source === 'keyserver' });
+      const prior = out.get(c.fingerprint);
+      if (!prior || addsSomething(counts)) out.set(c.fingerprint, { counts, present: held.has(c.fingerprint) });
+    }
+    return out;
+  }
+
+  async importCertificates(data: Uint8Array, options: KeyStoreImportOptions): Promise<ImportReport> {
+    const incoming = parseInput(data);
+    return this.withLock(async () => {
+      options.signal?.throwIfAborted();
+      const fingerprints = [...new Set(incoming.filter((c) => c.secret === 0).map((c) => c.fingerprint))];
+      const selfSigsOnly = options.source === 'keyserver';
+      const before = await this.held(fingerprints);
+      const toImport = new Set<string>();
+      for (const c of incoming) {
+        if (c.secret === 0 && (!before.has(c.fingerprint) || addsSomething(packetsAdded(c.parts, before.get(c.fingerprint), { selfSigsOnly })))) toImport.add(c.fingerprint);
+      }
+      options.signal?.throwIfAborted();
+      const status = new Map<string, { flags: number; problem?: number }>();
+      let stderr = '';
+      let after = new Map<string, CertificateParts>();
+      let pending = new Set(toImport);
+      // gpg 2.2 can drop keys of one of two imports that run at the same time in a home (the other
+      // gpg says "General error", or reports fewer keys): keys gpg gave no status for and that are
+      // not stored are imported again, a bounded number of times.
+      for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
+        const bytes = Buffer.concat(incoming.filter((c) => pending.has(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
+        const args = ['--status-fd', '1'];
+        if (options.source === 'keyserver') args.push('--import-options', KEYSERVER_IMPORT_OPTIONS);
+        const run = await this.gpg([...args, '--import'], bytes);
+        stderr = run.stderr;
+        const parsed = parseImportStatus(run.stdout.toString('latin1'));
+        for (const line of parsed.lines) {
+          if (!line.fingerprint) continue;
+          const prior = status.get(line.fingerprint);
+          if (line.kind === 'problem') status.set(line.fingerprint, { flags: prior?.flags ?? 0, problem: line.reason });
+          else status.set(line.fingerprint, { flags: (prior?.flags ?? 0) | line.flags, problem: prior?.problem });
+        }
+        if (run.status !== 0 && parsed.lines.length === 0 && !parsed.totals && attempt === IMPORT_ATTEMPTS - 1) throw gpgFailed('import the keys', run);
+        after = new Map([...after, ...(await this.held([...pending]))]);
+        pending = new Set([...pending].filter((fpr) => !after.has(fpr) && !status.get(fpr)?.problem && incoming.some((c) => c.fingerprint === fpr && c.userIds.length > 0)));
+      }
+      const results: ImportResult[] = [];
+      const reported = new Set<string>();
+      for (const c of incoming) {
+        if (reported.has(c.fingerprint)) continue;
+        reported.add(c.fingerprint);
+        const userIds = c.userIds;
+        if (c.secret > 0) {
+          results.push({ fingerprint: c.fingerprint, status: 'rejected', reason: 'holds secret key material: keyport does not write secret keys into GnuPG (import it with gpg --import)', added: { ...NONE }, userIds });
+          continue;
+        }
+        if (!toImport.has(c.fingerprint)) {
+          results.push({ fingerprint: c.fingerprint, status: 'unchanged', reason: null, added: { ...NONE }, userIds });
+          continue;
+        }
+        const s = status.get(c.fingerprint);
+        const stored = after.get(c.fingerprint);
+        if (!s || !stored) {
+          const why = s?.problem !== undefined ? (IMPORT_PROBLEMS[s.problem] ?? `problem ${s.problem}`) : c.userIds.length === 0 ? 'no user ID: gpg does not import a certificate without one' : `gpg did not import it${lastLine(stderr)}`;
+          results.push({ fingerprint: c.fingerprint, status: 'rejected', reason: why, added: { ...NONE }, userIds });
+          continue;
+        }
+        const added = packetsAdded(stored, before.get(c.fingerprint));
+        const state = s.flags & 1 || !before.has(c.fingerprint) ? 'new' : s.flags & 14 || addsSomething(added) ? 'updated' : 'unchanged';
+        results.push({ fingerprint: c.fingerprint, status: state, reason: null, added: state === 'unchanged' ? { ...NONE } : added, userIds });
+      }
+      if (toImport.size > 0) this.changed([...toImport]);
+      return { results, summary: summarizeResults(results) };
+    });
+  }
+
+  async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
+    const fpr = checkFingerprint(fingerprint);
+    await this.withLock(async () => {
+      const entry = (await this.list()).find((e) => e.summary.fingerprint === fpr);
+      if (!entry) throw new NotFoundError(ErrorCodes.KeyNotFound, `GnuPG's keyring (${this.home}) holds no key ${fpr}`, { nextStep: 'run keyport list to see the keys' });
+      if (entry.secret.primary !== 'absent' || Object.keys(entry.secret.subkeys).length > 0) {
+        // Secret keys belong to gpg-agent; keyport never deletes them, even when asked to.
+        throw new InputError(ErrorCodes.Usage, `${fpr} has secret key material in GnuPG${options.secret ? ', and keyport does not delete secret keys from GnuPG' : ''}`, {
+          nextStep: `export a backup of the secret key first, then run gpg --delete-secret-and-public-keys ${fpr}`,
+        });
+      }
+      const run = await this.gpg(['--yes', '--delete-keys', fpr]);
+      if (run.status !== 0) throw gpgFailed(`delete ${fpr}`, run);
+      await this.metadata.forget(fpr);
+      this.changed([fpr]);
+    });
+  }
+
+  onChange(listener: (change: KeyStoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(fingerprints: string[]): void {
+    this.memo = undefined;
+    void this.stamp().then((stamp) => {
+      for (const l of this.listeners) l({ stamp, fingerprints });
+    });
+  }
+
+  withLock<T>(work: () => Promise<T>): Promise<T> {
+    return withFileLock(path.join(this.stateDir, 'lock'), work, this.lockTimeoutMs);
+  }
+}
+
+interface ProgramCache {
+  key: string;
+  program: string;
+  version: string;
+  stat: string;
+}
+
+function programStat(program: string): string | undefined {
+  try {
+    const s = statSync(program);
+    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * gpg's path and version, remembered in keyport's data folder while PATH, the setting and the
+ * program file stay the same: running gpgconf and `gpg --version` on every start would cost
+ * more than listing from the cached index.
+ */
+function locateGpg(options: GnupgStoreOptions, env: NodeJS.ProcessEnv): { program: string; version: string } {
+  const file = path.join(options.dataDir, 'stores', 'gnupg', 'program.json');
+  const key = JSON.stringify([options.program ?? null, env.PATH ?? '']);
+  try {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as ProgramCache;
+    if (cached.key === key && path.isAbsolute(cached.program) && programStat(cached.program) === cached.stat) return cached;
+  } catch {}
+  const program = findGpgProgram(options);
+  const version = checkGpgVersion(program, env);
+  const stat = path.isAbsolute(program) ? programStat(program) : undefined;
+  if (stat) {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify({ key, program, version, stat } satisfies ProgramCache));
+      renameSync(temp, file);
+    } catch {}
+  }
+  return { program, version };
+}
+
+function lastLine(stderr: string): string {
+  const line = stderr.trim().split('\n').filter(Boolean).slice(-1)[0];
+  return line ? ` (${line.replace(/^gpg: /, '')})` : '';
+}
+
+function checkFingerprint(fingerprint: string): string {
+  const fpr = fingerprint.replace(/\s+/g, '').replace(/^0x/i, '').toUpperCase();
+  if (!/^([0-9A-F]{40}|[0-9A-F]{64})$/.test(fpr)) {
+    throw new InputError(ErrorCodes.KeyIdInvalid, `${fingerprint} is not a fingerprint`, { nextStep: 'give the key\'s full fingerprint (40 or 64 hex digits)' });
+  }
+  return fpr;
+}
+
+interface Incoming {
+  fingerprint: string;
+  parts: CertificateParts;
+  secret: number;
+  userIds: string[];
+}
+
+/** Splits binary OpenPGP data into certificates; bad data is a coded input error (KP1300/KP1302). */
+function parseInput(data: Uint8Array): Incoming[] {
+  let split;
+  try {
+    split = splitCertificates(readPackets(data));
+  } catch (error) {
+    throw new InputError(ErrorCodes.InputMalformed, `the data to import is not binary OpenPGP data: ${(error as Error).message}`, {
+      cause: error,
+      nextStep: 'give binary OpenPGP certificates (dearmor ASCII armor first)',
+    });
+  }
+  if (split.certificates.length === 0) throw new InputError(ErrorCodes.InputEmpty, 'the data to import holds no certificate', { nextStep: 'check that the input is an OpenPGP public key' });
+  const out: Incoming[] = [];
+  for (const c of split.certificates) {
+    let fingerprint: string;
+    try {
+      fingerprint = keyMaterial(c.parts.primary).fingerprint;
+    } catch (error) {
+      throw new InputError(ErrorCodes.InputMalformed, `a certificate cannot be read: ${(error as Error).message}`, { cause: error, nextStep: 'check the input' });
+    }
+    const secret = c.secretPackets.length + (c.parts.primary.tag === 5 ? 1 : 0) + c.parts.subkeys.filter((s) => s.packet.tag === 7).length;
+    const userIds = c.parts.userIds.filter((u) => u.packet.tag === 13).map((u) => Buffer.from(u.packet.body).toString('utf8'));
+    out.push({ fingerprint, parts: c.parts, secret, userIds });
+  }
+  return out;
+}
