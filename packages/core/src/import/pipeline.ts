@@ -26,7 +26,7 @@ import {
   readPacketsDroppingThirdParty,
   type FloodingReport,
 } from '../openpgp/flood.js';
-import { inspectSignature, PacketTag, readPacketsLenient, SigType } from '../openpgp/packets.js';
+import { inspectSignature, PacketTag, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 import { mergeResultsByFingerprint } from './merge-results.js';
 
@@ -170,7 +170,11 @@ export class ImportPipeline {
       });
     }
     const split = splitCertificates(framed.packets);
-    if (split.certificates.length === 0 && split.leadingSignatures.length === 0) {
+    // A revocation certificate that follows a key (key file and revocation file concatenated)
+    // lands among the last component's signatures; it is a detached revocation, not a component's.
+    const loneSignatures = [...split.leadingSignatures];
+    for (const cert of split.certificates) cert.parts = takeStrayKeyRevocations(cert.parts, loneSignatures);
+    if (split.certificates.length === 0 && loneSignatures.length === 0) {
       throw new InputError(ErrorCodes.InputEmpty, 'the input holds no OpenPGP certificate', {
         nextStep: 'check that this is a public key (armored or binary)',
       });
@@ -268,7 +272,7 @@ export class ImportPipeline {
     // Hockeypuck's hard-revoked keys). Anything else cannot be attached to a key.
     const revocations: IncomingRevocation[] = [];
     const revSlots: number[] = [];
-    for (const sig of split.leadingSignatures) {
+    for (const sig of loneSignatures) {
       const info = inspectSignature(sig.body);
       if (!info || info.type !== SigType.KeyRevocation) {
         results.push(rejected(null, 'a signature without a key (only key revocations can be imported on their own)'));
@@ -396,6 +400,25 @@ function decode(bytes: Uint8Array): Uint8Array {
   throw new InputError(ErrorCodes.InputMalformed, 'the input is neither ASCII-armored nor binary OpenPGP data', {
     nextStep: 'check that this is a public key file; nothing was imported',
   });
+}
+
+/**
+ * Moves key revocations (0x20) out of user ID and subkey signature lists into `lone`: such a
+ * signature is never valid there (those components are revoked by 0x30 and 0x28), so it can only
+ * be a revocation certificate that followed the key in the input. It is then judged as one,
+ * against the key it names, instead of failing as a component signature unreported.
+ */
+function takeStrayKeyRevocations(parts: CertificateParts, lone: RawPacket[]): CertificateParts {
+  const isStray = (s: RawPacket) => s.body[0] !== undefined && inspectSignature(s.body)?.type === SigType.KeyRevocation;
+  const strays = (components: CertificateParts['userIds']) => components.some((c) => c.sigs.some(isStray));
+  if (!strays(parts.userIds) && !strays(parts.subkeys)) return parts;
+  const keep = (components: CertificateParts['userIds']) =>
+    components.map((c) => {
+      const sigs: RawPacket[] = [];
+      for (const s of c.sigs) (isStray(s) ? lone : sigs).push(s);
+      return { ...c, sigs };
+    });
+  return { ...parts, userIds: keep(parts.userIds), subkeys: keep(parts.subkeys) };
 }
 
 function issuerMatches(info: { issuerKeyId?: string; issuerFingerprint?: string }, request: ReturnType<typeof classifyKeyQuery>) {

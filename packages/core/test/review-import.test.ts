@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedKeyring, ImportPipeline } from '../src/index.js';
+
+// Findings of the outside review of issue 10 in the import pipeline and the packet reader.
+
+const KEYS = path.resolve(__dirname, '../../test-fixtures/keys');
+const fixture = (name: string) => readFileSync(path.join(KEYS, name));
+const TO_REVOKE = '0F4A40BF522A20BC1EACF0BCB46FD1CDA93DAFAF';
+const ED25519 = 'FE15B9EFC66328DCC34F2E1D9777995843EF1A44';
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function freshKeyring() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-review-'));
+  homes.push(dir);
+  const keyring = new EmbeddedKeyring(dir);
+  return { keyring, importer: new ImportPipeline(keyring) };
+}
+
+const file = { kind: 'file' as const, name: 'test' };
+const join = (...parts: Buffer[]) => new Uint8Array(Buffer.concat(parts));
+
+describe('a revocation certificate after its key in the same input', () => {
+  it.each([
+    ['key, then revocation', ['to-revoke.pub.asc', 'to-revoke.rev.asc']],
+    ['another key, the key, then its revocation', ['ed25519.pub.asc', 'to-revoke.pub.asc', 'to-revoke.rev.asc']],
+    ['the key, another key, then the revocation', ['to-revoke.pub.asc', 'ed25519.pub.asc', 'to-revoke.rev.asc']],
+    ['revocation first', ['to-revoke.rev.asc', 'to-revoke.pub.asc']],
+  ])('revokes the key: %s', async (_, files) => {
+    const { keyring, importer } = freshKeyring();
+    const report = await importer.import(join(...files.map(fixture)), { origin: file });
+    const result = report.results.find((r) => r.fingerprint === TO_REVOKE)!;
+    expect(result.status).toBe('new');
+    expect(result.added.revocations).toBe(1);
+    expect((await keyring.get(TO_REVOKE))!.summary.revoked).toBe(true);
+    if (files.includes('ed25519.pub.asc')) expect((await keyring.get(ED25519))!.summary.revoked).toBe(false);
+    // Nothing more to add the second time.
+    const again = await importer.import(join(...files.map(fixture)), { origin: file });
+    expect(again.results.find((r) => r.fingerprint === TO_REVOKE)!.status).toBe('unchanged');
+  });
+
+  it('revokes a held key from binary key+revocation data (no armor boundaries)', async () => {
+    const { dearmorAll } = await import('../src/index.js');
+    const { keyring, importer } = freshKeyring();
+    const binary = join(Buffer.from(dearmorAll(fixture('to-revoke.pub.asc'))), Buffer.from(dearmorAll(fixture('to-revoke.rev.asc'))));
+    await importer.import(binary, { origin: file });
+    expect((await keyring.get(TO_REVOKE))!.summary.revoked).toBe(true);
+  });
+});
