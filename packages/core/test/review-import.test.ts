@@ -53,3 +53,19 @@ describe('a revocation certificate after its key in the same input', () => {
     expect((await keyring.get(TO_REVOKE))!.summary.revoked).toBe(true);
   });
 });
+
+describe('a lone revocation answering a look-up of another key', () => {
+  const server = (query: string) => ({ kind: 'server' as const, url: 'https://hkp.invalid', query });
+
+  it('is reported under the key asked about, naming the key the revocation is for', async () => {
+    const { keyring, importer } = freshKeyring();
+    await importer.import(fixture('ed25519.pub.asc'), { origin: file });
+    await importer.import(fixture('to-revoke.pub.asc'), { origin: file });
+    const report = await importer.import(fixture('to-revoke.rev.asc'), { origin: server(ED25519), updateOnly: true });
+    expect(report.results).toHaveLength(1);
+    expect(report.results[0]).toMatchObject({ fingerprint: ED25519, status: 'rejected' });
+    expect(report.results[0]!.reason).toContain(`revocation issued by key ${TO_REVOKE}`);
+    expect(report.results[0]!.reason).toContain(ED25519);
+    expect((await keyring.get(TO_REVOKE))!.summary.revoked).toBe(false);
+  });
+});

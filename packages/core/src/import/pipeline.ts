@@ -279,7 +279,8 @@ export class ImportPipeline {
         continue;
       }
       if (request && request.kind !== 'email' && !issuerMatches(info, request)) {
-        results.push(rejected(info.issuerFingerprint ?? null, 'the revocation is for a different key than the one requested'));
+        // Reported under the key asked about: the issuer is another key, perhaps never asked for.
+        results.push(await this.foreignRevocation(info, request));
         continue;
       }
       revSlots.push(results.length);
@@ -287,6 +288,30 @@ export class ImportPipeline {
       revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
     }
     return { results, accepted, slots, notes, flooding, revocations, revSlots };
+  }
+
+  /**
+   * The result for a lone key revocation answering a request for another key: named by the
+   * requested key, saying who issued it. A designated revoker's revocation of the requested key
+   * cannot be verified on its own (no key to check it against in this path), so it is refused as
+   * gpg refuses it, with that reason rather than "another key".
+   */
+  private async foreignRevocation(info: { issuerKeyId?: string; issuerFingerprint?: string }, request: KeyQuery): Promise<ImportResult> {
+    const issuer = info.issuerFingerprint ?? info.issuerKeyId ?? 'unknown';
+    const held =
+      request.kind === 'fingerprint'
+        ? await this.keyring.get(request.value)
+        : (await this.keyring.find(request.value).catch(() => [])).find((r) => r.summary.keyId === request.value);
+    const requested = held?.summary.fingerprint ?? (request.kind === 'fingerprint' ? request.value : null);
+    const stored = held ? await this.keyring.readStoredParts(held.summary.fingerprint).catch(() => undefined) : undefined;
+    const revokers = stored ? designatedRevokers(stored) : [];
+    if (revokers.some((r) => r === info.issuerFingerprint || (info.issuerKeyId !== undefined && r.endsWith(info.issuerKeyId)))) {
+      return rejected(
+        requested,
+        `the server answered ${request.value} with a revocation issued by its designated revoker ${issuer}; a revocation by another key is applied only when it verifies against the key it revokes, which a lone revocation cannot show here, so it was not applied (gpg refuses it too)`,
+      );
+    }
+    return rejected(requested, `the server answered ${request.value} with a revocation issued by key ${issuer}, not by the requested key; it does not revoke ${request.value} and was not applied`);
   }
 
   /**
@@ -419,6 +444,17 @@ function takeStrayKeyRevocations(parts: CertificateParts, lone: RawPacket[]): Ce
       return { ...c, sigs };
     });
   return { ...parts, userIds: keep(parts.userIds), subkeys: keep(parts.subkeys) };
+}
+
+/** Fingerprints the certificate's own signatures name as designated revokers (revocation-key subpackets). */
+function designatedRevokers(parts: CertificateParts): string[] {
+  const primary = keyMaterial(parts.primary);
+  const own = [...parts.direct, ...parts.userIds.flatMap((u) => u.sigs)];
+  return own.flatMap((s) => {
+    const info = inspectSignature(s.body);
+    const self = info && (info.issuerFingerprint ? info.issuerFingerprint === primary.fingerprint : info.issuerKeyId === primary.keyId);
+    return self ? (info.revocationKeys ?? []) : [];
+  });
 }
 
 function issuerMatches(info: { issuerKeyId?: string; issuerFingerprint?: string }, request: ReturnType<typeof classifyKeyQuery>) {
