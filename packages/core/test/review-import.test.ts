@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedKeyring, ImportPipeline } from '../src/index.js';
+import { dearmorAll, EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { secretPacketProblem } from '../src/openpgp/certificate.js';
 
 // Findings of the outside review of issue 10 in the import pipeline and the packet reader.
 
@@ -67,5 +68,34 @@ describe('a lone revocation answering a look-up of another key', () => {
     expect(report.results[0]!.reason).toContain(`revocation issued by key ${TO_REVOKE}`);
     expect(report.results[0]!.reason).toContain(ED25519);
     expect((await keyring.get(TO_REVOKE))!.summary.revoked).toBe(false);
+  });
+});
+
+describe('encrypted secret-key packets', () => {
+  const primary = () => readPackets(dearmorAll(fixture('ed25519.pub.asc')))[0]!;
+  /** The fixture's public primary key made a secret-key packet with `secret` appended. */
+  const secretOf = (secret: number[], base: RawPacket = primary()): RawPacket => ({ tag: PacketTag.SecretKey, body: new Uint8Array([...base.body, ...secret]) });
+  const fill = (n: number, byte = 0x5a) => new Array<number>(n).fill(byte);
+  // Argon2 specifier: type 4, 16-octet salt, passes, parallelism, log2 memory.
+  const argon2 = [4, ...fill(16, 1), 1, 4, 16];
+  const iterated = [3, 8, ...fill(8, 1), 0x60];
+
+  it.each([
+    ['usage 253 (AEAD) on a v4 key, which gpg 2.2 refuses', [253, 9, 2, ...argon2, ...fill(15), ...fill(48)], /usage octet 253.*version 4/],
+    ['Argon2 without AEAD (RFC 9580 allows it only with usage 253)', [254, 9, ...argon2, ...fill(16), ...fill(48)], /Argon2/],
+    ['a legacy usage octet naming a cipher directly', [9, ...fill(16), ...fill(48)], /usage octet 9/],
+  ])('refuses %s', async (_, secret, reason) => {
+    const packet = secretOf(secret);
+    expect(secretPacketProblem(packet)).toMatch(reason);
+    const { keyring, importer } = freshKeyring();
+    await importer.import(fixture('ed25519.pub.asc'), { origin: file });
+    const report = await importer.import(writePackets([packet]), { origin: file });
+    expect(report.results[0]).toMatchObject({ status: 'rejected' });
+    expect((await keyring.get(ED25519))!.hasSecret).toBe(false);
+  });
+
+  it('accepts what gpg accepts: CFB with an iterated S2K, and a gnu-dummy stub', () => {
+    expect(secretPacketProblem(secretOf([254, 9, ...iterated, ...fill(16), ...fill(48)]))).toBeUndefined();
+    expect(secretPacketProblem(secretOf([254, 9, 101, 0, 0x47, 0x4e, 0x55, 1]))).toBeUndefined();
   });
 });
