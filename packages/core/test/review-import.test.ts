@@ -99,3 +99,51 @@ describe('encrypted secret-key packets', () => {
     expect(secretPacketProblem(secretOf([254, 9, 101, 0, 0x47, 0x4e, 0x55, 1]))).toBeUndefined();
   });
 });
+
+describe('packet framing as strict as gpg', () => {
+  const edBinary = () => Buffer.from(dearmorAll(fixture('ed25519.pub.asc')));
+  const uid = Buffer.from('Mallory <m@evil.example>');
+
+  it.each([
+    // A user ID in two partial chunks (2 bytes, then the rest): gpg "partial length invalid for packet type 13".
+    ['a user ID with a partial length', Buffer.concat([Buffer.from([0xcd, 0xe1]), uid.subarray(0, 2), Buffer.from([uid.length - 2]), uid.subarray(2)]), /partial length invalid for packet type 13/],
+    ['a signature with a partial length', Buffer.from([0xc2, 0xe0, 4, 1, 3]), /partial length invalid for packet type 2/],
+    // Old format, tag 13, length type 3 (indeterminate: "to the end of the input").
+    ['an old-format user ID of indeterminate length', Buffer.concat([Buffer.from([0x80 | (13 << 2) | 3]), uid]), /indeterminate length invalid for packet type 13/],
+  ])('refuses %s after a good key, and imports nothing (as gpg)', async (_, tail, message) => {
+    const { readPacketsLenient } = await import('../src/openpgp/packets.js');
+    const input = new Uint8Array(Buffer.concat([edBinary(), tail]));
+    expect(readPacketsLenient(input).error?.message).toMatch(message);
+    const { keyring, importer } = freshKeyring();
+    await expect(importer.import(input, { origin: file })).rejects.toMatchObject({ code: 'KP1300' });
+    expect(await keyring.list()).toEqual([]);
+  });
+
+  it('still frames partial and indeterminate lengths on data packets', async () => {
+    const { readPacketsLenient } = await import('../src/openpgp/packets.js');
+    const literal = Buffer.concat([Buffer.from([0xcb, 0xe1]), Buffer.from('ab'), Buffer.from([1]), Buffer.from('c')]);
+    const oldLiteral = Buffer.concat([Buffer.from([0x80 | (11 << 2) | 3]), Buffer.from('abc')]);
+    for (const bytes of [literal, oldLiteral]) {
+      const framed = readPacketsLenient(new Uint8Array(bytes));
+      expect(framed.error).toBeUndefined();
+      expect(framed.packets.map((p) => [p.tag, Buffer.from(p.body).toString()])).toEqual([[11, 'abc']]);
+    }
+  });
+
+  it('imports a key from a file that ends inside a later packet, with a note on the ignored tail (as gpg)', async () => {
+    const { keyring, importer } = freshKeyring();
+    // A public-key header announcing 16 bytes, of which 3 arrived.
+    const input = new Uint8Array(Buffer.concat([edBinary(), Buffer.from([0xc6, 0x10, 0x61, 0x62, 0x63])]));
+    const report = await importer.import(input, { origin: file });
+    expect(report.results).toHaveLength(1);
+    expect(report.results[0]).toMatchObject({ fingerprint: ED25519, status: 'new' });
+    expect(report.results[0]!.notes).toEqual([expect.stringMatching(/ends inside a packet at byte \d+.*ignored/)]);
+    expect((await keyring.get(ED25519))!.summary.userIds).toHaveLength(3);
+  });
+
+  it('refuses a server answer cut inside a packet: a broken transfer is retried, not half-imported', async () => {
+    const { importer } = freshKeyring();
+    const cut = new Uint8Array(edBinary().subarray(0, -5));
+    await expect(importer.import(cut, { origin: { kind: 'server', url: 'https://hkp.invalid', query: ED25519 } })).rejects.toMatchObject({ code: 'KP1300' });
+  });
+});

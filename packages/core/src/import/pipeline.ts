@@ -26,7 +26,7 @@ import {
   readPacketsDroppingThirdParty,
   type FloodingReport,
 } from '../openpgp/flood.js';
-import { inspectSignature, PacketTag, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
+import { inspectSignature, isKeyTag, PacketTag, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 import { mergeResultsByFingerprint } from './merge-results.js';
 
@@ -164,11 +164,17 @@ export class ImportPipeline {
     // Third-party signatures are dropped while the stream is framed: a flooded answer never
     // becomes one object per signature.
     const framed = strip ? readPacketsDroppingThirdParty(binary) : { ...readPacketsLenient(binary), dropped: 0 };
-    if (framed.error) {
+    // A file that ends inside a packet keeps what was framed before it, as gpg does; a server
+    // answer cut short is a broken transfer and is refused whole (the next look-up retries it).
+    const keepsHead = framed.error?.truncated === true && !fromServer && framed.packets.some((p) => isKeyTag(p.tag));
+    if (framed.error && !keepsHead) {
       throw new InputError(ErrorCodes.InputMalformed, `the OpenPGP data is damaged: ${framed.error.message} at byte ${framed.error.offset}`, {
         nextStep: 'get a fresh copy of the key; nothing was imported',
       });
     }
+    const tailNote = keepsHead
+      ? `the input ends inside a packet at byte ${framed.error!.offset} (truncated); the packets before it were imported and the rest was ignored: get a fresh copy to be sure nothing is missing`
+      : undefined;
     const split = splitCertificates(framed.packets);
     // A revocation certificate that follows a key (key file and revocation file concatenated)
     // lands among the last component's signatures; it is a detached revocation, not a component's.
@@ -240,6 +246,12 @@ export class ImportPipeline {
       }
     }
     if (request) await this.decide(entries, request, options);
+    // The tail belonged to the last certificate (or followed it): say so there.
+    if (tailNote) {
+      const last = entries[entries.length - 1];
+      if (last && 'candidate' in last) last.candidate.notes.push(tailNote);
+      else if (last) last.result = { ...last.result, notes: [...(last.result.notes ?? []), tailNote] };
+    }
 
     const results: (ImportResult | undefined)[] = [];
     const accepted: IncomingCertificate[] = [];
