@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dearmorAll, EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { secretPacketProblem } from '../src/openpgp/certificate.js';
+import { attackerCertificate, splitPackets, v4Fingerprint, type HostileKey } from '@keyport/test-fixtures';
 
 // Findings of the outside review of issue 10 in the import pipeline and the packet reader.
 
@@ -145,5 +146,35 @@ describe('packet framing as strict as gpg', () => {
     const { importer } = freshKeyring();
     const cut = new Uint8Array(edBinary().subarray(0, -5));
     await expect(importer.import(cut, { origin: { kind: 'server', url: 'https://hkp.invalid', query: ED25519 } })).rejects.toMatchObject({ code: 'KP1300' });
+  });
+});
+
+describe('look-ups answered by another certificate\'s subkey', () => {
+  const server = (query: string) => ({ kind: 'server' as const, url: 'https://hkp.invalid', query });
+  const ENCRYPTION_SUBKEY = 'E72AB5E118F3AA5CA216A006AD000AE5E74C7497';
+  /** A key packet of the fixture as a key the attacker can name (and bind) but not sign with. */
+  const fixtureKey = (fingerprint: string): HostileKey => {
+    const body = splitPackets(dearmorAll(fixture('ed25519.pub.asc'))).map((p) => Buffer.from(p.body)).find((b) => (b[0] === 4 ? v4Fingerprint(b) === fingerprint : false));
+    return { body: body!, fingerprint, keyId: fingerprint.slice(-16) };
+  };
+
+  it.each([
+    ['the subkey fingerprint', ENCRYPTION_SUBKEY],
+    ['the subkey key ID', ENCRYPTION_SUBKEY.slice(-16)],
+  ])('refuses another certificate carrying a subkey the keyring already holds, asked for by %s', async (_, query) => {
+    const { keyring, importer } = freshKeyring();
+    await importer.import(fixture('ed25519.pub.asc'), { origin: file });
+    const mallory = attackerCertificate({ subkey: fixtureKey(ENCRYPTION_SUBKEY), binding: 'attacker-encrypt' });
+    const report = await importer.import(new Uint8Array(mallory.bytes), { origin: server(query) });
+    expect(report.results).toEqual([expect.objectContaining({ fingerprint: mallory.key.fingerprint, status: 'rejected', reason: expect.stringContaining(`already holds ${query} as a subkey of ${ED25519}`) })]);
+    expect((await keyring.list()).map((r) => r.summary.fingerprint)).toEqual([ED25519]);
+    expect((await keyring.find(ENCRYPTION_SUBKEY)).map((r) => r.summary.fingerprint)).toEqual([ED25519]);
+  });
+
+  it('accepts a key-ID look-up answered only through a subkey when nothing else claims it, with a note', async () => {
+    const { importer } = freshKeyring();
+    const mallory = attackerCertificate({ subkey: fixtureKey(ED25519), binding: 'attacker-encrypt' });
+    const report = await importer.import(new Uint8Array(mallory.bytes), { origin: server(ED25519.slice(-16)) });
+    expect(report.results).toEqual([expect.objectContaining({ fingerprint: mallory.key.fingerprint, status: 'new', notes: [expect.stringMatching(/through its subkey .*compare the fingerprint/)] })]);
   });
 });

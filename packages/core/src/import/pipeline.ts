@@ -72,6 +72,13 @@ export const DEFAULT_MAX_NEW_PER_EMAIL_ANSWER = 10;
 export const EMAIL_LOOKUP_NOTE =
   'found by email address only: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner before relying on it';
 
+/**
+ * Added to a certificate found through its subkey: anyone can validly bind another's key as an
+ * encryption subkey, so the match alone does not show that this is the key meant.
+ */
+const subkeyMatchNote = (requested: string) =>
+  `found through its subkey ${requested}, not its primary key: anyone can bind another person's key as an encryption subkey, so compare the fingerprint with its owner before relying on it`;
+
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 const CERTIFICATIONS = [SigType.CertGeneric, SigType.CertPersona, SigType.CertCasual, SigType.CertPositive];
 
@@ -348,9 +355,10 @@ export class ImportPipeline {
   /**
    * The answer-level rules of ADR 0007, applied to certificates that already matched one by one:
    * a sync only updates the key it asked about; a certificate that holds the requested key as
-   * its primary beats any that carries it as a subkey; a key the keyring holds as a primary is
-   * never answered by another key's subkey; two certificates claiming the same subkey are both
-   * refused; an email answer adds at most a capped number of keys, each with a note.
+   * its primary beats any that carries it as a subkey; a key the keyring holds, as a primary or
+   * as a validly bound subkey, is never answered by another key's subkey; two certificates
+   * claiming the same subkey are both refused; one accepted through a subkey gets a note; an
+   * email answer adds at most a capped number of keys, each with a note.
    */
   private async decide(
     entries: ({ result: ImportResult } | { candidate: Candidate })[],
@@ -375,11 +383,22 @@ export class ImportPipeline {
       const byPrimary = candidates.filter(({ c }) => c.match === 'primary');
       const bySubkey = candidates.filter(({ c }) => c.match === 'subkey');
       if (bySubkey.length === 0) return;
-      let why: string | undefined;
-      if (byPrimary.length > 0) why = 'the answer also holds the requested key itself';
-      else if (await this.heldAsPrimary(request)) why = `${request.value} is a primary key in your keyring, not a subkey of another key`;
-      else if (bySubkey.length > 1) why = `${bySubkey.length} certificates in the answer claim the requested subkey`;
-      if (why) for (const { i, c } of bySubkey) refuse(i, `key ${c.fingerprint} carries the requested key as a subkey, but ${why}; it was not added`);
+      // Keys the keyring holds under this name, as a primary or as a validly bound subkey (the
+      // merge stores no other): another certificate's subkey never answers for them.
+      const holders = await this.keyring.find(request.value).catch(() => []);
+      const heldPrimary = holders.find((r) => r.summary.fingerprint === request.value || r.summary.keyId === request.value);
+      const heldSubkeyOf = holders.map((r) => r.summary.fingerprint);
+      let why: (fingerprint: string) => string | undefined = () => undefined;
+      if (byPrimary.length > 0) why = () => 'the answer also holds the requested key itself';
+      else if (heldPrimary) why = () => `${request.value} is a primary key in your keyring, not a subkey of another key`;
+      else if (heldSubkeyOf.length > 0) {
+        why = (fpr) => (heldSubkeyOf.includes(fpr) ? undefined : `your keyring already holds ${request.value} as a subkey of ${heldSubkeyOf.join(', ')}`);
+      } else if (bySubkey.length > 1) why = () => `${bySubkey.length} certificates in the answer claim the requested subkey`;
+      for (const { i, c } of bySubkey) {
+        const reason = why(c.fingerprint);
+        if (reason) refuse(i, `key ${c.fingerprint} carries the requested key as a subkey, but ${reason}; it was not added`);
+        else if (!heldSubkeyOf.includes(c.fingerprint)) c.notes.push(subkeyMatchNote(request.value));
+      }
       return;
     }
     if (request.kind === 'email') {
@@ -397,11 +416,6 @@ export class ImportPipeline {
     }
   }
 
-  private async heldAsPrimary(request: KeyQuery): Promise<boolean> {
-    if (request.kind === 'fingerprint') return (await this.keyring.get(request.value)) !== undefined;
-    const found = await this.keyring.find(request.value).catch(() => []);
-    return found.some((r) => r.summary.keyId === request.value);
-  }
 }
 
 /** Import options for an answer from `server` to `query`: untrusted origin, the user's server limits. */
