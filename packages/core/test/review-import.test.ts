@@ -138,8 +138,20 @@ describe('packet framing as strict as gpg', () => {
     const report = await importer.import(input, { origin: file });
     expect(report.results).toHaveLength(1);
     expect(report.results[0]).toMatchObject({ fingerprint: ED25519, status: 'new' });
-    expect(report.results[0]!.notes).toEqual([expect.stringMatching(/ends inside a packet at byte \d+.*ignored/)]);
+    expect(report.results[0]!.notes).toEqual([expect.stringMatching(/ends inside a packet at byte \d+.*keys before it were imported/)]);
     expect((await keyring.get(ED25519))!.summary.userIds).toHaveLength(3);
+  });
+
+  it('imports the complete keys before a key cut inside its own packets, and rejects the cut one', async () => {
+    const { keyring, importer } = freshKeyring();
+    const toRevoke = Buffer.from(dearmorAll(fixture('to-revoke.pub.asc')));
+    const input = new Uint8Array(Buffer.concat([edBinary(), toRevoke.subarray(0, -20)]));
+    const report = await importer.import(input, { origin: file });
+    expect(report.results).toEqual([
+      expect.objectContaining({ fingerprint: ED25519, status: 'new' }),
+      expect.objectContaining({ fingerprint: TO_REVOKE, status: 'rejected', reason: expect.stringMatching(/ends inside a packet at byte \d+ .*within this key/) }),
+    ]);
+    expect((await keyring.list()).map((r) => r.summary.fingerprint)).toEqual([ED25519]);
   });
 
   it('refuses a server answer cut inside a packet: a broken transfer is retried, not half-imported', async () => {
@@ -176,5 +188,18 @@ describe('look-ups answered by another certificate\'s subkey', () => {
     const mallory = attackerCertificate({ subkey: fixtureKey(ED25519), binding: 'attacker-encrypt' });
     const report = await importer.import(new Uint8Array(mallory.bytes), { origin: server(ED25519.slice(-16)) });
     expect(report.results).toEqual([expect.objectContaining({ fingerprint: mallory.key.fingerprint, status: 'new', notes: [expect.stringMatching(/through its subkey .*compare the fingerprint/)] })]);
+  });
+});
+
+describe('nothing dropped silently', () => {
+  it('reports signatures that did not verify and were dropped', async () => {
+    const packets = readPackets(dearmorAll(fixture('ed25519.pub.asc')));
+    const last = packets[packets.length - 1]!;
+    expect(last.tag).toBe(PacketTag.Signature);
+    const body = new Uint8Array(last.body);
+    body[body.length - 1]! ^= 0x01;
+    const { importer } = freshKeyring();
+    const report = await importer.import(writePackets([...packets.slice(0, -1), { tag: last.tag, body }]), { origin: file });
+    expect(report.results).toEqual([expect.objectContaining({ fingerprint: ED25519, status: 'new', notes: [expect.stringMatching(/^1 signature did not verify and was dropped/)] })]);
   });
 });

@@ -171,18 +171,32 @@ export class ImportPipeline {
     // Third-party signatures are dropped while the stream is framed: a flooded answer never
     // becomes one object per signature.
     const framed = strip ? readPacketsDroppingThirdParty(binary) : { ...readPacketsLenient(binary), dropped: 0 };
-    // A file that ends inside a packet keeps what was framed before it, as gpg does; a server
-    // answer cut short is a broken transfer and is refused whole (the next look-up retries it).
-    const keepsHead = framed.error?.truncated === true && !fromServer && framed.packets.some((p) => isKeyTag(p.tag));
-    if (framed.error && !keepsHead) {
+    // A file that ends inside a packet keeps the certificates that were complete before it; the
+    // one cut short is rejected (gpg imports a key followed by a cut key packet, and refuses a key
+    // cut inside its own packets). A server answer cut short is a broken transfer and is refused
+    // whole: the next look-up retries it.
+    let packets = framed.packets;
+    let cutCertificate: ImportResult | undefined;
+    let tailNote: string | undefined;
+    if (framed.error?.truncated && !fromServer) {
+      const where = `the input ends inside a packet at byte ${framed.error.offset} (truncated)`;
+      if (isKeyTag(packetTagAt(binary, framed.error.offset))) {
+        tailNote = `${where}; the keys before it were imported and the rest was ignored: get a fresh copy to be sure nothing is missing`;
+      } else {
+        let lastKey = packets.length - 1;
+        while (lastKey >= 0 && !isKeyTag(packets[lastKey]!.tag)) lastKey--;
+        if (lastKey > 0) {
+          cutCertificate = rejected(fingerprintOrNull(packets[lastKey]!), `${where} within this key, so it was not imported: get a fresh copy of it`);
+        }
+        packets = lastKey > 0 ? packets.slice(0, lastKey) : [];
+      }
+    }
+    if (framed.error && (fromServer || !framed.error.truncated || !packets.some((p) => isKeyTag(p.tag)))) {
       throw new InputError(ErrorCodes.InputMalformed, `the OpenPGP data is damaged: ${framed.error.message} at byte ${framed.error.offset}`, {
         nextStep: 'get a fresh copy of the key; nothing was imported',
       });
     }
-    const tailNote = keepsHead
-      ? `the input ends inside a packet at byte ${framed.error!.offset} (truncated); the packets before it were imported and the rest was ignored: get a fresh copy to be sure nothing is missing`
-      : undefined;
-    const split = splitCertificates(framed.packets);
+    const split = splitCertificates(packets);
     // A revocation certificate that follows a key (key file and revocation file concatenated)
     // lands among the last component's signatures; it is a detached revocation, not a component's.
     const loneSignatures = [...split.leadingSignatures];
@@ -253,7 +267,8 @@ export class ImportPipeline {
       }
     }
     if (request) await this.decide(entries, request, options);
-    // The tail belonged to the last certificate (or followed it): say so there.
+    if (cutCertificate) entries.push({ result: cutCertificate });
+    // The cut key packet followed the last certificate: say so there.
     if (tailNote) {
       const last = entries[entries.length - 1];
       if (last && 'candidate' in last) last.candidate.notes.push(tailNote);
@@ -440,6 +455,20 @@ export function summarizeResults(results: readonly ImportResult[]) {
 
 function rejected(fingerprint: string | null, reason: string): ImportResult {
   return { fingerprint, status: 'rejected', reason, added: { ...EMPTY } };
+}
+
+/** The tag of the packet whose header is at `offset` (new or old format). */
+function packetTagAt(bytes: Uint8Array, offset: number): number {
+  const header = bytes[offset] ?? 0;
+  return (header & 0x40) !== 0 ? header & 0x3f : (header >> 2) & 0x0f;
+}
+
+function fingerprintOrNull(key: RawPacket): string | null {
+  try {
+    return keyMaterial(key).fingerprint;
+  } catch {
+    return null;
+  }
 }
 
 function decode(bytes: Uint8Array): Uint8Array {
