@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as openpgp from 'openpgp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dearmorAll, EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { secretPacketProblem } from '../src/openpgp/certificate.js';
@@ -201,5 +202,43 @@ describe('nothing dropped silently', () => {
     const { importer } = freshKeyring();
     const report = await importer.import(writePackets([...packets.slice(0, -1), { tag: last.tag, body }]), { origin: file });
     expect(report.results).toEqual([expect.objectContaining({ fingerprint: ED25519, status: 'new', notes: [expect.stringMatching(/^1 signature did not verify and was dropped/)] })]);
+  });
+});
+
+describe('a designated revoker\'s lone revocation of the requested key', () => {
+  it('is refused with a reason that names it as such, not as "another key"', async () => {
+    const newKey = async (name: string) =>
+      (await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], format: 'object', date: new Date('2025-01-01T00:00:00Z') })).privateKey;
+    const sign = async (signer: openpgp.PrivateKey, type: number, data: Record<string, unknown>, fill: (s: openpgp.SignaturePacket) => void) => {
+      const sig = new openpgp.SignaturePacket();
+      sig.signatureType = type as openpgp.enums.signature;
+      sig.publicKeyAlgorithm = signer.keyPacket.algorithm;
+      sig.hashAlgorithm = openpgp.enums.hash.sha256;
+      fill(sig);
+      const run = sig.sign.bind(sig) as (key: unknown, data: unknown, date: Date, detached: boolean, config: unknown) => Promise<void>;
+      await run(signer.keyPacket, data, new Date('2025-01-02T00:00:00Z'), false, openpgp.config);
+      return { tag: PacketTag.Signature, body: sig.write() };
+    };
+    const revoker = await newKey('Revoker');
+    const victim = await newKey('Victim');
+    const designation = await sign(victim, 0x1f, { key: victim.keyPacket }, (s) => {
+      s.revocationKeyClass = 0x80;
+      s.revocationKeyAlgorithm = revoker.keyPacket.algorithm;
+      s.revocationKeyFingerprint = revoker.keyPacket.getFingerprintBytes()!;
+    });
+    const revocation = await sign(revoker, 0x20, { key: victim.keyPacket }, () => {});
+    const victimPackets = readPackets(victim.toPublic().write());
+    const victimFpr = victim.getFingerprint().toUpperCase();
+    const revokerFpr = revoker.getFingerprint().toUpperCase();
+
+    const { keyring, importer } = freshKeyring();
+    await importer.import(writePackets([victimPackets[0]!, designation, ...victimPackets.slice(1)]), { origin: file });
+    await importer.import(revoker.toPublic().write(), { origin: file });
+    const report = await importer.import(writePackets([revocation]), { origin: { kind: 'server', url: 'https://hkp.invalid', query: victimFpr } });
+    expect(report.results).toEqual([
+      expect.objectContaining({ fingerprint: victimFpr, status: 'rejected', reason: expect.stringContaining(`issued by its designated revoker ${revokerFpr}`) }),
+    ]);
+    expect(report.results[0]!.reason).not.toMatch(/different key/);
+    expect((await keyring.get(victimFpr))!.summary.revoked).toBe(false);
   });
 });
