@@ -242,3 +242,19 @@ describe('a designated revoker\'s lone revocation of the requested key', () => {
     expect((await keyring.get(victimFpr))!.summary.revoked).toBe(false);
   });
 });
+
+describe('key revocations after a server certificate\'s last subkey', () => {
+  it('applies the key\'s own revocation, and drops other issuers\' as third-party signatures without a result each', async () => {
+    const { thirdPartyRevocations, primaryOf } = await import('@keyport/test-fixtures');
+    const { keyring, importer } = freshKeyring();
+    await importer.import(fixture('to-revoke.pub.asc'), { origin: file });
+    const answer = Buffer.concat([
+      Buffer.from(dearmorAll(fixture('to-revoke.pub.asc'))),
+      thirdPartyRevocations(await primaryOf(fixture('to-revoke.pub.asc').toString()), 200),
+      Buffer.from(dearmorAll(fixture('to-revoke.rev.asc'))),
+    ]);
+    const report = await importer.import(new Uint8Array(answer), { origin: { kind: 'server', url: 'https://hkp.invalid', query: TO_REVOKE }, updateOnly: true });
+    expect(report.results).toEqual([expect.objectContaining({ fingerprint: TO_REVOKE, status: 'updated', added: expect.objectContaining({ revocations: 1 }) })]);
+    expect((await keyring.get(TO_REVOKE))!.summary.revoked).toBe(true);
+  });
+});

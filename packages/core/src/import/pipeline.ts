@@ -200,7 +200,9 @@ export class ImportPipeline {
     // A revocation certificate that follows a key (key file and revocation file concatenated)
     // lands among the last component's signatures; it is a detached revocation, not a component's.
     const loneSignatures = [...split.leadingSignatures];
-    for (const cert of split.certificates) cert.parts = takeStrayKeyRevocations(cert.parts, loneSignatures);
+    // From a server only the certificate's own revocation is taken out: another issuer's is a
+    // third-party signature, dropped by screening like the rest of a flood (no result for each).
+    for (const cert of split.certificates) cert.parts = takeStrayKeyRevocations(cert.parts, loneSignatures, fromServer);
     if (split.certificates.length === 0 && loneSignatures.length === 0) {
       throw new InputError(ErrorCodes.InputEmpty, 'the input holds no OpenPGP certificate', {
         nextStep: 'check that this is a public key (armored or binary)',
@@ -488,8 +490,19 @@ function decode(bytes: Uint8Array): Uint8Array {
  * be a revocation certificate that followed the key in the input. It is then judged as one,
  * against the key it names, instead of failing as a component signature unreported.
  */
-function takeStrayKeyRevocations(parts: CertificateParts, lone: RawPacket[]): CertificateParts {
-  const isStray = (s: RawPacket) => s.body[0] !== undefined && inspectSignature(s.body)?.type === SigType.KeyRevocation;
+function takeStrayKeyRevocations(parts: CertificateParts, lone: RawPacket[], onlySelfIssued: boolean): CertificateParts {
+  let own: { fingerprint: string; keyId: string } | undefined;
+  try {
+    own = keyMaterial(parts.primary);
+  } catch {
+    own = undefined;
+  }
+  const isStray = (s: RawPacket) => {
+    const info = inspectSignature(s.body);
+    if (info?.type !== SigType.KeyRevocation) return false;
+    if (!onlySelfIssued) return true;
+    return own !== undefined && (info.issuerFingerprint ? info.issuerFingerprint === own.fingerprint : info.issuerKeyId === own.keyId);
+  };
   const strays = (components: CertificateParts['userIds']) => components.some((c) => c.sigs.some(isStray));
   if (!strays(parts.userIds) && !strays(parts.subkeys)) return parts;
   const keep = (components: CertificateParts['userIds']) =>
