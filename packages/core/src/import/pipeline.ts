@@ -26,7 +26,7 @@ import {
   readPacketsDroppingThirdParty,
   type FloodingReport,
 } from '../openpgp/flood.js';
-import { inspectSignature, PacketTag, readPacketsLenient, SigType } from '../openpgp/packets.js';
+import { inspectSignature, isKeyTag, PacketTag, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 import { mergeResultsByFingerprint } from './merge-results.js';
 
@@ -71,6 +71,13 @@ export const DEFAULT_MAX_NEW_PER_EMAIL_ANSWER = 10;
 /** Added to every result of an email look-up: a key server answer by address proves nothing. */
 export const EMAIL_LOOKUP_NOTE =
   'found by email address only: a key server does not prove that an address belongs to a key (HKP servers check nothing), so compare the fingerprint with its owner before relying on it';
+
+/**
+ * Added to a certificate found through its subkey: anyone can validly bind another's key as an
+ * encryption subkey, so the match alone does not show that this is the key meant.
+ */
+const subkeyMatchNote = (requested: string) =>
+  `found through its subkey ${requested}, not its primary key: anyone can bind another person's key as an encryption subkey, so compare the fingerprint with its owner before relying on it`;
 
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 const CERTIFICATIONS = [SigType.CertGeneric, SigType.CertPersona, SigType.CertCasual, SigType.CertPositive];
@@ -164,13 +171,39 @@ export class ImportPipeline {
     // Third-party signatures are dropped while the stream is framed: a flooded answer never
     // becomes one object per signature.
     const framed = strip ? readPacketsDroppingThirdParty(binary) : { ...readPacketsLenient(binary), dropped: 0 };
-    if (framed.error) {
+    // A file that ends inside a packet keeps the certificates that were complete before it; the
+    // one cut short is rejected (gpg imports a key followed by a cut key packet, and refuses a key
+    // cut inside its own packets). A server answer cut short is a broken transfer and is refused
+    // whole: the next look-up retries it.
+    let packets = framed.packets;
+    let cutCertificate: ImportResult | undefined;
+    let tailNote: string | undefined;
+    if (framed.error?.truncated && !fromServer) {
+      const where = `the input ends inside a packet at byte ${framed.error.offset} (truncated)`;
+      if (isKeyTag(packetTagAt(binary, framed.error.offset))) {
+        tailNote = `${where}; the keys before it were imported and the rest was ignored: get a fresh copy to be sure nothing is missing`;
+      } else {
+        let lastKey = packets.length - 1;
+        while (lastKey >= 0 && !isKeyTag(packets[lastKey]!.tag)) lastKey--;
+        if (lastKey > 0) {
+          cutCertificate = rejected(fingerprintOrNull(packets[lastKey]!), `${where} within this key, so it was not imported: get a fresh copy of it`);
+        }
+        packets = lastKey > 0 ? packets.slice(0, lastKey) : [];
+      }
+    }
+    if (framed.error && (fromServer || !framed.error.truncated || !packets.some((p) => isKeyTag(p.tag)))) {
       throw new InputError(ErrorCodes.InputMalformed, `the OpenPGP data is damaged: ${framed.error.message} at byte ${framed.error.offset}`, {
         nextStep: 'get a fresh copy of the key; nothing was imported',
       });
     }
-    const split = splitCertificates(framed.packets);
-    if (split.certificates.length === 0 && split.leadingSignatures.length === 0) {
+    const split = splitCertificates(packets);
+    // A revocation certificate that follows a key (key file and revocation file concatenated)
+    // lands among the last component's signatures; it is a detached revocation, not a component's.
+    const loneSignatures = [...split.leadingSignatures];
+    // From a server only the certificate's own revocation is taken out: another issuer's is a
+    // third-party signature, dropped by screening like the rest of a flood (no result for each).
+    for (const cert of split.certificates) cert.parts = takeStrayKeyRevocations(cert.parts, loneSignatures, fromServer);
+    if (split.certificates.length === 0 && loneSignatures.length === 0) {
       throw new InputError(ErrorCodes.InputEmpty, 'the input holds no OpenPGP certificate', {
         nextStep: 'check that this is a public key (armored or binary)',
       });
@@ -236,6 +269,13 @@ export class ImportPipeline {
       }
     }
     if (request) await this.decide(entries, request, options);
+    if (cutCertificate) entries.push({ result: cutCertificate });
+    // The cut key packet followed the last certificate: say so there.
+    if (tailNote) {
+      const last = entries[entries.length - 1];
+      if (last && 'candidate' in last) last.candidate.notes.push(tailNote);
+      else if (last) last.result = { ...last.result, notes: [...(last.result.notes ?? []), tailNote] };
+    }
 
     const results: (ImportResult | undefined)[] = [];
     const accepted: IncomingCertificate[] = [];
@@ -268,14 +308,15 @@ export class ImportPipeline {
     // Hockeypuck's hard-revoked keys). Anything else cannot be attached to a key.
     const revocations: IncomingRevocation[] = [];
     const revSlots: number[] = [];
-    for (const sig of split.leadingSignatures) {
+    for (const sig of loneSignatures) {
       const info = inspectSignature(sig.body);
       if (!info || info.type !== SigType.KeyRevocation) {
         results.push(rejected(null, 'a signature without a key (only key revocations can be imported on their own)'));
         continue;
       }
       if (request && request.kind !== 'email' && !issuerMatches(info, request)) {
-        results.push(rejected(info.issuerFingerprint ?? null, 'the revocation is for a different key than the one requested'));
+        // Reported under the key asked about: the issuer is another key, perhaps never asked for.
+        results.push(await this.foreignRevocation(info, request));
         continue;
       }
       revSlots.push(results.length);
@@ -283,6 +324,30 @@ export class ImportPipeline {
       revocations.push({ signature: sig, issuerKeyId: info.issuerKeyId, issuerFingerprint: info.issuerFingerprint });
     }
     return { results, accepted, slots, notes, flooding, revocations, revSlots };
+  }
+
+  /**
+   * The result for a lone key revocation answering a request for another key: named by the
+   * requested key, saying who issued it. A designated revoker's revocation of the requested key
+   * cannot be verified on its own (no key to check it against in this path), so it is refused as
+   * gpg refuses it, with that reason rather than "another key".
+   */
+  private async foreignRevocation(info: { issuerKeyId?: string; issuerFingerprint?: string }, request: KeyQuery): Promise<ImportResult> {
+    const issuer = info.issuerFingerprint ?? info.issuerKeyId ?? 'unknown';
+    const held =
+      request.kind === 'fingerprint'
+        ? await this.keyring.get(request.value)
+        : (await this.keyring.find(request.value).catch(() => [])).find((r) => r.summary.keyId === request.value);
+    const requested = held?.summary.fingerprint ?? (request.kind === 'fingerprint' ? request.value : null);
+    const stored = held ? await this.keyring.readStoredParts(held.summary.fingerprint).catch(() => undefined) : undefined;
+    const revokers = stored ? designatedRevokers(stored) : [];
+    if (revokers.some((r) => r === info.issuerFingerprint || (info.issuerKeyId !== undefined && r.endsWith(info.issuerKeyId)))) {
+      return rejected(
+        requested,
+        `the server answered ${request.value} with a revocation issued by its designated revoker ${issuer}; a revocation by another key is applied only when it verifies against the key it revokes, which a lone revocation cannot show here, so it was not applied (gpg refuses it too)`,
+      );
+    }
+    return rejected(requested, `the server answered ${request.value} with a revocation issued by key ${issuer}, not by the requested key; it does not revoke ${request.value} and was not applied`);
   }
 
   /**
@@ -307,9 +372,10 @@ export class ImportPipeline {
   /**
    * The answer-level rules of ADR 0007, applied to certificates that already matched one by one:
    * a sync only updates the key it asked about; a certificate that holds the requested key as
-   * its primary beats any that carries it as a subkey; a key the keyring holds as a primary is
-   * never answered by another key's subkey; two certificates claiming the same subkey are both
-   * refused; an email answer adds at most a capped number of keys, each with a note.
+   * its primary beats any that carries it as a subkey; a key the keyring holds, as a primary or
+   * as a validly bound subkey, is never answered by another key's subkey; two certificates
+   * claiming the same subkey are both refused; one accepted through a subkey gets a note; an
+   * email answer adds at most a capped number of keys, each with a note.
    */
   private async decide(
     entries: ({ result: ImportResult } | { candidate: Candidate })[],
@@ -334,11 +400,22 @@ export class ImportPipeline {
       const byPrimary = candidates.filter(({ c }) => c.match === 'primary');
       const bySubkey = candidates.filter(({ c }) => c.match === 'subkey');
       if (bySubkey.length === 0) return;
-      let why: string | undefined;
-      if (byPrimary.length > 0) why = 'the answer also holds the requested key itself';
-      else if (await this.heldAsPrimary(request)) why = `${request.value} is a primary key in your keyring, not a subkey of another key`;
-      else if (bySubkey.length > 1) why = `${bySubkey.length} certificates in the answer claim the requested subkey`;
-      if (why) for (const { i, c } of bySubkey) refuse(i, `key ${c.fingerprint} carries the requested key as a subkey, but ${why}; it was not added`);
+      // Keys the keyring holds under this name, as a primary or as a validly bound subkey (the
+      // merge stores no other): another certificate's subkey never answers for them.
+      const holders = await this.keyring.find(request.value).catch(() => []);
+      const heldPrimary = holders.find((r) => r.summary.fingerprint === request.value || r.summary.keyId === request.value);
+      const heldSubkeyOf = holders.map((r) => r.summary.fingerprint);
+      let why: (fingerprint: string) => string | undefined = () => undefined;
+      if (byPrimary.length > 0) why = () => 'the answer also holds the requested key itself';
+      else if (heldPrimary) why = () => `${request.value} is a primary key in your keyring, not a subkey of another key`;
+      else if (heldSubkeyOf.length > 0) {
+        why = (fpr) => (heldSubkeyOf.includes(fpr) ? undefined : `your keyring already holds ${request.value} as a subkey of ${heldSubkeyOf.join(', ')}`);
+      } else if (bySubkey.length > 1) why = () => `${bySubkey.length} certificates in the answer claim the requested subkey`;
+      for (const { i, c } of bySubkey) {
+        const reason = why(c.fingerprint);
+        if (reason) refuse(i, `key ${c.fingerprint} carries the requested key as a subkey, but ${reason}; it was not added`);
+        else if (!heldSubkeyOf.includes(c.fingerprint)) c.notes.push(subkeyMatchNote(request.value));
+      }
       return;
     }
     if (request.kind === 'email') {
@@ -356,11 +433,6 @@ export class ImportPipeline {
     }
   }
 
-  private async heldAsPrimary(request: KeyQuery): Promise<boolean> {
-    if (request.kind === 'fingerprint') return (await this.keyring.get(request.value)) !== undefined;
-    const found = await this.keyring.find(request.value).catch(() => []);
-    return found.some((r) => r.summary.keyId === request.value);
-  }
 }
 
 /** Import options for an answer from `server` to `query`: untrusted origin, the user's server limits. */
@@ -387,6 +459,20 @@ function rejected(fingerprint: string | null, reason: string): ImportResult {
   return { fingerprint, status: 'rejected', reason, added: { ...EMPTY } };
 }
 
+/** The tag of the packet whose header is at `offset` (new or old format). */
+function packetTagAt(bytes: Uint8Array, offset: number): number {
+  const header = bytes[offset] ?? 0;
+  return (header & 0x40) !== 0 ? header & 0x3f : (header >> 2) & 0x0f;
+}
+
+function fingerprintOrNull(key: RawPacket): string | null {
+  try {
+    return keyMaterial(key).fingerprint;
+  } catch {
+    return null;
+  }
+}
+
 function decode(bytes: Uint8Array): Uint8Array {
   if (bytes.length === 0) {
     throw new InputError(ErrorCodes.InputEmpty, 'the input is empty', { nextStep: 'give a file that holds a key' });
@@ -395,6 +481,47 @@ function decode(bytes: Uint8Array): Uint8Array {
   if (looksArmored(bytes)) return dearmorAll(bytes);
   throw new InputError(ErrorCodes.InputMalformed, 'the input is neither ASCII-armored nor binary OpenPGP data', {
     nextStep: 'check that this is a public key file; nothing was imported',
+  });
+}
+
+/**
+ * Moves key revocations (0x20) out of user ID and subkey signature lists into `lone`: such a
+ * signature is never valid there (those components are revoked by 0x30 and 0x28), so it can only
+ * be a revocation certificate that followed the key in the input. It is then judged as one,
+ * against the key it names, instead of failing as a component signature unreported.
+ */
+function takeStrayKeyRevocations(parts: CertificateParts, lone: RawPacket[], onlySelfIssued: boolean): CertificateParts {
+  let own: { fingerprint: string; keyId: string } | undefined;
+  try {
+    own = keyMaterial(parts.primary);
+  } catch {
+    own = undefined;
+  }
+  const isStray = (s: RawPacket) => {
+    const info = inspectSignature(s.body);
+    if (info?.type !== SigType.KeyRevocation) return false;
+    if (!onlySelfIssued) return true;
+    return own !== undefined && (info.issuerFingerprint ? info.issuerFingerprint === own.fingerprint : info.issuerKeyId === own.keyId);
+  };
+  const strays = (components: CertificateParts['userIds']) => components.some((c) => c.sigs.some(isStray));
+  if (!strays(parts.userIds) && !strays(parts.subkeys)) return parts;
+  const keep = (components: CertificateParts['userIds']) =>
+    components.map((c) => {
+      const sigs: RawPacket[] = [];
+      for (const s of c.sigs) (isStray(s) ? lone : sigs).push(s);
+      return { ...c, sigs };
+    });
+  return { ...parts, userIds: keep(parts.userIds), subkeys: keep(parts.subkeys) };
+}
+
+/** Fingerprints the certificate's own signatures name as designated revokers (revocation-key subpackets). */
+function designatedRevokers(parts: CertificateParts): string[] {
+  const primary = keyMaterial(parts.primary);
+  const own = [...parts.direct, ...parts.userIds.flatMap((u) => u.sigs)];
+  return own.flatMap((s) => {
+    const info = inspectSignature(s.body);
+    const self = info && (info.issuerFingerprint ? info.issuerFingerprint === primary.fingerprint : info.issuerKeyId === primary.keyId);
+    return self ? (info.revocationKeys ?? []) : [];
   });
 }
 

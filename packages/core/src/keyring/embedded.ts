@@ -583,6 +583,8 @@ export class EmbeddedKeyring implements Keyring {
         reason: secretRefused ?? (wasRepaired ? `the stored certificate file ${this.certPath(fpr)} was damaged and is repaired from this copy` : null),
         added: a,
         ...(secretStored > 0 ? { secretKeysStored: secretStored } : {}),
+        // Never dropped silently: what failed verification is counted on the result.
+        ...(step.invalidSignatures > 0 ? { notes: [invalidSignaturesNote(step.invalidSignatures)] } : {}),
       };
     }
   }
@@ -702,4 +704,9 @@ export class EmbeddedKeyring implements Keyring {
     await writeFileAtomic(this.indexPath, JSON.stringify(index));
     await removeFile(this.journalPath);
   }
+}
+
+/** The note on a result whose input carried signatures that did not verify (or could not be read). */
+function invalidSignaturesNote(count: number): string {
+  return `${count === 1 ? '1 signature did not verify and was dropped' : `${count} signatures did not verify and were dropped`} (damaged, or not made by the key they claim); the components they alone vouched for were not imported`;
 }

@@ -596,8 +596,9 @@ const HASHES = new Set([1, 2, 3, 8, 9, 10, 11, 12, 14]);
 /**
  * Why the secret part of a secret key packet is not well formed, or undefined when it is. An
  * unencrypted secret must parse for its algorithm and carry a matching checksum; an encrypted
- * one must use a known protection form (usage 253, 254 or 255 with a known cipher and S2K
- * specifier, including GnuPG's gnu-dummy and divert-to-card stubs). Nothing is decrypted, so
+ * one must use a known protection form (usage 254 or 255 with a known cipher and S2K
+ * specifier, including GnuPG's gnu-dummy and divert-to-card stubs; usage 253, AEAD, only on v6
+ * keys and Argon2 only with it). Nothing is decrypted, so
  * an encrypted secret's inner SHA-1 cannot be checked here.
  */
 export function secretPacketProblem(packet: RawPacket): string | undefined {
@@ -613,6 +614,10 @@ export function secretPacketProblem(packet: RawPacket): string | undefined {
   const usage = body[pos++]!;
   if (usage === 0) return v6 ? plainSecretProblem(body, pos, false) : plainSecretProblem(body, pos, true);
   if (usage !== 253 && usage !== 254 && usage !== 255) return `unknown secret-key protection (usage octet ${usage})`;
+  // RFC 9580 defines AEAD protection for v4 keys too, but GnuPG 2.2 reads usage 253 on a v4 key
+  // as a cipher number and skips the key ("invalid cipher 253"); a forged packet must not pass
+  // where the reference refuses it.
+  if (usage === 253 && !v6) return 'AEAD protection (usage octet 253) on a version 4 key, which GnuPG 2.2 cannot read either; only version 6 keys are accepted with it';
   if (v6) pos++; // count of the following parameter octets
   const cipher = body[pos++];
   const block = cipher === undefined ? undefined : CIPHER_BLOCK.get(cipher);
@@ -627,6 +632,9 @@ export function secretPacketProblem(packet: RawPacket): string | undefined {
   if (v6) pos++; // length of the S2K specifier
   const s2k = body[pos++];
   const hash = body[pos];
+  // RFC 9580 §3.7.2.1: Argon2 only with AEAD; GnuPG's stubs only in its own CFB forms.
+  if (s2k === 4 && usage !== 253) return `an Argon2 S2K with usage octet ${usage} (RFC 9580 allows Argon2 only with AEAD, usage 253)`;
+  if (s2k === 101 && usage === 253) return 'a GnuPG S2K extension with AEAD protection';
   switch (s2k) {
     case 0:
       pos += 1;

@@ -26,6 +26,9 @@ export interface RawPacket {
   readonly body: Uint8Array;
 }
 
+/** The framing error of a packet whose body runs past the end of the input. */
+export const TRUNCATED_PACKET = 'truncated packet';
+
 export class PacketFramingError extends Error {
   constructor(
     message: string,
@@ -33,7 +36,22 @@ export class PacketFramingError extends Error {
   ) {
     super(message);
   }
+
+  /**
+   * The input ends inside a packet's body: everything before `offset` framed cleanly (gpg imports
+   * that part of a file). Any other framing error leaves nothing to trust, as in gpg.
+   */
+  get truncated(): boolean {
+    return this.message === TRUNCATED_PACKET;
+  }
 }
+
+/**
+ * Packets that may have a partial (new format) or indeterminate (old format) length: literal,
+ * compressed and encrypted data (RFC 9580 §4.2.1.4, §4.2.2). Keys, user IDs and signatures never
+ * do; gpg refuses them ("partial length invalid for packet type 13").
+ */
+const STREAMED_TAGS = new Set([8, 9, 11, 18, 20]);
 
 /**
  * Splits a binary packet stream into packets. Throws PacketFramingError on a stream that
@@ -77,23 +95,28 @@ export interface PacketFrame {
 
 /**
  * Frames the packet at `pos` without copying anything: the one framing routine of every packet
- * reader. Partial lengths (legal only for data packets) are walked so a reader stays in sync;
+ * reader. Partial and indeterminate lengths are framing errors except on data packets (as in
+ * gpg); on those, partial lengths are walked so a reader stays in sync;
  * their body is assembled only when asked for ({@link packetBody}), in one copy, so a stream of
  * tiny chunks costs no object per chunk.
  */
 export function framePacket(bytes: Uint8Array, pos: number): PacketFrame | { error: string; offset: number } {
   const start = pos;
-  const truncated = { error: 'truncated packet', offset: start };
+  const truncated = { error: TRUNCATED_PACKET, offset: start };
+  // A length field cut short is "length invalid" to gpg, not a truncated body: nothing is kept.
+  const badLength = { error: 'truncated packet length', offset: start };
   const header = bytes[pos++]!;
   if ((header & 0x80) === 0) return { error: 'not an OpenPGP packet header', offset: start };
   if ((header & 0x40) === 0) {
     const tag = (header >> 2) & 0x0f;
     const lengthType = header & 0x03;
     let length: number;
-    if (lengthType === 3) length = bytes.length - pos;
-    else {
+    if (lengthType === 3) {
+      if (!STREAMED_TAGS.has(tag)) return { error: `indeterminate length invalid for packet type ${tag}`, offset: start };
+      length = bytes.length - pos;
+    } else {
       const n = 1 << lengthType;
-      if (pos + n > bytes.length) return truncated;
+      if (pos + n > bytes.length) return badLength;
       length = 0;
       for (let i = 0; i < n; i++) length = length * 256 + bytes[pos++]!;
     }
@@ -106,7 +129,8 @@ export function framePacket(bytes: Uint8Array, pos: number): PacketFrame | { err
   let partial = false;
   for (;;) {
     const chunk = readNewLength(bytes, pos);
-    if (!chunk) return truncated;
+    if (!chunk) return badLength;
+    if (chunk.partial && !STREAMED_TAGS.has(tag)) return { error: `partial length invalid for packet type ${tag}`, offset: start };
     pos = chunk.next;
     if (bodyStart < 0) bodyStart = pos;
     if (pos + chunk.length > bytes.length) return truncated;
