@@ -8,6 +8,8 @@ import { EventBus } from './events.js';
 import { HttpTransport, type HttpExchange } from './http/transport.js';
 import { ImportPipeline } from './import/pipeline.js';
 import { EmbeddedKeyring } from './keyring/embedded.js';
+import { EmbeddedKeyStore } from './keystore/embedded-store.js';
+import type { KeyStore } from './keystore/contract.js';
 import { resolvePaths, type KeyportPaths } from './paths.js';
 import type { KeyportPlugin } from './plugins/api.js';
 import { EngineRegistry, ModuleRegistry } from './plugins/registry.js';
@@ -50,6 +52,8 @@ export interface Keyport {
   readonly bus: EventBus;
   readonly settings: Settings;
   readonly keyring: EmbeddedKeyring;
+  /** The key store of this run, through the {@link KeyStore} contract (the embedded keyring by default). */
+  readonly store: KeyStore;
   readonly http: HttpTransport;
   readonly importer: ImportPipeline;
   readonly engines: EngineRegistry;
@@ -106,6 +110,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   // Constructed by the container through its @inject metadata, not by hand.
   container.register(Tokens.Importer as symbol, { useClass: ImportPipeline }, { lifecycle: Lifecycle.ContainerScoped });
   const importer = resolve(container, Tokens.Importer);
+  container.registerInstance(Tokens.KeyStore as symbol, new EmbeddedKeyStore(keyring, importer, bus));
   const engines = new EngineRegistry();
   const routing = new RoutingRegistry();
   const sources = new KeySourceRegistry();
@@ -136,6 +141,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     bus,
     settings,
     keyring: resolve(container, Tokens.Keyring),
+    store: resolve(container, Tokens.KeyStore),
     http,
     importer,
     engines,

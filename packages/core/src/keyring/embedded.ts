@@ -125,8 +125,8 @@ export class EmbeddedKeyring implements Keyring {
     return path.join(this.dir, 'secret', `${fpr}.pgp`);
   }
 
-  /** Runs `fn` under the keyring lock (see KeyringLock). */
-  private async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  /** Runs `fn` under the keyring lock (see KeyringLock); public for the key store contract. */
+  async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
     return this.lock.run(fn, options);
   }
 
