@@ -110,7 +110,8 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   // Constructed by the container through its @inject metadata, not by hand.
   container.register(Tokens.Importer as symbol, { useClass: ImportPipeline }, { lifecycle: Lifecycle.ContainerScoped });
   const importer = resolve(container, Tokens.Importer);
-  container.registerInstance(Tokens.KeyStore as symbol, new EmbeddedKeyStore(keyring, importer, bus));
+  const store: KeyStore = new EmbeddedKeyStore(keyring, importer, bus);
+  container.registerInstance(Tokens.KeyStore as symbol, store);
   const engines = new EngineRegistry();
   const routing = new RoutingRegistry();
   const sources = new KeySourceRegistry();
@@ -119,7 +120,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
   const keyservers = new KeyServerActions(settings, engines, importer, bus, sources, keyring, () => modules.knownProtocols());
-  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), routerOf: (op) => modules.routerOf(op) });
+  const publishing = new Publishing({ settings, engines, routing, keyring, store, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), routerOf: (op) => modules.routerOf(op) });
   container.registerInstance(Tokens.Publishing as symbol, publishing);
   container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 
