@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureBytes, floodedKey, manifest } from '@keyport/test-fixtures';
-import { ErrorCodes, Tokens, createKeyport, resolve, type Keyport, type KeyStoreChange } from '../src/index.js';
+import { ErrorCodes, Tokens, createKeyport, resolve, resolveKey, type Keyport, type KeyStoreChange } from '../src/index.js';
 
 describe('the embedded keyring through the key store contract', () => {
   let dir: string;
@@ -67,5 +67,14 @@ describe('the embedded keyring through the key store contract', () => {
     await kp.store.delete(key.fingerprint);
     await kp.store.importCertificates(input, { source: 'local' });
     expect((await kp.store.readCertificate(key.fingerprint))!.length).toBeGreaterThan(readFileSync(key.cleanFile).length);
+  });
+
+  it('resolves a user\'s ID on the store as the keyring does: fingerprint, key ID, email; coded errors otherwise', async () => {
+    const { fingerprint, keyId } = manifest.ed25519;
+    await kp.store.importCertificates(fixtureBytes(manifest.ed25519.file), { source: 'local' });
+    const email = (await kp.store.list())[0]!.summary.userIds.find((u) => u.email)!.email!;
+    for (const id of [fingerprint, keyId, email]) expect((await resolveKey(kp.store, id)).summary.fingerprint).toBe(fingerprint);
+    await expect(resolveKey(kp.store, 'nobody@example.invalid')).rejects.toMatchObject({ code: ErrorCodes.KeyNotFound });
+    await expect(resolveKey(kp.store, keyId.slice(-8))).rejects.toMatchObject({ code: ErrorCodes.KeyIdInvalid });
   });
 });
