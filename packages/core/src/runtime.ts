@@ -8,6 +8,8 @@ import { EventBus } from './events.js';
 import { HttpTransport, type HttpExchange } from './http/transport.js';
 import { ImportPipeline } from './import/pipeline.js';
 import { EmbeddedKeyring } from './keyring/embedded.js';
+import { EmbeddedKeyStore } from './keystore/embedded-store.js';
+import type { KeyStore } from './keystore/contract.js';
 import { resolvePaths, type KeyportPaths } from './paths.js';
 import type { KeyportPlugin } from './plugins/api.js';
 import { EngineRegistry, ModuleRegistry } from './plugins/registry.js';
@@ -50,6 +52,8 @@ export interface Keyport {
   readonly bus: EventBus;
   readonly settings: Settings;
   readonly keyring: EmbeddedKeyring;
+  /** The key store of this run, through the {@link KeyStore} contract (the embedded keyring by default). */
+  readonly store: KeyStore;
   readonly http: HttpTransport;
   readonly importer: ImportPipeline;
   readonly engines: EngineRegistry;
@@ -106,6 +110,8 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   // Constructed by the container through its @inject metadata, not by hand.
   container.register(Tokens.Importer as symbol, { useClass: ImportPipeline }, { lifecycle: Lifecycle.ContainerScoped });
   const importer = resolve(container, Tokens.Importer);
+  const store: KeyStore = new EmbeddedKeyStore(keyring, importer, bus);
+  container.registerInstance(Tokens.KeyStore as symbol, store);
   const engines = new EngineRegistry();
   const routing = new RoutingRegistry();
   const sources = new KeySourceRegistry();
@@ -114,7 +120,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
   const keyservers = new KeyServerActions(settings, engines, importer, bus, sources, keyring, () => modules.knownProtocols());
-  const publishing = new Publishing({ settings, engines, routing, keyring, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), routerOf: (op) => modules.routerOf(op) });
+  const publishing = new Publishing({ settings, engines, routing, keyring, store, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), routerOf: (op) => modules.routerOf(op) });
   container.registerInstance(Tokens.Publishing as symbol, publishing);
   container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 
@@ -136,6 +142,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
     bus,
     settings,
     keyring: resolve(container, Tokens.Keyring),
+    store: resolve(container, Tokens.KeyStore),
     http,
     importer,
     engines,

@@ -3,6 +3,7 @@ import type { EventBus } from '../events.js';
 import type { HttpTransport } from '../http/transport.js';
 import type { ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
+import type { KeyStore } from '../keystore/contract.js';
 import type { KeyportPaths } from '../paths.js';
 import type { KeyServerActions } from '../keyservers/actions.js';
 import type { Publishing } from '../keyservers/publishing.js';
@@ -31,6 +32,8 @@ export const Tokens = {
   Bus: createToken<EventBus>('bus'),
   Settings: createToken<Settings>('settings'),
   Keyring: createToken<EmbeddedKeyring>('keyring'),
+  /** The key store of this run (the embedded keyring unless a store plugin is chosen); consumers depend on this, not on the keyring. */
+  KeyStore: createToken<KeyStore>('keystore'),
   Http: createToken<HttpTransport>('http'),
   Importer: createToken<ImportPipeline>('importer'),
   Engines: createToken<EngineRegistry>('engines'),

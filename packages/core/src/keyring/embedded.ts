@@ -17,7 +17,7 @@ import { PacketTag, packetListContained, packetsContained, readPackets, readPack
 import { summarize, type KeySummary } from '../openpgp/summary.js';
 import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
-import { classifyKeyQuery } from './query.js';
+import { findKeys } from '../keystore/resolve.js';
 import type { ImportResult, KeyFilter, KeyRecord, Keyring, MetaUpdate } from './types.js';
 import {
   FILE_CONCURRENCY,
@@ -125,8 +125,8 @@ export class EmbeddedKeyring implements Keyring {
     return path.join(this.dir, 'secret', `${fpr}.pgp`);
   }
 
-  /** Runs `fn` under the keyring lock (see KeyringLock). */
-  private async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  /** Runs `fn` under the keyring lock (see KeyringLock); public for the key store contract. */
+  async withLock<T>(fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
     return this.lock.run(fn, options);
   }
 
@@ -257,30 +257,7 @@ export class EmbeddedKeyring implements Keyring {
   }
 
   async find(query: string): Promise<KeyRecord[]> {
-    const q = classifyKeyQuery(query);
-    const index = await this.readIndex();
-    const records = Object.values(index.keys);
-    switch (q.kind) {
-      case 'fingerprint': {
-        // A primary fingerprint names that key alone, whatever other certificates carry it as a
-        // subkey; only a subkey fingerprint can be ambiguous.
-        const primary = index.keys[q.value];
-        if (primary) return [primary];
-        return records.filter((r) => r.summary.subkeys.some((s) => s.fingerprint === q.value));
-      }
-      case 'keyId':
-        return records.filter((r) => r.summary.keyId === q.value || r.summary.subkeys.some((s) => s.keyId === q.value));
-      case 'email':
-        return records.filter((r) => r.summary.userIds.some((u) => u.email === q.value));
-      case 'shortKeyId':
-        throw new InputError(ErrorCodes.KeyIdInvalid, `"${query}" is a short key ID; they collide too easily to identify a key`, {
-          nextStep: 'use the 16-hex key ID or the full fingerprint',
-        });
-      default:
-        throw new InputError(ErrorCodes.KeyIdInvalid, `"${query}" is not a fingerprint, key ID or email address`, {
-          nextStep: 'give a 40-hex fingerprint, a 16-hex key ID or an email address',
-        });
-    }
+    return findKeys(Object.values((await this.readIndex()).keys), query);
   }
 
   async resolve(query: string): Promise<KeyRecord> {

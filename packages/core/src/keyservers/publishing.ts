@@ -3,6 +3,7 @@ import { ErrorCodes, InputError, KeyportError, toKeyportError, type ErrorCode } 
 import type { EventBus } from '../events.js';
 import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
 import type { EmbeddedKeyring } from '../keyring/embedded.js';
+import type { KeyStore } from '../keystore/contract.js';
 import type { ImportReport, ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
 import { classifyKeyQuery } from '../keyring/query.js';
@@ -76,6 +77,8 @@ export interface PublishingDeps {
   engines: EngineRegistry;
   routing: RoutingRegistry;
   keyring: EmbeddedKeyring;
+  /** The run's key store: the secret-key guard asks it, so GnuPG's `sec`/`sec#`/`sec>` count as the embedded states do. */
+  store: KeyStore;
   importer: ImportPipeline;
   bus: EventBus;
   ui: UiContributions;
@@ -130,10 +133,12 @@ export class Publishing {
 
   private async publishable(id: string): Promise<KeyRecord> {
     const record = await this.deps.keyring.resolve(id);
-    if (record.secretPrimary !== 'present') {
+    const { primary } = await this.deps.store.secretState(record.summary.fingerprint);
+    // A card-held primary can still certify: the key is the user's.
+    if (primary !== 'present' && primary !== 'card') {
       throw new KeyportError(
         ErrorCodes.PublishNotAllowed,
-        record.secretPrimary === 'stub'
+        primary === 'stub'
           ? `the primary secret key of ${record.summary.fingerprint} is offline (a stub) here`
           : `${record.summary.fingerprint} is not your key: its primary secret key is not here`,
         { nextStep: 'publish from the machine that holds the primary secret key; to refresh someone else\'s key use `keyport sync`' },
