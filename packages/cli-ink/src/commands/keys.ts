@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { CancelledError, ErrorCodes, InputError, armorPublicKey, type KeyFilter } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, armorPublicKey, matchesListPattern, parseListPattern, type KeyFilter } from '@keyport/core';
 import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printVerbatim } from '../output.js';
 import { ask } from './input.js';
 import { keyForDetails } from '../actions.js';
@@ -11,13 +11,17 @@ const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 export function registerKeys({ program, io, abort, globals, open, out, warn, json }: CommandContext): void {
   program
     .command('list')
-    .description('list the keys in the keyring')
+    .description('list the keys in the keyring, or those matching PATTERN (as gpg --list-keys PATTERN)')
+    .argument('[pattern]', 'part of a user ID, <address>, @domain, =exact user ID, key ID or fingerprint')
     .addOption(new Option('--filter <filter>', 'which keys').choices(FILTERS).default('all'))
-    .action(async (opts: { filter: KeyFilter }) => {
+    .action(async (pattern: string | undefined, opts: { filter: KeyFilter }) => {
+      // Parsed before the keyring opens, so a bad pattern is a usage error whatever the keyring holds.
+      const parsed = parseListPattern(pattern ?? '');
       const kp = await open();
-      const keys = await kp.keyring.list(opts.filter);
+      const keys = (await kp.keyring.list(opts.filter)).filter((k) => matchesListPattern(k.summary, parsed));
       if (globals().json) json(keys.map((k) => keyToJson(k)));
-      else out(keys.length ? keys.map((k) => formatKeyLine(k)) : 'the keyring is empty');
+      else if (keys.length > 0) out(keys.map((k) => formatKeyLine(k)));
+      else out(parsed.kind === 'all' ? 'the keyring is empty' : `no key matches "${pattern}"`);
     });
 
   program
