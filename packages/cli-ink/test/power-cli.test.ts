@@ -1,6 +1,15 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixturePath, manifest } from '@keyport/test-fixtures';
-import { keyport, keyportJson, tempHome } from './helpers.js';
+import { dearmorAll, readPackets, splitCertificates } from '@keyport/core';
+import { fixturePath, gpg, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
+import { keyport, keyportJson, tempDir, tempHome } from './helpers.js';
+
+/** How many certificates OpenPGP data (armored or binary) holds. */
+function certificateCount(data: Uint8Array): number {
+  const binary = Buffer.from(data).toString('latin1').startsWith('-----BEGIN') ? dearmorAll(data) : data;
+  return splitCertificates(readPackets(binary)).certificates.length;
+}
 
 describe('issue 14: many keys per command', () => {
   it('list PATTERN selects keys as gpg --list-keys PATTERN does; a bad pattern is a KP1002 line', () => {
@@ -24,5 +33,69 @@ describe('issue 14: many keys per command', () => {
     const bad = keyport(['list', '0x123'], { home });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^keyport: KP1002 "0x123" is not a pattern keyport can list by: after "0x" come 8, 16, 40 or 64 hex digits \(next: give part of a user ID/);
+  });
+});
+
+describe('issue 14: export of many keys', () => {
+  it('exports several IDs or --all into one file, atomically, never over an existing file without --force', () => {
+    const home = tempHome();
+    for (const key of [manifest.ed25519, manifest.expired]) {
+      expect(keyport(['import', '--file', fixturePath(key.file)], { home }).status).toBe(0);
+    }
+    const out = tempDir('keyport-export-');
+    const both = path.join(out, 'both.asc');
+    const written = keyportJson<{ fingerprints: string[]; output: string }>(['export', '--all', '--output', both], { home });
+    expect(written.fingerprints.sort()).toEqual([manifest.ed25519.fingerprint, manifest.expired.fingerprint].sort());
+    expect(written.output).toBe(both);
+    expect(readFileSync(both, 'latin1')).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
+    expect(certificateCount(readFileSync(both))).toBe(2);
+
+    // An existing file is refused with a next step, and left as it was; --force replaces it.
+    writeFileSync(both, 'keep me');
+    const refused = keyport(['export', manifest.ed25519.keyId, '--output', both], { home });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^keyport: KP1002 .*already exists.*\(next: .*--force/);
+    expect(readFileSync(both, 'utf8')).toBe('keep me');
+    expect(keyport(['export', manifest.ed25519.keyId, '--output', both, '--force', '--binary'], { home }).status).toBe(0);
+    const binary = readFileSync(both);
+    expect(binary[0]! & 0x80).toBe(0x80);
+    expect(certificateCount(binary)).toBe(1);
+    // No temporary file is left beside the output.
+    expect(readdirSync(out)).toEqual(['both.asc']);
+
+    // Several IDs on stdout: one armored block; the same key named twice is exported once.
+    const two = keyport(['export', manifest.ed25519.keyId, manifest.expired.fingerprint, manifest.ed25519.fingerprint], { home });
+    expect(two.status).toBe(0);
+    expect(certificateCount(Buffer.from(two.stdout, 'latin1'))).toBe(2);
+
+    const nothing = keyport(['export'], { home });
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toMatch(/^keyport: KP1002 .*\(next: .*--all/);
+    expect(existsSync(path.join(out, 'missing.asc'))).toBe(false);
+    expect(keyport(['export', 'FFFFFFFFFFFFFFFF', '--output', path.join(out, 'missing.asc')], { home }).status).not.toBe(0);
+    expect(existsSync(path.join(out, 'missing.asc'))).toBe(false);
+  });
+
+  it.runIf(hasGpg())('--minimal drops third-party certifications (as gpg export-minimal)', () => {
+    const gnupg = tempGnupgHome();
+    const batch = ['--batch', '--pinentry-mode', 'loopback', '--passphrase', ''];
+    gpg([...batch, '--quick-gen-key', 'Mina Minimal <mina@example.org>', 'ed25519', 'cert', '2y'], { home: gnupg });
+    gpg([...batch, '--quick-gen-key', 'Cora Certifier <cora@example.org>', 'ed25519', 'cert', '2y'], { home: gnupg });
+    // A newer self-signature on the user ID (expiry extended), then a third-party certification by Cora.
+    const mina = parseColons(gpg(['--with-colons', '--list-keys', 'mina@example.org'], { home: gnupg }))[0]!.fingerprint;
+    gpg([...batch, '--quick-set-expire', mina, '3y'], { home: gnupg });
+    gpg([...batch, '--default-key', 'cora@example.org', '--quick-sign-key', mina], { home: gnupg });
+    const exported = Buffer.from(gpg(['--export', mina], { home: gnupg }), 'latin1');
+    const home = tempHome();
+    expect(keyport(['import', '--file', '-'], { home, input: exported }).status).toBe(0);
+    const signatures = (args: string[]) => {
+      const r = keyport(['export', mina, ...args], { home });
+      expect(r.status).toBe(0);
+      return readPackets(dearmorAll(Buffer.from(r.stdout, 'latin1'))).filter((p) => p.tag === 2).length;
+    };
+    // gpg keeps only the newest self-signature itself, so the full copy has it and the certification.
+    expect(signatures([])).toBe(2);
+    // One user ID, no subkey: exactly its newest self-signature is left.
+    expect(signatures(['--minimal'])).toBe(1);
   });
 });
