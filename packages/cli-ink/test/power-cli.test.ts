@@ -99,3 +99,38 @@ describe('issue 14: export of many keys', () => {
     expect(signatures(['--minimal'])).toBe(1);
   });
 });
+
+describe('issue 14: import of many files', () => {
+  it('--file is repeatable and a folder imports every key file in it, with a report per key and per failed file', () => {
+    const home = tempHome();
+    const folder = tempDir('keyport-import-dir-');
+    writeFileSync(path.join(folder, 'eddie.asc'), readFileSync(fixturePath(manifest.ed25519.file)));
+    writeFileSync(path.join(folder, 'old.asc'), readFileSync(fixturePath(manifest.expired.file)));
+    writeFileSync(path.join(folder, 'notes.txt'), 'not a key file, never read');
+    writeFileSync(path.join(folder, 'broken.asc'), '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all\n-----END PGP PUBLIC KEY BLOCK-----\n');
+
+    const r = keyport(['import', '--file', folder, '--file', fixturePath(manifest.rsa4096.file), '--json'], { home });
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout) as { results: { fingerprint: string; status: string }[]; summary: Record<string, number>; files: { file: string; error: { code: string } | null }[] };
+    expect(report.results.map((x) => x.fingerprint).sort()).toEqual([manifest.ed25519.fingerprint, manifest.expired.fingerprint, manifest.rsa4096.fingerprint].sort());
+    expect(report.summary).toMatchObject({ new: 3, rejected: 0 });
+    expect(report.files.map((f) => [path.basename(f.file), f.error?.code ?? null])).toEqual([
+      ['broken.asc', 'KP1300'],
+      ['eddie.asc', null],
+      ['old.asc', null],
+      [path.basename(manifest.rsa4096.file), null],
+    ]);
+    expect(r.stderr).toMatch(/keyport: KP1300 .*broken\.asc/);
+    expect(keyportJson<unknown[]>(['list'], { home })).toHaveLength(3);
+
+    const human = keyport(['import', '--file', folder], { home: tempHome() });
+    expect(human.status).toBe(1);
+    expect(human.stdout).toContain('2 new');
+    expect(human.stderr).toMatch(/^keyport: KP1300 .*broken\.asc.*\(next: /m);
+
+    const empty = tempDir('keyport-import-empty-');
+    const none = keyport(['import', '--file', empty], { home });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^keyport: KP1302 .*no key files.*\(next: /);
+  });
+});

@@ -1,5 +1,7 @@
-import { CancelledError, ErrorCodes, InputError } from '@keyport/core';
-import { Exit, formatImportReport } from '../output.js';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CancelledError, ErrorCodes, InputError, KeyportError, type ImportReport } from '@keyport/core';
+import { Exit, formatImportReport, printLines } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
 
@@ -9,17 +11,17 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
     .command('import')
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
     .argument('[queries...]', 'fingerprints, 16-hex key IDs or email addresses to fetch from the key server')
-    .option('--file <path>', 'file to import, or - for stdin')
+    .option('--file <path>', 'file or folder (its key files: .asc .gpg .pgp .key .pub) to import, or - for stdin; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--server <url>', 'key server to fetch from (default: the default server, plus key sources such as WKD for email addresses)')
     .option('--source <id>', 'fetch from this key source only (e.g. wkd)')
-    .action(async (queries: string[], opts: { file?: string; server?: string; source?: string }) => {
-      if (Boolean(opts.file) === queries.length > 0) {
+    .action(async (queries: string[], opts: { file: string[]; server?: string; source?: string }) => {
+      if ((opts.file.length > 0) === queries.length > 0) {
         throw new InputError(ErrorCodes.Usage, 'give either --file PATH or the keys to fetch from a key server', {
           nextStep: 'keyport import --file keys.asc, or keyport import 0xFINGERPRINT',
         });
       }
       const kp = await open();
-      if (!opts.file) {
+      if (opts.file.length === 0) {
         const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
         if (globals().json) json(report);
         else {
@@ -30,16 +32,69 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
         if (report.summary.rejected > 0 || report.summary.notFound > 0) setExit(Exit.Failed);
         return;
       }
-      const bytes = await readInput(opts.file, io, kp.settings.get<number>('import.maxBytes'));
-      const report = await kp.importer.import(bytes, {
-        origin: { kind: 'file', name: opts.file },
-        maxBytes: kp.settings.get<number>('import.maxBytes'),
-        signal: abort.signal,
-        onProgress: (done, total) => kp.bus.progress({ operation: 'import', done, total }),
-      });
-      if (globals().json) json(report);
-      else out(formatImportReport(report));
-      if (abort.signal.aborted) throw new CancelledError();
-      if (report.summary.rejected > 0) setExit(Exit.Failed);
+      const files = await keyFiles(opts.file);
+      if (files.length === 1 && files[0] === opts.file[0]) {
+        // One file named: its failure is the command's failure, as before.
+        const report = await importFile(files[0]!);
+        if (globals().json) json(report);
+        else out(formatImportReport(report));
+        if (abort.signal.aborted) throw new CancelledError();
+        if (report.summary.rejected > 0) setExit(Exit.Failed);
+        return;
+      }
+      // Several files: each is read and imported on its own; a bad one is reported and the rest go on.
+      const results: ImportReport['results'][number][] = [];
+      const summary: Record<string, number> = {};
+      const fileReports: { file: string; error: Record<string, unknown> | null }[] = [];
+      for (const file of files) {
+        if (abort.signal.aborted) throw new CancelledError();
+        try {
+          const report = await importFile(file);
+          results.push(...report.results);
+          for (const [k, v] of Object.entries(report.summary)) summary[k] = (summary[k] ?? 0) + (typeof v === 'number' ? v : 0);
+          fileReports.push({ file, error: null });
+        } catch (e) {
+          if (!(e instanceof KeyportError) || e instanceof CancelledError) throw e;
+          printLines(io.stderr, `keyport: ${e.code} ${file}: ${e.message}${e.nextStep ? ` (next: ${e.nextStep})` : ''}`);
+          fileReports.push({ file, error: e.toJSON() });
+          setExit(Exit.Failed);
+        }
+      }
+      const merged = { results, summary: { new: 0, updated: 0, unchanged: 0, rejected: 0, ...summary } as ImportReport['summary'] };
+      if (globals().json) json({ ...merged, files: fileReports });
+      else out(formatImportReport(merged));
+      if (merged.summary.rejected > 0) setExit(Exit.Failed);
+
+      async function importFile(file: string): Promise<ImportReport> {
+        const bytes = await readInput(file, io, kp.settings.get<number>('import.maxBytes'));
+        return kp.importer.import(bytes, {
+          origin: { kind: 'file', name: file },
+          maxBytes: kp.settings.get<number>('import.maxBytes'),
+          signal: abort.signal,
+          onProgress: (done, total) => kp.bus.progress({ operation: 'import', done, total }),
+        });
+      }
     });
+}
+
+/** What a folder import reads: the usual names of OpenPGP key files (gpg, armored, exported). */
+const KEY_FILE = /\.(asc|gpg|pgp|key|pub)$/i;
+
+/** The `--file` arguments with each folder replaced by its key files (sorted, not recursive). */
+async function keyFiles(args: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const arg of args) {
+    const info = arg === '-' ? undefined : await stat(arg).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      // Not a folder (or unreadable): importing it reports what is wrong with it.
+      files.push(arg);
+      continue;
+    }
+    const entries = (await readdir(arg, { withFileTypes: true })).filter((d) => d.isFile() && KEY_FILE.test(d.name)).map((d) => d.name).sort();
+    if (entries.length === 0) {
+      throw new InputError(ErrorCodes.InputEmpty, `${arg} holds no key files (.asc, .gpg, .pgp, .key or .pub)`, { nextStep: 'name the key files with --file, or put them in the folder with one of those endings' });
+    }
+    files.push(...entries.map((name) => path.join(arg, name)));
+  }
+  return files;
 }
