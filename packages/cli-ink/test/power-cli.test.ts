@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dearmorAll, readPackets, splitCertificates } from '@keyport/core';
-import { fixturePath, gpg, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
-import { keyport, keyportJson, tempDir, tempHome } from './helpers.js';
+import { createTestPki, fixturePath, gpg, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
+import { keyport, keyportAsync, keyportJson, tempDir, tempHome } from './helpers.js';
 
 /** How many certificates OpenPGP data (armored or binary) holds. */
 function certificateCount(data: Uint8Array): number {
@@ -132,5 +134,45 @@ describe('issue 14: import of many files', () => {
     const none = keyport(['import', '--file', empty], { home });
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^keyport: KP1302 .*no key files.*\(next: /);
+  });
+});
+
+describe('issue 14: import --url', () => {
+  it('imports over https only; a certificate with secret material is refused and nothing secret is stored', async () => {
+    const pki = createTestPki(['localhost']);
+    const files: Record<string, Uint8Array> = {
+      '/eddie.asc': readFileSync(fixturePath(manifest.ed25519.file)),
+      '/secret.asc': readFileSync(fixturePath(manifest.secret.secretFile!)),
+    };
+    const server = https.createServer({ key: pki.keyPem, cert: pki.certPem }, (req, res) => {
+      const body = files[req.url ?? ''];
+      res.writeHead(body ? 200 : 404).end(body ?? 'not here');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `https://localhost:${(server.address() as AddressInfo).port}`;
+    const env = { NODE_EXTRA_CA_CERTS: pki.caFile };
+    try {
+      const home = tempHome();
+      const ok = await keyportAsync(['import', '--url', `${base}/eddie.asc`, '--json'], { home, env });
+      expect(ok.status).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ url: `${base}/eddie.asc`, summary: { new: 1 } });
+
+      const secret = await keyportAsync(['import', '--url', `${base}/secret.asc`, '--json'], { home, env });
+      expect(secret.stderr).toBe('');
+      expect(secret.status).toBe(1);
+      expect(JSON.parse(secret.stdout)).toMatchObject({ results: [{ fingerprint: manifest.secret.fingerprint, status: 'rejected' }] });
+      expect(keyportJson<{ hasSecret: boolean }[]>(['list'], { home }).some((k) => k.hasSecret)).toBe(false);
+
+      const missing = await keyportAsync(['import', '--url', `${base}/nothing.asc`], { home, env });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/^keyport: KP1505 .*404.*\(next: /);
+
+      const plain = keyport(['import', '--url', 'http://localhost:1/eddie.asc'], { home });
+      expect(plain.status).toBe(2);
+      expect(plain.stderr).toMatch(/^keyport: KP1506 http URLs are refused.*\(next: /);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      pki.remove();
+    }
   });
 });

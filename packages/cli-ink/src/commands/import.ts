@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CancelledError, ErrorCodes, InputError, KeyportError, type ImportReport } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, summarizeResults, type ImportReport, type Keyport } from '@keyport/core';
 import { Exit, formatImportReport, printLines } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
@@ -12,13 +12,23 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
     .argument('[queries...]', 'fingerprints, 16-hex key IDs or email addresses to fetch from the key server')
     .option('--file <path>', 'file or folder (its key files: .asc .gpg .pgp .key .pub) to import, or - for stdin; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--url <url>', 'download keys from this https:// URL and import them as untrusted, like a key server\'s answer')
     .option('--server <url>', 'key server to fetch from (default: the default server, plus key sources such as WKD for email addresses)')
     .option('--source <id>', 'fetch from this key source only (e.g. wkd)')
-    .action(async (queries: string[], opts: { file: string[]; server?: string; source?: string }) => {
-      if ((opts.file.length > 0) === queries.length > 0) {
-        throw new InputError(ErrorCodes.Usage, 'give either --file PATH or the keys to fetch from a key server', {
-          nextStep: 'keyport import --file keys.asc, or keyport import 0xFINGERPRINT',
+    .action(async (queries: string[], opts: { file: string[]; url?: string; server?: string; source?: string }) => {
+      if ([opts.file.length > 0, queries.length > 0, Boolean(opts.url)].filter(Boolean).length !== 1) {
+        throw new InputError(ErrorCodes.Usage, 'give one of --file PATH, --url URL or the keys to fetch from a key server', {
+          nextStep: 'keyport import --file keys.asc, keyport import --url https://example.org/key.asc, or keyport import 0xFINGERPRINT',
         });
+      }
+      if (opts.url) {
+        const url = httpsUrl(opts.url);
+        const kp = await open();
+        const report = await importFromUrl(kp, url, abort.signal);
+        if (globals().json) json({ url: url.href, ...report });
+        else out(formatImportReport(report));
+        if (report.summary.rejected > 0) setExit(Exit.Failed);
+        return;
       }
       const kp = await open();
       if (opts.file.length === 0) {
@@ -97,4 +107,59 @@ async function keyFiles(args: readonly string[]): Promise<string[]> {
     files.push(...entries.map((name) => path.join(arg, name)));
   }
   return files;
+}
+
+/** `--url`: only https, so what is downloaded is what the named host sent. */
+function httpsUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(ErrorCodes.Usage, `"${text}" is not a URL`, { nextStep: 'give an https:// URL of a key file' });
+  }
+  if (url.protocol !== 'https:') {
+    throw new InputError(ErrorCodes.InsecureUrl, `${url.protocol.replace(/:$/, '')} URLs are refused: only https is accepted for --url`, { nextStep: 'use the https:// address of the key file' });
+  }
+  return url;
+}
+
+/**
+ * Downloads a key file and imports it as untrusted, as a key server's answer: the same raw and
+ * kept size caps, third-party signatures dropped, and a certificate with secret material refused.
+ */
+async function importFromUrl(kp: Keyport, url: URL, signal: AbortSignal): Promise<ImportReport> {
+  const rawCap = kp.settings.get<number>('network.maxRawResponseBytes');
+  const response = await kp.http.request({ url, signal, maxBytes: rawCap, retries: 1 });
+  if (response.status !== 200) {
+    throw new NetworkError(ErrorCodes.HttpStatus, `${url.host} answered ${response.status} for ${url.href}`, { nextStep: 'check the URL in a browser; nothing was imported' });
+  }
+  let certificates: ReturnType<typeof splitCertificates>['certificates'];
+  try {
+    const binary = Buffer.from(response.body).toString('latin1').includes('-----BEGIN PGP') ? dearmorAll(response.body) : response.body;
+    certificates = splitCertificates(readPackets(binary)).certificates;
+  } catch {
+    // Not readable OpenPGP: the importer says what is wrong with it, with its code.
+    return kp.importer.import(response.body, { origin: { kind: 'file', name: url.href }, stripThirdParty: true, maxBytes: rawCap, signal });
+  }
+  // Secret key (5) and secret subkey (7) packets stay in the certificate's parts here.
+  const hasSecret = (c: (typeof certificates)[number]) => c.secretPackets.length > 0 || readPackets(serializeCertificate(c.parts)).some((p) => p.tag === 5 || p.tag === 7);
+  const refused = certificates.filter((c) => hasSecret(c));
+  const publicOnly = certificates.filter((c) => !hasSecret(c)).map((c) => serializeCertificate(c.parts));
+  const report = publicOnly.length === 0 && refused.length > 0
+    ? { results: [], summary: summarizeResults([]) }
+    : await kp.importer.import(Buffer.concat(publicOnly), {
+      origin: { kind: 'file', name: url.href },
+      stripThirdParty: true,
+      maxBytes: rawCap,
+      maxKeptBytes: kp.settings.get<number>('network.maxResponseBytes'),
+      signal,
+    });
+  const rejections = refused.map((c) => ({
+    fingerprint: keyMaterial(c.parts.primary).fingerprint,
+    status: 'rejected' as const,
+    reason: 'the URL sent secret key material; it was refused and not stored',
+    added: { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 },
+  }));
+  const results = [...report.results, ...rejections] as ImportReport['results'];
+  return { ...report, results, summary: summarizeResults(results) };
 }
