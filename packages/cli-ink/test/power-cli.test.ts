@@ -176,3 +176,16 @@ describe('issue 14: import --url', () => {
     }
   });
 });
+
+describe('issue 14: sync --all needs a yes', () => {
+  it('without a terminal, sync --all is refused unless --yes is given, before any request', () => {
+    const home = tempHome();
+    expect(keyport(['import', '--file', fixturePath(manifest.ed25519.file)], { home }).status).toBe(0);
+    const refused = keyport(['sync', '--all'], { home });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^keyport: KP1002 sync --all needs confirmation and there is no terminal to ask \(next: add --yes\)/);
+    const asJson = keyport(['sync', '--all', '--json'], { home });
+    expect(asJson.status).toBe(2);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ error: { code: 'KP1002' } });
+  });
+});
