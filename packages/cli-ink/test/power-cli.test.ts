@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dearmorAll, readPackets, splitCertificates } from '@keyport/core';
-import { createTestPki, fixturePath, gpg, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
+import { createTestPki, fixturePath, gpg, hasGpg, manifest, parseColons, startHkpFixture, tempGnupgHome } from '@keyport/test-fixtures';
 import { keyport, keyportAsync, keyportJson, tempDir, tempHome } from './helpers.js';
 
 /** How many certificates OpenPGP data (armored or binary) holds. */
@@ -187,5 +187,33 @@ describe('issue 14: sync --all needs a yes', () => {
     const asJson = keyport(['sync', '--all', '--json'], { home });
     expect(asJson.status).toBe(2);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ error: { code: 'KP1002' } });
+  });
+});
+
+describe('issue 14: sync --server URL', () => {
+  it('refreshes from the server named for this run, and asks the default server nothing', async () => {
+    const usual = await startHkpFixture({ dialect: 'sks', keys: [] });
+    const named = await startHkpFixture({ dialect: 'sks', keys: [readFileSync(fixturePath(manifest['pair-new'].file), 'utf8')] });
+    try {
+      const home = tempHome();
+      const run = (args: string[]) => keyportAsync(['--modules', '-keyserversync', ...args], { home });
+      expect((await run(['import', '--file', fixturePath(manifest['pair-old'].file)])).status).toBe(0);
+      expect((await run(['servers', 'add', usual.url])).status).toBe(0);
+      expect((await run(['servers', 'default', usual.url])).status).toBe(0);
+      // `servers add` probes the server; from here on it must hear nothing.
+      const probes = usual.requests.length;
+      const r = await run(['sync', '--all', '--yes', '--server', named.url, '--json']);
+      expect(r.stderr).toBe('');
+      const report = JSON.parse(r.stdout) as { server: string; results: { fingerprint: string; status: string }[] };
+      expect(report.results).toMatchObject([{ fingerprint: manifest['pair-old'].fingerprint, status: 'updated' }]);
+      expect(named.requests.length).toBeGreaterThan(0);
+      expect(usual.requests.length).toBe(probes);
+      const bad = await run(['sync', '--all', '--yes', '--server', 'not a url']);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/^keyport: KP1600 "not a url" is not a key server URL \(next: /);
+    } finally {
+      await usual.stop();
+      await named.stop();
+    }
   });
 });

@@ -70,7 +70,8 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .option('--all', 'every key in the keyring')
     .option('--yes', 'do not ask for confirmation of --all')
     .option('--include-own', 'also refresh keys whose secret key is here')
-    .action(async (ids: string[], opts: { all?: boolean; yes?: boolean; includeOwn?: boolean }) => {
+    .option('--server <url>', 'refresh from this key server for this run (its own protocol), instead of the routed one')
+    .action(async (ids: string[], opts: { all?: boolean; yes?: boolean; includeOwn?: boolean; server?: string }) => {
       if (ids.length === 0 && !opts.all) {
         throw new InputError(ErrorCodes.Usage, 'name the keys to sync, or use --all', { nextStep: 'keyport sync --all' });
       }
@@ -81,7 +82,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
       }
       const kp = await open();
-      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
+      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
       else {
         if (report.results.length) out(formatSyncResults(report.results));
