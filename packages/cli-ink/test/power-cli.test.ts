@@ -217,3 +217,16 @@ describe('issue 14: sync --server URL', () => {
     }
   });
 });
+
+describe('issue 14: delete of a key with its secret key here', () => {
+  it('says where the secret key file is kept instead of advising an export keyport cannot do', () => {
+    const home = tempHome();
+    expect(keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home }).status).toBe(0);
+    const r = keyport(['delete', manifest.secret.fingerprint, '--yes'], { home });
+    expect(r.status).toBe(2);
+    const secretFile = path.join(home, 'keyring', 'secret', `${manifest.secret.fingerprint}.pgp`);
+    expect(existsSync(secretFile)).toBe(true);
+    expect(r.stderr).toContain(`(next: the secret key is kept in ${secretFile}: copy it somewhere safe if you still need it, then delete with --secret)`);
+    expect(r.stderr).not.toMatch(/export/);
+  });
+});
