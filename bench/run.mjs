@@ -151,7 +151,7 @@ if (run('sync')) {
       // The first sync against a server compares every answer with the stored certificates;
       // later ones recognise answers that did not change since by their digest (the everyday
       // refresh). Both are reported and both are held to the floor target.
-      const syncArgs = [BIN, '--home', kpHome, '--modules', '-keyserversync', 'sync', '--all'];
+      const syncArgs = [BIN, '--home', kpHome, '--modules', '-keyserversync', 'sync', '--all', '--yes'];
       // Every first sync starts from the keyring as it was before any sync against this server.
       const before = path.join(tmp('kp-sync-before-'), 'home');
       cpSync(kpHome, before, { recursive: true });

@@ -46,6 +46,11 @@ export function printProgress(stream: Stream, p: { operation: string; done: numb
   stream.write(`\r${escapeForTerminal(`${p.operation}: ${p.done}/${p.total ?? '?'}`)}${finished ? '\n' : ''}`);
 }
 
+/** Binary OpenPGP packets, for a pipe or file (the caller refuses a terminal). */
+export function printBytes(stream: Stream, data: Uint8Array): void {
+  stream.write(data);
+}
+
 /** Output that is not text for people: armored keys keyport wrote itself (ASCII only). */
 export function printVerbatim(stream: Stream, text: string): void {
   stream.write(text);

@@ -27,7 +27,7 @@ describe('sync fails fast, with one line per reason', () => {
       ['config', 'set', 'keyserversync.url', 'https://keys.invalid'],
     ]);
     const started = Date.now();
-    const r = await keyport(['sync', '--all'], { home: h });
+    const r = await keyport(['sync', '--all', '--yes'], { home: h });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(r.status).toBe(1);
     const lines = r.stdout.trim().split('\n');
@@ -38,7 +38,7 @@ describe('sync fails fast, with one line per reason', () => {
     expect(lines.length).toBeLessThanOrEqual(3);
 
     const started2 = Date.now();
-    const j = await keyport(['sync', '--all', '--json'], { home: h });
+    const j = await keyport(['sync', '--all', '--yes', '--json'], { home: h });
     expect(Date.now() - started2).toBeLessThan(5000);
     const report = JSON.parse(j.stdout) as SyncJson;
     expect(report.results).toHaveLength(905);
@@ -69,7 +69,7 @@ describe('sync fails fast, with one line per reason', () => {
         ['config', 'set', 'network.perHostConcurrency', '1'],
       ]);
       const before = Date.now();
-      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--json'], { home: h });
+      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes', '--json'], { home: h });
       expect(r.status).toBe(1);
       expect(server.requests.filter((q) => q.url.startsWith('/pks/lookup'))).toHaveLength(1);
       const report = JSON.parse(r.stdout) as SyncJson;
@@ -80,7 +80,7 @@ describe('sync fails fast, with one line per reason', () => {
         expect(at).toBeGreaterThan(before + 3599_000);
         expect(at).toBeLessThan(Date.now() + 3601_000);
       }
-      const human = await keyport(['--modules', '-keyserversync', 'sync', '--all'], { home: h });
+      const human = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes'], { home: h });
       expect(human.stdout).toMatch(/^4 keys not synced: .* is rate-limiting requests \(HTTP 429\); retry after \S+ \(KP1503; next: try again after .*\)$/m);
     } finally {
       await server.stop();
@@ -96,7 +96,7 @@ describe('sync fails fast, with one line per reason', () => {
         ['servers', 'add', server.url],
         ['servers', 'default', server.url],
       ]);
-      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all'], { home: h });
+      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes'], { home: h });
       const host = new URL(server.url).host;
       expect(r.stdout).toMatch(new RegExp(`^not-found +${manifest.ed25519.fingerprint}\\b.*: ${host} does not have this key$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^skipped +${manifest.secret.fingerprint}\\b.*: you own this key: publish it instead$`, 'm'));

@@ -69,7 +69,7 @@ describe('keyport without KeyServerSync', () => {
     expect(await moduleIds(bin, home)).toEqual(['hkp', 'wkd']);
     const published = await keyportJsonAsync<{ protocol: string; server: string }>(['publish', fpr, '--yes'], { home, bin });
     expect(published).toMatchObject({ protocol: 'hkp', server: hkp.url });
-    const synced = await keyportJsonAsync<{ protocol: string; server: string; results: { status: string }[] }>(['sync', '--all', '--include-own'], { home, bin });
+    const synced = await keyportJsonAsync<{ protocol: string; server: string; results: { status: string }[] }>(['sync', '--all', '--yes', '--include-own'], { home, bin });
     expect(synced).toMatchObject({ protocol: 'hkp', server: hkp.url });
     expect(synced.results.map((r) => r.status)).toEqual(['unchanged']);
     const status = await keyportAsync(['status', fpr], { home, bin });

@@ -52,7 +52,7 @@ describe('publish, verify, status and sync', () => {
     const b = await home();
     const got = await keyportJson<{ results: { status: string; userIds: string[] }[] }>(['import', fpr, '--server', hagrid.url], { home: b });
     expect(got.results.map((r) => [r.status, r.userIds])).toEqual([['new', ['Sam Secret <sam@example.org>']]]);
-    const synced = await keyportJson<{ protocol: string; results: { status: string }[] }>(['sync', '--all'], { home: b });
+    const synced = await keyportJson<{ protocol: string; results: { status: string }[] }>(['sync', '--all', '--yes'], { home: b });
     expect(synced.protocol).toBe('vks');
     expect(synced.results.map((r) => r.status)).toEqual(['unchanged']);
 
@@ -87,7 +87,7 @@ describe('publish, verify, status and sync', () => {
     expect(hkp.requests.some((r) => r.method === 'POST' && r.url === '/pks/add')).toBe(true);
     const status = await keyport(['status', fpr], { home: h });
     expect([status.status, status.stderr.slice(0, 16)]).toEqual([1, 'keyport: KP1701 ']);
-    const synced = await keyportJson<{ protocol: string; server: string; results: { status: string }[] }>(['sync', '--all', '--include-own'], { home: h });
+    const synced = await keyportJson<{ protocol: string; server: string; results: { status: string }[] }>(['sync', '--all', '--yes', '--include-own'], { home: h });
     expect(synced).toMatchObject({ protocol: 'hkp', server: hkp.url });
     expect(synced.results.map((r) => r.status)).toEqual(['unchanged']);
 
@@ -102,7 +102,7 @@ describe('publish, verify, status and sync', () => {
     expect((await keyport(['sync'], { home: h })).status).toBe(2);
     await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home: h });
     await keyport(['import', '--file', fixturePath(manifest.expired.file)], { home: h });
-    const r = await keyportJson<{ results: { fingerprint: string; status: string; reason: string | null }[]; summary: Record<string, number> }>(['sync', '--all'], { home: h });
+    const r = await keyportJson<{ results: { fingerprint: string; status: string; reason: string | null }[]; summary: Record<string, number> }>(['sync', '--all', '--yes'], { home: h });
     const byFpr = Object.fromEntries(r.results.map((x) => [x.fingerprint, x]));
     expect(byFpr[fpr]).toMatchObject({ status: 'skipped', reason: 'you own this key: publish it instead' });
     expect(byFpr[manifest.expired.fingerprint]).toMatchObject({ status: 'not-found' });
@@ -119,7 +119,7 @@ describe('repeat syncs', () => {
       await keyport(['servers', 'add', server.url], { home: h });
       await keyport(['servers', 'default', server.url], { home: h });
       type Report = { results: { fingerprint: string; status: string; added: { revocations: number } }[] };
-      const sync = () => keyportJson<Report>(['--modules', '-keyserversync', 'sync', '--all'], { home: h });
+      const sync = () => keyportJson<Report>(['--modules', '-keyserversync', 'sync', '--all', '--yes'], { home: h });
       expect((await sync()).results.map((r) => r.status)).toEqual(['unchanged']);
       expect((await sync()).results.map((r) => r.status)).toEqual(['unchanged']);
 
@@ -155,7 +155,7 @@ describe('sync against a misbehaving server', () => {
       await keyport(['servers', 'add', hostile.url], { home: h });
       await keyport(['servers', 'default', hostile.url], { home: h });
       const before = (await keyport(['list', '--json'], { home: h })).stdout;
-      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--json'], { home: h });
+      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes', '--json'], { home: h });
       expect(r.status).toBe(1);
       const report = JSON.parse(r.stdout) as { results: { fingerprint: string; status: string; reason: string }[] };
       expect(report.results.map((x) => x.status)).toEqual(['rejected']);
@@ -180,7 +180,7 @@ describe('sync and the armor checksum', () => {
         ['servers', 'default', server.url],
       ]);
       const before = (await keyport(['list', '--json'], { home: h })).stdout;
-      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--json'], { home: h });
+      const r = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes', '--json'], { home: h });
       const after = (await keyport(['list', '--json'], { home: h })).stdout;
       return { status: r.status, report: JSON.parse(r.stdout) as Report, keyringChanged: after !== before };
     } finally {
@@ -235,10 +235,10 @@ describe('KeyServerSync disabled, against the real SKS', () => {
       const fetched = await keyportJson<{ results: { status: string; userIds: string[] }[] }>(['import', fpr, '--server', sks.url], { home: other });
       expect(fetched.results[0]).toMatchObject({ status: 'new' });
       expect(fetched.results[0]!.userIds.sort()).toEqual([...manifest.secret.userIds].sort());
-      const synced = await keyportJson<{ protocol: string; server: string }>(['sync', '--all', '--include-own'], { home: h });
+      const synced = await keyportJson<{ protocol: string; server: string }>(['sync', '--all', '--yes', '--include-own'], { home: h });
       expect(synced).toMatchObject({ protocol: 'hkp', server: sks.url });
       await keyport(['modules', 'enable', 'keyserversync'], { home: h });
-      const again = await keyportJson<{ protocol: string; server: string }>(['sync', '--all', '--include-own'], { home: h });
+      const again = await keyportJson<{ protocol: string; server: string }>(['sync', '--all', '--yes', '--include-own'], { home: h });
       expect(again).toMatchObject({ protocol: 'vks', server: hagrid.url });
     } finally {
       await sks.stop();

@@ -53,13 +53,13 @@ describe('a server answering for a key with another key that carries it as a sub
       await keyport(['servers', 'default', server.url], { home: h });
       const before = (await keyport(['list', '--json'], { home: h })).stdout;
 
-      const sync = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--json'], { home: h });
+      const sync = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes', '--json'], { home: h });
       expect(sync.status).toBe(1);
       const report = JSON.parse(sync.stdout) as { results: { fingerprint: string; status: string; reason: string }[] };
       expect(report.results).toMatchObject([{ status: 'rejected', reason: expect.stringMatching(/only updates the key it asked about/) }]);
       expect(report).toMatchObject({ summary: { rejected: 1, updated: 0, failed: 0 } });
       // The human summary counts what made the exit code 1.
-      const human = await keyport(['--modules', '-keyserversync', 'sync', '--all'], { home: h });
+      const human = await keyport(['--modules', '-keyserversync', 'sync', '--all', '--yes'], { home: h });
       expect(human.status).toBe(1);
       expect(human.stdout).toMatch(/: 0 updated, 0 unchanged, 1 rejected, 0 not on the server, 0 failed, 0 skipped$/m);
 

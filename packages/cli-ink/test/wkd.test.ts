@@ -73,7 +73,7 @@ describe('WKD through the CLI (TLS fixture, CA trusted through NODE_EXTRA_CA_CER
     const h = await home();
     await keyportJson(['import', 'rita@example.org', '--source', 'wkd'], { home: h, env });
     const before = wkd.requests.length;
-    const r = await keyportJson<{ results: { fingerprint: string; status: string }[] }>(['--modules', '-keyserversync', 'sync', '--all'], { home: h, env });
+    const r = await keyportJson<{ results: { fingerprint: string; status: string }[] }>(['--modules', '-keyserversync', 'sync', '--all', '--yes'], { home: h, env });
     expect(r.results).toEqual([expect.objectContaining({ fingerprint: manifest.rsa4096.fingerprint, status: 'unchanged' })]);
     expect(wkd.requests.slice(before).some((q) => q.startsWith('openpgpkey.example.org /.well-known/openpgpkey/example.org/hu/'))).toBe(true);
   });

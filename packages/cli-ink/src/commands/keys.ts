@@ -1,6 +1,7 @@
 import { Option } from 'commander';
-import { CancelledError, ErrorCodes, InputError, armorPublicKey, type KeyFilter } from '@keyport/core';
-import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printVerbatim } from '../output.js';
+import { CancelledError, ErrorCodes, InputError, armorPublicKey, matchesListPattern, minimalCertificate, parseListPattern, readPackets, serializeCertificate, splitCertificates, type KeyFilter } from '@keyport/core';
+import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printBytes, printVerbatim } from '../output.js';
+import { writeOutputFile } from './output-file.js';
 import { ask } from './input.js';
 import { keyForDetails } from '../actions.js';
 import type { CommandContext } from './context.js';
@@ -11,13 +12,17 @@ const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 export function registerKeys({ program, io, abort, globals, open, out, warn, json }: CommandContext): void {
   program
     .command('list')
-    .description('list the keys in the keyring')
+    .description('list the keys in the keyring, or those matching PATTERN (as gpg --list-keys PATTERN)')
+    .argument('[pattern]', 'part of a user ID, <address>, @domain, =exact user ID, key ID or fingerprint')
     .addOption(new Option('--filter <filter>', 'which keys').choices(FILTERS).default('all'))
-    .action(async (opts: { filter: KeyFilter }) => {
+    .action(async (pattern: string | undefined, opts: { filter: KeyFilter }) => {
+      // Parsed before the keyring opens, so a bad pattern is a usage error whatever the keyring holds.
+      const parsed = parseListPattern(pattern ?? '');
       const kp = await open();
-      const keys = await kp.keyring.list(opts.filter);
+      const keys = (await kp.keyring.list(opts.filter)).filter((k) => matchesListPattern(k.summary, parsed));
       if (globals().json) json(keys.map((k) => keyToJson(k)));
-      else out(keys.length ? keys.map((k) => formatKeyLine(k)) : 'the keyring is empty');
+      else if (keys.length > 0) out(keys.map((k) => formatKeyLine(k)));
+      else out(parsed.kind === 'all' ? 'the keyring is empty' : `no key matches "${pattern}"`);
     });
 
   program
@@ -46,13 +51,42 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
 
   program
     .command('export')
-    .description('print the armored public key (never secret material)')
-    .argument('<id>', 'fingerprint, 16-hex key ID or email address')
-    .action(async (id: string) => {
+    .description('write public keys, armored (never secret material): the keys named, or --all')
+    .argument('[ids...]', 'fingerprints, 16-hex key IDs or email addresses')
+    .option('--all', 'export every key in the keyring')
+    .option('--output <file>', 'write to FILE (atomically) instead of standard output')
+    .option('--force', 'with --output, replace an existing file')
+    .option('--binary', 'binary OpenPGP packets instead of ASCII armor')
+    .option('--minimal', 'only the newest self-signature per component, no third-party signatures')
+    .action(async (ids: string[], opts: { all?: boolean; output?: string; force?: boolean; binary?: boolean; minimal?: boolean }) => {
+      if (ids.length === 0 && !opts.all) throw new InputError(ErrorCodes.Usage, 'export needs the keys to export', { nextStep: 'name them (fingerprint, key ID or address), or add --all' });
+      if (ids.length > 0 && opts.all) throw new InputError(ErrorCodes.Usage, 'export takes key IDs or --all, not both', { nextStep: 'drop the IDs or drop --all' });
+      // Binary packets on a terminal would be taken as control sequences.
+      if (opts.binary && !opts.output && (io.stdout.isTTY || globals().json)) {
+        throw new InputError(ErrorCodes.Usage, '--binary output is not text and cannot go to a terminal or into JSON', { nextStep: 'add --output FILE, or redirect standard output to a file' });
+      }
       const kp = await open();
-      const record = await kp.keyring.resolve(id);
-      const armored = armorPublicKey(await kp.keyring.readPublic(record.summary.fingerprint));
-      if (globals().json) json({ fingerprint: record.summary.fingerprint, armored });
+      const fingerprints: string[] = [];
+      if (opts.all) fingerprints.push(...(await kp.keyring.list('all')).map((k) => k.summary.fingerprint));
+      for (const id of ids) {
+        const fpr = (await kp.keyring.resolve(id)).summary.fingerprint;
+        if (!fingerprints.includes(fpr)) fingerprints.push(fpr);
+      }
+      const parts: Uint8Array[] = [];
+      for (const fpr of fingerprints) {
+        const data = await kp.keyring.readPublic(fpr);
+        parts.push(opts.minimal ? minimalBytes(data) : data);
+      }
+      const data = Buffer.concat(parts);
+      const armored = opts.binary ? undefined : armorPublicKey(data);
+      if (opts.output) {
+        await writeOutputFile(opts.output, armored === undefined ? data : Buffer.from(armored, 'ascii'), { force: opts.force });
+        if (globals().json) json({ fingerprints, output: opts.output });
+        else out(`exported ${fingerprints.length} ${fingerprints.length === 1 ? 'key' : 'keys'} to ${opts.output}`);
+      } else if (globals().json) {
+        // One ID keeps the original shape; several, or --all, list every fingerprint.
+        json(ids.length === 1 && !opts.all ? { fingerprint: fingerprints[0], armored } : { fingerprints, armored });
+      } else if (armored === undefined) printBytes(io.stdout, data);
       else printVerbatim(io.stdout, armored);
     });
 
@@ -78,4 +112,9 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
       if (globals().json) json({ deleted: fpr });
       else out(`deleted ${fpr}`);
     });
+}
+
+/** A stored certificate cut down to what `--minimal` keeps (it was screened when stored). */
+function minimalBytes(data: Uint8Array): Uint8Array {
+  return Buffer.concat(splitCertificates(readPackets(data)).certificates.map((c) => serializeCertificate(minimalCertificate(c.parts))));
 }

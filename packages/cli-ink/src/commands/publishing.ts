@@ -1,6 +1,6 @@
 import { CancelledError, ErrorCodes, InputError, type Keyport } from '@keyport/core';
 import { Exit, formatSyncResults, formatStatusLine } from '../output.js';
-import { localeFromEnv, confirm } from './input.js';
+import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
 
@@ -70,12 +70,19 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .option('--all', 'every key in the keyring')
     .option('--yes', 'do not ask for confirmation of --all')
     .option('--include-own', 'also refresh keys whose secret key is here')
-    .action(async (ids: string[], opts: { all?: boolean; yes?: boolean; includeOwn?: boolean }) => {
+    .option('--server <url>', 'refresh from this key server for this run (its own protocol), instead of the routed one')
+    .action(async (ids: string[], opts: { all?: boolean; yes?: boolean; includeOwn?: boolean; server?: string }) => {
       if (ids.length === 0 && !opts.all) {
         throw new InputError(ErrorCodes.Usage, 'name the keys to sync, or use --all', { nextStep: 'keyport sync --all' });
       }
+      if (opts.all && !opts.yes) {
+        // A refresh of every key asks the server about each one: the user says so first.
+        if (!io.stdin.isTTY) throw new InputError(ErrorCodes.Usage, 'sync --all needs confirmation and there is no terminal to ask', { nextStep: 'add --yes' });
+        const answer = await ask(io, 'Refresh every public key in the keyring from the key server? [y/N] ');
+        if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
+      }
       const kp = await open();
-      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal });
+      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
       else {
         if (report.results.length) out(formatSyncResults(report.results));

@@ -358,7 +358,8 @@ export class EmbeddedKeyring implements Keyring {
       if (!rec) throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
       if (rec.hasSecret && !options.secret) {
         throw new InputError(ErrorCodes.Usage, `key ${fpr} has secret key material here`, {
-          nextStep: 'export a backup of the secret key first, then delete with --secret',
+          // keyport never exports secret keys: point at the file itself.
+          nextStep: `the secret key is kept in ${this.secretPath(fpr)}: copy it somewhere safe if you still need it, then delete with --secret`,
         });
       }
       await writeFileAtomic(this.journalPath, JSON.stringify({ fingerprints: [fpr] }));

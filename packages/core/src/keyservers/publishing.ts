@@ -117,6 +117,19 @@ export class Publishing {
     return { server, engine, viaPolicy: false, reason: 'the default key server' };
   }
 
+  /** A server the user named for one run (`sync --server URL`): its own protocol, no routing. */
+  private explicitTarget(serverUrl: string, verb: keyof ProtocolEngine): { server: URL; engine: ProtocolEngine; viaPolicy: boolean; reason: string } {
+    let server: URL;
+    try {
+      server = new URL(serverUrl);
+    } catch {
+      throw new InputError(ErrorCodes.KeyserverUrlInvalid, `"${serverUrl}" is not a key server URL`, { nextStep: 'give a URL such as hkps://keys.example.org or https://keys.openpgp.org' });
+    }
+    const engine = this.deps.engines.find(server, verb);
+    if (!engine) throw new KeyportError(ErrorCodes.NoEngine, `no enabled module can look keys up on ${server.href}`, { nextStep: 'add the server with `keyport servers add URL` to have its protocol found, or enable its module (`keyport modules list`)' });
+    return { server, engine, viaPolicy: false, reason: 'the server named for this run' };
+  }
+
   /**
    * What publishing would do, for confirmations: where, how, whether for the first time, and the
    * warnings the user must accept (core's permanence warning and the plugins' confirmations).
@@ -235,10 +248,11 @@ export class Publishing {
    * Refreshes local public keys from the sync target, and keys that came from a key source
    * (WKD) from that source as well. Keys whose secret key is here are skipped unless
    * `includeOwn`. Fetches run concurrently (the transport bounds them per host) and are
-   * committed in chunks, so cancelling keeps what finished.
+   * committed in chunks, so cancelling keeps what finished. With `server`, that server (with its
+   * own protocol) is asked instead of the routed target, for this call only.
    */
-  async sync(ids: string[] | 'all', options: { includeOwn?: boolean; signal?: AbortSignal } = {}): Promise<SyncReport> {
-    const t = this.target('sync', 'lookup');
+  async sync(ids: string[] | 'all', options: { includeOwn?: boolean; signal?: AbortSignal; server?: string } = {}): Promise<SyncReport> {
+    const t = options.server === undefined ? this.target('sync', 'lookup') : this.explicitTarget(options.server, 'lookup');
     const unique = await this.syncCandidates(ids);
     const tally = new SyncTally(unique.length, (p) => this.deps.bus.progress({ operation: 'sync', ...p }));
     const todo: KeyRecord[] = [];
