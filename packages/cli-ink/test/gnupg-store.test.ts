@@ -1,0 +1,119 @@
+/**
+ * The built CLI on a GnuPG home (`--store gnupg`, KEYPORT_STORE, the setting `store`): what it
+ * lists agrees with gpg's own listing, export/show/delete go through gpg, and a disabled gnupg
+ * module falls back to the embedded store with a warning. Homes are temporary; their agents are
+ * stopped (removeGnupgHomes in helpers' afterAll).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readPackets, serializeCertificate, splitCertificates } from '@keyport/core';
+import { DEBIAN_KEYRING, KEYS_DIR, fixturePath, gpg, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
+import { keyport, keyportJson, tempHome } from './helpers.js';
+
+interface ListedKey {
+  fingerprint: string;
+  userIds: string[];
+  created: string;
+  expires: string | null;
+  revoked: boolean;
+  hasSecret: boolean;
+  secretPrimary: string;
+  subkeys: { fingerprint: string }[];
+}
+
+/** The first 30 Debian keys (binary) and every fixture public key: a few dozen keys of all kinds. */
+function sampleKeys(): Uint8Array[] {
+  const debian = splitCertificates(readPackets(new Uint8Array(readFileSync(DEBIAN_KEYRING)))).certificates.slice(0, 30);
+  return [
+    ...debian.map((c) => serializeCertificate(c.parts)),
+    ...readdirSync(KEYS_DIR)
+      .filter((n) => n.endsWith('.pub.asc'))
+      .map((n) => new Uint8Array(readFileSync(fixturePath(n)))),
+  ];
+}
+
+const seconds = (iso: string | null) => (iso === null ? null : Date.parse(iso) / 1000);
+
+let gnupgHome: string;
+beforeAll(() => {
+  if (!hasGpg()) throw new Error('gnupg is required (apt-get install gnupg)');
+  gnupgHome = tempGnupgHome();
+  for (const key of sampleKeys()) gpg(['--import'], { home: gnupgHome, input: key });
+  gpg(['--import'], { home: gnupgHome, input: readFileSync(fixturePath(manifest.secret.secretFile!)) });
+}, 120_000);
+
+const onGnupg = (home: string, extra: NodeJS.ProcessEnv = {}) => ({ home, env: { GNUPGHOME: gnupgHome, ...extra } });
+
+describe('keyport --store gnupg', () => {
+  it('lists what gpg lists: fingerprints, user IDs, creation, expiry, revocation, subkeys and secret state', () => {
+    const theirs = parseColons(gpg(['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--with-fingerprint', '--list-keys'], { home: gnupgHome }));
+    // The fpr line that follows each sec line (parseColons reads pub lines only).
+    const secret = [...gpg(['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--list-secret-keys'], { home: gnupgHome }).matchAll(/^sec:.*\nfpr:(?:[^:]*:){8}([0-9A-F]{40}):/gm)].map((m) => m[1]);
+    expect(secret).toContain(manifest.secret.fingerprint);
+    expect(theirs.length).toBeGreaterThan(30);
+    const ours = keyportJson<ListedKey[]>(['--store', 'gnupg', 'list'], onGnupg(tempHome()));
+    expect(ours.map((k) => k.fingerprint).sort()).toEqual(theirs.map((k) => k.fingerprint).sort());
+    const byFpr = new Map(theirs.map((k) => [k.fingerprint, k]));
+    const problems: string[] = [];
+    for (const k of ours) {
+      const g = byFpr.get(k.fingerprint)!;
+      if (seconds(k.created) !== g.created) problems.push(`${k.fingerprint}: created ${k.created} vs ${g.created}`);
+      if (seconds(k.expires) !== g.expires) problems.push(`${k.fingerprint}: expires ${k.expires} vs ${g.expires}`);
+      if (k.revoked !== (g.validity === 'r')) problems.push(`${k.fingerprint}: revoked ${k.revoked} vs ${g.validity}`);
+      if (JSON.stringify([...k.userIds].sort()) !== JSON.stringify(g.userIds.map((u) => u.userId).sort())) problems.push(`${k.fingerprint}: user IDs differ`);
+      if (JSON.stringify(k.subkeys.map((s) => s.fingerprint).sort()) !== JSON.stringify(g.subkeys.map((s) => s.fingerprint).sort())) problems.push(`${k.fingerprint}: subkeys differ`);
+      if (k.hasSecret !== secret.includes(k.fingerprint)) problems.push(`${k.fingerprint}: hasSecret ${k.hasSecret}`);
+    }
+    expect(problems).toEqual([]);
+    expect(ours.find((k) => k.fingerprint === manifest.secret.fingerprint)?.secretPrimary).toBe('present');
+  });
+
+  it('is chosen by KEYPORT_STORE and by the setting store; the embedded store stays the default', () => {
+    const home = tempHome();
+    expect(keyportJson<unknown[]>(['list'], onGnupg(home))).toEqual([]);
+    const byEnv = keyportJson<ListedKey[]>(['list'], onGnupg(home, { KEYPORT_STORE: 'gnupg' }));
+    expect(byEnv.some((k) => k.fingerprint === manifest.secret.fingerprint)).toBe(true);
+    expect(keyport(['config', 'set', 'store', 'gnupg'], { home }).status).toBe(0);
+    expect(keyportJson<ListedKey[]>(['list'], onGnupg(home)).length).toBe(byEnv.length);
+    expect(keyportJson<unknown[]>(['--store', 'embedded', 'list'], onGnupg(home))).toEqual([]);
+  });
+
+  it('refuses an unknown store with a usage error and a next step', () => {
+    const r = keyport(['--store', 'sq', 'list'], onGnupg(tempHome()));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/KP\d{4}.*store.*sq/);
+    expect(r.stderr).toMatch(/embedded.*gnupg/);
+  });
+
+  it('exports and shows a key held only in GnuPG', () => {
+    const home = tempHome();
+    const exported = keyport(['--store', 'gnupg', 'export', manifest.rsa4096.fingerprint], onGnupg(home));
+    expect(exported.status).toBe(0);
+    expect(exported.stdout).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
+    // gpg reads back what keyport exported as the same key.
+    const back = parseColons(gpg(['--with-colons', '--import-options', 'show-only', '--import'], { input: exported.stdout }));
+    expect(back.map((k) => k.fingerprint)).toEqual([manifest.rsa4096.fingerprint]);
+    const shown = keyportJson<{ fingerprint: string; hasSecret: boolean }>(['--store', 'gnupg', 'show', manifest.secret.fingerprint], onGnupg(home));
+    expect(shown).toMatchObject({ fingerprint: manifest.secret.fingerprint, hasSecret: true });
+  });
+
+  it('deletes through gpg, and refuses a key with secret parts', () => {
+    const home = tempHome();
+    const fpr = manifest.ed25519.fingerprint;
+    expect(keyport(['--store', 'gnupg', 'delete', fpr, '--yes'], onGnupg(home)).status).toBe(0);
+    expect(gpg(['--with-colons', '--list-keys'], { home: gnupgHome })).not.toContain(fpr);
+    const refused = keyport(['--store', 'gnupg', 'delete', manifest.secret.fingerprint, '--yes', '--secret'], onGnupg(home));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/KP\d{4}/);
+    expect(gpg(['--with-colons', '--list-keys'], { home: gnupgHome })).toContain(manifest.secret.fingerprint);
+  });
+
+  it('falls back to the embedded store, with a warning, when the gnupg module is disabled', () => {
+    const home = tempHome();
+    expect(keyport(['modules', 'disable', 'gnupg'], { home }).status).toBe(0);
+    const r = keyport(['--store', 'gnupg', 'list', '--json'], onGnupg(home));
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(r.stderr).toMatch(/gnupg.*disabled.*embedded/i);
+  });
+});
