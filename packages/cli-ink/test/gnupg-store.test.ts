@@ -4,11 +4,12 @@
  * module falls back to the embedded store with a warning. Homes are temporary; their agents are
  * stopped (removeGnupgHomes in helpers' afterAll).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPackets, serializeCertificate, splitCertificates } from '@keyport/core';
-import { DEBIAN_KEYRING, KEYS_DIR, fixturePath, gpg, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
-import { keyport, keyportJson, tempHome } from './helpers.js';
+import { DEBIAN_KEYRING, KEYS_DIR, fixturePath, gpg, hasGpg, manifest, parseColons, startHkpFixture, tempGnupgHome, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { keyport, keyportAsync, keyportJson, keyportJsonAsync, tempHome } from './helpers.js';
 
 interface ListedKey {
   fingerprint: string;
@@ -115,5 +116,58 @@ describe('keyport --store gnupg', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
     expect(r.stderr).toMatch(/gnupg.*disabled.*embedded/i);
+  });
+});
+
+interface Report {
+  results: { fingerprint: string | null; status: string; notes?: string[] }[];
+  summary: Record<string, number>;
+}
+
+const gpgFingerprints = (home: string) => parseColons(gpg(['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--list-keys'], { home })).map((k) => k.fingerprint);
+
+describe('keyport --store gnupg import', () => {
+  let hkp: RunningHkpFixture;
+  beforeAll(async () => {
+    hkp = await startHkpFixture({ dialect: 'sks', keys: [readFileSync(fixturePath(manifest.ed25519.file), 'utf8')] });
+  });
+  afterAll(() => hkp.stop());
+
+  it('imports a file into GnuPG through the pipeline, and the embedded keyring stays empty', () => {
+    const home = tempHome();
+    const gnupg = tempGnupgHome();
+    const env = { GNUPGHOME: gnupg };
+    const report = keyportJson<Report>(['--store', 'gnupg', 'import', '--file', fixturePath(manifest.rsa4096.file)], { home, env });
+    expect(report.results.map((r) => [r.fingerprint, r.status])).toEqual([[manifest.rsa4096.fingerprint, 'new']]);
+    expect(gpgFingerprints(gnupg)).toEqual([manifest.rsa4096.fingerprint]);
+    expect(keyportJson<unknown[]>(['list'], { home, env })).toEqual([]);
+    const again = keyportJson<Report>(['--store', 'gnupg', 'import', '--file', fixturePath(manifest.rsa4096.file)], { home, env });
+    expect(again.summary).toMatchObject({ new: 0, updated: 0, unchanged: 1, rejected: 0 });
+  });
+
+  it('imports the public part of a secret key file and says the secret part was left out', () => {
+    const home = tempHome();
+    const gnupg = tempGnupgHome();
+    const report = keyportJson<Report>(['--store', 'gnupg', 'import', '--file', fixturePath(manifest.secret.secretFile!)], { home, env: { GNUPGHOME: gnupg } });
+    expect(report.results).toMatchObject([{ fingerprint: manifest.secret.fingerprint, status: 'new' }]);
+    expect(report.results[0]!.notes?.join(' ')).toMatch(/secret key material not imported/);
+    expect(gpgFingerprints(gnupg)).toEqual([manifest.secret.fingerprint]);
+    expect(gpg(['--with-colons', '--list-secret-keys'], { home: gnupg })).not.toContain('sec:');
+  });
+
+  it('imports from the HKP fixture into GnuPG; a second import changes no GnuPG file', async () => {
+    const home = tempHome();
+    const gnupg = tempGnupgHome();
+    const env = { GNUPGHOME: gnupg };
+    expect((await keyportAsync(['servers', 'add', hkp.url], { home })).status).toBe(0);
+    expect((await keyportAsync(['servers', 'default', hkp.url], { home })).status).toBe(0);
+    const report = await keyportJsonAsync<Report>(['--store', 'gnupg', 'import', manifest.ed25519.fingerprint], { home, env });
+    expect(report.results.map((r) => [r.fingerprint, r.status])).toEqual([[manifest.ed25519.fingerprint, 'new']]);
+    expect(gpgFingerprints(gnupg)).toEqual([manifest.ed25519.fingerprint]);
+    const before = statSync(path.join(gnupg, 'pubring.kbx'));
+    const again = await keyportJsonAsync<Report>(['--store', 'gnupg', 'import', manifest.ed25519.fingerprint], { home, env });
+    expect(again.results.map((r) => r.status)).toEqual(['unchanged']);
+    const after = statSync(path.join(gnupg, 'pubring.kbx'));
+    expect([after.mtimeMs, after.size]).toEqual([before.mtimeMs, before.size]);
   });
 });

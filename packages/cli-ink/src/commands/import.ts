@@ -2,9 +2,10 @@ import { CancelledError, ErrorCodes, InputError } from '@keyport/core';
 import { Exit, formatImportReport } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
+import { openStore } from '../store.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
-export function registerImport({ program, io, abort, globals, open, out, json, setExit }: CommandContext): void {
+export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
   program
     .command('import')
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
@@ -19,8 +20,11 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
         });
       }
       const kp = await open();
+      const store = await openStore(kp, globals().store, env, warn);
+      // The embedded keyring is the pipeline's own target; another store gets what screening accepted.
+      const into = store === kp.store ? undefined : store;
       if (!opts.file) {
-        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
+        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source, into });
         if (globals().json) json(report);
         else {
           const lines = formatImportReport(report);
@@ -31,12 +35,13 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
         return;
       }
       const bytes = await readInput(opts.file, io, kp.settings.get<number>('import.maxBytes'));
-      const report = await kp.importer.import(bytes, {
-        origin: { kind: 'file', name: opts.file },
-        maxBytes: kp.settings.get<number>('import.maxBytes'),
+      const maxBytes = kp.settings.get<number>('import.maxBytes');
+      const reports = await kp.importer.importMany([{ bytes, options: { origin: { kind: 'file', name: opts.file }, maxBytes } }], {
         signal: abort.signal,
         onProgress: (done, total) => kp.bus.progress({ operation: 'import', done, total }),
+        into,
       });
+      const report = reports[0]!;
       if (globals().json) json(report);
       else out(formatImportReport(report));
       if (abort.signal.aborted) throw new CancelledError();

@@ -8,6 +8,7 @@ import { endpointOf, serverEndpoint } from './endpoint.js';
 import { mergeResultsByFingerprint } from '../import/merge-results.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
+import type { KeyStore } from '../keystore/contract.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
 import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
@@ -406,7 +407,7 @@ export class KeyServerActions {
   async importFromServer(
     queries: string[],
     server?: string,
-    options: { signal?: AbortSignal; source?: string } = {},
+    options: { signal?: AbortSignal; source?: string; into?: KeyStore } = {},
   ): Promise<{ server: string; results: ServerImportResult[]; summary: ReturnType<typeof summarizeResults> & { notFound: number } }> {
     const parsed = queries.map((q) => ({ text: q, query: KeyServerActions.parseQuery(q) }));
     for (const p of parsed) {
@@ -464,7 +465,7 @@ export class KeyServerActions {
           const { text, query } = parsed[a.i]!;
           return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text) };
         }),
-        { signal: options.signal },
+        { signal: options.signal, into: options.into },
       )
       // Bad data here came from a server, not from the user (exit 1, not 2).
       .catch((e: unknown) => {
@@ -494,7 +495,7 @@ export class KeyServerActions {
         }
       }
     }
-    await this.keyring.setMetaMany(remembered);
+    await (options.into ? options.into.metadata.setMany(remembered) : this.keyring.setMetaMany(remembered));
     // One result per key, however many sources (or queries) returned it, naming every source;
     // not-found results have no fingerprint and stay as they are.
     const perKey = mergeResultsByFingerprint(results as (ServerImportResult & ImportResult)[], (into, other) => ({
