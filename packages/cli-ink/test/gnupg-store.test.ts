@@ -8,8 +8,23 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPackets, serializeCertificate, splitCertificates } from '@keyport/core';
-import { DEBIAN_KEYRING, KEYS_DIR, fixturePath, gpg, hasGpg, manifest, parseColons, startHkpFixture, tempGnupgHome, type RunningHkpFixture } from '@keyport/test-fixtures';
-import { keyport, keyportAsync, keyportJson, keyportJsonAsync, tempHome } from './helpers.js';
+import { ErrorCodes } from '@keyport/core';
+import {
+  DEBIAN_KEYRING,
+  KEYS_DIR,
+  fixturePath,
+  gpg,
+  gpgShowOnly,
+  hasGpg,
+  manifest,
+  parseColons,
+  startHagridFixture,
+  startHkpFixture,
+  tempGnupgHome,
+  type RunningHagridFixture,
+  type RunningHkpFixture,
+} from '@keyport/test-fixtures';
+import { homeWith, keyport, keyportAsync, keyportJson, keyportJsonAsync, tempHome } from './helpers.js';
 
 interface ListedKey {
   fingerprint: string;
@@ -169,5 +184,71 @@ describe('keyport --store gnupg import', () => {
     expect(again.results.map((r) => r.status)).toEqual(['unchanged']);
     const after = statSync(path.join(gnupg, 'pubring.kbx'));
     expect([after.mtimeMs, after.size]).toEqual([before.mtimeMs, before.size]);
+  });
+});
+
+describe('keyport --store gnupg sync and publish', () => {
+  let hkp: RunningHkpFixture;
+  let hagrid: RunningHagridFixture;
+  beforeAll(async () => {
+    hkp = await startHkpFixture({ dialect: 'sks', keys: [readFileSync(fixturePath(manifest['pair-new'].file), 'utf8')] });
+    hagrid = await startHagridFixture();
+  });
+  afterAll(async () => {
+    await hkp.stop();
+    await hagrid.stop();
+  });
+
+  it('sync updates a key that is older in the GnuPG home from the HKP fixture; a second sync changes no GnuPG file', async () => {
+    // Without KeyServerSync, sync goes to the default server (the HKP fixture).
+    const home = await homeWith([
+      ['modules', 'disable', 'keyserversync'],
+      ['servers', 'add', hkp.url],
+      ['servers', 'default', hkp.url],
+    ]);
+    const gnupg = tempGnupgHome();
+    gpg(['--import'], { home: gnupg, input: readFileSync(fixturePath(manifest['pair-old'].file)) });
+    const env = { GNUPGHOME: gnupg };
+    const synced = await keyportJsonAsync<{ server: string; results: { fingerprint: string; status: string }[] }>(['--store', 'gnupg', 'sync', '--all', '--yes'], { home, env });
+    expect(synced.results).toMatchObject([{ fingerprint: manifest['pair-new'].fingerprint, status: 'updated' }]);
+    // gpg now lists every user ID and subkey of the server's copy.
+    const held = parseColons(gpg(['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--with-fingerprint', '--list-keys'], { home: gnupg }))[0]!;
+    const served = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
+    expect(held.userIds.map((u) => u.userId)).toEqual(expect.arrayContaining(served.userIds.map((u) => u.userId)));
+    expect(held.subkeys.map((k) => k.fingerprint)).toEqual(expect.arrayContaining(served.subkeys.map((k) => k.fingerprint)));
+    const before = statSync(path.join(gnupg, 'pubring.kbx'));
+    const again = await keyportJsonAsync<{ results: { status: string }[] }>(['--store', 'gnupg', 'sync', '--all', '--yes'], { home, env });
+    expect(again.results.map((r) => r.status)).toEqual(['unchanged']);
+    const after = statSync(path.join(gnupg, 'pubring.kbx'));
+    expect([after.mtimeMs, after.size]).toEqual([before.mtimeMs, before.size]);
+  });
+
+  it('publishes a key whose primary secret is in GnuPG to the Hagrid fixture, verifies, reads its status; a sec# key is refused', async () => {
+    const home = await homeWith([['config', 'set', 'keyserversync.url', hagrid.url]]);
+    const gnupg = tempGnupgHome();
+    gpg(['--import'], { home: gnupg, input: readFileSync(fixturePath(manifest.secret.secretFile!)) });
+    gpg(['--import'], { home: gnupg, input: readFileSync(fixturePath(manifest.stub.secretFile!)) });
+    expect(gpg(['--with-colons', '--list-secret-keys', manifest.stub.fingerprint], { home: gnupg })).toMatch(/^sec:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:#/m);
+    const env = { GNUPGHOME: gnupg };
+    const fpr = manifest.secret.fingerprint;
+    const published = await keyportJsonAsync<Record<string, unknown>>(['--store', 'gnupg', 'publish', fpr, '--no-verify', '--yes'], { home, env });
+    expect(published).toEqual({ fingerprint: fpr, server: hagrid.url, protocol: 'vks', addresses: { 'sam@example.org': 'unpublished', 'sam@work.example': 'unpublished' } });
+    // What went to the server is public packets only.
+    const upload = hagrid.requests.find((r) => r.method === 'POST');
+    expect(upload).toBeDefined();
+    const verified = await keyportJsonAsync<{ addresses: Record<string, string> }>(['--store', 'gnupg', 'verify', fpr, 'sam@example.org'], { home, env });
+    expect(verified.addresses).toEqual({ 'sam@example.org': 'pending', 'sam@work.example': 'unpublished' });
+    hagrid.clickVerification('sam@example.org');
+    const status = await keyportJsonAsync<{ state: string; addresses: string[] }[]>(['--store', 'gnupg', 'status', fpr], { home, env });
+    expect(status[0]).toMatchObject({ state: 'published', addresses: ['sam@example.org'] });
+    const shown = await keyportJsonAsync<{ publishStatus: { state: string } }>(['--store', 'gnupg', 'show', fpr], { home, env });
+    expect(shown.publishStatus).toMatchObject({ state: 'published' });
+    // Nothing was written to the embedded keyring.
+    expect(await keyportJsonAsync<unknown[]>(['list'], { home, env })).toEqual([]);
+
+    const refused = await keyportAsync(['--store', 'gnupg', 'publish', manifest.stub.fingerprint, '--no-verify', '--yes'], { home, env });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(ErrorCodes.PublishNotAllowed);
+    expect(refused.stderr).toMatch(/offline \(a stub\)/);
   });
 });

@@ -2,7 +2,8 @@ import { inject, injectable } from 'tsyringe';
 import { Tokens } from '../di/tokens.js';
 import type { Settings } from '../settings.js';
 import { ErrorCodes, InputError, NetworkError } from '../errors.js';
-import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
+import type { IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
+import type { PipelineKeyring } from '../keystore/keyring-view.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import { dearmorAll, looksArmored } from '../openpgp/armor.js';
@@ -104,7 +105,7 @@ interface Candidate {
 @injectable()
 export class ImportPipeline {
   constructor(
-    @inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring,
+    @inject(Tokens.Keyring as symbol) private readonly keyring: PipelineKeyring,
     @inject(Tokens.Settings as symbol) private readonly settings?: Settings,
   ) {}
 
