@@ -1,4 +1,4 @@
-import { ErrorCodes, InputError, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type KeyStoreEntry, type Keyport } from '@keyport/core';
+import { ErrorCodes, InputError, KeyportError, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type KeyStoreEntry, type Keyport } from '@keyport/core';
 
 /** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
 export const STORE_IDS = ['embedded', 'gnupg'] as const;
@@ -20,13 +20,33 @@ export function storeChoice(kp: Keyport, flag: string | undefined, env: NodeJS.P
  * the user chose to turn the module off.
  */
 export async function openStore(kp: Keyport, flag: string | undefined, env: NodeJS.ProcessEnv, warn: (text: string) => void): Promise<KeyStore> {
-  if (storeChoice(kp, flag, env) === 'embedded') return kp.store;
-  // Loaded only when chosen: a run on the embedded store does not parse the gnupg module's code.
-  const gnupg = await import('@keyport/plugin-gnupg');
-  if (!kp.modules.isEnabled('gnupg') || typeof gnupg.GnupgKeyStore !== 'function') {
-    warn(`the gnupg module is ${gnupg.GnupgKeyStore ? 'disabled' : 'not built into this keyport'}; using the embedded store (${kp.store.location}) instead. Run \`keyport modules enable gnupg\` to work on GnuPG's keyring`);
+  const store = await openNamedStore(kp, storeChoice(kp, flag, env), env);
+  if (typeof store === 'string') {
+    warn(`the gnupg module is ${store}; using the embedded store (${kp.store.location}) instead. Run \`keyport modules enable gnupg\` to work on GnuPG's keyring`);
     return kp.store;
   }
+  return store;
+}
+
+/** The store `--from-store` names; unlike the working store it never falls back to another. */
+export async function openSourceStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): Promise<KeyStore> {
+  if (!(STORE_IDS as readonly string[]).includes(id)) {
+    throw new InputError(ErrorCodes.Usage, `--from-store names the key store "${id}", which keyport does not know`, { nextStep: `use one of: ${STORE_IDS.join(', ')}` });
+  }
+  const store = await openNamedStore(kp, id, env);
+  if (typeof store === 'string') {
+    throw new KeyportError(ErrorCodes.ModuleRequired, `cannot read the gnupg store: the gnupg module is ${store}`, { nextStep: 'run `keyport modules enable gnupg`' });
+  }
+  return store;
+}
+
+/** A store by id, or why the gnupg module cannot provide it. */
+async function openNamedStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): Promise<KeyStore | 'disabled' | 'not built into this keyport'> {
+  if (id === 'embedded') return kp.store;
+  // Loaded only when chosen: a run on the embedded store does not parse the gnupg module's code.
+  const gnupg = await import('@keyport/plugin-gnupg');
+  if (typeof gnupg.GnupgKeyStore !== 'function') return 'not built into this keyport';
+  if (!kp.modules.isEnabled('gnupg')) return 'disabled';
   return gnupg.GnupgKeyStore.open({
     dataDir: kp.paths.keyringDir,
     homedir: kp.settings.get<string | null>('gnupg.homedir') ?? undefined,
@@ -69,4 +89,15 @@ export async function resolveRecord(kp: Keyport, store: KeyStore, id: string): P
   if (store === kp.store) return kp.keyring.resolve(id);
   const entry = await resolveKey(store, id);
   return recordOf(entry, await store.metadata.get(entry.summary.fingerprint));
+}
+
+/** The public certificates of `ids` (every key when none) in `store`, as one binary stream. */
+export async function certificatesOf(store: KeyStore, ids: readonly string[]): Promise<Uint8Array> {
+  const fingerprints = ids.length ? await Promise.all(ids.map(async (id) => (await resolveKey(store, id)).summary.fingerprint)) : (await store.list()).map((e) => e.summary.fingerprint);
+  const parts: Uint8Array[] = [];
+  for (const fpr of new Set(fingerprints)) {
+    const bytes = await store.readCertificate(fpr);
+    if (bytes) parts.push(bytes);
+  }
+  return Buffer.concat(parts);
 }

@@ -252,3 +252,34 @@ describe('keyport --store gnupg sync and publish', () => {
     expect(refused.stderr).toMatch(/offline \(a stub\)/);
   });
 });
+
+describe('keyport import --from-store', () => {
+  it('copies every key from GnuPG into the embedded store, and chosen keys back into another GnuPG home', () => {
+    const home = tempHome();
+    const source = tempGnupgHome();
+    gpg(['--import'], { home: source, input: readFileSync(fixturePath(manifest.rsa4096.file)) });
+    gpg(['--import'], { home: source, input: readFileSync(fixturePath(manifest.ed25519.file)) });
+    const copied = keyportJson<Report>(['--store', 'embedded', 'import', '--from-store', 'gnupg'], { home, env: { GNUPGHOME: source } });
+    expect(copied.results.map((r) => [r.fingerprint, r.status]).sort()).toEqual([
+      [manifest.rsa4096.fingerprint, 'new'],
+      [manifest.ed25519.fingerprint, 'new'],
+    ].sort());
+    expect(keyportJson<ListedKey[]>(['list'], { home }).map((k) => k.fingerprint).sort()).toEqual(gpgFingerprints(source).sort());
+    const again = keyportJson<Report>(['import', '--from-store', 'gnupg'], { home, env: { GNUPGHOME: source } });
+    expect(again.summary).toMatchObject({ new: 0, updated: 0, unchanged: 2, rejected: 0 });
+
+    const target = tempGnupgHome();
+    const back = keyportJson<Report>(['--store', 'gnupg', 'import', '--from-store', 'embedded', manifest.ed25519.fingerprint], { home, env: { GNUPGHOME: target } });
+    expect(back.results.map((r) => [r.fingerprint, r.status])).toEqual([[manifest.ed25519.fingerprint, 'new']]);
+    expect(gpgFingerprints(target)).toEqual([manifest.ed25519.fingerprint]);
+  });
+
+  it('refuses copying a store into itself, and an unknown store, with a next step', () => {
+    const same = keyport(['import', '--from-store', 'embedded'], { home: tempHome() });
+    expect(same.status).toBe(2);
+    expect(same.stderr).toMatch(/KP\d{4}.*--from-store embedded is the store/);
+    const unknown = keyport(['import', '--from-store', 'sq'], { home: tempHome() });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/KP\d{4}.*"sq"/);
+  });
+});

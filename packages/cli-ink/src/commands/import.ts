@@ -2,10 +2,31 @@ import { CancelledError, ErrorCodes, InputError } from '@keyport/core';
 import { Exit, formatImportReport } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
-import { openStore } from '../store.js';
+import { certificatesOf, openSourceStore, openStore } from '../store.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
 export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+  /** `import --from-store S [IDS...]`: the source store's public certificates, screened as a local file, into the working store. */
+  const copyFromStore = async (ids: string[], from: string) => {
+    const kp = await open();
+    const store = await openStore(kp, globals().store, env, warn);
+    const source = await openSourceStore(kp, from, env);
+    if (source.id === store.id) {
+      throw new InputError(ErrorCodes.Usage, `--from-store ${from} is the store keyport is working on`, { nextStep: `choose the other store with --store, e.g. keyport --store ${from === 'embedded' ? 'gnupg' : 'embedded'} import --from-store ${from}` });
+    }
+    const bytes = await certificatesOf(source, ids);
+    if (bytes.length === 0) {
+      out(`the ${source.id} store (${source.location}) holds no keys`);
+      return;
+    }
+    const [report] = await kp.importer.importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], {
+      signal: abort.signal,
+      into: store === kp.store ? undefined : store,
+    });
+    if (globals().json) json(report);
+    else out(formatImportReport(report!));
+    if (report!.summary.rejected > 0) setExit(Exit.Failed);
+  };
   program
     .command('import')
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
@@ -13,7 +34,9 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
     .option('--file <path>', 'file to import, or - for stdin')
     .option('--server <url>', 'key server to fetch from (default: the default server, plus key sources such as WKD for email addresses)')
     .option('--source <id>', 'fetch from this key source only (e.g. wkd)')
-    .action(async (queries: string[], opts: { file?: string; server?: string; source?: string }) => {
+    .option('--from-store <store>', 'copy keys (all, or the IDS given) from another key store: embedded or gnupg')
+    .action(async (queries: string[], opts: { file?: string; server?: string; source?: string; fromStore?: string }) => {
+      if (opts.fromStore) return copyFromStore(queries, opts.fromStore);
       if (Boolean(opts.file) === queries.length > 0) {
         throw new InputError(ErrorCodes.Usage, 'give either --file PATH or the keys to fetch from a key server', {
           nextStep: 'keyport import --file keys.asc, or keyport import 0xFINGERPRINT',
