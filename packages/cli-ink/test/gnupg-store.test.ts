@@ -283,3 +283,13 @@ describe('keyport import --from-store', () => {
     expect(unknown.stderr).toMatch(/KP\d{4}.*"sq"/);
   });
 });
+
+describe('keyport --store gnupg tui', () => {
+  it('is refused with a next step: the TUI still works on the embedded store only', () => {
+    for (const run of [keyport(['--store', 'gnupg', 'tui'], { home: tempHome() }), keyport(['tui'], { home: tempHome(), env: { KEYPORT_STORE: 'gnupg' } })]) {
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/KP1002 the terminal UI works on the embedded store only so far, not on the gnupg store/);
+      expect(run.stderr).toMatch(/--store gnupg list/);
+    }
+  });
+});
