@@ -1,4 +1,4 @@
-import { CancelledError, ErrorCodes, InputError } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, storeImporter } from '@keyport/core';
 import { Exit, formatImportReport } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
@@ -19,10 +19,8 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       out(`the ${source.id} store (${source.location}) holds no keys`);
       return;
     }
-    const [report] = await kp.importer.importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], {
-      signal: abort.signal,
-      into: store === kp.store ? undefined : store,
-    });
+    const importer = store === kp.store ? kp.importer : storeImporter(store, kp.settings);
+    const [report] = await importer.importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], { signal: abort.signal });
     if (globals().json) json(report);
     else out(formatImportReport(report!));
     if (report!.summary.rejected > 0) setExit(Exit.Failed);
@@ -59,10 +57,11 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       }
       const bytes = await readInput(opts.file, io, kp.settings.get<number>('import.maxBytes'));
       const maxBytes = kp.settings.get<number>('import.maxBytes');
-      const reports = await kp.importer.importMany([{ bytes, options: { origin: { kind: 'file', name: opts.file }, maxBytes } }], {
+      // Screening reads the chosen store (what it holds) and merges into it.
+      const importer = into ? storeImporter(into, kp.settings) : kp.importer;
+      const reports = await importer.importMany([{ bytes, options: { origin: { kind: 'file', name: opts.file }, maxBytes } }], {
         signal: abort.signal,
         onProgress: (done, total) => kp.bus.progress({ operation: 'import', done, total }),
-        into,
       });
       const report = reports[0]!;
       if (globals().json) json(report);

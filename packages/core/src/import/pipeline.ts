@@ -30,8 +30,6 @@ import {
 import { inspectSignature, isKeyTag, PacketTag, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 import { mergeResultsByFingerprint } from './merge-results.js';
-import { importIntoStore } from './store-writer.js';
-import type { KeyStore } from '../keystore/contract.js';
 
 /** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
 export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string };
@@ -121,7 +119,7 @@ export class ImportPipeline {
    */
   async importMany(
     inputs: { bytes: Uint8Array; options: Omit<ImportOptions, 'signal' | 'onProgress'> }[],
-    control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; into?: KeyStore } = {},
+    control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<ImportReport[]> {
     // Issuers a flooded user ID may keep certifications from: the keys already held.
     const known = inputs.some(({ options }) => !(options.stripThirdParty ?? options.origin.kind === 'server')) ? await this.knownIssuers() : undefined;
@@ -129,8 +127,7 @@ export class ImportPipeline {
     for (const { bytes, options } of inputs) screened.push(await this.screen(bytes, options, known));
     const accepted = screened.flatMap((s) => s.accepted);
     const revocations = screened.flatMap((s) => s.revocations);
-    // Screening is the same for every store; only where the accepted certificates go differs.
-    const merged = control.into ? await importIntoStore(control.into, accepted, revocations, control.signal) : await this.keyring.importCertificates(accepted, revocations, control);
+    const merged = await this.keyring.importCertificates(accepted, revocations, control);
     let a = 0;
     let r = 0;
     return screened.map((s) => {

@@ -9,6 +9,7 @@ import { mergeResultsByFingerprint } from '../import/merge-results.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
 import type { KeyStore } from '../keystore/contract.js';
+import { storeImporter } from '../keystore/keyring-view.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
 import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
@@ -459,13 +460,15 @@ export class KeyServerActions {
     }
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
     // Every answer is screened against its own query; all of them merge in one keyring batch.
-    const reports = await this.importer
+    // On another store, screening asks that store what is held, and merges into it.
+    const importer = options.into ? storeImporter(options.into, this.settings) : this.importer;
+    const reports = await importer
       .importMany(
         answers.map((a) => {
           const { text, query } = parsed[a.i]!;
           return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text) };
         }),
-        { signal: options.signal, into: options.into },
+        { signal: options.signal },
       )
       // Bad data here came from a server, not from the user (exit 1, not 2).
       .catch((e: unknown) => {

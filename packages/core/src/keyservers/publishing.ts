@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, InputError, KeyportError, toKeyportError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
-import { ImportPipeline, serverImportOptions, summarizeResults } from '../import/pipeline.js';
-import { StoreKeyringView, type PublishingKeyring } from '../keystore/keyring-view.js';
+import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
+import { StoreKeyringView, storeImporter, type PublishingKeyring } from '../keystore/keyring-view.js';
 import type { KeyStore } from '../keystore/contract.js';
 import type { ImportReport, ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
@@ -103,7 +103,7 @@ export class Publishing {
    */
   onStore(store: KeyStore): Publishing {
     const keyring = new StoreKeyringView(store);
-    return new Publishing({ ...this.deps, store, keyring, importer: new ImportPipeline(keyring, this.deps.settings) });
+    return new Publishing({ ...this.deps, store, keyring, importer: storeImporter(store, this.deps.settings) });
   }
 
   /** The server, engine and protocol an operation goes to now. */

@@ -1,5 +1,7 @@
 import { ErrorCodes, NotFoundError } from '../errors.js';
 import { importIntoStore } from '../import/store-writer.js';
+import { ImportPipeline } from '../import/pipeline.js';
+import type { Settings } from '../settings.js';
 import type { IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { dearmorAll } from '../openpgp/armor.js';
@@ -99,3 +101,11 @@ export class StoreKeyringView {
 export type PipelineKeyring = Pick<StoreKeyringView, 'list' | 'get' | 'find' | 'readStoredParts' | 'importCertificates'>;
 /** What publishing reads and writes of a keyring. */
 export type PublishingKeyring = Pick<StoreKeyringView, 'list' | 'resolve' | 'readPublic' | 'setMeta' | 'setMetaMany' | 'holds'>;
+
+/**
+ * An import pipeline whose screening reads `store` (what it holds, its keys as known issuers) and
+ * whose accepted certificates go into `store` through its `importCertificates`.
+ */
+export function storeImporter(store: KeyStore, settings?: Settings): ImportPipeline {
+  return new ImportPipeline(new StoreKeyringView(store), settings);
+}
