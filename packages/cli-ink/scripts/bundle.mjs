@@ -31,11 +31,11 @@ const yogaWithoutFetch = {
 };
 
 /**
- * KEYPORT_LEAVE_OUT=hkp,keyserversync,wkd builds keyport without those built-in plugins: their
+ * KEYPORT_LEAVE_OUT=hkp,keyserversync,wkd,gnupg builds keyport without those built-in plugins: their
  * packages are replaced by an empty module, so none of their code is in the bundle (CI builds
  * each variant and checks the rest works without it: test/leave-out.test.ts).
  */
-const BUILTIN_PACKAGES = { hkp: '@keyport/plugin-hkp', keyserversync: '@keyport/plugin-keyserversync', wkd: '@keyport/plugin-wkd' };
+const BUILTIN_PACKAGES = { hkp: '@keyport/plugin-hkp', keyserversync: '@keyport/plugin-keyserversync', wkd: '@keyport/plugin-wkd', gnupg: '@keyport/plugin-gnupg' };
 const leaveOut = (process.env.KEYPORT_LEAVE_OUT ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 for (const id of leaveOut) if (!BUILTIN_PACKAGES[id]) throw new Error(`bundle: KEYPORT_LEAVE_OUT names "${id}", not one of ${Object.keys(BUILTIN_PACKAGES).join(', ')}`);
 const leftOutPackages = new Set(leaveOut.map((id) => BUILTIN_PACKAGES[id]));

@@ -4,13 +4,14 @@ import { ErrorCodes, ModuleError, type KeyportPlugin } from '@keyport/core';
 import hkpPlugin from '@keyport/plugin-hkp';
 import keyServerSyncPlugin from '@keyport/plugin-keyserversync';
 import wkdPlugin from '@keyport/plugin-wkd';
+import gnupgPlugin from '@keyport/plugin-gnupg';
 import { printLines } from './output.js';
 
 /**
  * The plugins that ship with keyport. The CLI is the only place that knows them. A bundle built
  * with KEYPORT_LEAVE_OUT (scripts/bundle.mjs) has some of them as undefined.
  */
-export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin].filter((p): p is KeyportPlugin => p !== undefined);
+export const builtinPlugins: KeyportPlugin[] = [hkpPlugin, keyServerSyncPlugin, wkdPlugin, gnupgPlugin].filter((p): p is KeyportPlugin => p !== undefined);
 
 /**
  * The CLI's own choices for core's settings: the key servers a new user starts with. They are

@@ -118,11 +118,11 @@ describe('keyport CLI', () => {
     const home = tempHome();
     const ids = (extra: string[] = []) =>
       keyportJson<{ id: string; state: string; source: string }[]>(['modules', 'list', ...extra], { home }).map((m) => `${m.id}:${m.state}`);
-    expect(ids()).toEqual(['hkp:enabled', 'keyserversync:enabled', 'wkd:enabled']);
+    expect(ids()).toEqual(['hkp:enabled', 'keyserversync:enabled', 'wkd:enabled', 'gnupg:enabled']);
     expect(keyport(['modules', 'disable', 'keyserversync'], { home }).status).toBe(0);
-    expect(ids()).toEqual(['hkp:enabled', 'keyserversync:disabled', 'wkd:enabled']);
-    expect(ids(['--modules', '+keyserversync,-hkp'])).toEqual(['hkp:disabled', 'keyserversync:enabled', 'wkd:enabled']);
-    expect(ids()).toEqual(['hkp:enabled', 'keyserversync:disabled', 'wkd:enabled']);
+    expect(ids()).toEqual(['hkp:enabled', 'keyserversync:disabled', 'wkd:enabled', 'gnupg:enabled']);
+    expect(ids(['--modules', '+keyserversync,-hkp'])).toEqual(['hkp:disabled', 'keyserversync:enabled', 'wkd:enabled', 'gnupg:enabled']);
+    expect(ids()).toEqual(['hkp:enabled', 'keyserversync:disabled', 'wkd:enabled', 'gnupg:enabled']);
     expect(keyport(['modules', 'enable', 'nope'], { home }).status).toBe(2);
   });
 

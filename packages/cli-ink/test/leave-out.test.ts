@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@keyport/core';
-import { fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { fixturePath, manifest, startHagridFixture, tempGnupgHome, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { keyportAsync, keyportJsonAsync, tempHome } from './helpers.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -66,7 +66,7 @@ describe('keyport without KeyServerSync', () => {
     const bin = buildWithout('keyserversync');
     expect(bundleText(bin)).not.toContain('/vks/v1/');
     const home = await homeFor(bin, false);
-    expect(await moduleIds(bin, home)).toEqual(['hkp', 'wkd']);
+    expect(await moduleIds(bin, home)).toEqual(['hkp', 'wkd', 'gnupg']);
     const published = await keyportJsonAsync<{ protocol: string; server: string }>(['publish', fpr, '--yes'], { home, bin });
     expect(published).toMatchObject({ protocol: 'hkp', server: hkp.url });
     const synced = await keyportJsonAsync<{ protocol: string; server: string; results: { status: string }[] }>(['sync', '--all', '--yes', '--include-own'], { home, bin });
@@ -89,7 +89,7 @@ describe('keyport without HKP', () => {
     const home = tempHome();
     expect((await keyportAsync(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home, bin })).status).toBe(0);
     expect((await keyportAsync(['config', 'set', 'keyserversync.url', hagrid.url], { home, bin })).status).toBe(0);
-    expect(await moduleIds(bin, home)).toEqual(['keyserversync', 'wkd']);
+    expect(await moduleIds(bin, home)).toEqual(['keyserversync', 'wkd', 'gnupg']);
     const published = await keyportJsonAsync<{ protocol: string; server: string }>(['publish', fpr, '--no-verify', '--yes'], { home, bin });
     expect(published).toMatchObject({ protocol: 'vks', server: hagrid.url });
     expect(await keyportJsonAsync(['status', fpr], { home, bin })).toMatchObject([{ fingerprint: fpr, state: 'no-verified-identity' }]);
@@ -105,10 +105,25 @@ describe('keyport without WKD', () => {
     const bin = buildWithout('wkd');
     expect(bundleText(bin)).not.toContain('.well-known/openpgpkey');
     const home = await homeFor(bin, true);
-    expect(await moduleIds(bin, home)).toEqual(['hkp', 'keyserversync']);
+    expect(await moduleIds(bin, home)).toEqual(['hkp', 'keyserversync', 'gnupg']);
     const hits = await keyportJsonAsync<{ fingerprint: string }[]>(['search', manifest.rsa4096.fingerprint], { home, bin });
     expect(hits.map((h) => h.fingerprint)).toEqual([manifest.rsa4096.fingerprint]);
     const imported = await keyportJsonAsync<{ results: { status: string }[] }>(['import', manifest.rsa4096.fingerprint], { home, bin });
     expect(imported.results.map((r) => r.status)).toEqual(['new']);
+  }, 60_000);
+});
+
+describe('keyport without GnuPG', () => {
+  it('works on the embedded store and says so when --store gnupg is asked for', async () => {
+    const bin = buildWithout('gnupg');
+    expect(bundleText(bin)).not.toContain('import-clean,self-sigs-only');
+    const home = await homeFor(bin, true);
+    expect(await moduleIds(bin, home)).toEqual(['hkp', 'keyserversync', 'wkd']);
+    const listed = await keyportAsync(['--store', 'gnupg', 'list', '--json'], { home, bin, env: { GNUPGHOME: tempGnupgHome() } });
+    expect(listed.status).toBe(0);
+    expect((JSON.parse(listed.stdout) as { fingerprint: string }[]).map((k) => k.fingerprint)).toEqual([fpr]);
+    expect(listed.stderr).toMatch(/gnupg module is not built into this keyport; using the embedded store/);
+    const setting = await keyportAsync(['config', 'get', 'gnupg.homedir'], { home, bin });
+    expect(setting.stderr).toContain(ErrorCodes.SettingUnknown);
   }, 60_000);
 });

@@ -62,7 +62,7 @@ describe('a third-party plugin written from docs/plugins.md alone', () => {
     expect(keyportJson<unknown[]>(['search', '--server', server, 'eddie@example.org'], { home })).toHaveLength(1);
 
     expect(keyport(['plugins', 'remove', 'keydir'], { home }).status).toBe(0);
-    expect(keyportJson<Module[]>(['modules', 'list'], { home }).map((m) => m.id)).toEqual(['hkp', 'keyserversync', 'wkd']);
+    expect(keyportJson<Module[]>(['modules', 'list'], { home }).map((m) => m.id)).toEqual(['hkp', 'keyserversync', 'wkd', 'gnupg']);
   });
 });
 

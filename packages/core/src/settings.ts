@@ -53,6 +53,13 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'store',
+    schema: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    default: 'embedded',
+    description: 'The key store keyport works on: embedded (its own keyring) or gnupg (a GnuPG home); --store and KEYPORT_STORE override it',
+    owner: 'core',
+  },
+  {
     key: 'modules',
     schema: z.record(z.string(), z.boolean()),
     default: {},

@@ -8,6 +8,7 @@ export interface GlobalOptions extends NetworkGlobals {
   home?: string;
   json?: boolean;
   modules?: string;
+  store?: string;
 }
 
 /**
@@ -18,6 +19,7 @@ export const GLOBAL_OPTIONS: readonly { flags: string; description: string; take
   { flags: '--home <dir>', description: 'keep settings and keyring under DIR (default: KEYPORT_HOME or XDG directories)', takesValue: true },
   { flags: '--json', description: 'machine-readable output (schemas in docs/cli.md)', takesValue: false },
   { flags: '--modules <list>', description: 'enable (+id or id) or disable (-id) modules for this run only', takesValue: true },
+  { flags: '--store <store>', description: 'the key store to work on: embedded or gnupg (default: KEYPORT_STORE, then the setting store, then embedded)', takesValue: true },
   { flags: '--proxy <url>', description: 'send requests through this proxy (http://, socks5:// or socks5h://HOST:PORT); overrides network.proxy', takesValue: true },
   { flags: '--tor', description: 'send every request through Tor, each on its own circuit, never directly (network.tor)', takesValue: false },
   { flags: '--verbose', description: 'show each request made (method, URL, status, bytes, time, proxy) on stderr', takesValue: false },

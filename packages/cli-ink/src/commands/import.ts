@@ -1,12 +1,32 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, summarizeResults, type ImportReport, type Keyport } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, storeImporter, summarizeResults, type ImportPipeline, type ImportReport, type Keyport } from '@keyport/core';
 import { Exit, formatImportReport, printLines } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
+import { certificatesOf, openSourceStore, openStore } from '../store.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
-export function registerImport({ program, io, abort, globals, open, out, json, setExit }: CommandContext): void {
+export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+  /** `import --from-store S [IDS...]`: the source store's public certificates, screened as a local file, into the working store. */
+  const copyFromStore = async (ids: string[], from: string) => {
+    const kp = await open();
+    const store = await openStore(kp, globals().store, env, warn);
+    const source = await openSourceStore(kp, from, env);
+    if (source.id === store.id) {
+      throw new InputError(ErrorCodes.Usage, `--from-store ${from} is the store keyport is working on`, { nextStep: `choose the other store with --store, e.g. keyport --store ${from === 'embedded' ? 'gnupg' : 'embedded'} import --from-store ${from}` });
+    }
+    const bytes = await certificatesOf(source, ids);
+    if (bytes.length === 0) {
+      out(`the ${source.id} store (${source.location}) holds no keys`);
+      return;
+    }
+    const importer = store === kp.store ? kp.importer : storeImporter(store, kp.settings);
+    const [report] = await importer.importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], { signal: abort.signal });
+    if (globals().json) json(report);
+    else out(formatImportReport(report!));
+    if (report!.summary.rejected > 0) setExit(Exit.Failed);
+  };
   program
     .command('import')
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
@@ -15,7 +35,9 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
     .option('--url <url>', 'download keys from this https:// URL and import them as untrusted, like a key server\'s answer')
     .option('--server <url>', 'key server to fetch from (default: the default server, plus key sources such as WKD for email addresses)')
     .option('--source <id>', 'fetch from this key source only (e.g. wkd)')
-    .action(async (queries: string[], opts: { file: string[]; url?: string; server?: string; source?: string }) => {
+    .option('--from-store <store>', 'copy keys (all, or the IDS given) from another key store: embedded or gnupg')
+    .action(async (queries: string[], opts: { file: string[]; url?: string; server?: string; source?: string; fromStore?: string }) => {
+      if (opts.fromStore) return copyFromStore(queries, opts.fromStore);
       if ([opts.file.length > 0, queries.length > 0, Boolean(opts.url)].filter(Boolean).length !== 1) {
         throw new InputError(ErrorCodes.Usage, 'give one of --file PATH, --url URL or the keys to fetch from a key server', {
           nextStep: 'keyport import --file keys.asc, keyport import --url https://example.org/key.asc, or keyport import 0xFINGERPRINT',
@@ -24,15 +46,20 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
       if (opts.url) {
         const url = httpsUrl(opts.url);
         const kp = await open();
-        const report = await importFromUrl(kp, url, abort.signal);
+        const store = await openStore(kp, globals().store, env, warn);
+        const report = await importFromUrl(kp, store === kp.store ? kp.importer : storeImporter(store, kp.settings), url, abort.signal);
         if (globals().json) json({ url: url.href, ...report });
         else out(formatImportReport(report));
         if (report.summary.rejected > 0) setExit(Exit.Failed);
         return;
       }
       const kp = await open();
+      const store = await openStore(kp, globals().store, env, warn);
+      // The embedded keyring is the pipeline's own target; another store gets what screening accepted.
+      const into = store === kp.store ? undefined : store;
+      const importer = into ? storeImporter(into, kp.settings) : kp.importer;
       if (opts.file.length === 0) {
-        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source });
+        const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source, into });
         if (globals().json) json(report);
         else {
           const lines = formatImportReport(report);
@@ -77,7 +104,7 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
 
       async function importFile(file: string): Promise<ImportReport> {
         const bytes = await readInput(file, io, kp.settings.get<number>('import.maxBytes'));
-        return kp.importer.import(bytes, {
+        return importer.import(bytes, {
           origin: { kind: 'file', name: file },
           maxBytes: kp.settings.get<number>('import.maxBytes'),
           signal: abort.signal,
@@ -127,7 +154,7 @@ function httpsUrl(text: string): URL {
  * Downloads a key file and imports it as untrusted, as a key server's answer: the same raw and
  * kept size caps, third-party signatures dropped, and a certificate with secret material refused.
  */
-async function importFromUrl(kp: Keyport, url: URL, signal: AbortSignal): Promise<ImportReport> {
+async function importFromUrl(kp: Keyport, importer: Pick<ImportPipeline, 'import'>, url: URL, signal: AbortSignal): Promise<ImportReport> {
   const rawCap = kp.settings.get<number>('network.maxRawResponseBytes');
   const response = await kp.http.request({ url, signal, maxBytes: rawCap, retries: 1 });
   if (response.status !== 200) {
@@ -139,7 +166,7 @@ async function importFromUrl(kp: Keyport, url: URL, signal: AbortSignal): Promis
     certificates = splitCertificates(readPackets(binary)).certificates;
   } catch {
     // Not readable OpenPGP: the importer says what is wrong with it, with its code.
-    return kp.importer.import(response.body, { origin: { kind: 'file', name: url.href }, stripThirdParty: true, maxBytes: rawCap, signal });
+    return importer.import(response.body, { origin: { kind: 'file', name: url.href }, stripThirdParty: true, maxBytes: rawCap, signal });
   }
   // Secret key (5) and secret subkey (7) packets stay in the certificate's parts here.
   const hasSecret = (c: (typeof certificates)[number]) => c.secretPackets.length > 0 || readPackets(serializeCertificate(c.parts)).some((p) => p.tag === 5 || p.tag === 7);
@@ -147,7 +174,7 @@ async function importFromUrl(kp: Keyport, url: URL, signal: AbortSignal): Promis
   const publicOnly = certificates.filter((c) => !hasSecret(c)).map((c) => serializeCertificate(c.parts));
   const report = publicOnly.length === 0 && refused.length > 0
     ? { results: [], summary: summarizeResults([]) }
-    : await kp.importer.import(Buffer.concat(publicOnly), {
+    : await importer.import(Buffer.concat(publicOnly), {
       origin: { kind: 'file', name: url.href },
       stripThirdParty: true,
       maxBytes: rawCap,

@@ -1,15 +1,20 @@
 import { Option } from 'commander';
-import { CancelledError, ErrorCodes, InputError, armorPublicKey, matchesListPattern, minimalCertificate, parseListPattern, readPackets, serializeCertificate, splitCertificates, type KeyFilter } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, NotFoundError, armorPublicKey, matchesListPattern, minimalCertificate, parseListPattern, readPackets, serializeCertificate, splitCertificates, type KeyFilter } from '@keyport/core';
 import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printBytes, printVerbatim } from '../output.js';
 import { writeOutputFile } from './output-file.js';
 import { ask } from './input.js';
 import { keyForDetails } from '../actions.js';
 import type { CommandContext } from './context.js';
+import { listRecords, openStore, resolveRecord } from '../store.js';
 
 const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 
 /** `keyport` commands: list, show, export and delete keys of the keyring. */
-export function registerKeys({ program, io, abort, globals, open, out, warn, json }: CommandContext): void {
+export function registerKeys({ program, io, env, abort, globals, open, out, warn, json }: CommandContext): void {
+  const openWithStore = async () => {
+    const kp = await open();
+    return { kp, store: await openStore(kp, globals().store, env, warn) };
+  };
   program
     .command('list')
     .description('list the keys in the keyring, or those matching PATTERN (as gpg --list-keys PATTERN)')
@@ -18,8 +23,8 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
     .action(async (pattern: string | undefined, opts: { filter: KeyFilter }) => {
       // Parsed before the keyring opens, so a bad pattern is a usage error whatever the keyring holds.
       const parsed = parseListPattern(pattern ?? '');
-      const kp = await open();
-      const keys = (await kp.keyring.list(opts.filter)).filter((k) => matchesListPattern(k.summary, parsed));
+      const { kp, store } = await openWithStore();
+      const keys = (await listRecords(kp, store, opts.filter)).filter((k) => matchesListPattern(k.summary, parsed));
       if (globals().json) json(keys.map((k) => keyToJson(k)));
       else if (keys.length > 0) out(keys.map((k) => formatKeyLine(k)));
       else out(parsed.kind === 'all' ? 'the keyring is empty' : `no key matches "${pattern}"`);
@@ -30,8 +35,8 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
     .description('show the details of one key')
     .argument('<id>', 'fingerprint, 16-hex key ID or email address')
     .action(async (id: string) => {
-      const kp = await open();
-      const record = await keyForDetails(kp, id, { signal: abort.signal, warn });
+      const { kp, store } = await openWithStore();
+      const record = store === kp.store ? await keyForDetails(kp, id, { signal: abort.signal, warn }) : await resolveRecord(kp, store, id);
       const status = record.meta.publishStatus as { state: string; addresses: string[]; checkedAt: string; server: string } | undefined;
       const extra = kp.ui.keyDetails(record);
       if (globals().json) {
@@ -65,16 +70,17 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
       if (opts.binary && !opts.output && (io.stdout.isTTY || globals().json)) {
         throw new InputError(ErrorCodes.Usage, '--binary output is not text and cannot go to a terminal or into JSON', { nextStep: 'add --output FILE, or redirect standard output to a file' });
       }
-      const kp = await open();
+      const { kp, store } = await openWithStore();
       const fingerprints: string[] = [];
-      if (opts.all) fingerprints.push(...(await kp.keyring.list('all')).map((k) => k.summary.fingerprint));
+      if (opts.all) fingerprints.push(...(await listRecords(kp, store, 'all')).map((k) => k.summary.fingerprint));
       for (const id of ids) {
-        const fpr = (await kp.keyring.resolve(id)).summary.fingerprint;
+        const fpr = (await resolveRecord(kp, store, id)).summary.fingerprint;
         if (!fingerprints.includes(fpr)) fingerprints.push(fpr);
       }
       const parts: Uint8Array[] = [];
       for (const fpr of fingerprints) {
-        const data = await kp.keyring.readPublic(fpr);
+        const data = await store.readCertificate(fpr);
+        if (!data) throw new NotFoundError(ErrorCodes.KeyNotFound, `${fpr} is no longer in the ${store.id} store (${store.location})`, { nextStep: 'run `keyport list` to see what it holds' });
         parts.push(opts.minimal ? minimalBytes(data) : data);
       }
       const data = Buffer.concat(parts);
@@ -97,8 +103,8 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
     .option('--yes', 'do not ask for confirmation')
     .option('--secret', 'also delete secret key material (required when the key has some)')
     .action(async (id: string, opts: { yes?: boolean; secret?: boolean }) => {
-      const kp = await open();
-      const record = await kp.keyring.resolve(id);
+      const { kp, store } = await openWithStore();
+      const record = await resolveRecord(kp, store, id);
       const fpr = record.summary.fingerprint;
       if (!opts.yes) {
         if (!io.stdin.isTTY) {
@@ -108,7 +114,7 @@ export function registerKeys({ program, io, abort, globals, open, out, warn, jso
         const answer = await ask(io, `Delete ${what} ${fpr} (${record.summary.userIds[0]?.userId ?? 'no user ID'})? [y/N] `);
         if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
       }
-      await kp.keyring.delete(fpr, { secret: opts.secret });
+      await store.delete(fpr, { secret: opts.secret });
       if (globals().json) json({ deleted: fpr });
       else out(`deleted ${fpr}`);
     });

@@ -3,9 +3,16 @@ import { Exit, formatSyncResults, formatStatusLine } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
+import { openStore } from '../store.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
 export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+  /** Publishing on the chosen key store. */
+  const publishing = async () => {
+    const kp = await open();
+    const store = await openStore(kp, globals().store, env, warn);
+    return store === kp.store ? kp.publishing : kp.publishing.onStore(store);
+  };
   const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>) => {
     if (globals().json) {
       json({ fingerprint: report.fingerprint, server: report.server, protocol: report.protocol, addresses: report.addresses });
@@ -30,14 +37,14 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .option('--locale <locales...>', 'language of the verification mail (default: from LC_ALL / LC_MESSAGES / LANG)')
     .option('--yes', 'do not ask for confirmation')
     .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
-      const kp = await open();
-      const plan = await kp.publishing.plan(id);
+      const on = await publishing();
+      const plan = await on.plan(id);
       if (plan.warnings.length && !opts.yes) {
         for (const w of plan.warnings) warn(w);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
       const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
-      const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal });
+      const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal });
       printPublish(report);
     });
 
@@ -48,8 +55,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .argument('<emails...>', 'addresses to verify')
     .option('--locale <locales...>', 'language of the verification mail')
     .action(async (id: string, emails: string[], opts: { locale?: string[] }) => {
-      const kp = await open();
-      printPublish(await kp.publishing.verify(id, emails, { locale: opts.locale ?? localeFromEnv(env), signal: abort.signal }));
+      printPublish(await (await publishing()).verify(id, emails, { locale: opts.locale ?? localeFromEnv(env), signal: abort.signal }));
     });
 
   program
@@ -57,8 +63,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .description('is the key published? (needs KeyServerSync)')
     .argument('<ids...>', 'fingerprints, key IDs or emails')
     .action(async (ids: string[]) => {
-      const kp = await open();
-      const statuses = await kp.publishing.status(ids, { signal: abort.signal });
+      const statuses = await (await publishing()).status(ids, { signal: abort.signal });
       if (globals().json) json(statuses.map((s) => ({ fingerprint: s.fingerprint, state: s.state, addresses: s.addresses, checkedAt: s.checkedAt })));
       else out(statuses.map(formatStatusLine));
     });
@@ -81,8 +86,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         const answer = await ask(io, 'Refresh every public key in the keyring from the key server? [y/N] ');
         if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
       }
-      const kp = await open();
-      const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
+      const report = await (await publishing()).sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
       else {
         if (report.results.length) out(formatSyncResults(report.results));

@@ -3,6 +3,7 @@ import { Tokens } from '../di/tokens.js';
 import type { Settings } from '../settings.js';
 import { ErrorCodes, NetworkError } from '../errors.js';
 import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
+import type { PipelineKeyring } from '../keystore/keyring-view.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import {
@@ -110,7 +111,7 @@ type Numbered = { i: number; c: Candidate };
 @injectable()
 export class ImportPipeline {
   constructor(
-    @inject(Tokens.Keyring as symbol) private readonly keyring: EmbeddedKeyring,
+    @inject(Tokens.Keyring as symbol) private readonly keyring: PipelineKeyring,
     @inject(Tokens.Settings as symbol) private readonly settings?: Settings,
   ) {}
 

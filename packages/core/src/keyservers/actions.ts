@@ -8,6 +8,8 @@ import { endpointOf, serverEndpoint } from './endpoint.js';
 import { mergeResultsByFingerprint } from '../import/merge-results.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
 import type { ImportResult, Keyring, MetaUpdate } from '../keyring/types.js';
+import type { KeyStore } from '../keystore/contract.js';
+import { storeImporter } from '../keystore/keyring-view.js';
 import type { KeySourceRegistry } from '../plugins/contributions.js';
 import type { ProbeOutcome, ProtocolEngine, SearchHit } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
@@ -406,7 +408,7 @@ export class KeyServerActions {
   async importFromServer(
     queries: string[],
     server?: string,
-    options: { signal?: AbortSignal; source?: string } = {},
+    options: { signal?: AbortSignal; source?: string; into?: KeyStore } = {},
   ): Promise<{ server: string; results: ServerImportResult[]; summary: ReturnType<typeof summarizeResults> & { notFound: number } }> {
     const parsed = queries.map((q) => ({ text: q, query: KeyServerActions.parseQuery(q) }));
     for (const p of parsed) {
@@ -458,7 +460,9 @@ export class KeyServerActions {
     }
     const none = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
     // Every answer is screened against its own query; all of them merge in one keyring batch.
-    const reports = await this.importer
+    // On another store, screening asks that store what is held, and merges into it.
+    const importer = options.into ? storeImporter(options.into, this.settings) : this.importer;
+    const reports = await importer
       .importMany(
         answers.map((a) => {
           const { text, query } = parsed[a.i]!;
@@ -494,7 +498,7 @@ export class KeyServerActions {
         }
       }
     }
-    await this.keyring.setMetaMany(remembered);
+    await (options.into ? options.into.metadata.setMany(remembered) : this.keyring.setMetaMany(remembered));
     // One result per key, however many sources (or queries) returned it, naming every source;
     // not-found results have no fingerprint and stay as they are.
     const perKey = mergeResultsByFingerprint(results as (ServerImportResult & ImportResult)[], (into, other) => ({

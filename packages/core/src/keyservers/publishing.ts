@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCodes, InputError, KeyportError, toKeyportError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
-import type { EmbeddedKeyring } from '../keyring/embedded.js';
+import { StoreKeyringView, storeImporter, type PublishingKeyring } from '../keystore/keyring-view.js';
 import type { KeyStore } from '../keystore/contract.js';
 import type { ImportReport, ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
@@ -76,7 +76,7 @@ export interface PublishingDeps {
   settings: Settings;
   engines: EngineRegistry;
   routing: RoutingRegistry;
-  keyring: EmbeddedKeyring;
+  keyring: PublishingKeyring;
   /** The run's key store: the secret-key guard asks it, so GnuPG's `sec`/`sec#`/`sec>` count as the embedded states do. */
   store: KeyStore;
   importer: ImportPipeline;
@@ -95,6 +95,16 @@ export interface PublishingDeps {
  */
 export class Publishing {
   constructor(private readonly deps: PublishingDeps) {}
+
+  /**
+   * The same operations on another key store: keys are read from it, server answers screened by
+   * the import pipeline as usual and merged into it, and per-key metadata (publish records,
+   * tokens, sync digests) kept in its metadata. The secret-key guard reads its secret states.
+   */
+  onStore(store: KeyStore): Publishing {
+    const keyring = new StoreKeyringView(store);
+    return new Publishing({ ...this.deps, store, keyring, importer: storeImporter(store, this.deps.settings) });
+  }
 
   /** The server, engine and protocol an operation goes to now. */
   target(operation: RoutedOperation, verb: keyof ProtocolEngine): { server: URL; engine: ProtocolEngine; viaPolicy: boolean; reason: string } {

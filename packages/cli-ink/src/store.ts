@@ -1,0 +1,103 @@
+import { ErrorCodes, InputError, KeyportError, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type KeyStoreEntry, type Keyport } from '@keyport/core';
+
+/** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
+export const STORE_IDS = ['embedded', 'gnupg'] as const;
+
+/** `--store`, else KEYPORT_STORE, else the setting `store` (default embedded). */
+export function storeChoice(kp: Keyport, flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const [choice, from] = flag ? [flag, '--store'] : env.KEYPORT_STORE ? [env.KEYPORT_STORE, 'KEYPORT_STORE'] : [kp.settings.get<string>('store'), 'the setting store'];
+  if (!(STORE_IDS as readonly string[]).includes(choice)) {
+    throw new InputError(ErrorCodes.Usage, `${from} names the key store "${choice}", which keyport does not know`, {
+      nextStep: `use one of: ${STORE_IDS.join(', ')}`,
+    });
+  }
+  return choice;
+}
+
+/**
+ * The key store this run works on. `gnupg` needs the gnupg module: when it is disabled (or left
+ * out of this build) keyport says so and works on the embedded store rather than failing, since
+ * the user chose to turn the module off.
+ */
+export async function openStore(kp: Keyport, flag: string | undefined, env: NodeJS.ProcessEnv, warn: (text: string) => void): Promise<KeyStore> {
+  const store = await openNamedStore(kp, storeChoice(kp, flag, env), env);
+  if (typeof store === 'string') {
+    warn(`the gnupg module is ${store}; using the embedded store (${kp.store.location}) instead. Run \`keyport modules enable gnupg\` to work on GnuPG's keyring`);
+    return kp.store;
+  }
+  return store;
+}
+
+/** The store `--from-store` names; unlike the working store it never falls back to another. */
+export async function openSourceStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): Promise<KeyStore> {
+  if (!(STORE_IDS as readonly string[]).includes(id)) {
+    throw new InputError(ErrorCodes.Usage, `--from-store names the key store "${id}", which keyport does not know`, { nextStep: `use one of: ${STORE_IDS.join(', ')}` });
+  }
+  const store = await openNamedStore(kp, id, env);
+  if (typeof store === 'string') {
+    throw new KeyportError(ErrorCodes.ModuleRequired, `cannot read the gnupg store: the gnupg module is ${store}`, { nextStep: 'run `keyport modules enable gnupg`' });
+  }
+  return store;
+}
+
+/** A store by id, or why the gnupg module cannot provide it. */
+async function openNamedStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): Promise<KeyStore | 'disabled' | 'not built into this keyport'> {
+  if (id === 'embedded') return kp.store;
+  // Loaded only when chosen: a run on the embedded store does not parse the gnupg module's code.
+  const gnupg = await import('@keyport/plugin-gnupg');
+  if (typeof gnupg.GnupgKeyStore !== 'function') return 'not built into this keyport';
+  if (!kp.modules.isEnabled('gnupg')) return 'disabled';
+  return gnupg.GnupgKeyStore.open({
+    dataDir: kp.paths.keyringDir,
+    homedir: kp.settings.get<string | null>('gnupg.homedir') ?? undefined,
+    program: kp.settings.get<string | null>('gnupg.program') ?? undefined,
+    env,
+  });
+}
+
+/** A store entry in the shape the printers take (the embedded keyring's record), with the key's metadata. */
+export function recordOf(entry: KeyStoreEntry, meta: Record<string, unknown> = {}): KeyRecord {
+  const { primary, subkeys } = entry.secret;
+  return {
+    summary: entry.summary,
+    // The printers know present/stub/absent; a key on a card is, like a stub, not usable here.
+    secretPrimary: primary === 'card' ? 'stub' : primary,
+    hasSecret: primary !== 'absent' || Object.values(subkeys).some((s) => s !== 'absent'),
+    hash: '',
+    meta,
+  };
+}
+
+/** `list --filter` on any store, sorted by fingerprint as the embedded keyring lists. */
+export async function listRecords(kp: Keyport, store: KeyStore, filter: KeyFilter): Promise<KeyRecord[]> {
+  // The embedded index knows which keys have only secret subkeys; its contract view does not yet (ADR 0010).
+  if (store === kp.store) return kp.keyring.list(filter);
+  const now = Date.now();
+  // No metadata: a listing prints none, and reading it per key would cost a read per key.
+  const records = (await store.list()).map((e) => recordOf(e));
+  const keep = (r: KeyRecord) =>
+    filter === 'all' ||
+    (filter === 'expired' && r.summary.expires !== null && Date.parse(r.summary.expires) <= now) ||
+    (filter === 'revoked' && r.summary.revoked) ||
+    (filter === 'secret' && r.hasSecret) ||
+    (filter === 'public' && !r.hasSecret);
+  return records.filter(keep).sort((a, b) => (a.summary.fingerprint < b.summary.fingerprint ? -1 : a.summary.fingerprint > b.summary.fingerprint ? 1 : 0));
+}
+
+/** The one key of `store` that a user's ID names, as a record. */
+export async function resolveRecord(kp: Keyport, store: KeyStore, id: string): Promise<KeyRecord> {
+  if (store === kp.store) return kp.keyring.resolve(id);
+  const entry = await resolveKey(store, id);
+  return recordOf(entry, await store.metadata.get(entry.summary.fingerprint));
+}
+
+/** The public certificates of `ids` (every key when none) in `store`, as one binary stream. */
+export async function certificatesOf(store: KeyStore, ids: readonly string[]): Promise<Uint8Array> {
+  const fingerprints = ids.length ? await Promise.all(ids.map(async (id) => (await resolveKey(store, id)).summary.fingerprint)) : (await store.list()).map((e) => e.summary.fingerprint);
+  const parts: Uint8Array[] = [];
+  for (const fpr of new Set(fingerprints)) {
+    const bytes = await store.readCertificate(fpr);
+    if (bytes) parts.push(bytes);
+  }
+  return Buffer.concat(parts);
+}
