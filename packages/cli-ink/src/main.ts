@@ -15,6 +15,7 @@ import { registerPlugins } from './commands/plugins.js';
 import { registerConfig } from './commands/config.js';
 import { registerKeyring } from './commands/keyring.js';
 import { registerTui } from './commands/tui.js';
+import { registerCompletion } from './commands/completion.js';
 import { pluginCommandName, registerPluginCommands } from './commands/plugin-commands.js';
 
 export { localeFromEnv } from './commands/input.js';
@@ -31,6 +32,7 @@ const COMMANDS: ((ctx: CommandContext) => void)[] = [
   registerConfig,
   registerKeyring,
   registerTui,
+  registerCompletion,
 ];
 
 /** Runs one keyport invocation and returns its exit code. The only exit is in bin.ts. */
