@@ -8,6 +8,7 @@ import {
   toKeyportError,
   type ImportReport,
   type ImportResult,
+  type KeyServerCopies,
   type KeyRecord,
   type KeySummary,
   type SearchHit,
@@ -324,4 +325,33 @@ export function formatServerLine(e: { url: string; protocol?: string | null; isD
 export function formatSettingRow(r: { key: string; value: unknown; default: unknown; description: string; type: string; allowed: string | null }): string[] {
   const accepts = `${r.type}${r.allowed ? `, ${r.allowed}` : ''}; default ${JSON.stringify(r.default)}`;
   return [`${r.key} = ${JSON.stringify(r.value)}`, `    ${r.description} (${accepts})`];
+}
+
+/** `1 subkey`, `2 subkeys`. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** What a stale server copy lacks, in one phrase: `1 subkey, 2 newer self-signatures, 1 revocation`. */
+export function formatMissing(m: KeyServerCopies['servers'][number]['missing']): string {
+  const parts = [
+    m.userIds.length ? `${plural(m.userIds.length, 'user ID')} (${m.userIds.join(', ')})` : '',
+    m.subkeys.length ? `${plural(m.subkeys.length, 'subkey')} (${m.subkeys.join(', ')})` : '',
+    m.selfSignatures.length ? `${plural(m.selfSignatures.length, 'newer self-signature')} (${m.selfSignatures.map((s) => `${s.component === 'key' ? 'key' : s.name} ${s.created.slice(0, 10)}`).join(', ')})` : '',
+    m.revocations.length ? `${plural(m.revocations.length, 'revocation')} (${m.revocations.map((s) => (s.component === 'key' ? 'key' : s.name)).join(', ')})` : '',
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** One key's server copies: the fingerprint, then one row per server. */
+export function formatServerCopies(k: KeyServerCopies): string[] {
+  return [
+    k.fingerprint,
+    ...k.servers.map((s) => {
+      const where = `${s.server} (${s.protocol ?? 'no protocol'})`;
+      if (s.state === 'stale') return `  ${s.state.padEnd(10)} ${where}  lacks ${formatMissing(s.missing)}`;
+      if (s.state === 'current') return `  ${s.state.padEnd(10)} ${where}`;
+      return `  ${s.state.padEnd(10)} ${where}  ${s.reason}`;
+    }),
+  ];
 }

@@ -1,8 +1,13 @@
-import { CancelledError, ErrorCodes, InputError, type Keyport } from '@keyport/core';
-import { Exit, formatSyncResults, formatStatusLine } from '../output.js';
+import { CancelledError, ErrorCodes, InputError, checkServerCopies, serversToCheck, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { Exit, formatServerCopies, formatSyncResults, formatStatusLine } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
+
+/** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
+function serverCopies(kp: Keyport): ServerCopiesDeps {
+  return { settings: kp.settings, keyring: kp.keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
+}
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
 export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
@@ -56,8 +61,17 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .command('status')
     .description('is the key published? (needs KeyServerSync)')
     .argument('<ids...>', 'fingerprints, key IDs or emails')
-    .action(async (ids: string[]) => {
+    .option('--servers', "ask every publish target and listed server for its copy: current, stale (and what it lacks), absent, unverified or failed")
+    .action(async (ids: string[], opts: { servers?: boolean }) => {
       const kp = await open();
+      if (opts.servers) {
+        const copies = serverCopies(kp);
+        const keys = await checkServerCopies(copies, ids, serversToCheck(kp.settings), { signal: abort.signal });
+        if (globals().json) json({ keys });
+        else out(keys.flatMap(formatServerCopies));
+        if (keys.some((k) => k.servers.some((s) => s.state === 'failed'))) setExit(Exit.Failed);
+        return;
+      }
       const statuses = await kp.publishing.status(ids, { signal: abort.signal });
       if (globals().json) json(statuses.map((s) => ({ fingerprint: s.fingerprint, state: s.state, addresses: s.addresses, checkedAt: s.checkedAt })));
       else out(statuses.map(formatStatusLine));

@@ -309,6 +309,11 @@ export class KeyServerActions {
    * The engine for a server: the one for its protocol ({@link protocolOf}). A server whose
    * protocol's module is disabled is refused, never handed to another engine.
    */
+  /** The engine that looks keys up on a server (its stored protocol), or the coded refusal: for read-only checks such as `status --servers`. */
+  lookupEngine(serverUrl: string): { url: URL; engine: ProtocolEngine } {
+    return this.engineFor(serverUrl, 'lookup');
+  }
+
   private engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload'): { url: URL; engine: ProtocolEngine } {
     const url = new URL(this.normalize(serverUrl).url);
     const href = serverHref(url);
