@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpg, hasGpg, parseColons, startHagridFixture, startHkpFixture, tempGnupgHome, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { homeWith, keyportAsync as keyport, keyportJsonAsync as keyportJson, tempDir } from './helpers.js';
+import { homeWith, keyportAsync as keyport, tempDir } from './helpers.js';
 
 const BATCH = ['--batch', '--pinentry-mode', 'loopback', '--passphrase', ''];
 
@@ -23,7 +23,8 @@ function oldAndNewKey() {
   gpg([...BATCH, '--quick-revoke-uid', fpr, 'Olga Work <olga@work.example>'], { home: gnupg });
   const added = subkeyFingerprints(gnupg, fpr).filter((f) => !subkeysBefore.has(f));
   const current = Buffer.from(gpg(['--export', fpr], { home: gnupg }), 'latin1');
-  return { fpr, old, current, added };
+  const currentArmored = Buffer.from(gpg(['--armor', '--export', fpr], { home: gnupg }), 'latin1').toString('utf8');
+  return { fpr, old, current, currentArmored, added };
 }
 
 /** Subkey fingerprints as gpg lists them (the `fpr` rows after each `sub`). */
@@ -98,6 +99,42 @@ describe.runIf(hasGpg())('status --servers', () => {
     expect(human.stdout).toContain(`  stale      ${stale.url} (hkp)  lacks 1 subkey (${key.added[0]}), 2 newer self-signatures (Olga Work <olga@work.example> `);
     expect(human.stdout).toContain('1 revocation (Olga Work <olga@work.example>)');
     expect(human.stdout).toContain(`  absent     ${empty.url} (hkp)`);
+  });
+
+  it('a VKS server is judged on what it publishes: unverified without a verified address, then current; an older verified copy is stale', async () => {
+    const holding = await startHagridFixture();
+    const older = await startHagridFixture();
+    try {
+      // Copies are uploaded to the Hagrid fixtures as a client would (VKS JSON API).
+      const post = async (server: string, p: string, body: unknown) =>
+        (await (await fetch(`${server}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { token: string };
+      const home = await homeWith([['servers', 'add', holding.url, '--protocol', 'vks'], ['servers', 'add', older.url, '--protocol', 'vks'], ...loopbackOnly(holding.url)]);
+      expect((await keyport(['import', '--file', currentFile], { home })).status).toBe(0);
+      const check = async () => {
+        const r = await keyport(['status', key.fpr, '--servers', '--json'], { home });
+        expect(r.stderr).toBe('');
+        return new Map((JSON.parse(r.stdout) as Report).keys[0]!.servers.map((c) => [c.server, c]));
+      };
+
+      const current = await post(holding.url, '/vks/v1/upload', { keytext: key.currentArmored });
+      expect((await check()).get(holding.url)).toMatchObject({ protocol: 'vks', state: 'unverified' });
+      await post(holding.url, '/vks/v1/request-verify', { token: current.token, addresses: ['olga@example.org'] });
+      holding.clickVerification('olga@example.org');
+      expect((await check()).get(holding.url)).toMatchObject({ protocol: 'vks', state: 'current' });
+
+      const old = await post(older.url, '/vks/v1/upload', { keytext: key.old });
+      await post(older.url, '/vks/v1/request-verify', { token: old.token, addresses: ['olga@example.org'] });
+      older.clickVerification('olga@example.org');
+      const copy = (await check()).get(older.url)!;
+      expect(copy).toMatchObject({ protocol: 'vks', state: 'stale' });
+      // It publishes only the verified user ID: the other one's signatures are not its to lack.
+      expect(copy.missing.userIds).toEqual([]);
+      expect(copy.missing.subkeys).toEqual(key.added);
+      expect(copy.missing.selfSignatures.map((s) => [s.component, s.name])).toEqual([['userId', 'Olga Old <olga@example.org>']]);
+      expect(copy.missing.revocations).toEqual([]);
+    } finally {
+      await Promise.all([holding.stop(), older.stop()]);
+    }
   });
 
   it('a server that cannot be asked is failed with the reason, and the exit code says so', async () => {
