@@ -1,5 +1,5 @@
-import { CancelledError, ErrorCodes, InputError, checkServerCopies, serversToCheck, type Keyport, type ServerCopiesDeps } from '@keyport/core';
-import { Exit, formatServerCopies, formatSyncResults, formatStatusLine } from '../output.js';
+import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
@@ -25,6 +25,40 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     if (report.protocol !== 'vks') out('  (HKP servers publish user IDs without verification)');
   };
 
+  /**
+   * `publish --to` / `publish.targets`: every target is planned (and, for warnings such as an HKP
+   * server's permanence, confirmed) before anything is uploaded; then each gets the key over its
+   * own protocol, and each target's copy is checked and reported as `status --servers` does.
+   */
+  const publishToTargets = async (kp: Keyport, id: string, targets: string[], opts: { verify?: string[] | boolean; locale?: string[]; yes?: boolean }) => {
+    const plans = [];
+    for (const server of targets) plans.push(await kp.publishing.plan(id, { server }));
+    const fingerprint = plans[0]!.record.summary.fingerprint;
+    const warnings = [...new Set(plans.flatMap((p) => p.warnings))];
+    if (warnings.length && !opts.yes) {
+      for (const w of warnings) warn(w);
+      await confirm(io, `Publish ${fingerprint} to ${plans.map((p) => `${p.server} (${p.protocol.toUpperCase()})`).join(', ')}? [y/N] `);
+    }
+    const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+    const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
+    for (const plan of plans) {
+      try {
+        const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server });
+        if (!globals().json) printPublish(report);
+        published.push({ server: report.server, protocol: report.protocol, addresses: report.addresses });
+      } catch (e) {
+        if (abort.signal.aborted) throw e;
+        const error = toKeyportError(e);
+        if (!globals().json) printLines(io.stderr, `keyport: ${error.code} could not publish to ${plan.server}: ${error.message}${error.nextStep ? ` (next: ${error.nextStep})` : ''}`);
+        published.push({ server: plan.server, protocol: plan.protocol, error: `${error.code} ${error.message}` });
+        setExit(Exit.Failed);
+      }
+    }
+    const [copies] = await checkServerCopies(serverCopies(kp), [fingerprint], plans.map((p) => p.server), { signal: abort.signal });
+    if (globals().json) json({ fingerprint, published, servers: copies!.servers });
+    else out(formatServerCopies(copies!));
+  };
+
   program
     .command('publish')
     .description('publish your public key (never secret material) and request email verification')
@@ -34,8 +68,14 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .option('--no-verify', 'request no verification')
     .option('--locale <locales...>', 'language of the verification mail (default: from LC_ALL / LC_MESSAGES / LANG)')
     .option('--yes', 'do not ask for confirmation')
-    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
+    .option('--to <url>', 'publish to this key server over its own protocol; repeatable (default: the publish.targets setting, else the routed server)', (url: string, urls: string[]) => [...urls, url], [] as string[])
+    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean; to: string[] }) => {
       const kp = await open();
+      const targets = opts.to.length ? opts.to : kp.settings.get<string[]>('publish.targets');
+      if (targets.length) {
+        await publishToTargets(kp, id, targets, opts);
+        return;
+      }
       const plan = await kp.publishing.plan(id);
       if (plan.warnings.length && !opts.yes) {
         for (const w of plan.warnings) warn(w);

@@ -314,6 +314,11 @@ export class KeyServerActions {
     return this.engineFor(serverUrl, 'lookup');
   }
 
+  /** The engine that uploads to a server (its stored protocol), or the coded refusal: for `publish --to`. */
+  uploadEngine(serverUrl: string): { url: URL; engine: ProtocolEngine } {
+    return this.engineFor(serverUrl, 'upload');
+  }
+
   private engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload'): { url: URL; engine: ProtocolEngine } {
     const url = new URL(this.normalize(serverUrl).url);
     const href = serverHref(url);

@@ -84,6 +84,8 @@ export interface PublishingDeps {
   ui: UiContributions;
   sources: KeySourceRegistry;
   defaultServer: () => string;
+  /** A named server's upload engine by its stored protocol (ADR 0008), for `publish --to`; throws a coded refusal. */
+  uploadEngine?: (server: string) => { url: URL; engine: ProtocolEngine };
   /** A loaded module that declares it routes `operation` (named when it is needed but off). */
   routerOf?: (operation: RoutedOperation) => { id: string; name: string } | undefined;
 }
@@ -130,13 +132,23 @@ export class Publishing {
     return { server, engine, viaPolicy: false, reason: 'the server named for this run' };
   }
 
+  /** Where a publish goes: the named server (`publish --to`, with its own protocol) or the routed one. */
+  private publishTarget(server: string | undefined): { server: URL; engine: ProtocolEngine } {
+    if (server === undefined) return this.target('publish', 'upload');
+    if (this.deps.uploadEngine) {
+      const { url, engine } = this.deps.uploadEngine(server);
+      return { server: url, engine };
+    }
+    return this.explicitTarget(server, 'upload');
+  }
+
   /**
    * What publishing would do, for confirmations: where, how, whether for the first time, and the
    * warnings the user must accept (core's permanence warning and the plugins' confirmations).
    */
-  async plan(id: string): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean; warnings: string[] }> {
+  async plan(id: string, options: { server?: string } = {}): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean; warnings: string[] }> {
     const record = await this.publishable(id);
-    const t = this.target('publish', 'upload');
+    const t = this.publishTarget(options.server);
     const server = serverHref(t.server);
     const firstPublication = !record.meta.publish;
     const warnings = this.deps.ui.confirmationsFor('publish', { server, engineId: t.engine.id }).map((c) => c.message);
@@ -162,12 +174,13 @@ export class Publishing {
 
   /**
    * Uploads the public part of a key you own and requests verification mails for the chosen
-   * addresses (`'unpublished'`: every address not yet published; `'none'`; or a list).
+   * addresses (`'unpublished'`: every address not yet published; `'none'`; or a list). With
+   * `server`, it goes to that server over its own protocol instead of the routed one.
    */
-  async publish(id: string, options: { verify: 'unpublished' | 'none' | string[]; locale?: string[]; signal?: AbortSignal }): Promise<PublishReport> {
+  async publish(id: string, options: { verify: 'unpublished' | 'none' | string[]; locale?: string[]; signal?: AbortSignal; server?: string }): Promise<PublishReport> {
     const record = await this.publishable(id);
     const fpr = record.summary.fingerprint;
-    const t = this.target('publish', 'upload');
+    const t = this.publishTarget(options.server);
     // The public certificate file: secret material lives elsewhere and is never read here.
     const armored = armorPublicKey(await this.deps.keyring.readPublic(fpr));
     const outcome = await t.engine.upload!(t.server, armored, { signal: options.signal });
