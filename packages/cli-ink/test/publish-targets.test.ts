@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpg, hasGpg, hasSks, parseColons, startHagridFixture, startSks, tempGnupgHome, type RunningHagridFixture, type RunningSks } from '@keyport/test-fixtures';
+import { dearmorAll, readPackets } from '@keyport/core';
+import { fixturePath, gpg, hasGpg, hasSks, manifest, parseColons, startHagridFixture, startHkpFixture, startSks, tempGnupgHome, type RunningHagridFixture, type RunningHkpFixture, type RunningSks } from '@keyport/test-fixtures';
 import { homeWith, keyportAsync as keyport, tempDir } from './helpers.js';
 
 const BATCH = ['--batch', '--pinentry-mode', 'loopback', '--passphrase', ''];
@@ -119,4 +120,47 @@ describe.runIf(hasGpg() && hasSks())('publish --to: the Hagrid fixture and the r
     ]);
     expect([...(await status()).values()].map((c) => c.state)).toEqual(['current', 'current']);
   }, 120_000);
+});
+
+describe('publish --allow-offline-primary', () => {
+  let hkp: RunningHkpFixture;
+  beforeAll(async () => {
+    hkp = await startHkpFixture({ dialect: 'sks', keys: [] });
+  });
+  afterAll(async () => {
+    await hkp.stop();
+  });
+
+  it('a sec# key is refused with a next step naming the flag, and published with it (its certificate is complete)', async () => {
+    const home = await homeWith([
+      ['servers', 'add', hkp.url, '--protocol', 'hkp'],
+      ['servers', 'default', hkp.url],
+      ['servers', 'remove', 'https://keyserver.ubuntu.com'],
+      ['servers', 'remove', 'https://keys.openpgp.org'],
+      ['modules', 'disable', 'keyserversync'],
+    ]);
+    expect((await keyport(['import', '--file', fixturePath(manifest.stub.secretFile!)], { home })).status).toBe(0);
+    const fpr = manifest.stub.fingerprint;
+
+    const refused = await keyport(['publish', fpr, '--to', hkp.url, '--yes'], { home });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^keyport: KP1700 .*offline.*\(next: .*--allow-offline-primary.*\)\n$/);
+    const routed = await keyport(['publish', fpr, '--yes'], { home });
+    expect(routed.stderr).toMatch(/^keyport: KP1700 .*--allow-offline-primary/);
+    expect(hkp.requests.filter((r) => r.method === 'POST')).toEqual([]);
+
+    const r = await keyport(['publish', fpr, '--to', hkp.url, '--yes', '--allow-offline-primary', '--json'], { home });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { published: { server: string; protocol: string }[]; servers: Copy[] };
+    expect(report.published).toEqual([{ server: hkp.url, protocol: 'hkp', addresses: {} }]);
+    expect(report.servers.map((c) => [c.server, c.state])).toEqual([[hkp.url, 'current']]);
+    // Only public packets went out: no secret key (5) or secret subkey (7) packet.
+    const uploads = hkp.requests.filter((q) => q.method === 'POST');
+    expect(uploads).toHaveLength(1);
+    const keytext = new URLSearchParams(uploads[0]!.body).get('keytext')!;
+    const tags = readPackets(dearmorAll(new TextEncoder().encode(keytext))).map((p) => p.tag);
+    expect(tags).toContain(6);
+    expect(tags.filter((t) => t === 5 || t === 7)).toEqual([]);
+  });
 });

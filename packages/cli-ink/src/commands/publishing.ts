@@ -30,9 +30,9 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
    * server's permanence, confirmed) before anything is uploaded; then each gets the key over its
    * own protocol, and each target's copy is checked and reported as `status --servers` does.
    */
-  const publishToTargets = async (kp: Keyport, id: string, targets: string[], opts: { verify?: string[] | boolean; locale?: string[]; yes?: boolean }) => {
+  const publishToTargets = async (kp: Keyport, id: string, targets: string[], opts: { verify?: string[] | boolean; locale?: string[]; yes?: boolean; allowOfflinePrimary?: boolean }) => {
     const plans = [];
-    for (const server of targets) plans.push(await kp.publishing.plan(id, { server }));
+    for (const server of targets) plans.push(await kp.publishing.plan(id, { server, allowOfflinePrimary: opts.allowOfflinePrimary }));
     const fingerprint = plans[0]!.record.summary.fingerprint;
     const warnings = [...new Set(plans.flatMap((p) => p.warnings))];
     if (warnings.length && !opts.yes) {
@@ -43,7 +43,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
     for (const plan of plans) {
       try {
-        const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server });
+        const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server, allowOfflinePrimary: opts.allowOfflinePrimary });
         if (!globals().json) printPublish(report);
         published.push({ server: report.server, protocol: report.protocol, addresses: report.addresses });
       } catch (e) {
@@ -69,20 +69,21 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .option('--locale <locales...>', 'language of the verification mail (default: from LC_ALL / LC_MESSAGES / LANG)')
     .option('--yes', 'do not ask for confirmation')
     .option('--to <url>', 'publish to this key server over its own protocol; repeatable (default: the publish.targets setting, else the routed server)', (url: string, urls: string[]) => [...urls, url], [] as string[])
-    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean; to: string[] }) => {
+    .option('--allow-offline-primary', 'publish a key whose primary secret key is offline here (sec#) as it is, after checking its public certificate is complete')
+    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean; to: string[]; allowOfflinePrimary?: boolean }) => {
       const kp = await open();
       const targets = opts.to.length ? opts.to : kp.settings.get<string[]>('publish.targets');
       if (targets.length) {
         await publishToTargets(kp, id, targets, opts);
         return;
       }
-      const plan = await kp.publishing.plan(id);
+      const plan = await kp.publishing.plan(id, { allowOfflinePrimary: opts.allowOfflinePrimary });
       if (plan.warnings.length && !opts.yes) {
         for (const w of plan.warnings) warn(w);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
       const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
-      const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal });
+      const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, allowOfflinePrimary: opts.allowOfflinePrimary });
       printPublish(report);
     });
 
