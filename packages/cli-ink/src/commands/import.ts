@@ -6,7 +6,7 @@ import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
-export function registerImport({ program, io, abort, globals, open, out, json, setExit }: CommandContext): void {
+export function registerImport({ program, io, abort, globals, open, json, setExit, report: printReport }: CommandContext): void {
   program
     .command('import')
     .description('import keys from a file or stdin (--file), or from a key server by fingerprint, key ID or email')
@@ -26,7 +26,7 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
         const kp = await open();
         const report = await importFromUrl(kp, url, abort.signal);
         if (globals().json) json({ url: url.href, ...report });
-        else out(formatImportReport(report));
+        else printReport(formatImportReport(report));
         if (report.summary.rejected > 0) setExit(Exit.Failed);
         return;
       }
@@ -37,7 +37,7 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
         else {
           const lines = formatImportReport(report);
           if (report.summary.notFound) lines.push(`${lines.pop()!}, ${report.summary.notFound} not found`);
-          out(lines);
+          printReport(lines);
         }
         if (report.summary.rejected > 0 || report.summary.notFound > 0) setExit(Exit.Failed);
         return;
@@ -47,7 +47,7 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
         // One file named: its failure is the command's failure, as before.
         const report = await importFile(files[0]!);
         if (globals().json) json(report);
-        else out(formatImportReport(report));
+        else printReport(formatImportReport(report));
         if (abort.signal.aborted) throw new CancelledError();
         if (report.summary.rejected > 0) setExit(Exit.Failed);
         return;
@@ -72,7 +72,7 @@ export function registerImport({ program, io, abort, globals, open, out, json, s
       }
       const merged = { results, summary: { new: 0, updated: 0, unchanged: 0, rejected: 0, ...summary } as ImportReport['summary'] };
       if (globals().json) json({ ...merged, files: fileReports });
-      else out(formatImportReport(merged));
+      else printReport(formatImportReport(merged));
       if (merged.summary.rejected > 0) setExit(Exit.Failed);
 
       async function importFile(file: string): Promise<ImportReport> {

@@ -10,7 +10,7 @@ function serverCopies(kp: Keyport): ServerCopiesDeps {
 }
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
-export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
   const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>) => {
     if (globals().json) {
       json({ fingerprint: report.fingerprint, server: report.server, protocol: report.protocol, addresses: report.addresses });
@@ -139,10 +139,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       const kp = await open();
       const report = await kp.publishing.sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
-      else {
-        if (report.results.length) out(formatSyncResults(report.results));
-        out(`${report.server} (${report.protocol}): ${syncCounts(report)}${report.cancelled ? ' (cancelled)' : ''}`);
-      }
+      else printReport([...formatSyncResults(report.results), `${report.server} (${report.protocol}): ${syncCounts(report)}${report.cancelled ? ' (cancelled)' : ''}`]);
       if (report.cancelled) throw new CancelledError();
       if (report.summary.failed > 0 || report.summary.rejected > 0) setExit(Exit.Failed);
     });
