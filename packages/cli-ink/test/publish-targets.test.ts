@@ -162,5 +162,22 @@ describe('publish --allow-offline-primary', () => {
     const tags = readPackets(dearmorAll(new TextEncoder().encode(keytext))).map((p) => p.tag);
     expect(tags).toContain(6);
     expect(tags.filter((t) => t === 5 || t === 7)).toEqual([]);
+
+    // publish.targets: publish without --to goes there (a server not in the list), and status --servers asks it too.
+    const target = await startHkpFixture({ dialect: 'sks', keys: [] });
+    try {
+      expect((await keyport(['config', 'set', 'publish.targets', JSON.stringify([target.url])], { home })).status).toBe(0);
+      const before = await keyport(['status', fpr, '--servers', '--json'], { home });
+      expect((JSON.parse(before.stdout) as { keys: { servers: Copy[] }[] }).keys[0]!.servers.map((c) => [c.server, c.state])).toEqual([
+        [target.url, 'absent'],
+        [hkp.url, 'current'],
+      ]);
+      const viaSetting = await keyport(['publish', fpr, '--yes', '--allow-offline-primary', '--json'], { home });
+      expect(viaSetting.status).toBe(0);
+      expect((JSON.parse(viaSetting.stdout) as { servers: Copy[] }).servers.map((c) => [c.server, c.state])).toEqual([[target.url, 'current']]);
+      expect(hkp.requests.filter((q) => q.method === 'POST')).toHaveLength(1);
+    } finally {
+      await target.stop();
+    }
   });
 });
