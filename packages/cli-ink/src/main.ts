@@ -15,6 +15,7 @@ import { registerPlugins } from './commands/plugins.js';
 import { registerConfig } from './commands/config.js';
 import { registerKeyring } from './commands/keyring.js';
 import { registerTui } from './commands/tui.js';
+import { registerCompletion } from './commands/completion.js';
 import { pluginCommandName, registerPluginCommands } from './commands/plugin-commands.js';
 
 export { localeFromEnv } from './commands/input.js';
@@ -31,6 +32,7 @@ const COMMANDS: ((ctx: CommandContext) => void)[] = [
   registerConfig,
   registerKeyring,
   registerTui,
+  registerCompletion,
 ];
 
 /** Runs one keyport invocation and returns its exit code. The only exit is in bin.ts. */
@@ -59,11 +61,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const open = async () => {
     if (!runtime) {
       runtime = await createKeyport({ home: globals().home, modules: globals().modules, plugins: builtinPlugins, env, thirdParty: { coreModuleUrl: coreModuleUrl() }, settingDefaults: cliSettingDefaults, ...networkRuntimeOptions(globals(), io.stderr) });
+      // --quiet: errors only (and each command's final summary).
+      const quiet = Boolean(globals().quiet);
       runtime.bus.on('feedback', (f) => {
-        if (f.severity !== 'info') printLines(io.stderr, `keyport: ${f.severity}: ${f.message}`);
+        if (f.severity === 'error' || (f.severity !== 'info' && !quiet)) printLines(io.stderr, `keyport: ${f.severity}: ${f.message}`);
       });
-      for (const w of runtime.settings.warnings) printLines(io.stderr, `keyport: warning: ${w.message} (next: ${w.nextStep})`);
-      if (io.stderr.isTTY && !globals().json) {
+      if (!quiet) for (const w of runtime.settings.warnings) printLines(io.stderr, `keyport: warning: ${w.message} (next: ${w.nextStep})`);
+      if (io.stderr.isTTY && !globals().json && !quiet) {
         runtime.bus.on('progress', (p) => printProgress(io.stderr, p));
       }
     }
@@ -78,8 +82,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     open,
     // Human output goes through the line printer (escaped), --json through printJson (exact).
     out: (lines) => printLines(io.stdout, lines),
-    warn: (text) => printLines(io.stderr, `keyport: warning: ${text}`),
+    warn: (text) => {
+      if (!globals().quiet) printLines(io.stderr, `keyport: warning: ${text}`);
+    },
     json: (value) => printJson(io.stdout, value),
+    report: (lines) => printLines(io.stdout, globals().quiet ? lines.slice(-1) : lines),
     setExit: (code) => {
       exitCode = code;
     },

@@ -8,6 +8,7 @@ import {
   toKeyportError,
   type ImportReport,
   type ImportResult,
+  type KeyServerCopies,
   type KeyRecord,
   type KeySummary,
   type SearchHit,
@@ -181,12 +182,12 @@ export function formatKeyDetails(record: KeyRecord, now = Date.now()): string[] 
     `  Fingerprint  ${groupFingerprint(s.fingerprint)}`,
     `  Key ID       ${s.keyId}`,
     `  Algorithm    ${s.algorithm}${s.curve && !s.algorithm.includes(s.curve) ? ` (${s.curve})` : ''}`,
-    `  Created      ${s.created}`,
-    `  Expires      ${s.expires ?? 'never'}`,
+    `  Created      ${day(s.created)}`,
+    `  Expires      ${day(s.expires)}`,
     `  Usage        ${s.usage.join(', ') || '-'}`,
   ];
   if (record.hasSecret) lines.push(`  Secret       ${record.secretPrimary === 'present' ? 'primary key present' : record.secretPrimary === 'stub' ? 'primary key offline (stub); subkeys only' : 'subkeys only'}`);
-  if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ?? ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
+  if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ? day(s.revocation.date) : ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
   lines.push('  User IDs');
   for (const u of s.userIds) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${userIdForDisplay(u)}${u.primary ? ' (primary)' : ''}`);
   if (s.subkeys.length) lines.push('  Subkeys');
@@ -217,11 +218,11 @@ export function formatModuleLines(m: { state: string; id: string; version: strin
 export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?: number }): string {
   const a = r.added;
   return [
-    a.userIds && `+${a.userIds} user IDs`,
-    a.subkeys && `+${a.subkeys} subkeys`,
-    a.signatures && `+${a.signatures} signatures`,
-    a.revocations && `+${a.revocations} revocations`,
-    r.secretKeysStored && `+${r.secretKeysStored} secret keys`,
+    a.userIds && `+${plural(a.userIds, 'user ID')}`,
+    a.subkeys && `+${plural(a.subkeys, 'subkey')}`,
+    a.signatures && `+${plural(a.signatures, 'signature')}`,
+    a.revocations && `+${plural(a.revocations, 'revocation')}`,
+    r.secretKeysStored && `+${plural(r.secretKeysStored, 'secret key')}`,
   ]
     .filter(Boolean)
     .join(', ');
@@ -230,7 +231,7 @@ export function formatAdded(r: { added: ImportResult['added']; secretKeysStored?
 /** Why a flooded key came in without most of its certifications. */
 export function formatFlooding(f: NonNullable<ImportResult['flooding']>): string {
   const uids = f.userIds === 1 ? '1 user ID' : `${f.userIds} user IDs`;
-  return `flooded key: dropped ${f.dropped} certifications by keys not in the keyring (${uids} had more than ${f.limit}; limit: import.maxCertificationsPerUserId)`;
+  return `flooded key: dropped ${plural(f.dropped, 'certification')} by keys not in the keyring (${uids} had more than ${f.limit}; limit: import.maxCertificationsPerUserId)`;
 }
 
 /** A result as the import, sync and TUI reports show it (server imports and sync add fields). */
@@ -324,4 +325,33 @@ export function formatServerLine(e: { url: string; protocol?: string | null; isD
 export function formatSettingRow(r: { key: string; value: unknown; default: unknown; description: string; type: string; allowed: string | null }): string[] {
   const accepts = `${r.type}${r.allowed ? `, ${r.allowed}` : ''}; default ${JSON.stringify(r.default)}`;
   return [`${r.key} = ${JSON.stringify(r.value)}`, `    ${r.description} (${accepts})`];
+}
+
+/** `1 subkey`, `2 subkeys`. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** What a stale server copy lacks, in one phrase: `1 subkey, 2 newer self-signatures, 1 revocation`. */
+export function formatMissing(m: KeyServerCopies['servers'][number]['missing']): string {
+  const parts = [
+    m.userIds.length ? `${plural(m.userIds.length, 'user ID')} (${m.userIds.join(', ')})` : '',
+    m.subkeys.length ? `${plural(m.subkeys.length, 'subkey')} (${m.subkeys.join(', ')})` : '',
+    m.selfSignatures.length ? `${plural(m.selfSignatures.length, 'newer self-signature')} (${m.selfSignatures.map((s) => `${s.component === 'key' ? 'key' : s.name} ${s.created.slice(0, 10)}`).join(', ')})` : '',
+    m.revocations.length ? `${plural(m.revocations.length, 'revocation')} (${m.revocations.map((s) => (s.component === 'key' ? 'key' : s.name)).join(', ')})` : '',
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** One key's server copies: the fingerprint, then one row per server. */
+export function formatServerCopies(k: KeyServerCopies): string[] {
+  return [
+    k.fingerprint,
+    ...k.servers.map((s) => {
+      const where = `${s.server} (${s.protocol ?? 'no protocol'})`;
+      if (s.state === 'stale') return `  ${s.state.padEnd(10)} ${where}  lacks ${formatMissing(s.missing)}`;
+      if (s.state === 'current') return `  ${s.state.padEnd(10)} ${where}`;
+      return `  ${s.state.padEnd(10)} ${where}  ${s.reason}`;
+    }),
+  ];
 }

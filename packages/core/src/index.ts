@@ -44,6 +44,7 @@ export {
   type PluginRecord,
 } from './plugins/loader.js';
 export { KeyServerActions, type ServerEntry, type ServerImportResult, type KeySourceRecord } from './keyservers/actions.js';
+export { checkServerCopies, serversToCheck, type KeyServerCopies, type ServerCopyReport, type ServerCopiesDeps } from './keyservers/server-copies.js';
 export { Publishing, type PublishReport, type PublishRecord, type StatusRecord, type SyncReport, type SyncResult, type SyncStatus, type SyncAnswerDigests } from './keyservers/publishing.js';
 export { RoutingRegistry, type RoutingPolicy, type RouteTarget, type RoutedOperation } from './keyservers/routing.js';
 export { ModuleRegistry, EngineRegistry, type ModuleInfo, type ModuleState } from './plugins/registry.js';

@@ -120,7 +120,7 @@ export async function createKeyport(options: KeyportOptions = {}): Promise<Keypo
   container.registerInstance(Tokens.Engines as symbol, engines);
   container.registerInstance(Tokens.Modules as symbol, modules);
   const keyservers = new KeyServerActions(settings, engines, importer, bus, sources, keyring, () => modules.knownProtocols());
-  const publishing = new Publishing({ settings, engines, routing, keyring, store, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), routerOf: (op) => modules.routerOf(op) });
+  const publishing = new Publishing({ settings, engines, routing, keyring, store, importer, bus, ui, sources, defaultServer: () => keyservers.defaultServer(), uploadEngine: (server) => keyservers.uploadEngine(server), routerOf: (op) => modules.routerOf(op) });
   container.registerInstance(Tokens.Publishing as symbol, publishing);
   container.registerInstance(Tokens.KeyServers as symbol, keyservers);
 

@@ -173,6 +173,14 @@ export const coreSettings: SettingDefinition[] = [
     owner: 'core',
   },
   {
+    key: 'publish.targets',
+    schema: z.array(z.string().url()),
+    // Empty: publish goes where routing sends it, as before this setting existed.
+    default: [],
+    description: 'Key servers `publish` uploads to, each with its own protocol (empty: the routed server)',
+    owner: 'core',
+  },
+  {
     key: 'keyservers.protocols',
     schema: z.record(z.string(), z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a protocol id such as hkp')),
     default: {},

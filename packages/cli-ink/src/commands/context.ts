@@ -9,6 +9,7 @@ export interface GlobalOptions extends NetworkGlobals {
   json?: boolean;
   modules?: string;
   store?: string;
+  quiet?: boolean;
 }
 
 /**
@@ -22,6 +23,7 @@ export const GLOBAL_OPTIONS: readonly { flags: string; description: string; take
   { flags: '--store <store>', description: 'the key store to work on: embedded or gnupg (default: KEYPORT_STORE, then the setting store, then embedded)', takesValue: true },
   { flags: '--proxy <url>', description: 'send requests through this proxy (http://, socks5:// or socks5h://HOST:PORT); overrides network.proxy', takesValue: true },
   { flags: '--tor', description: 'send every request through Tor, each on its own circuit, never directly (network.tor)', takesValue: false },
+  { flags: '--quiet', description: 'print only errors and the final summary (no warnings, progress or per-key lines)', takesValue: false },
   { flags: '--verbose', description: 'show each request made (method, URL, status, bytes, time, proxy) on stderr', takesValue: false },
 ];
 
@@ -39,6 +41,8 @@ export interface CommandContext {
   out: (lines: string | readonly string[]) => void;
   warn: (text: string) => void;
   json: (value: unknown) => void;
+  /** A report whose last line is its summary: with --quiet only that line is printed. */
+  report: (lines: readonly string[]) => void;
   /** The exit code when the command returns normally (a partial failure). */
   setExit: (code: number) => void;
 }

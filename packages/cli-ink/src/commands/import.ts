@@ -7,7 +7,7 @@ import type { CommandContext } from './context.js';
 import { certificatesOf, openSourceStore, openStore } from '../store.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
-export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
   /** `import --from-store S [IDS...]`: the source store's public certificates, screened as a local file, into the working store. */
   const copyFromStore = async (ids: string[], from: string) => {
     const kp = await open();
@@ -49,7 +49,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
         const store = await openStore(kp, globals().store, env, warn);
         const report = await importFromUrl(kp, store === kp.store ? kp.importer : storeImporter(store, kp.settings), url, abort.signal);
         if (globals().json) json({ url: url.href, ...report });
-        else out(formatImportReport(report));
+        else printReport(formatImportReport(report));
         if (report.summary.rejected > 0) setExit(Exit.Failed);
         return;
       }
@@ -64,7 +64,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
         else {
           const lines = formatImportReport(report);
           if (report.summary.notFound) lines.push(`${lines.pop()!}, ${report.summary.notFound} not found`);
-          out(lines);
+          printReport(lines);
         }
         if (report.summary.rejected > 0 || report.summary.notFound > 0) setExit(Exit.Failed);
         return;
@@ -74,7 +74,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
         // One file named: its failure is the command's failure, as before.
         const report = await importFile(files[0]!);
         if (globals().json) json(report);
-        else out(formatImportReport(report));
+        else printReport(formatImportReport(report));
         if (abort.signal.aborted) throw new CancelledError();
         if (report.summary.rejected > 0) setExit(Exit.Failed);
         return;
@@ -99,7 +99,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       }
       const merged = { results, summary: { new: 0, updated: 0, unchanged: 0, rejected: 0, ...summary } as ImportReport['summary'] };
       if (globals().json) json({ ...merged, files: fileReports });
-      else out(formatImportReport(merged));
+      else printReport(formatImportReport(merged));
       if (merged.summary.rejected > 0) setExit(Exit.Failed);
 
       async function importFile(file: string): Promise<ImportReport> {

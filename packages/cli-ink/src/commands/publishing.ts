@@ -1,12 +1,17 @@
-import { CancelledError, ErrorCodes, InputError, type Keyport } from '@keyport/core';
-import { Exit, formatSyncResults, formatStatusLine } from '../output.js';
+import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
 import { openStore } from '../store.js';
 
+/** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
+function serverCopies(kp: Keyport): ServerCopiesDeps {
+  return { settings: kp.settings, keyring: kp.keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
+}
+
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
-export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit }: CommandContext): void {
+export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
   /** Publishing on the chosen key store. */
   const publishing = async () => {
     const kp = await open();
@@ -27,6 +32,40 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     if (report.protocol !== 'vks') out('  (HKP servers publish user IDs without verification)');
   };
 
+  /**
+   * `publish --to` / `publish.targets`: every target is planned (and, for warnings such as an HKP
+   * server's permanence, confirmed) before anything is uploaded; then each gets the key over its
+   * own protocol, and each target's copy is checked and reported as `status --servers` does.
+   */
+  const publishToTargets = async (kp: Keyport, id: string, targets: string[], opts: { verify?: string[] | boolean; locale?: string[]; yes?: boolean; allowOfflinePrimary?: boolean }) => {
+    const plans = [];
+    for (const server of targets) plans.push(await kp.publishing.plan(id, { server, allowOfflinePrimary: opts.allowOfflinePrimary }));
+    const fingerprint = plans[0]!.record.summary.fingerprint;
+    const warnings = [...new Set(plans.flatMap((p) => p.warnings))];
+    if (warnings.length && !opts.yes) {
+      for (const w of warnings) warn(w);
+      await confirm(io, `Publish ${fingerprint} to ${plans.map((p) => `${p.server} (${p.protocol.toUpperCase()})`).join(', ')}? [y/N] `);
+    }
+    const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+    const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
+    for (const plan of plans) {
+      try {
+        const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server, allowOfflinePrimary: opts.allowOfflinePrimary });
+        if (!globals().json) printPublish(report);
+        published.push({ server: report.server, protocol: report.protocol, addresses: report.addresses });
+      } catch (e) {
+        if (abort.signal.aborted) throw e;
+        const error = toKeyportError(e);
+        if (!globals().json) printLines(io.stderr, `keyport: ${error.code} could not publish to ${plan.server}: ${error.message}${error.nextStep ? ` (next: ${error.nextStep})` : ''}`);
+        published.push({ server: plan.server, protocol: plan.protocol, error: `${error.code} ${error.message}` });
+        setExit(Exit.Failed);
+      }
+    }
+    const [copies] = await checkServerCopies(serverCopies(kp), [fingerprint], plans.map((p) => p.server), { signal: abort.signal });
+    if (globals().json) json({ fingerprint, published, servers: copies!.servers });
+    else out(formatServerCopies(copies!));
+  };
+
   program
     .command('publish')
     .description('publish your public key (never secret material) and request email verification')
@@ -36,15 +75,23 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .option('--no-verify', 'request no verification')
     .option('--locale <locales...>', 'language of the verification mail (default: from LC_ALL / LC_MESSAGES / LANG)')
     .option('--yes', 'do not ask for confirmation')
-    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean }) => {
+    .option('--to <url>', 'publish to this key server over its own protocol; repeatable (default: the publish.targets setting, else the routed server)', (url: string, urls: string[]) => [...urls, url], [] as string[])
+    .option('--allow-offline-primary', 'publish a key whose primary secret key is offline here (sec#) as it is, after checking its public certificate is complete')
+    .action(async (id: string, opts: { verify?: string[] | boolean; verifyAll?: boolean; locale?: string[]; yes?: boolean; to: string[]; allowOfflinePrimary?: boolean }) => {
+      const kp = await open();
+      const targets = opts.to.length ? opts.to : kp.settings.get<string[]>('publish.targets');
+      if (targets.length) {
+        await publishToTargets(kp, id, targets, opts);
+        return;
+      }
       const on = await publishing();
-      const plan = await on.plan(id);
+      const plan = await on.plan(id, { allowOfflinePrimary: opts.allowOfflinePrimary });
       if (plan.warnings.length && !opts.yes) {
         for (const w of plan.warnings) warn(w);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
       const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
-      const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal });
+      const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, allowOfflinePrimary: opts.allowOfflinePrimary });
       printPublish(report);
     });
 
@@ -62,7 +109,17 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .command('status')
     .description('is the key published? (needs KeyServerSync)')
     .argument('<ids...>', 'fingerprints, key IDs or emails')
-    .action(async (ids: string[]) => {
+    .option('--servers', "ask every publish target and listed server for its copy: current, stale (and what it lacks), absent, unverified or failed")
+    .action(async (ids: string[], opts: { servers?: boolean }) => {
+      const kp = await open();
+      if (opts.servers) {
+        const copies = serverCopies(kp);
+        const keys = await checkServerCopies(copies, ids, serversToCheck(kp.settings), { signal: abort.signal });
+        if (globals().json) json({ keys });
+        else out(keys.flatMap(formatServerCopies));
+        if (keys.some((k) => k.servers.some((s) => s.state === 'failed'))) setExit(Exit.Failed);
+        return;
+      }
       const statuses = await (await publishing()).status(ids, { signal: abort.signal });
       if (globals().json) json(statuses.map((s) => ({ fingerprint: s.fingerprint, state: s.state, addresses: s.addresses, checkedAt: s.checkedAt })));
       else out(statuses.map(formatStatusLine));
@@ -88,10 +145,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       }
       const report = await (await publishing()).sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
-      else {
-        if (report.results.length) out(formatSyncResults(report.results));
-        out(`${report.server} (${report.protocol}): ${syncCounts(report)}${report.cancelled ? ' (cancelled)' : ''}`);
-      }
+      else printReport([...formatSyncResults(report.results), `${report.server} (${report.protocol}): ${syncCounts(report)}${report.cancelled ? ' (cancelled)' : ''}`]);
       if (report.cancelled) throw new CancelledError();
       if (report.summary.failed > 0 || report.summary.rejected > 0) setExit(Exit.Failed);
     });

@@ -311,6 +311,16 @@ export class KeyServerActions {
    * The engine for a server: the one for its protocol ({@link protocolOf}). A server whose
    * protocol's module is disabled is refused, never handed to another engine.
    */
+  /** The engine that looks keys up on a server (its stored protocol), or the coded refusal: for read-only checks such as `status --servers`. */
+  lookupEngine(serverUrl: string): { url: URL; engine: ProtocolEngine } {
+    return this.engineFor(serverUrl, 'lookup');
+  }
+
+  /** The engine that uploads to a server (its stored protocol), or the coded refusal: for `publish --to`. */
+  uploadEngine(serverUrl: string): { url: URL; engine: ProtocolEngine } {
+    return this.engineFor(serverUrl, 'upload');
+  }
+
   private engineFor(serverUrl: string, verb: 'search' | 'lookup' | 'upload'): { url: URL; engine: ProtocolEngine } {
     const url = new URL(this.normalize(serverUrl).url);
     const href = serverHref(url);

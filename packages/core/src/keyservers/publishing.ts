@@ -6,6 +6,7 @@ import { StoreKeyringView, storeImporter, type PublishingKeyring } from '../keys
 import type { KeyStore } from '../keystore/contract.js';
 import type { ImportReport, ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
+import { publicCertificateComplete } from '../openpgp/publishable.js';
 import { classifyKeyQuery } from '../keyring/query.js';
 import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
 import type { EngineRegistry } from '../plugins/registry.js';
@@ -84,6 +85,8 @@ export interface PublishingDeps {
   ui: UiContributions;
   sources: KeySourceRegistry;
   defaultServer: () => string;
+  /** A named server's upload engine by its stored protocol (ADR 0008), for `publish --to`; throws a coded refusal. */
+  uploadEngine?: (server: string) => { url: URL; engine: ProtocolEngine };
   /** A loaded module that declares it routes `operation` (named when it is needed but off). */
   routerOf?: (operation: RoutedOperation) => { id: string; name: string } | undefined;
 }
@@ -140,13 +143,23 @@ export class Publishing {
     return { server, engine, viaPolicy: false, reason: 'the server named for this run' };
   }
 
+  /** Where a publish goes: the named server (`publish --to`, with its own protocol) or the routed one. */
+  private publishTarget(server: string | undefined): { server: URL; engine: ProtocolEngine } {
+    if (server === undefined) return this.target('publish', 'upload');
+    if (this.deps.uploadEngine) {
+      const { url, engine } = this.deps.uploadEngine(server);
+      return { server: url, engine };
+    }
+    return this.explicitTarget(server, 'upload');
+  }
+
   /**
    * What publishing would do, for confirmations: where, how, whether for the first time, and the
    * warnings the user must accept (core's permanence warning and the plugins' confirmations).
    */
-  async plan(id: string): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean; warnings: string[] }> {
-    const record = await this.publishable(id);
-    const t = this.target('publish', 'upload');
+  async plan(id: string, options: { server?: string; allowOfflinePrimary?: boolean } = {}): Promise<{ record: KeyRecord; server: string; protocol: string; verifying: boolean; firstPublication: boolean; warnings: string[] }> {
+    const record = await this.publishable(id, options.allowOfflinePrimary);
+    const t = this.publishTarget(options.server);
     const server = serverHref(t.server);
     const firstPublication = !record.meta.publish;
     const warnings = this.deps.ui.confirmationsFor('publish', { server, engineId: t.engine.id }).map((c) => c.message);
@@ -154,9 +167,13 @@ export class Publishing {
     return { record, server, protocol: t.engine.id, verifying: typeof t.engine.requestVerification === 'function', firstPublication, warnings };
   }
 
-  private async publishable(id: string): Promise<KeyRecord> {
+  private async publishable(id: string, allowOfflinePrimary = false): Promise<KeyRecord> {
     const record = await this.deps.keyring.resolve(id);
     const { primary } = await this.deps.store.secretState(record.summary.fingerprint);
+    if (primary === 'stub' && allowOfflinePrimary) {
+      await this.assertPublishableAsIs(record.summary.fingerprint);
+      return record;
+    }
     // A card-held primary can still certify: the key is the user's.
     if (primary !== 'present' && primary !== 'card') {
       throw new KeyportError(
@@ -164,20 +181,42 @@ export class Publishing {
         primary === 'stub'
           ? `the primary secret key of ${record.summary.fingerprint} is offline (a stub) here`
           : `${record.summary.fingerprint} is not your key: its primary secret key is not here`,
-        { nextStep: 'publish from the machine that holds the primary secret key; to refresh someone else\'s key use `keyport sync`' },
+        {
+          nextStep:
+            primary === 'stub'
+              ? 'publish from the machine that holds the primary secret key, or add --allow-offline-primary to publish the certificate as it is here'
+              : 'publish from the machine that holds the primary secret key; to refresh someone else\'s key use `keyport sync`',
+        },
       );
     }
     return record;
   }
 
   /**
-   * Uploads the public part of a key you own and requests verification mails for the chosen
-   * addresses (`'unpublished'`: every address not yet published; `'none'`; or a list).
+   * With the primary secret key offline nothing can be re-signed here: the certificate is
+   * published only when every user ID and subkey it carries has a valid self-signature.
    */
-  async publish(id: string, options: { verify: 'unpublished' | 'none' | string[]; locale?: string[]; signal?: AbortSignal }): Promise<PublishReport> {
-    const record = await this.publishable(id);
+  private async assertPublishableAsIs(fpr: string): Promise<void> {
+    const parts = await this.deps.keyring.readStoredParts(fpr);
+    const check = parts ? await publicCertificateComplete(parts) : { complete: false, incomplete: [] };
+    if (check.complete) return;
+    const what = check.incomplete.map((c) => `${c.component === 'userId' ? 'user ID' : 'subkey'} ${c.name}: ${c.reason}`).join('; ');
+    throw new KeyportError(ErrorCodes.PublishNotAllowed, `the public certificate of ${fpr} is incomplete${what ? ` (${what})` : ''}, and its primary secret key is offline here`, {
+      nextStep: 'renew the self-signatures on the machine that holds the primary secret key, import the key here, then publish',
+    });
+  }
+
+  /**
+   * Uploads the public part of a key you own and requests verification mails for the chosen
+   * addresses (`'unpublished'`: every address not yet published; `'none'`; or a list). With
+   * `server`, it goes to that server over its own protocol instead of the routed one. With
+   * `allowOfflinePrimary`, a key whose primary secret is an offline stub is published when its
+   * public certificate is complete (publicCertificateComplete).
+   */
+  async publish(id: string, options: { verify: 'unpublished' | 'none' | string[]; locale?: string[]; signal?: AbortSignal; server?: string; allowOfflinePrimary?: boolean }): Promise<PublishReport> {
+    const record = await this.publishable(id, options.allowOfflinePrimary);
     const fpr = record.summary.fingerprint;
-    const t = this.target('publish', 'upload');
+    const t = this.publishTarget(options.server);
     // The public certificate file: secret material lives elsewhere and is never read here.
     const armored = armorPublicKey(await this.deps.keyring.readPublic(fpr));
     const outcome = await t.engine.upload!(t.server, armored, { signal: options.signal });

@@ -100,7 +100,7 @@ export class StoreKeyringView {
 /** What the import pipeline reads and writes of a keyring. */
 export type PipelineKeyring = Pick<StoreKeyringView, 'list' | 'get' | 'find' | 'readStoredParts' | 'importCertificates'>;
 /** What publishing reads and writes of a keyring. */
-export type PublishingKeyring = Pick<StoreKeyringView, 'list' | 'resolve' | 'readPublic' | 'setMeta' | 'setMetaMany' | 'holds'>;
+export type PublishingKeyring = Pick<StoreKeyringView, 'list' | 'resolve' | 'readPublic' | 'readStoredParts' | 'setMeta' | 'setMetaMany' | 'holds'>;
 
 /**
  * An import pipeline whose screening reads `store` (what it holds, its keys as known issuers) and
