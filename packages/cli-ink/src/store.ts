@@ -1,4 +1,4 @@
-import { ErrorCodes, InputError, KeyportError, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type KeyStoreEntry, type Keyport } from '@keyport/core';
+import { ErrorCodes, InputError, KeyportError, recordOfEntry, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type Keyport } from '@keyport/core';
 
 /** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
 export const STORE_IDS = ['embedded', 'gnupg'] as const;
@@ -55,26 +55,13 @@ async function openNamedStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-/** A store entry in the shape the printers take (the embedded keyring's record), with the key's metadata. */
-export function recordOf(entry: KeyStoreEntry, meta: Record<string, unknown> = {}): KeyRecord {
-  const { primary, subkeys } = entry.secret;
-  return {
-    summary: entry.summary,
-    // The printers know present/stub/absent; a key on a card is, like a stub, not usable here.
-    secretPrimary: primary === 'card' ? 'stub' : primary,
-    hasSecret: primary !== 'absent' || Object.values(subkeys).some((s) => s !== 'absent'),
-    hash: '',
-    meta,
-  };
-}
-
 /** `list --filter` on any store, sorted by fingerprint as the embedded keyring lists. */
 export async function listRecords(kp: Keyport, store: KeyStore, filter: KeyFilter): Promise<KeyRecord[]> {
   // The embedded index knows which keys have only secret subkeys; its contract view does not yet (ADR 0010).
   if (store === kp.store) return kp.keyring.list(filter);
   const now = Date.now();
   // No metadata: a listing prints none, and reading it per key would cost a read per key.
-  const records = (await store.list()).map((e) => recordOf(e));
+  const records = (await store.list()).map((e) => recordOfEntry(e));
   const keep = (r: KeyRecord) =>
     filter === 'all' ||
     (filter === 'expired' && r.summary.expires !== null && Date.parse(r.summary.expires) <= now) ||
@@ -88,7 +75,7 @@ export async function listRecords(kp: Keyport, store: KeyStore, filter: KeyFilte
 export async function resolveRecord(kp: Keyport, store: KeyStore, id: string): Promise<KeyRecord> {
   if (store === kp.store) return kp.keyring.resolve(id);
   const entry = await resolveKey(store, id);
-  return recordOf(entry, await store.metadata.get(entry.summary.fingerprint));
+  return recordOfEntry(entry, await store.metadata.get(entry.summary.fingerprint));
 }
 
 /** The public certificates of `ids` (every key when none) in `store`, as one binary stream. */

@@ -19,7 +19,7 @@ export { readFileBounded, readStreamBounded, type BoundedReadOptions } from './f
 export { EmbeddedKeyring, isStub, type IncomingCertificate, type RebuildReport } from './keyring/embedded.js';
 export * from './keyring/types.js';
 export { findKeys, resolveKey } from './keystore/resolve.js';
-export { storeImporter, type PipelineKeyring } from './keystore/keyring-view.js';
+export { recordOfEntry, storeImporter, type PipelineKeyring } from './keystore/keyring-view.js';
 export type { KeyStore, KeyStoreEntry, KeyStoreChange, KeyStoreImportOptions, KeyStoreImportSource, KeyStoreMetadata, KeySecretState, KeySecretStates } from './keystore/contract.js';
 export { classifyKeyQuery, type KeyQuery } from './keyring/query.js';
 export { ImportPipeline, matchesRequest, summarizeResults, DEFAULT_MAX_IMPORT_BYTES, type ImportOptions, type ImportOrigin } from './import/pipeline.js';
