@@ -94,8 +94,10 @@ if (run('list')) {
 
 if (run('export')) {
   console.log('\n== export --all of the Debian keyring, next to gpg --export of the same keys and one keyport start');
-  if (!keyportHome) {
-    keyportHome = tmp('kp-bench-');
+  // The keyring the import section made, else one made here (and removed at the end).
+  const ownHome = keyportHome ? undefined : tmp('kp-bench-export-');
+  if (ownHome) {
+    keyportHome = ownHome;
     execFileSync(process.execPath, [BIN, '--home', keyportHome, 'import', '--file', DEBIAN], { stdio: 'ignore' });
   }
   const gnupg = tmp('gpg-export-');
@@ -134,6 +136,10 @@ if (run('export')) {
   rmSync(out, { recursive: true, force: true });
   spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { stdio: 'ignore' });
   rmSync(gnupg, { recursive: true, force: true });
+  if (ownHome && !run('tui')) {
+    rmSync(ownHome, { recursive: true, force: true });
+    keyportHome = undefined;
+  }
 }
 
 if (run('search') || run('fetch')) {
