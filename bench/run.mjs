@@ -3,7 +3,7 @@
  * keyport benchmarks, each next to GnuPG doing the same work on the same machine in the same run.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench import list     only those (import, list, search, fetch, sync, tui, flood)
+ *   pnpm bench import list     only those (import, list, export, search, fetch, sync, tui, flood)
  *
  * Times are wall-clock seconds of whole commands; peak RSS comes from GNU time (%M). Results
  * are printed and written to bench/results/latest.json.
@@ -90,6 +90,56 @@ if (run('list')) {
   console.log(`keyport list:   median ${fmt(median(list))} s (${over.toFixed(0)} ms above bare node; target <= 300 ms)`);
   console.log(`gpg --list-keys: median ${fmt(median(gpgList))} s (ratio ${(median(gpgList) / median(list)).toFixed(2)})`);
   results.list = { rounds, bareNode: median(bare), keyport: median(list), gpg: median(gpgList), overheadMs: over, target: 300, met: over <= 300 };
+}
+
+if (run('export')) {
+  console.log('\n== export --all of the Debian keyring, next to gpg --export of the same keys and one keyport start');
+  // The keyring the import section made, else one made here (and removed at the end).
+  const ownHome = keyportHome ? undefined : tmp('kp-bench-export-');
+  if (ownHome) {
+    keyportHome = ownHome;
+    execFileSync(process.execPath, [BIN, '--home', keyportHome, 'import', '--file', DEBIAN], { stdio: 'ignore' });
+  }
+  const gnupg = tmp('gpg-export-');
+  execFileSync('gpg', ['--batch', '--quiet', '--import', DEBIAN], { env: { ...process.env, GNUPGHOME: gnupg }, stdio: 'ignore' });
+  const out = tmp('export-out-');
+  const rounds = 5;
+  const start = [];
+  const runs = { binary: { keyport: [], gpg: [] }, armored: { keyport: [], gpg: [] } };
+  // Rounds alternate the four commands, so a warming page cache favours neither side. Each
+  // writes a file (replacing the last round's), as a user exporting a backup does.
+  for (let i = 0; i < rounds; i++) {
+    // One keyport start: the bundle loaded and its command line read, nothing else.
+    start.push(measure(process.execPath, [BIN, '--version']).seconds);
+    for (const [form, kpFlags, gpgFlags] of [['binary', ['--binary'], []], ['armored', [], ['--armor']]]) {
+      runs[form].keyport.push(measure(process.execPath, [BIN, '--home', keyportHome, 'export', '--all', ...kpFlags, '--output', path.join(out, `kp-${form}`), '--force']).seconds);
+      runs[form].gpg.push(measure('gpg', ['--batch', '--yes', ...gpgFlags, '--output', path.join(out, `gpg-${form}`), '--export'], { GNUPGHOME: gnupg }).seconds);
+    }
+  }
+  // Both sides wrote the same keys: counted by gpg in each binary file.
+  const keysIn = (file) => execFileSync('gpg', ['--batch', '--with-colons', '--show-keys', file], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter((l) => l.startsWith('pub:')).length;
+  const counts = { keyport: keysIn(path.join(out, 'kp-binary')), gpg: keysIn(path.join(out, 'gpg-binary')) };
+  const bytes = (f) => readFileSync(path.join(out, f)).length;
+  const startup = median(start);
+  results.export = { rounds, keyportStart: startup, keys: counts, met: true };
+  console.log(`keyport start (node ${path.basename(BIN)} --version): median ${fmt(startup)} s`);
+  for (const form of ['binary', 'armored']) {
+    const ours = median(runs[form].keyport);
+    const theirs = median(runs[form].gpg);
+    const limit = 2 * theirs + startup;
+    const met = ours <= limit;
+    results.export.met &&= met;
+    results.export[form] = { keyport: ours, gpg: theirs, limit, keyportBytes: bytes(`kp-${form}`), gpgBytes: bytes(`gpg-${form}`), met };
+    console.log(`${form}: keyport export --all ${fmt(ours)} s (${bytes(`kp-${form}`)} bytes), gpg --export ${fmt(theirs)} s (${bytes(`gpg-${form}`)} bytes); limit 2 x gpg + one start = ${fmt(limit)} s: ${met ? 'met' : 'NOT met'}`);
+  }
+  console.log(`keys in the binary exports (gpg --show-keys): keyport ${counts.keyport}, gpg ${counts.gpg}`);
+  rmSync(out, { recursive: true, force: true });
+  spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { stdio: 'ignore' });
+  rmSync(gnupg, { recursive: true, force: true });
+  if (ownHome && !run('tui')) {
+    rmSync(ownHome, { recursive: true, force: true });
+    keyportHome = undefined;
+  }
 }
 
 if (run('search') || run('fetch')) {

@@ -36,7 +36,14 @@ describe('publish, verify, status and sync', () => {
     expect(noConfirm.stderr).toMatch(/permanent/);
 
     const published = await keyportJson<Record<string, unknown>>(['publish', fpr, '--no-verify', '--yes'], { home: a });
-    expect(published).toEqual({ fingerprint: fpr, server: hagrid.url, protocol: 'vks', addresses: { 'sam@example.org': 'unpublished', 'sam@work.example': 'unpublished' } });
+    expect(published).toEqual({
+      fingerprint: fpr,
+      server: hagrid.url,
+      protocol: 'vks',
+      addresses: { 'sam@example.org': 'unpublished', 'sam@work.example': 'unpublished' },
+      // publish checks the server's copy afterwards: held, but no address verified yet.
+      servers: [expect.objectContaining({ server: hagrid.url, protocol: 'vks', state: 'unverified' })],
+    });
     expect(await keyportJson(['status', fpr], { home: a })).toEqual([{ fingerprint: fpr, state: 'no-verified-identity', addresses: [], checkedAt: expect.any(String) }]);
 
     const verified = await keyportJson<{ addresses: Record<string, string> }>(['verify', fpr, 'sam@example.org'], { home: a });

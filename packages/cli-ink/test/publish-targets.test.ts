@@ -181,3 +181,54 @@ describe('publish --allow-offline-primary', () => {
     }
   });
 });
+
+describe('plain publish (no --to, no publish.targets) checks the routed server copy', () => {
+  let hkp: RunningHkpFixture;
+  let hagrid: RunningHagridFixture;
+  beforeAll(async () => {
+    hkp = await startHkpFixture({ dialect: 'sks', keys: [] });
+    hagrid = await startHagridFixture();
+  });
+  afterAll(async () => {
+    await hkp.stop();
+    await hagrid.stop();
+  });
+  const fpr = manifest.secret.fingerprint;
+
+  it('HKP: the JSON keeps its fields and adds servers; the human report has one line per server', async () => {
+    const home = await homeWith([
+      ['servers', 'add', hkp.url, '--protocol', 'hkp'],
+      ['servers', 'default', hkp.url],
+      ['modules', 'disable', 'keyserversync'],
+    ]);
+    expect((await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home })).status).toBe(0);
+    const r = await keyport(['publish', fpr, '--yes', '--json'], { home });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { fingerprint: string; server: string; protocol: string; addresses: object; servers: Copy[] };
+    expect(report).toMatchObject({ fingerprint: fpr, server: hkp.url, protocol: 'hkp', addresses: {} });
+    expect(report.servers.map((c) => [c.server, c.protocol, c.state])).toEqual([[hkp.url, 'hkp', 'current']]);
+    expect(report.servers[0]!.missing).toEqual({ userIds: [], subkeys: [], selfSignatures: [], revocations: [] });
+
+    const human = await keyport(['publish', fpr, '--yes'], { home });
+    expect(human.status).toBe(0);
+    const lines = human.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`published ${fpr} to ${hkp.url} (hkp)`);
+    expect(lines.filter((l) => l.includes(`${hkp.url} (hkp)`) && /^ {2}current +/.test(l))).toEqual([`  current    ${hkp.url} (hkp)`]);
+    // The check is a look-up by fingerprint, after the upload.
+    const last = hkp.requests.at(-1)!;
+    expect(last.method).toBe('GET');
+    expect(last.url).toContain(fpr);
+    expect(hkp.requests.findLastIndex((q) => q.method === 'POST')).toBeLessThan(hkp.requests.length - 1);
+  });
+
+  it('VKS: a copy with no verified address is reported unverified', async () => {
+    const home = await homeWith([['config', 'set', 'keyserversync.url', hagrid.url]]);
+    expect((await keyport(['import', '--file', fixturePath(manifest.secret.secretFile!)], { home })).status).toBe(0);
+    const r = await keyport(['publish', fpr, '--no-verify', '--yes', '--json'], { home });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { server: string; protocol: string; servers: Copy[] };
+    expect(report).toMatchObject({ server: hagrid.url, protocol: 'vks' });
+    expect(report.servers.map((c) => [c.server, c.protocol, c.state])).toEqual([[hagrid.url, 'vks', 'unverified']]);
+  });
+});

@@ -1,4 +1,4 @@
-import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, NotFoundError, toKeyportError, checkServerCopies, recordOfEntry, resolveKey, serversToCheck, type KeyServerCopies, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
@@ -6,21 +6,34 @@ import type { CommandContext } from './context.js';
 import { openStore } from '../store.js';
 
 /** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
-function serverCopies(kp: Keyport): ServerCopiesDeps {
-  return { settings: kp.settings, keyring: kp.keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
+function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCopiesDeps {
+  // A key published from another store (--store gnupg) is compared as that store holds it.
+  const keyring: ServerCopiesDeps['keyring'] =
+    store === kp.store
+      ? kp.keyring
+      : {
+          resolve: async (query) => recordOfEntry(await resolveKey(store, query)),
+          readPublic: async (fingerprint) => {
+            const bytes = await store.readCertificate(fingerprint);
+            if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'run `keyport list` to see the keys you have' });
+            return bytes;
+          },
+        };
+  return { settings: kp.settings, keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
 }
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
 export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
   /** Publishing on the chosen key store. */
-  const publishing = async () => {
+  const publishingOn = async () => {
     const kp = await open();
     const store = await openStore(kp, globals().store, env, warn);
-    return store === kp.store ? kp.publishing : kp.publishing.onStore(store);
+    return { kp, store, on: store === kp.store ? kp.publishing : kp.publishing.onStore(store) };
   };
-  const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>) => {
+  const publishing = async () => (await publishingOn()).on;
+  const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>, copies?: KeyServerCopies) => {
     if (globals().json) {
-      json({ fingerprint: report.fingerprint, server: report.server, protocol: report.protocol, addresses: report.addresses });
+      json({ fingerprint: report.fingerprint, server: report.server, protocol: report.protocol, addresses: report.addresses, ...(copies ? { servers: copies.servers } : {}) });
       return;
     }
     out(`published ${report.fingerprint} to ${report.server} (${report.protocol})`);
@@ -30,6 +43,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       out(`  ${state.padEnd(11)} ${address}${next ? `  -> ${next}` : ''}`);
     }
     if (report.protocol !== 'vks') out('  (HKP servers publish user IDs without verification)');
+    if (copies) out(formatServerCopies(copies));
   };
 
   /**
@@ -84,7 +98,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         await publishToTargets(kp, id, targets, opts);
         return;
       }
-      const on = await publishing();
+      const { store, on } = await publishingOn();
       const plan = await on.plan(id, { allowOfflinePrimary: opts.allowOfflinePrimary });
       if (plan.warnings.length && !opts.yes) {
         for (const w of plan.warnings) warn(w);
@@ -92,7 +106,13 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       }
       const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
       const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, allowOfflinePrimary: opts.allowOfflinePrimary });
-      printPublish(report);
+      // As with --to: whether the server kept what was sent, in the terms of `status --servers`.
+      // Asked with the engine that uploaded: the routed VKS server need not be in the server list.
+      const routed = on.target('publish', 'upload');
+      const deps = serverCopies(kp, store);
+      const viaUploader: ServerCopiesDeps = routed.engine.lookup ? { ...deps, lookupEngine: () => ({ url: routed.server, engine: routed.engine }) } : deps;
+      const [copies] = await checkServerCopies(viaUploader, [report.fingerprint], [report.server], { signal: abort.signal });
+      printPublish(report, copies);
     });
 
   program

@@ -76,9 +76,11 @@ const SCREEN_KEYS: Record<Route['screen'], { help: [string, string][]; footer: s
       ['↑↓ j k', 'choose an operation, or scroll the key'],
       ['Enter', 'run the operation'],
       ['c', 'check the publish status now'],
+      ['S', "check each server's copy: current, stale (and what it lacks), absent, unverified, failed"],
+      ['P', 'publish to the servers whose copy is stale (after S)'],
       ['Esc', 'back (stops a running check)'],
     ],
-    footer: ['Tab pane', '↑↓ choose', '⏎ run', 'c check status', 'Esc back'],
+    footer: ['Tab pane', '↑↓ choose', '⏎ run', 'c check status', 'S servers', 'Esc back'],
   },
   import: {
     help: [

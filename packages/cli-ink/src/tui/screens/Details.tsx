@@ -3,11 +3,32 @@ import path from 'node:path';
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
-import { armorPublicKey, isCancelled, type PublishRecord, type StatusRecord } from '@keyport/core';
-import { formatKeyDetails, formatStatusLine } from '../../output.js';
+import { armorPublicKey, checkServerCopies, isCancelled, serversToCheck, toKeyportError, type KeyServerCopies, type Keyport, type PublishRecord, type StatusRecord } from '@keyport/core';
+import { formatKeyDetails, formatMissing, formatStatusLine } from '../../output.js';
 import { Busy, Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 import { autoStatusWanted } from '../../actions.js';
+
+type PublishPlan = Awaited<ReturnType<Keyport['publishing']['plan']>>;
+
+/** `text` in lines of at most `width` characters, broken at spaces (a longer word is cut). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word;
+    while (line.length > width) {
+      lines.push(line.slice(0, width));
+      line = line.slice(width);
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
 
 interface Operation {
   id: 'publish' | 'verify' | 'sync' | 'export' | 'delete';
@@ -38,7 +59,10 @@ export function DetailsScreen({
   );
   const [publishable, setPublishable] = useState<string | null>('checking…');
 
-  const [checking, setChecking] = useState(false);
+  const [checking, setChecking] = useState<string | false>(false);
+  // The per-server table (S) and the plans for re-publishing its stale copies (P), confirmed first.
+  const [copies, setCopies] = useState<KeyServerCopies | null>(null);
+  const [republish, setRepublish] = useState<PublishPlan[] | null>(null);
   const checks = useRef<AbortController | null>(null);
   const [recheckIn, setRecheckIn] = useState<number | null>(null);
   // Work of this screen stops when it is left.
@@ -54,7 +78,7 @@ export function DetailsScreen({
       checks.current?.abort();
       const controller = new AbortController();
       checks.current = controller;
-      setChecking(true);
+      setChecking('checking the publish status');
       try {
         const [s] = await kp.publishing.status([fingerprint], { signal: controller.signal });
         if (controller.signal.aborted) return undefined;
@@ -70,6 +94,62 @@ export function DetailsScreen({
     },
     [kp, fingerprint, notify],
   );
+
+  /** Asks every publish target and listed server for its copy (read-only look-ups); Esc stops it. */
+  const checkCopies = useCallback(async () => {
+    checks.current?.abort();
+    const controller = new AbortController();
+    checks.current = controller;
+    setChecking("checking each server's copy");
+    try {
+      const deps = { settings: kp.settings, keyring: kp.keyring, lookupEngine: (server: string) => kp.keyservers.lookupEngine(server) };
+      const [found] = await checkServerCopies(deps, [fingerprint], serversToCheck(kp.settings), { signal: controller.signal });
+      if (!controller.signal.aborted && found) setCopies(found);
+    } catch (e) {
+      if (!isCancelled(e) && !controller.signal.aborted) notify({ ...toastFromError(e), kind: 'warning' });
+    } finally {
+      if (checks.current === controller) setChecking(false);
+    }
+  }, [kp, fingerprint, notify]);
+
+  const staleServers = (copies?.servers ?? []).filter((c) => c.state === 'stale').map((c) => c.server);
+
+  /** Plans an upload to each stale server: the confirmation shows every warning (HKP: it cannot be undone). */
+  const planRepublish = async () => {
+    if (!copies) return notify({ kind: 'warning', text: "press S first to check each server's copy" });
+    if (staleServers.length === 0) return notify({ kind: 'info', text: 'no server has a stale copy of this key' });
+    try {
+      const plans = [];
+      for (const server of staleServers) plans.push(await kp.publishing.plan(fingerprint, { server }));
+      setRepublish(plans);
+    } catch (e) {
+      notify(toastFromError(e));
+    }
+  };
+
+  /** Uploads to each planned server (no new verification mails), then checks the copies again. */
+  const runRepublish = async (plans: PublishPlan[]) => {
+    setRepublish(null);
+    const controller = new AbortController();
+    checks.current = controller;
+    setChecking(`publishing to ${plans.length} server${plans.length === 1 ? '' : 's'}`);
+    const failed: string[] = [];
+    for (const plan of plans) {
+      if (controller.signal.aborted) break;
+      try {
+        await kp.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal, server: plan.server });
+      } catch (e) {
+        if (controller.signal.aborted) break;
+        const error = toKeyportError(e);
+        failed.push(`${plan.server}: ${error.code} ${error.message}`);
+      }
+    }
+    if (checks.current === controller) setChecking(false);
+    if (controller.signal.aborted) return notify({ kind: 'warning', text: 'stopped publishing; a server may have received the key already' });
+    if (failed.length) notify({ kind: 'error', text: `could not publish to ${failed.join('; ')}` });
+    else notify({ kind: 'info', text: `published ${fingerprint} to ${plans.map((p) => p.server).join(', ')}` });
+    await checkCopies();
+  };
 
   // The publish-status line: fetched on open only when the user asked for it (setting) and a
   // verifying server is routed; never otherwise.
@@ -168,12 +248,29 @@ export function DetailsScreen({
         publication.push(`  Address      ${shown.padEnd(11)} ${address}`);
       }
     }
+    if (copies) {
+      // One row per server, as `status --servers` prints them, right under the publication.
+      publication.push('  Servers');
+      for (const c of copies.servers) {
+        publication.push(`  ${c.state.padEnd(10)} ${c.server} (${c.protocol ?? 'no protocol'})`);
+        // What a stale copy lacks (full fingerprints), wrapped to the pane rather than cut.
+        if (c.state !== 'current') publication.push(...wrapWords(c.state === 'stale' ? `lacks ${formatMissing(c.missing)}` : c.reason, infoWidth - 6).map((l) => `      ${l}`));
+      }
+      if (staleServers.length) publication.push(`  P: publish to the ${staleServers.length} stale server${staleServers.length === 1 ? '' : 's'}`);
+    }
     const afterUsage = lines.findIndex((l) => l.startsWith('  Usage')) + 1;
     lines.splice(afterUsage > 0 ? afterUsage : lines.length, 0, ...publication);
     for (const row of kp.ui.keyDetails(record))
       lines.push(`  ${row.label.padEnd(12)} ${row.value}`);
     return lines;
-  }, [record, status, kp, now, infoWidth, publishRecord]);
+  }, [record, status, kp, now, infoWidth, publishRecord, copies, staleServers.length]);
+
+  // A new table scrolls the key pane to it: on a short terminal it is below the pane's end.
+  useEffect(() => {
+    if (!copies) return;
+    const at = info.indexOf('  Servers');
+    if (at >= 0) setScroll(at);
+  }, [copies]);
 
   const run = async (o: Operation) => {
     if (!record) return;
@@ -208,17 +305,29 @@ export function DetailsScreen({
         return back();
       }
       if (input === 'c') return void checkStatus(false);
+      if (input === 'S') return void checkCopies();
+      if (input === 'P') return void planRepublish();
       if (key.tab) return setPane((p) => (p === 'info' ? 'ops' : 'info'));
       if (pane === 'info')
         moveCursor(input, key, Math.max(1, info.length - infoHeight + 1), infoHeight, setScroll);
       else if (!moveCursor(input, key, operations.length, operations.length, setOp) && key.return)
         void run(operations[op]!);
     },
-    { isActive: !confirmDelete },
+    { isActive: !confirmDelete && !republish },
   );
 
   if (!record) {
     return <Text>That key is no longer in the keyring. Press Esc to go back.</Text>;
+  }
+  if (republish) {
+    return (
+      <Confirm
+        message={`Publish ${fingerprint} to ${republish.map((p) => `${p.server} (${p.protocol.toUpperCase()})`).join(', ')}?`}
+        details={[...new Set(republish.flatMap((p) => p.warnings))]}
+        onYes={() => void runRepublish(republish)}
+        onNo={() => setRepublish(null)}
+      />
+    );
   }
   if (confirmDelete) {
     return (
@@ -268,7 +377,7 @@ export function DetailsScreen({
           </Text>
         ))}
         {checking ? (
-          <Busy label="checking the publish status" />
+          <Busy label={`${checking} (Esc stops)`} />
         ) : stillPending && recheckIn !== null ? (
           <Text dimColor wrap="truncate-end">
             {pendingAddresses.length} address(es) pending: re-checked every {Math.round(recheckIn / 1000)} s while open (c: now)
