@@ -98,7 +98,23 @@ const BUSY = /waiting for lock|can't connect to the agent|no gpg-agent running|k
  * Runs gpg on `home` with the arguments mature wrappers use (batch, no tty, C locale). A run
  * still waiting for a lock after `lockTimeoutMs` is stopped and reported as KP1803.
  */
-export function runGpg(program: string, home: string, args: readonly string[], options: GpgRunOptions = {}): Promise<GpgRun> {
+export async function runGpg(program: string, home: string, args: readonly string[], options: GpgRunOptions = {}): Promise<GpgRun> {
+  for (let attempt = 1; ; attempt++) {
+    const run = await runGpgOnce(program, home, args, options);
+    if (run.status === 0 || !KEYRING_BETWEEN_RENAMES.test(run.stderr) || attempt === KEYRING_RENAME_ATTEMPTS) return run;
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+  }
+}
+
+/**
+ * gpg replaces pubring.kbx by two renames (the old file to pubring.kbx~, the new one into
+ * place), so a gpg that reads while another gpg writes can find no keyring at all; gpg's
+ * readers take no lock. Such a run is repeated: the keyring is back within milliseconds.
+ */
+const KEYRING_BETWEEN_RENAMES = /keydb_search\w* failed: No such file or directory|keyblock resource '[^']*': No such file or directory/;
+const KEYRING_RENAME_ATTEMPTS = 5;
+
+function runGpgOnce(program: string, home: string, args: readonly string[], options: GpgRunOptions): Promise<GpgRun> {
   const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const child = spawn(program, ['--homedir', home, '--batch', '--no-tty', ...args], {

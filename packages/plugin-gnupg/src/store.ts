@@ -196,7 +196,7 @@ export class GnupgKeyStore implements KeyStore {
       let pending = new Set(toImport);
       // gpg 2.2 can drop keys of one of two imports that run at the same time in a home (the other
       // gpg says "General error", or reports fewer keys): keys gpg gave no status for and that are
-      // not stored are imported again, a bounded number of times.
+      // not stored (or stored only in the older copy) are imported again, a bounded number of times.
       for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
         const bytes = Buffer.concat(incoming.filter((c) => pending.has(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
         const args = ['--status-fd', '1'];
@@ -212,7 +212,9 @@ export class GnupgKeyStore implements KeyStore {
         }
         if (run.status !== 0 && parsed.lines.length === 0 && !parsed.totals && attempt === IMPORT_ATTEMPTS - 1) throw gpgFailed('import the keys', run);
         after = new Map([...after, ...(await this.held([...pending]))]);
-        pending = new Set([...pending].filter((fpr) => !after.has(fpr) && !status.get(fpr)?.problem && incoming.some((c) => c.fingerprint === fpr && c.userIds.length > 0)));
+        // A key gpg said nothing about was not processed (gpg reports unchanged keys too), even
+        // if an older copy of it is stored: an update lost that way is given to gpg again.
+        pending = new Set([...pending].filter((fpr) => (!status.has(fpr) || !after.has(fpr)) && !status.get(fpr)?.problem && incoming.some((c) => c.fingerprint === fpr && c.userIds.length > 0)));
       }
       const results: ImportResult[] = [];
       const reported = new Set<string>();
