@@ -193,9 +193,12 @@ if (run('gnupg')) {
   const cache = path.join(os.tmpdir(), 'keyport-bench-gnupg');
   const full = path.join(cache, 'debian');
   const older = path.join(cache, 'debian-older');
-  const fprs = JSON.parse(execFileSync(process.execPath, [BIN, '--home', tmp('kp-fprs-'), 'import', '--file', DEBIAN, '--json'], { maxBuffer: 256 << 20 })).results.map((r) => r.fingerprint);
-  // Every 18th key (50 of 905) loses its encryption subkeys in the older home; the server keeps them.
-  const aged = fprs.filter((_, k) => k % 18 === 0).slice(0, 50);
+  const { keyMaterial, readPackets, serializeCertificate, splitCertificates } = await import(path.join(root, 'packages/core/dist/index.js'));
+  const certificates = splitCertificates(readPackets(new Uint8Array(readFileSync(DEBIAN)))).certificates.map((c) => ({ ...c, fingerprint: keyMaterial(c.parts.primary).fingerprint }));
+  const fprs = certificates.map((c) => c.fingerprint);
+  // 50 keys with a subkey (every 18th) lose their last subkey in the older home; the server keeps it.
+  const agedCerts = certificates.filter((c, k) => k % 18 === 0 && c.parts.subkeys.length > 0).slice(0, 50);
+  const aged = agedCerts.map((c) => c.fingerprint);
   if (!existsSync(`${full}.complete`)) {
     rmSync(cache, { recursive: true, force: true });
     mkdirSync(full, { recursive: true, mode: 0o700 });
@@ -206,7 +209,7 @@ if (run('gnupg')) {
   if (!existsSync(`${older}.complete`)) {
     rmSync(older, { recursive: true, force: true });
     execFileSync('cp', ['-a', full, older]);
-    const stripped = gpgIn(older, ['--export-filter', 'drop-subkey=usage =~ e', '--export', ...aged]);
+    const stripped = Buffer.concat(agedCerts.map((c) => serializeCertificate({ ...c.parts, subkeys: c.parts.subkeys.slice(0, -1) })));
     gpgIn(older, ['--yes', '--delete-keys', ...aged]);
     gpgIn(older, ['--import'], stripped);
     stopAgents(older);
