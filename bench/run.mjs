@@ -244,6 +244,7 @@ if (run('gnupg')) {
       const a = listing(ours);
       const b = listing(theirs);
       const differing = a.filter((line, k) => line !== b[k]).length + Math.abs(a.length - b.length);
+      for (const k of a.map((_, k) => k).filter((k) => a[k] !== b[k]).slice(0, 2)) console.log(`  keyport's home: ${a[k]}\n  gpg's home:     ${b[k]}`);
       const ratio = gp.seconds / kp.seconds;
       console.log(`${label}: keyport sync ${fmt(kp.seconds)} s (${kp.rssMB} MB), gpg --refresh-keys ${fmt(gp.seconds)} s, ratio ${ratio.toFixed(1)}x (target >= ${target}x); pubring.kbx ${unchanged ? 'unchanged' : 'changed'} by keyport; listings after: ${differing} of ${b.length} lines differ`);
       results[key] = { keys: fprs.length, keyport: kp, gpg: gp, ratio, keyringUnchangedByKeyport: unchanged, listingLinesDiffering: differing, target, met: ratio >= target && differing === 0 && (key !== 'gnupgSync' || unchanged) };
