@@ -3,13 +3,14 @@
  * keyport benchmarks, each next to GnuPG doing the same work on the same machine in the same run.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench import list     only those (import, list, export, search, fetch, sync, tui, flood)
+ *   pnpm bench import list     only those (import, list, export, search, fetch, sync, gnupg, tui, flood)
  *
  * Times are wall-clock seconds of whole commands; peak RSS comes from GNU time (%M). Results
  * are printed and written to bench/results/latest.json.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -228,6 +229,103 @@ if (run('sync')) {
   } finally {
     proxy.kill();
     await sks.stop();
+  }
+}
+
+if (run('gnupg')) {
+  const { startSks } = await import(path.join(root, 'packages/test-fixtures/dist/index.js'));
+  console.log('\n== the GnuPG store (--store gnupg) on a home with the Debian keyring, next to gpg against a real SKS');
+  const gnupgEnv = (home) => ({ ...process.env, GNUPGHOME: home, LC_ALL: 'C' });
+  const gpgIn = (home, args, input) => execFileSync('gpg', ['--batch', '--no-tty', '--quiet', ...args], { env: gnupgEnv(home), input, maxBuffer: 512 << 20, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+  const stopAgents = (home) => spawnSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
+  // Importing 905 keys into a new pubring.kbx takes minutes: both homes are prepared once and
+  // kept (marked complete) in the temporary folder; every side works on a cp -a copy.
+  const cache = path.join(os.tmpdir(), 'keyport-bench-gnupg');
+  const full = path.join(cache, 'debian');
+  const older = path.join(cache, 'debian-older');
+  const { keyMaterial, readPackets, serializeCertificate, splitCertificates } = await import(path.join(root, 'packages/core/dist/index.js'));
+  const certificates = splitCertificates(readPackets(new Uint8Array(readFileSync(DEBIAN)))).certificates.map((c) => ({ ...c, fingerprint: keyMaterial(c.parts.primary).fingerprint }));
+  const fprs = certificates.map((c) => c.fingerprint);
+  // 50 keys with a subkey (every 18th) lose their last subkey in the older home; the server keeps it.
+  const agedCerts = certificates.filter((c, k) => k % 18 === 0 && c.parts.subkeys.length > 0).slice(0, 50);
+  const aged = agedCerts.map((c) => c.fingerprint);
+  if (!existsSync(`${full}.complete`)) {
+    rmSync(cache, { recursive: true, force: true });
+    mkdirSync(full, { recursive: true, mode: 0o700 });
+    gpgIn(full, ['--import', DEBIAN]);
+    stopAgents(full);
+    writeFileSync(`${full}.complete`, '');
+  }
+  if (!existsSync(`${older}.complete`)) {
+    rmSync(older, { recursive: true, force: true });
+    execFileSync('cp', ['-a', full, older]);
+    const stripped = Buffer.concat(agedCerts.map((c) => serializeCertificate({ ...c.parts, subkeys: c.parts.subkeys.slice(0, -1) })));
+    gpgIn(older, ['--yes', '--delete-keys', ...aged]);
+    gpgIn(older, ['--import'], stripped);
+    stopAgents(older);
+    writeFileSync(`${older}.complete`, `${aged.join('\n')}\n`);
+  }
+  const copyOf = (home) => {
+    const dir = path.join(tmp('gpg-store-'), 'home');
+    execFileSync('cp', ['-a', home, dir]);
+    return dir;
+  };
+  const fileState = (home) => {
+    const s = statSync(path.join(home, 'pubring.kbx'));
+    return `${s.size}:${s.mtimeMs}:${createHash('sha256').update(readFileSync(path.join(home, 'pubring.kbx'))).digest('hex')}`;
+  };
+  const homes = [];
+  const sks = await startSks([DEBIAN]);
+  try {
+    const kpHome = tmp('kp-gnupg-');
+    homes.push(kpHome);
+    for (const args of [['servers', 'add', sks.url], ['servers', 'default', sks.url]]) execFileSync(process.execPath, [BIN, '--home', kpHome, ...args], { stdio: 'ignore' });
+    const refresh = (label, source, key, target) => {
+      const ours = copyOf(source);
+      const theirs = copyOf(source);
+      homes.push(ours, theirs);
+      const before = fileState(ours);
+      const kp = measure(process.execPath, [BIN, '--home', kpHome, '--modules', '-keyserversync', '--store', 'gnupg', 'sync', '--all', '--yes'], { GNUPGHOME: ours }, [0, 1]);
+      const unchanged = fileState(ours) === before;
+      const gp = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--refresh-keys'], { GNUPGHOME: theirs }, [0, 2]);
+      stopAgents(ours);
+      stopAgents(theirs);
+      const listing = (home) => execFileSync('gpg', ['--batch', '--with-colons', '--list-keys'], { env: gnupgEnv(home), maxBuffer: 256 << 20 }).toString().split('\n');
+      const a = listing(ours);
+      const b = listing(theirs);
+      const differing = a.filter((line, k) => line !== b[k]).length + Math.abs(a.length - b.length);
+      for (const k of a.map((_, k) => k).filter((k) => a[k] !== b[k]).slice(0, 2)) console.log(`  keyport's home: ${a[k]}\n  gpg's home:     ${b[k]}`);
+      const ratio = gp.seconds / kp.seconds;
+      console.log(`${label}: keyport sync ${fmt(kp.seconds)} s (${kp.rssMB} MB), gpg --refresh-keys ${fmt(gp.seconds)} s, ratio ${ratio.toFixed(1)}x (target >= ${target}x); pubring.kbx ${unchanged ? 'unchanged' : 'changed'} by keyport; listings after: ${differing} of ${b.length} lines differ`);
+      results[key] = { keys: fprs.length, keyport: kp, gpg: gp, ratio, keyringUnchangedByKeyport: unchanged, listingLinesDiffering: differing, target, met: ratio >= target && differing === 0 && (key !== 'gnupgSync' || unchanged) };
+    };
+    refresh('nothing changed on the server', full, 'gnupgSync', 5);
+    refresh(`${aged.length} keys older in the home than on the server`, older, 'gnupgSyncOlder', 2);
+
+    // list --json on a warm cache, next to a bare node start and to the embedded store's list.
+    const warm = copyOf(full);
+    homes.push(warm);
+    const embedded = tmp('kp-gnupg-embedded-');
+    homes.push(embedded);
+    execFileSync(process.execPath, [BIN, '--home', embedded, 'import', '--file', DEBIAN], { stdio: 'ignore' });
+    const listArgs = [BIN, '--home', kpHome, '--store', 'gnupg', 'list', '--json'];
+    measure(process.execPath, listArgs, { GNUPGHOME: warm });
+    const rounds = 11;
+    const bare = [];
+    const gnupgList = [];
+    const embeddedList = [];
+    for (let i = 0; i < rounds; i++) {
+      bare.push(measure(process.execPath, ['-e', '']).seconds);
+      gnupgList.push(measure(process.execPath, listArgs, { GNUPGHOME: warm }).seconds);
+      embeddedList.push(measure(process.execPath, [BIN, '--home', embedded, 'list', '--json']).seconds);
+    }
+    stopAgents(warm);
+    const over = (median(gnupgList) - median(bare)) * 1000;
+    console.log(`list --json, median of ${rounds}: node -e '' ${fmt(median(bare))} s, --store gnupg (warm) ${fmt(median(gnupgList))} s (${over.toFixed(0)} ms above bare node; target <= 300 ms), embedded ${fmt(median(embeddedList))} s`);
+    results.gnupgList = { rounds, bareNode: median(bare), gnupg: median(gnupgList), embedded: median(embeddedList), overheadMs: over, target: 300, met: over <= 300 };
+  } finally {
+    await sks.stop();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
   }
 }
 

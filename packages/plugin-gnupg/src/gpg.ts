@@ -98,7 +98,31 @@ const BUSY = /waiting for lock|can't connect to the agent|no gpg-agent running|k
  * Runs gpg on `home` with the arguments mature wrappers use (batch, no tty, C locale). A run
  * still waiting for a lock after `lockTimeoutMs` is stopped and reported as KP1803.
  */
-export function runGpg(program: string, home: string, args: readonly string[], options: GpgRunOptions = {}): Promise<GpgRun> {
+export async function runGpg(program: string, home: string, args: readonly string[], options: GpgRunOptions = {}): Promise<GpgRun> {
+  for (let attempt = 1; ; attempt++) {
+    const run = await runGpgOnce(program, home, args, options);
+    const between = (run.status !== 0 && KEYRING_BETWEEN_RENAMES.test(run.stderr)) || (!args.includes('--import') && KEYBOX_CREATED.test(run.stderr));
+    if (!between || attempt === KEYRING_RENAME_ATTEMPTS) return run;
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+  }
+}
+
+/**
+ * gpg replaces pubring.kbx by two renames (the old file to pubring.kbx~, the new one into
+ * place), so a gpg that reads while another gpg writes can find no keyring at all; gpg's
+ * readers take no lock. Such a run is repeated: the keyring is back within milliseconds.
+ */
+const KEYRING_BETWEEN_RENAMES = /keydb_search\w* failed: No such file or directory|keyblock resource '[^']*': No such file or directory/;
+/**
+ * A reader in that window may instead create an empty keybox and read nothing, with exit
+ * status 0 (gpg 2.2.40: "keybox '…/pubring.kbx' created", then an empty listing or "nothing
+ * exported"). A read that says so is repeated; in a new home the repeat reads the same empty
+ * keyring. An import is not repeated for it: gpg creates the keybox on a first import too.
+ */
+const KEYBOX_CREATED = /keybox '[^']*' created/;
+const KEYRING_RENAME_ATTEMPTS = 5;
+
+function runGpgOnce(program: string, home: string, args: readonly string[], options: GpgRunOptions): Promise<GpgRun> {
   const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const child = spawn(program, ['--homedir', home, '--batch', '--no-tty', ...args], {

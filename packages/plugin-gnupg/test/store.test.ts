@@ -309,3 +309,28 @@ describe('GnuPG key store: coded errors', () => {
     expect(gpg(['--with-colons', '--list-keys'], { home })).toContain(manifest.rsa4096.fingerprint);
   }, 60_000);
 });
+
+describe('reading certificates in bulk', () => {
+  it('answers reads asked for together with one gpg --export, each with its own key', async () => {
+    const home = tempGnupgHome();
+    for (const key of [manifest.rsa4096, manifest.ed25519]) gpg(['--import'], { home, input: fixtureBytes(key.file) });
+    // gpg behind a script that notes every export it runs.
+    const dir = dataDir();
+    const log = path.join(dir, 'exports');
+    const program = path.join(dir, 'gpg');
+    writeFileSync(program, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`);
+    chmodSync(program, 0o755);
+    const store = await open(home, dataDir(), { program });
+    const [rsa, ed, none] = await Promise.all([store.readCertificate(manifest.rsa4096.fingerprint), store.readCertificate(manifest.ed25519.fingerprint), store.readCertificate('0'.repeat(40))]);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(gpgShowOnly(writeTemp(rsa!)).map((k) => k.fingerprint)).toEqual([manifest.rsa4096.fingerprint]);
+    expect(gpgShowOnly(writeTemp(ed!)).map((k) => k.fingerprint)).toEqual([manifest.ed25519.fingerprint]);
+    expect(none).toBeUndefined();
+  });
+});
+
+function writeTemp(bytes: Uint8Array): string {
+  const file = path.join(dataDir(), 'key.gpg');
+  writeFileSync(file, bytes);
+  return file;
+}

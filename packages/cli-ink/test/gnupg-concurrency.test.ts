@@ -1,0 +1,83 @@
+/**
+ * A user who runs `gpg --import` in the same GnuPG home while `keyport --store gnupg sync` runs
+ * loses nothing: keyport writes only through gpg (which holds the keyring's lock per call), and
+ * keyport's updates and every key the user's gpg reported as imported are there afterwards.
+ * Homes are temporary; their agents are stopped (removeGnupgHomes in helpers' afterAll).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPackets, serializeCertificate, splitCertificates } from '@keyport/core';
+import { DEBIAN_KEYRING, fixturePath, gpg, gpgShowOnly, hasGpg, manifest, parseColons, startHkpFixture, tempGnupgHome, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { homeWith, keyportAsync } from './helpers.js';
+
+/** One `gpg --import` as a user types it; resolves with its exit status. */
+function userImport(gnupg: string, key: Uint8Array): Promise<number> {
+  const child = spawn('gpg', ['--batch', '--no-tty', '--quiet', '--import'], { env: { ...process.env, GNUPGHOME: gnupg, LC_ALL: 'C' }, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin.end(key);
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+}
+
+const listed = (gnupg: string) => parseColons(gpg(['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--with-fingerprint', '--list-keys'], { home: gnupg }));
+
+describe('keyport --store gnupg sync next to a user running gpg --import', () => {
+  let hkp: RunningHkpFixture;
+  let userKeys: { fingerprint: string; bytes: Uint8Array }[];
+  beforeAll(async () => {
+    if (!hasGpg()) throw new Error('gnupg is required (apt-get install gnupg)');
+    hkp = await startHkpFixture({ dialect: 'sks', keys: [readFileSync(fixturePath(manifest['pair-new'].file), 'utf8')] });
+    userKeys = splitCertificates(readPackets(new Uint8Array(readFileSync(DEBIAN_KEYRING))))
+      .certificates.slice(0, 100)
+      .map((c) => ({ fingerprint: '', bytes: serializeCertificate(c.parts) }));
+    for (const k of userKeys) k.fingerprint = parseColons(gpg(['--with-colons', '--import-options', 'show-only', '--import'], { input: k.bytes }))[0]!.fingerprint;
+  }, 60_000);
+  afterAll(() => hkp.stop());
+
+  it('keeps the user keys gpg imported and keyport updates, in every round', async () => {
+    const served = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      // Each round is a first sync of a fresh pair of homes.
+      const home = await homeWith([
+        ['servers', 'add', hkp.url],
+        ['servers', 'default', hkp.url],
+      ]);
+      const gnupg = tempGnupgHome();
+      let next = 0;
+      gpg(['--import'], { home: gnupg, input: readFileSync(fixturePath(manifest['pair-old'].file)) });
+      // The user imports one key after another for as long as keyport's sync runs.
+      let syncDone = false;
+      const sync = keyportAsync(['--modules', '-keyserversync', '--store', 'gnupg', 'sync', '--all', '--yes', '--json'], { home, env: { GNUPGHOME: gnupg }, timeoutMs: 60_000 }).finally(() => (syncDone = true));
+      const imported: string[] = [];
+      const failed: string[] = [];
+      const user = (async () => {
+        // Every import here starts while the sync is still running.
+        let during = 0;
+        while (!syncDone && next < userKeys.length) {
+          const key = userKeys[next++]!;
+          during++;
+          const status = await userImport(gnupg, key.bytes);
+          (status === 0 ? imported : failed).push(key.fingerprint);
+        }
+        return during;
+      })();
+      const [synced, during] = await Promise.all([sync, user]);
+      // The user was still importing when the sync ended (else this round proves nothing).
+      expect(during).toBeGreaterThan(1);
+      expect(next).toBeLessThan(userKeys.length);
+      expect(synced.status, `${synced.stderr}\n${synced.stdout.slice(0, 3000)}`).toBe(0);
+      const report = JSON.parse(synced.stdout) as { results: { fingerprint: string; status: string }[] };
+      // The keys the user imported before sync listed the home are synced too (not on the server).
+      expect(report.results.find((r) => r.fingerprint === manifest['pair-new'].fingerprint), JSON.stringify(report.results.find((r) => r.fingerprint === manifest['pair-new'].fingerprint))).toMatchObject({ status: 'updated' });
+      const held = listed(gnupg);
+      const byFpr = new Map(held.map((k) => [k.fingerprint, k]));
+      // keyport's update: every user ID and subkey of the server's copy.
+      const updated = byFpr.get(served.fingerprint)!;
+      expect(updated.userIds.map((u) => u.userId)).toEqual(expect.arrayContaining(served.userIds.map((u) => u.userId)));
+      expect(updated.subkeys.map((s) => s.fingerprint)).toEqual(expect.arrayContaining(served.subkeys.map((s) => s.fingerprint)));
+      // The user's keys: every one gpg said it imported is there; none failed.
+      expect(failed).toEqual([]);
+      expect(imported.filter((f) => !byFpr.has(f))).toEqual([]);
+    }
+  }, 240_000);
+});
