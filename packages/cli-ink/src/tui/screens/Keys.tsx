@@ -27,6 +27,9 @@ function inTab(k: KeyRecord, tab: Tab, now: number): boolean {
 
 /** Lower case without accents: `Jeremy` finds `Jérémy`. */
 export function folded(text: string): string {
+  // Most user IDs are ASCII: skip the (costly) decomposition for them.
+  // eslint-disable-next-line no-control-regex -- the ASCII range
+  if (/^[\u0000-\u007F]*$/.test(text)) return text.toLowerCase();
   return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
@@ -133,6 +136,19 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
     });
   }, [keys]);
   useEffect(() => setCursor((c) => Math.min(c, Math.max(0, shown.length - 1))), [shown.length]);
+  // Prepare every key's filter text after the first frame, a slice at a time between key
+  // presses: done on the first filter key instead, it held up that key and the ones behind it.
+  useEffect(() => {
+    let next = 0;
+    let timer: NodeJS.Immediate | undefined;
+    const step = () => {
+      const end = Math.min(keys.length, next + 200);
+      for (; next < end; next++) searchText(keys[next]!);
+      if (next < keys.length) timer = setImmediate(step);
+    };
+    timer = setImmediate(step);
+    return () => clearImmediate(timer);
+  }, [keys]);
   // In the commit: the footer and q must know before the next key.
   useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
   const current = shown[cursor];
