@@ -1,4 +1,4 @@
-import React, { useLayoutEffect, useEffect, useMemo, useState } from 'react';
+import React, { memo, useLayoutEffect, useEffect, useMemo, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import { userIdForDisplay, type KeyRecord } from '@keyport/core';
@@ -27,6 +27,9 @@ function inTab(k: KeyRecord, tab: Tab, now: number): boolean {
 
 /** Lower case without accents: `Jeremy` finds `Jérémy`. */
 export function folded(text: string): string {
+  // Most user IDs are ASCII: skip the (costly) decomposition for them.
+  // eslint-disable-next-line no-control-regex -- the ASCII range
+  if (/^[\u0000-\u007F]*$/.test(text)) return text.toLowerCase();
   return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
@@ -57,12 +60,32 @@ function searchText(k: KeyRecord): SearchText {
   }
   return t;
 }
-function matcher(filter: string): (t: SearchText) => boolean {
-  const f = folded(filter.trim());
-  if (!f) return () => true;
-  const hex = f.replace(/^0x/, '').replace(/\s+/g, '');
-  const byHex = /^[0-9a-f]+$/.test(hex);
-  return (t) => (byHex && t.fingerprint.includes(hex)) || t.userIds.includes(f);
+/** A filter as it is matched: folded text, and the hex it also stands for (if it is hex). */
+interface Query {
+  text: string;
+  hex: string | null;
+}
+function query(filter: string): Query {
+  const text = folded(filter.trim());
+  const hex = text.replace(/^0x/, '').replace(/\s+/g, '');
+  return { text, hex: /^[0-9a-f]+$/.test(hex) ? hex : null };
+}
+function matcher(filter: string | Query): (t: SearchText) => boolean {
+  const { text, hex } = typeof filter === 'string' ? query(filter) : filter;
+  if (!text) return () => true;
+  return (t) => (hex !== null && t.fingerprint.includes(hex)) || t.userIds.includes(text);
+}
+/**
+ * Whether every key `next` matches also matched `previous`, so typing on can search the last
+ * result instead of the whole keyring: the text only grew, and any hex match was one before.
+ * (`0` then `0xa` is not: `0x` turns the hex part from `0` into `a`.)
+ */
+export function narrows(previous: string, next: string): boolean {
+  const was = query(previous);
+  const is = query(next);
+  if (!was.text) return true;
+  if (!is.text.includes(was.text)) return false;
+  return is.hex === null || (was.hex !== null && is.hex.includes(was.hex));
 }
 
 /** Plain code-unit order: on 10,000 keys localeCompare (Intl) costs more than the first frame may. */
@@ -92,13 +115,17 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const sorted = useMemo(() => sortKeys(keys, sort), [keys, sort]);
-  const shown = useMemo(
-    () => {
-      const matches = matcher(filter);
-      return sorted.filter((k) => inTab(k, tab, now) && matches(searchText(k)));
-    },
-    [sorted, tab, filter, now],
-  );
+  const inThisTab = useMemo(() => (tab === 'All' ? sorted : sorted.filter((k) => inTab(k, tab, now))), [sorted, tab, now]);
+  // Typing on in the filter searches the last result, not the whole keyring (it only narrows).
+  const lastShown = useRef<{ from: KeyRecord[]; filter: string; shown: KeyRecord[] } | null>(null);
+  const shown = useMemo(() => {
+    const last = lastShown.current;
+    const from = last && last.from === inThisTab && narrows(last.filter, filter) ? last.shown : inThisTab;
+    const matches = matcher(filter);
+    const result = filter.trim() ? from.filter((k) => matches(searchText(k))) : inThisTab;
+    lastShown.current = { from: inThisTab, filter, shown: result };
+    return result;
+  }, [inThisTab, filter]);
   // Keys deleted elsewhere leave the selection.
   useEffect(() => {
     setSelected((s) => {
@@ -109,6 +136,19 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
     });
   }, [keys]);
   useEffect(() => setCursor((c) => Math.min(c, Math.max(0, shown.length - 1))), [shown.length]);
+  // Prepare every key's filter text after the first frame, a slice at a time between key
+  // presses: done on the first filter key instead, it held up that key and the ones behind it.
+  useEffect(() => {
+    let next = 0;
+    let timer: NodeJS.Immediate | undefined;
+    const step = () => {
+      const end = Math.min(keys.length, next + 200);
+      for (; next < end; next++) searchText(keys[next]!);
+      if (next < keys.length) timer = setImmediate(step);
+    };
+    timer = setImmediate(step);
+    return () => clearImmediate(timer);
+  }, [keys]);
   // In the commit: the footer and q must know before the next key.
   useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
   const current = shown[cursor];
@@ -262,21 +302,38 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
             ? 'The keyring is empty. Press i to import from a key server, or f to import a file'
             : 'no key matches'
         }
-        render={(k) => {
-          const s = k.summary;
-          const expired = isExpired(s.expires, now);
-          const shownUserId = s.userIds.find((u) => u.primary) ?? s.userIds[0];
-          const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
-          return (
-            <Text dimColor={s.revoked || expired} strikethrough={s.revoked} wrap="truncate-end">
-              {selected.has(s.fingerprint) ? '[x]' : '[ ]'} {k.hasSecret ? 'sec' : 'pub'}{' '}
-              {longId ? s.keyId : s.keyId.slice(-8)} {showDate ? `${s.created.slice(0, 10)} ` : ''}
-              {uid}
-              {s.revoked ? ' [revoked]' : expired ? ' [expired]' : ''}
-            </Text>
-          );
-        }}
+        render={(k) => (
+          <KeyRow record={k} selected={selected.has(k.summary.fingerprint)} now={now} longId={longId} showDate={showDate} />
+        )}
       />
     </Box>
   );
 }
+
+/** One row of the list; memoised, so a key press redraws only the rows that changed. */
+const KeyRow = memo(function KeyRow({
+  record,
+  selected,
+  now,
+  longId,
+  showDate,
+}: {
+  record: KeyRecord;
+  selected: boolean;
+  now: number;
+  longId: boolean;
+  showDate: boolean;
+}) {
+  const s = record.summary;
+  const expired = isExpired(s.expires, now);
+  const shownUserId = s.userIds.find((u) => u.primary) ?? s.userIds[0];
+  const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
+  return (
+    <Text dimColor={s.revoked || expired} strikethrough={s.revoked} wrap="truncate-end">
+      {selected ? '[x]' : '[ ]'} {record.hasSecret ? 'sec' : 'pub'} {longId ? s.keyId : s.keyId.slice(-8)}{' '}
+      {showDate ? `${s.created.slice(0, 10)} ` : ''}
+      {uid}
+      {s.revoked ? ' [revoked]' : expired ? ' [expired]' : ''}
+    </Text>
+  );
+});
