@@ -189,7 +189,9 @@ export function formatKeyDetails(record: KeyRecord, now = Date.now()): string[] 
   if (record.hasSecret) lines.push(`  Secret       ${record.secretPrimary === 'present' ? 'primary key present' : record.secretPrimary === 'stub' ? 'primary key offline (stub); subkeys only' : 'subkeys only'}`);
   if (s.revocation) lines.push(`  Revoked      ${s.revocation.date ? day(s.revocation.date) : ''} ${revocationText(s.revocation.code)}${s.revocation.reason ? `: ${s.revocation.reason}` : ''}`);
   lines.push('  User IDs');
-  for (const u of s.userIds) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${userIdForDisplay(u)}${u.primary ? ' (primary)' : ''}`);
+  // The primary user ID first, as gpg lists it; the rest in stored order (sort is stable).
+  const primaryFirst = [...s.userIds].sort((a, b) => Number(b.primary) - Number(a.primary));
+  for (const u of primaryFirst) lines.push(`    ${validityLabel(userIdValidity(s, u, now))} ${userIdForDisplay(u)}${u.primary ? ' (primary)' : ''}`);
   if (s.subkeys.length) lines.push('  Subkeys');
   for (const k of s.subkeys) {
     const state = k.revoked || s.revoked ? 'revoked' : isExpired(k.expires, now) || isExpired(s.expires, now) ? 'expired' : 'valid';
