@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { floodedKey, floodSignerCertificates } from '@keyport/test-fixtures';
+// The fixtures' CRC-24 is bit by bit (RFC 9580 §6.1): independent of the table-driven one under test.
+import { crc24 as bitwiseCrc24, floodedKey, floodSignerCertificates } from '@keyport/test-fixtures';
 import { crc24, EmbeddedKeyring, ErrorCodes, ImportPipeline, KeyportError, readPackets, splitCertificates } from '../src/index.js';
 import { mergeCertificate, serializeCertificate } from '../src/openpgp/certificate.js';
 import { readPacketsDroppingThirdParty } from '../src/openpgp/flood.js';
@@ -25,19 +26,6 @@ function freshKeyring() {
 
 const file = { kind: 'file' as const, name: 'flooded.pgp' };
 const read = (p: string) => new Uint8Array(readFileSync(p));
-
-/** CRC-24 bit by bit, straight from RFC 9580 §6.1: independent of the table-driven one under test. */
-function bitwiseCrc24(data: Uint8Array): number {
-  let crc = 0xb704ce;
-  for (const byte of data) {
-    crc ^= byte << 16;
-    for (let i = 0; i < 8; i++) {
-      crc <<= 1;
-      if (crc & 0x1000000) crc ^= 0x1864cfb;
-    }
-  }
-  return crc & 0xffffff;
-}
 
 async function storedSignatureCount(keyring: EmbeddedKeyring, fingerprint: string): Promise<number> {
   const parts = await keyring.readStoredParts(fingerprint);

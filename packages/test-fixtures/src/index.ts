@@ -70,3 +70,4 @@ export * from './hostile.js';
 export * from './flood.js';
 export * from './socks-fixture.js';
 export { closedLoopbackPort, listenOnLoopback } from './listen.js';
+export { crc24 } from './checksum.js';
