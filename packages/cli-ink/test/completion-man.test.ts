@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { keyport, tempDir, tempHome } from './helpers.js';
+import { bashCompletions } from './bash-complete.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -15,20 +16,7 @@ describe('keyport completion', () => {
   writeFileSync(script, generated.stdout);
   writeFileSync(path.join(dir, 'pubring.asc'), '');
 
-  /** What bash offers after `keyport WORDS...` (the last word being completed), sorted. */
-  function complete(...words: string[]): string[] {
-    const lines = [
-      `source ${JSON.stringify(script)}`,
-      `cd ${JSON.stringify(dir)}`,
-      `COMP_WORDS=(keyport ${words.map((w) => `'${w}'`).join(' ')})`,
-      `COMP_CWORD=${words.length}`,
-      '_keyport',
-      'printf "%s\\n" "${COMPREPLY[@]}"',
-    ].join('\n');
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', lines], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    return r.stdout.split('\n').filter(Boolean).sort();
-  }
+  const complete = (...words: string[]): string[] => bashCompletions(script, dir, words);
 
   it('prints a bash script that registers itself when sourced', () => {
     expect(generated.status).toBe(0);

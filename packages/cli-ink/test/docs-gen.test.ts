@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bashCompletion, fishCompletion, manPage, zshCompletion, type CommandSpec } from '../src/docs-gen/index.js';
+import { bashCompletions } from './bash-complete.js';
 
 // A sample of the command tree: global options, a command with a variadic argument and options
 // with values (a path, a closed set), nested subcommands and an argument with choices.
@@ -54,20 +55,7 @@ describe('bash completion', () => {
   const { dir, file } = tempFile('keyport.bash', bashCompletion(spec));
   writeFileSync(path.join(dir, 'a-file.asc'), '');
 
-  /** What bash offers after the words typed (the last one being completed). */
-  function complete(...words: string[]): string[] {
-    const script = [
-      `source ${JSON.stringify(file)}`,
-      `cd ${JSON.stringify(dir)}`,
-      `COMP_WORDS=(keyport ${words.map((w) => `'${w}'`).join(' ')})`,
-      `COMP_CWORD=${words.length}`,
-      '_keyport',
-      'printf "%s\\n" "${COMPREPLY[@]}"',
-    ].join('\n');
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    return r.stdout.split('\n').filter(Boolean).sort();
-  }
+  const complete = (...words: string[]): string[] => bashCompletions(file, dir, words);
 
   it('is registered by sourcing the script', () => {
     const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `source ${JSON.stringify(file)} && complete -p keyport`], { encoding: 'utf8' });
