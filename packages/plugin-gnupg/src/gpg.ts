@@ -101,7 +101,9 @@ const BUSY = /waiting for lock|can't connect to the agent|no gpg-agent running|k
 export async function runGpg(program: string, home: string, args: readonly string[], options: GpgRunOptions = {}): Promise<GpgRun> {
   for (let attempt = 1; ; attempt++) {
     const run = await runGpgOnce(program, home, args, options);
-    const between = (run.status !== 0 && KEYRING_BETWEEN_RENAMES.test(run.stderr)) || (!args.includes('--import') && KEYBOX_CREATED.test(run.stderr));
+    const reading = !args.includes('--import');
+    const between =
+      (run.status !== 0 && (KEYRING_BETWEEN_RENAMES.test(run.stderr) || (reading && KEYBOX_HALF_WRITTEN.test(run.stderr)))) || (reading && KEYBOX_CREATED.test(run.stderr));
     if (!between || attempt === KEYRING_RENAME_ATTEMPTS) return run;
     await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
   }
@@ -120,6 +122,12 @@ const KEYRING_BETWEEN_RENAMES = /keydb_search\w* failed: No such file or directo
  * keyring. An import is not repeated for it: gpg creates the keybox on a first import too.
  */
 const KEYBOX_CREATED = /keybox '[^']*' created/;
+/**
+ * Or it opens the keybox while the writer is still replacing it and reads a cut packet (seen in
+ * a full test run: "keydb_search_first failed: Invalid packet"). For a read that is the same
+ * window and is repeated; an import that says so is reported, never repeated.
+ */
+const KEYBOX_HALF_WRITTEN = /keydb_search\w* failed: Invalid packet/;
 const KEYRING_RENAME_ATTEMPTS = 5;
 
 function runGpgOnce(program: string, home: string, args: readonly string[], options: GpgRunOptions): Promise<GpgRun> {
