@@ -46,6 +46,9 @@ const LIST_ARGS = ['--with-colons', '--fixed-list-mode', '--with-fingerprint', '
 /** How many times a batch is given to gpg when keys of it were neither stored nor refused. */
 const IMPORT_ATTEMPTS = 3;
 
+/** How many times an import reads the stored copy of a key the last listing showed. */
+const KEYRING_READ_ATTEMPTS = 3;
+
 const NONE: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
 
 interface CachedIndex {
@@ -111,11 +114,12 @@ export class GnupgKeyStore implements KeyStore {
     return path.join(this.stateDir, 'index.json');
   }
 
-  private readCache(stamp: string): CachedIndex | undefined {
-    if (this.memo?.stamp === stamp) return this.memo;
+  /** The cached index for `stamp`; with `undefined`, the last one cached whatever its stamp. */
+  private readCache(stamp: string | undefined): CachedIndex | undefined {
+    if (this.memo && (stamp === undefined || this.memo.stamp === stamp)) return this.memo;
     try {
       const cached = JSON.parse(readFileSync(this.indexFile, 'utf8')) as CachedIndex;
-      if (cached.home === this.home && cached.stamp === stamp && Array.isArray(cached.entries)) return (this.memo = cached);
+      if (cached.home === this.home && (stamp === undefined || cached.stamp === stamp) && Array.isArray(cached.entries)) return stamp === undefined ? cached : (this.memo = cached);
     } catch {}
     return undefined;
   }
@@ -180,6 +184,24 @@ export class GnupgKeyStore implements KeyStore {
   }
 
   /**
+   * {@link held} for an import's "before" copies. An export that runs while another gpg replaces
+   * pubring.kbx can miss a key the home holds (exit 0, nothing exported); a key the last listing
+   * showed but the export missed is read again, a bounded number of times, so that the import
+   * knows it is an update (merge-only) and reports what it added, not the whole key.
+   */
+  private async heldBefore(fingerprints: readonly string[]): Promise<Map<string, CertificateParts>> {
+    const held = await this.held(fingerprints);
+    const listed = new Set((this.memo ?? this.readCache(undefined))?.entries.map((e) => e.summary.fingerprint) ?? []);
+    for (let attempt = 1; attempt < KEYRING_READ_ATTEMPTS; attempt++) {
+      const missed = fingerprints.filter((fpr) => !held.has(fpr) && listed.has(fpr));
+      if (missed.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      for (const [fpr, parts] of await this.held(missed)) held.set(fpr, parts);
+    }
+    return held;
+  }
+
+  /**
    * What each certificate of `data` would add to the copy gpg holds, by packets, with one
    * `--export`; all-zero counts for a key gpg holds mean importing it is a no-op. Lets callers
    * (sync) skip gpg imports that would change nothing; {@link importCertificates} uses it too.
@@ -202,7 +224,7 @@ export class GnupgKeyStore implements KeyStore {
       options.signal?.throwIfAborted();
       const fingerprints = [...new Set(incoming.filter((c) => c.secret === 0).map((c) => c.fingerprint))];
       const selfSigsOnly = options.source === 'keyserver';
-      const before = await this.held(fingerprints);
+      const before = await this.heldBefore(fingerprints);
       const toImport = new Set<string>();
       for (const c of incoming) {
         if (c.secret === 0 && (!before.has(c.fingerprint) || addsSomething(packetsAdded(c.parts, before.get(c.fingerprint), { selfSigsOnly })))) toImport.add(c.fingerprint);
@@ -216,19 +238,35 @@ export class GnupgKeyStore implements KeyStore {
       // gpg says "General error", or reports fewer keys): keys gpg gave no status for and that are
       // not stored (or stored only in the older copy) are imported again, a bounded number of times.
       for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
-        const bytes = Buffer.concat(incoming.filter((c) => pending.has(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
         const args = ['--status-fd', '1'];
-        if (options.source === 'keyserver') args.push('--import-options', KEYSERVER_IMPORT_OPTIONS);
-        const run = await this.gpg([...args, '--import'], bytes);
-        stderr = run.stderr;
-        const parsed = parseImportStatus(run.stdout.toString('latin1'));
-        for (const line of parsed.lines) {
-          if (!line.fingerprint) continue;
-          const prior = status.get(line.fingerprint);
-          if (line.kind === 'problem') status.set(line.fingerprint, { flags: prior?.flags ?? 0, problem: line.reason });
-          else status.set(line.fingerprint, { flags: (prior?.flags ?? 0) | line.flags, problem: prior?.problem });
+        const importOptions = options.source === 'keyserver' ? [KEYSERVER_IMPORT_OPTIONS] : [];
+        // Keys the home holds go in with merge-only. gpg's import reads the stored copy without a
+        // lock; when another gpg replaces pubring.kbx at that moment the read fails ("keydb_get_keyblock
+        // failed: Value not found"), and gpg 2.2.40 then stores the update as a second copy of the
+        // key, which gpg's own look-ups never use. merge-only makes gpg skip the key instead (no
+        // status line), and the key is given to gpg again below.
+        const groups = [
+          { keys: [...pending].filter((fpr) => before.has(fpr)), options: [...importOptions, 'merge-only'] },
+          { keys: [...pending].filter((fpr) => !before.has(fpr)), options: importOptions },
+        ].filter((g) => g.keys.length > 0);
+        let failedRun: Awaited<ReturnType<GnupgKeyStore['gpg']>> | undefined;
+        let anyStatus = false;
+        for (const group of groups) {
+          const bytes = Buffer.concat(incoming.filter((c) => group.keys.includes(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
+          const run = await this.gpg([...args, ...(group.options.length ? ['--import-options', group.options.join(',')] : []), '--import'], bytes);
+          stderr = run.stderr;
+          const parsed = parseImportStatus(run.stdout.toString('latin1'));
+          for (const line of parsed.lines) {
+            if (!line.fingerprint) continue;
+            const prior = status.get(line.fingerprint);
+            if (line.kind === 'problem') status.set(line.fingerprint, { flags: prior?.flags ?? 0, problem: line.reason });
+            else status.set(line.fingerprint, { flags: (prior?.flags ?? 0) | line.flags, problem: prior?.problem });
+          }
+          if (parsed.lines.length > 0 || parsed.totals) anyStatus = true;
+          else if (run.status !== 0) failedRun = run;
         }
-        if (run.status !== 0 && parsed.lines.length === 0 && !parsed.totals && attempt === IMPORT_ATTEMPTS - 1) throw gpgFailed('import the keys', run);
+        if (failedRun && !anyStatus && attempt === IMPORT_ATTEMPTS - 1) throw gpgFailed('import the keys', failedRun);
         after = new Map([...after, ...(await this.held([...pending]))]);
         // A key gpg said nothing about was not processed (gpg reports unchanged keys too), even
         // if an older copy of it is stored: an update lost that way is given to gpg again.
@@ -256,7 +294,8 @@ export class GnupgKeyStore implements KeyStore {
           continue;
         }
         const added = packetsAdded(stored, before.get(c.fingerprint));
-        const state = s.flags & 1 || !before.has(c.fingerprint) ? 'new' : s.flags & 14 || addsSomething(added) ? 'updated' : 'unchanged';
+        // gpg's status says whether it found the key stored: flag 1 is a new key.
+        const state = s.flags & 1 ? 'new' : s.flags & 14 || addsSomething(added) ? 'updated' : 'unchanged';
         results.push({ fingerprint: c.fingerprint, status: state, reason: null, added: state === 'unchanged' ? { ...NONE } : added, userIds });
       }
       if (toImport.size > 0) this.changed([...toImport]);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dearmorAll, type KeyportError } from '@keyport/core';
-import { DEBIAN_KEYRING, fixtureBytes, gpg, gpgShowOnly, manifest, parseColons, removeGnupgHomes, tempGnupgHome } from '@keyport/test-fixtures';
+import { DEBIAN_KEYRING, fixtureBytes, fixturePath, gpg, gpgShowOnly, manifest, parseColons, removeGnupgHomes, tempGnupgHome } from '@keyport/test-fixtures';
 import { GnupgKeyStore, parseImportStatus, parseSecretListing } from '../src/index.js';
 
 const dataDirs: string[] = [];
@@ -244,6 +244,75 @@ describe('GnuPG key store: import and delete', () => {
       expect(new Set((await store.list()).map((e) => e.summary.fingerprint))).toEqual(listed);
     }
   }, 180_000);
+});
+
+describe('GnuPG key store: an update while another gpg replaces the keyring', () => {
+  it('gives gpg an update of a held key with merge-only, and again when gpg could not read the stored copy', async () => {
+    const home = tempGnupgHome();
+    gpg(['--import'], { home, input: binary(manifest['pair-old'].file) });
+    // gpg behind a script whose first import runs while pubring.kbx is away: what that gpg sees
+    // when another gpg replaces the keybox just as it reads the stored copy (gpg 2.2.40 then takes
+    // the key for a new one). Every import's arguments are noted.
+    const dir = dataDir();
+    const log = path.join(dir, 'imports');
+    const program = path.join(dir, 'gpg');
+    writeFileSync(
+      program,
+      `#!/bin/sh
+case " $* " in *" --import "*)
+  echo "$*" >> '${log}'
+  if [ ! -e '${dir}/away-once' ]; then
+    touch '${dir}/away-once'
+    mv '${home}/pubring.kbx' '${dir}/pubring.kbx'
+    gpg "$@"; status=$?
+    mv '${dir}/pubring.kbx' '${home}/pubring.kbx'
+    exit $status
+  fi;;
+esac
+exec gpg "$@"
+`,
+    );
+    chmodSync(program, 0o755);
+    const store = open(home, dataDir(), { program });
+    await store.list();
+    const report = await store.importCertificates(binary(manifest['pair-new'].file), { source: 'keyserver' });
+    expect(report.results.map((r) => [r.fingerprint, r.status])).toEqual([[manifest['pair-new'].fingerprint, 'updated']]);
+    const imports = readFileSync(log, 'utf8').trim().split('\n');
+    expect(imports).toHaveLength(2);
+    for (const args of imports) expect(args).toMatch(/--import-options \S*merge-only/);
+    const held = parseColons(gpg(['--with-colons', '--with-fingerprint', '--list-keys'], { home }));
+    const served = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
+    expect(held.map((k) => k.fingerprint)).toEqual([served.fingerprint]);
+    expect(held[0]!.userIds.map((u) => u.userId).sort()).toEqual(served.userIds.map((u) => u.userId).sort());
+    // What the update added, not the whole key: the old copy's user ID is not counted again.
+    expect(report.results[0]!.added.userIds).toBe(served.userIds.length - 1);
+  }, 60_000);
+
+  it('reads the stored copy again when an export misses a key the listing showed', async () => {
+    const home = tempGnupgHome();
+    gpg(['--import'], { home, input: binary(manifest['pair-old'].file) });
+    // The first export finds nothing, as one that reads while another gpg replaces the keybox can.
+    const dir = dataDir();
+    const log = path.join(dir, 'imports');
+    const program = path.join(dir, 'gpg');
+    writeFileSync(
+      program,
+      `#!/bin/sh
+case " $* " in
+  *" --export "*) if [ ! -e '${dir}/missed-once' ]; then touch '${dir}/missed-once'; echo 'gpg: WARNING: nothing exported' >&2; exit 0; fi;;
+  *" --import "*) echo "$*" >> '${log}';;
+esac
+exec gpg "$@"
+`,
+    );
+    chmodSync(program, 0o755);
+    const store = open(home, dataDir(), { program });
+    await store.list();
+    const report = await store.importCertificates(binary(manifest['pair-new'].file), { source: 'keyserver' });
+    expect(report.results[0]).toMatchObject({ fingerprint: manifest['pair-new'].fingerprint, status: 'updated' });
+    expect(report.results[0]!.added.userIds).toBe(1);
+    expect(readFileSync(log, 'utf8')).toMatch(/--import-options \S*merge-only/);
+  }, 60_000);
 });
 
 describe('GnuPG key store: metadata and lock', () => {

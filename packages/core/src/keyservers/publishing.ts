@@ -504,11 +504,13 @@ function combine(
   host: string,
 ): SyncResult {
   const userIds = f.record.summary.userIds.map((u) => u.userId);
-  const updated = merged.filter((r) => r.status === 'updated');
+  // A sync asks only about keys the store held, so a store that says `new` (a GnuPG home read
+  // while another gpg replaced its keyring) still updated that key: never "not found".
+  const updated = merged.filter((r) => r.status === 'updated' || r.status === 'new');
   if (updated.length > 0) {
     const added = { ...NONE };
     for (const r of updated) for (const k of Object.keys(added) as (keyof typeof NONE)[]) added[k] += r.added[k];
-    return { ...updated[updated.length - 1]!, added };
+    return { ...updated[updated.length - 1]!, status: 'updated', added };
   }
   const unchanged = merged.find((r) => r.status === 'unchanged');
   if (unchanged) return { ...unchanged };
