@@ -4,6 +4,7 @@
  * module falls back to the embedded store with a warning. Homes are temporary; their agents are
  * stopped (removeGnupgHomes in helpers' afterAll).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +140,28 @@ interface Report {
   summary: Record<string, number>;
 }
 
+/** gpg on `home` without blocking the event loop (the fixture servers run in this process). */
+function gpgAsync(home: string, args: string[]): Promise<number> {
+  const child = spawn('gpg', ['--batch', '--no-tty', '--quiet', ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+}
+
+/**
+ * Where gpg says each key and user ID came from: colon fields 19 (last update) and 20 (origin:
+ * a number, a space and the URL), per `pub` and `uid` line. The update time is kept only as
+ * "set" and checked to be recent: the two homes are written seconds apart.
+ */
+function origins(home: string): string[] {
+  return gpg(['--with-colons', '--list-keys'], { home })
+    .split('\n')
+    .filter((l) => /^(pub|uid):/.test(l))
+    .map((l) => {
+      const f = l.split(':');
+      if (f[18]) expect(Math.abs(Number(f[18]) - Date.now() / 1000)).toBeLessThan(300);
+      return [f[0], f[4] || f[9], f[18] ? 'updated' : '', f[19]].join(':');
+    });
+}
+
 const gpgFingerprints = (home: string) => parseColons(gpg(['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--list-keys'], { home })).map((k) => k.fingerprint);
 
 describe('keyport --store gnupg import', () => {
@@ -221,6 +244,40 @@ describe('keyport --store gnupg sync and publish', () => {
     expect(again.results.map((r) => r.status)).toEqual(['unchanged']);
     const after = statSync(path.join(gnupg, 'pubring.kbx'));
     expect([after.mtimeMs, after.size]).toEqual([before.mtimeMs, before.size]);
+  });
+
+  it('records key origins as gpg does: none for a file (gpg --import FILE), the key server for a server answer (gpg --recv-keys)', async () => {
+    const home = await homeWith([
+      ['modules', 'disable', 'keyserversync'],
+      ['servers', 'add', hkp.url],
+      ['servers', 'default', hkp.url],
+    ]);
+    const [ours, theirs] = [tempGnupgHome(), tempGnupgHome()];
+    const env = { GNUPGHOME: ours };
+    expect(keyport(['--store', 'gnupg', 'import', '--file', fixturePath(manifest.rsa4096.file)], { home, env }).status).toBe(0);
+    gpg(['--import', fixturePath(manifest.rsa4096.file)], { home: theirs });
+    expect((await keyportAsync(['--store', 'gnupg', 'import', manifest['pair-new'].fingerprint], { home, env })).status).toBe(0);
+    expect(await gpgAsync(theirs, ['--keyserver', hkp.url.replace(/^http:/, 'hkp:'), '--recv-keys', manifest['pair-new'].fingerprint])).toBe(0);
+    expect(origins(ours)).toEqual(origins(theirs));
+    // The server's key: origin 1 (ks) and the server as dirmngr names it; the file's: origin 0.
+    const port = new URL(hkp.url).port;
+    expect(origins(ours)).toContain(`pub:${manifest['pair-new'].keyId}:updated:1 http\\x3a//127.0.0.1\\x3a${port}`);
+    expect(origins(ours)).toContain(`pub:${manifest.rsa4096.keyId}::0`);
+  });
+
+  it('records where a synced update came from as gpg --refresh-keys does (origin ks and the server, colon fields 19-20)', async () => {
+    const home = await homeWith([
+      ['modules', 'disable', 'keyserversync'],
+      ['servers', 'add', hkp.url],
+      ['servers', 'default', hkp.url],
+    ]);
+    const [ours, theirs] = [tempGnupgHome(), tempGnupgHome()];
+    for (const h of [ours, theirs]) gpg(['--import'], { home: h, input: readFileSync(fixturePath(manifest['pair-old'].file)) });
+    const synced = await keyportJsonAsync<{ results: { status: string }[] }>(['--store', 'gnupg', 'sync', '--all', '--yes'], { home, env: { GNUPGHOME: ours } });
+    expect(synced.results.map((r) => r.status)).toEqual(['updated']);
+    expect(await gpgAsync(theirs, ['--keyserver', hkp.url.replace(/^http:/, 'hkp:'), '--refresh-keys'])).toBe(0);
+    expect(origins(ours)).toEqual(origins(theirs));
+    expect(origins(ours)[0]).toBe(`pub:${manifest['pair-new'].keyId}:updated:1 http\\x3a//127.0.0.1\\x3a${new URL(hkp.url).port}`);
   });
 
   it('publishes a key whose primary secret is in GnuPG to the Hagrid fixture, verifies, reads its status; a sec# key is refused', async () => {

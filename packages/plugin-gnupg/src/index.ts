@@ -1,6 +1,6 @@
 import { definePlugin, PLUGIN_API_VERSION, z } from '@keyport/core';
 
-export { GnupgKeyStore, type GnupgStoreOptions } from './store.js';
+export { GnupgKeyStore, gpgKeyServerOrigin, type GnupgStoreOptions } from './store.js';
 export { resolveGnupgHome, findGpgProgram, checkGpgVersion, runGpg, MIN_GPG_VERSION, type GnupgLocationOptions, type GpgRun, type GpgRunOptions } from './gpg.js';
 export { parseKeyListing, parseSecretListing, unescapeField } from './colons.js';
 export { parseImportStatus, IMPORT_PROBLEMS, type ImportStatusLine, type ImportTotals } from './status.js';

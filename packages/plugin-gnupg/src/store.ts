@@ -240,6 +240,10 @@ export class GnupgKeyStore implements KeyStore {
       for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
         const args = ['--status-fd', '1'];
+        // Key-server data records its server as gpg --recv-keys and --refresh-keys do (origin `ks`
+        // and the URL, fields 19-20 of the colon listing); files keep gpg's default (no origin).
+        const keyOrigin = options.source === 'keyserver' && options.origin ? gpgKeyServerOrigin(options.origin.url) : undefined;
+        if (keyOrigin) args.push('--key-origin', `ks,${keyOrigin}`);
         const importOptions = options.source === 'keyserver' ? [KEYSERVER_IMPORT_OPTIONS] : [];
         // Keys the home holds go in with merge-only. gpg's import reads the stored copy without a
         // lock; when another gpg replaces pubring.kbx at that moment the read fails ("keydb_get_keyblock
@@ -378,6 +382,27 @@ function locateGpg(options: GnupgStoreOptions, env: NodeJS.ProcessEnv): { progra
     } catch {}
   }
   return { program, version };
+}
+
+/** Ports dirmngr uses when a key server's URL names none. */
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443', 'hkp:': '11371', 'hkps:': '443' };
+
+/**
+ * A key server's URL as gpg records it in a key's origin: the host part dirmngr made of it
+ * (`http` or `https`, the host, always a port; hkp://127.0.0.1:33275 is recorded as
+ * http://127.0.0.1:33275). Other schemes are recorded as keyport has them.
+ */
+export function gpgKeyServerOrigin(server: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    return undefined;
+  }
+  const port = DEFAULT_PORTS[url.protocol];
+  if (port === undefined) return url.href;
+  const scheme = url.protocol === 'https:' || url.protocol === 'hkps:' ? 'https' : 'http';
+  return `${scheme}://${url.hostname}:${url.port || port}`;
 }
 
 function lastLine(stderr: string): string {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dearmorAll, type KeyportError } from '@keyport/core';
 import { DEBIAN_KEYRING, fixtureBytes, fixturePath, gpg, gpgShowOnly, manifest, parseColons, removeGnupgHomes, tempGnupgHome } from '@keyport/test-fixtures';
-import { GnupgKeyStore, parseImportStatus, parseSecretListing } from '../src/index.js';
+import { GnupgKeyStore, gpgKeyServerOrigin, parseImportStatus, parseSecretListing } from '../src/index.js';
 
 const dataDirs: string[] = [];
 function dataDir(): string {
@@ -312,6 +312,30 @@ exec gpg "$@"
     expect(report.results[0]).toMatchObject({ fingerprint: manifest['pair-new'].fingerprint, status: 'updated' });
     expect(report.results[0]!.added.userIds).toBe(1);
     expect(readFileSync(log, 'utf8')).toMatch(/--import-options \S*merge-only/);
+  }, 60_000);
+});
+
+describe('GnuPG key store: key origin', () => {
+  it('names a key server as dirmngr does in the origin gpg records: http or https, the host, always a port', () => {
+    // gpg --keyserver hkp://127.0.0.1:33275 --refresh-keys records http://127.0.0.1:33275 (gpg 2.2.40).
+    expect(gpgKeyServerOrigin('hkp://127.0.0.1:33275')).toBe('http://127.0.0.1:33275');
+    expect(gpgKeyServerOrigin('http://127.0.0.1:33275/')).toBe('http://127.0.0.1:33275');
+    expect(gpgKeyServerOrigin('hkps://keys.openpgp.org')).toBe('https://keys.openpgp.org:443');
+    expect(gpgKeyServerOrigin('https://keyserver.ubuntu.com/')).toBe('https://keyserver.ubuntu.com:443');
+    expect(gpgKeyServerOrigin('hkp://keys.example.org')).toBe('http://keys.example.org:11371');
+    expect(gpgKeyServerOrigin('http://[::1]:8080/')).toBe('http://[::1]:8080');
+    expect(gpgKeyServerOrigin('keydir:///srv/keys')).toBe('keydir:///srv/keys');
+    expect(gpgKeyServerOrigin('not a url')).toBeUndefined();
+  });
+
+  it('passes the key server of key-server data to gpg as its key origin, and nothing for files', async () => {
+    const home = tempGnupgHome();
+    const store = open(home);
+    await store.importCertificates(binary(manifest.rsa4096.file), { source: 'local', origin: { url: 'hkp://127.0.0.1:9' } });
+    await store.importCertificates(binary(manifest.ed25519.file), { source: 'keyserver', origin: { url: 'hkps://keys.example.org' } });
+    const origin = (fpr: string) => gpg(['--with-colons', '--list-keys', fpr], { home }).split('\n').find((l) => l.startsWith('pub:'))!.split(':')[19];
+    expect(origin(manifest.rsa4096.fingerprint)).toBe('0');
+    expect(origin(manifest.ed25519.fingerprint)).toBe('1 https\\x3a//keys.example.org\\x3a443');
   }, 60_000);
 });
 

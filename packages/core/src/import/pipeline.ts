@@ -24,8 +24,12 @@ import { mergeResultsByFingerprint } from './merge-results.js';
 
 export { EMAIL_LOOKUP_NOTE, matchesRequest } from './candidates.js';
 
-/** Where the bytes came from. Server data is untrusted: no secrets, only what was asked for. */
-export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string };
+/**
+ * Where the bytes came from. Server data is untrusted: no secrets, only what was asked for.
+ * `keyServer` marks a key server's answer (not a key source's, such as WKD): a store that records
+ * key origins records that server's URL.
+ */
+export type ImportOrigin = { kind: 'file'; name: string } | { kind: 'server'; url: string; query: string; keyServer?: boolean };
 
 /** Where an input came from and how to screen it. */
 export interface ImportOptions {
@@ -89,6 +93,8 @@ interface CertificateContext {
   strip: boolean;
   /** What the server was asked; undefined for files and stdin. */
   request: KeyQuery | undefined;
+  /** The key server's URL when the input is its answer. */
+  keyServer: string | undefined;
   floodLimit: number;
   knownIssuers: Map<string, string>;
 }
@@ -170,7 +176,8 @@ export class ImportPipeline {
     const floodLimit =
       options.maxCertificationsPerUserId ?? this.settings?.get<number>('import.maxCertificationsPerUserId') ?? DEFAULT_MAX_CERTIFICATIONS_PER_USER_ID;
 
-    const context: CertificateContext = { fromServer, strip, request, floodLimit, knownIssuers };
+    const keyServer = options.origin.kind === 'server' && options.origin.keyServer ? options.origin.url : undefined;
+    const context: CertificateContext = { fromServer, strip, request, keyServer, floodLimit, knownIssuers };
     const tally: Tally = { keptBytes: 0, thirdPartyDropped: framed.dropped };
     const entries: Entry[] = [];
     for (const cert of certificates) entries.push(await this.candidateFor(cert.parts, context, tally));
@@ -199,7 +206,9 @@ export class ImportPipeline {
         return { result: rejected(fpr, `the ${which} is not well formed (${badSecret.problem}); nothing of this key was imported: export the secret key again where it was made`) };
       }
       if (!context.request) return await this.unrequestedCandidate(fpr, publicParts, secretPackets, readable.notes, context, tally);
-      return await this.requestedCandidate(fpr, publicParts, readable.notes, context.request, context.strip, tally);
+      const entry = await this.requestedCandidate(fpr, publicParts, readable.notes, context.request, context.strip, tally);
+      if ('candidate' in entry && context.keyServer) entry.candidate.incoming.keyServer = context.keyServer;
+      return entry;
     } catch (e) {
       const reason = e instanceof UnsupportedKeyError ? e.message : `unreadable certificate: ${(e as Error).message}`;
       return { result: rejected(fpr, reason) };
@@ -448,9 +457,9 @@ function enforceKeptSize(options: ScreenOptions, tally: Tally): void {
 }
 
 /** Import options for an answer from `server` to `query`: untrusted origin, the user's server limits. */
-export function serverImportOptions(settings: Settings, server: URL, query: string): Omit<ImportOptions, 'signal' | 'onProgress'> {
+export function serverImportOptions(settings: Settings, server: URL, query: string, from: { keyServer?: boolean } = {}): Omit<ImportOptions, 'signal' | 'onProgress'> {
   return {
-    origin: { kind: 'server', url: server.href, query },
+    origin: { kind: 'server', url: server.href, query, ...(from.keyServer ? { keyServer: true } : {}) },
     stripThirdParty: settings.get<boolean>('import.stripThirdPartyFromServers'),
     // The raw answer may be a flooded key (24 MB armored for 150,000 certifications); what is
     // kept of it after screening is held to the ordinary response cap.

@@ -18,12 +18,20 @@ export async function importIntoStore(
   signal?: AbortSignal,
 ): Promise<{ results: (ImportResult | undefined)[]; revocationResults: (ImportResult | undefined)[] }> {
   const results: (ImportResult | undefined)[] = new Array<ImportResult | undefined>(accepted.length);
-  for (const source of ['local', 'keyserver'] as const satisfies readonly KeyStoreImportSource[]) {
+  // One call per kind of source and, for key-server data, per key server (the store may record it).
+  const batches = new Map<string, { source: KeyStoreImportSource; keyServer?: string; indexes: number[] }>();
+  for (const [i, c] of accepted.entries()) {
     // Server answers arrive screened (matched to a request) or with third-party signatures stripped.
-    const batch = accepted.flatMap((c, i) => ((c.screened || c.stripThirdParty ? 'keyserver' : 'local') === source ? [i] : []));
-    if (batch.length === 0) continue;
+    const source: KeyStoreImportSource = c.screened || c.stripThirdParty ? 'keyserver' : 'local';
+    const keyServer = source === 'keyserver' ? c.keyServer : undefined;
+    const key = `${source} ${keyServer ?? ''}`;
+    const batch = batches.get(key) ?? batches.set(key, { source, keyServer, indexes: [] }).get(key)!;
+    batch.indexes.push(i);
+  }
+  const ordered = [...batches.values()].sort((a, b) => (a.source === b.source ? 0 : a.source === 'local' ? -1 : 1));
+  for (const { source, keyServer, indexes: batch } of ordered) {
     const bytes = Buffer.concat(batch.map((i) => serializeCertificate(accepted[i]!.parts)));
-    const report = await store.importCertificates(bytes, { source, signal });
+    const report = await store.importCertificates(bytes, { source, signal, ...(keyServer ? { origin: { url: keyServer } } : {}) });
     const byFingerprint = new Map(report.results.map((r) => [r.fingerprint, r]));
     for (const i of batch) {
       const c = accepted[i]!;

@@ -48,6 +48,8 @@ export interface IncomingCertificate {
   stripThirdParty: boolean;
   /** Already screened (ADR 0007): its self-signatures verified, so the merge need not verify them again. */
   screened?: boolean;
+  /** The key server that sent it (not a key source such as WKD), for stores that record key origins. */
+  keyServer?: string;
 }
 
 /** A detached key revocation (signature-only block) to attach to a stored key. */

@@ -476,7 +476,7 @@ export class KeyServerActions {
       .importMany(
         answers.map((a) => {
           const { text, query } = parsed[a.i]!;
-          return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text) };
+          return { bytes: a.bytes, options: serverImportOptions(this.settings, new URL(a.origin), query.kind === 'email' ? query.value : text, { keyServer: a.sourceId === undefined }) };
         }),
         { signal: options.signal },
       )

@@ -413,7 +413,7 @@ export class Publishing {
     const inputs = fresh.map(({ f, a }) => ({
       bytes: a.bytes,
       // A sync only updates the key it asked about; it never adds one (ADR 0007).
-      options: { ...serverImportOptions(this.deps.settings, a.url, f.fpr), updateOnly: true },
+      options: { ...serverImportOptions(this.deps.settings, a.url, f.fpr, { keyServer: !a.origin.startsWith('source:') }), updateOnly: true },
     }));
     let reports: Awaited<ReturnType<ImportPipeline['importMany']>>;
     try {

@@ -38,6 +38,13 @@ export type KeyStoreImportSource = 'local' | 'keyserver';
 /** Options of {@link KeyStore.importCertificates}. */
 export interface KeyStoreImportOptions {
   source: KeyStoreImportSource;
+  /**
+   * The key server the data came from (its URL as keyport's server list has it), for key-server
+   * data only: not for files, nor for key sources such as WKD. A store that records where keys
+   * came from records it (GnuPG: `--key-origin ks,URL`, fields 19 and 20 of its colon listing,
+   * as `gpg --refresh-keys` leaves them); others may ignore it.
+   */
+  origin?: { url: string };
   /** Aborts the import before it starts writing; a write under way is not interrupted. */
   signal?: AbortSignal;
 }
