@@ -18,13 +18,15 @@ describe('sync over a key store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reports a key the store calls new as updated, never as not found on the server', async () => {
+  it('reports a key the store calls new as updated (never not found on the server), and tells the store which key server answered', async () => {
     // A server (its own scheme, so only this engine claims it) answering with the newer copy, offline.
     kp.engines.register({ id: 'answers', label: 'Answers', supports: (url) => url.protocol === 'answers:', lookup: async () => fixtureBytes(manifest['pair-new'].file) }, 'test');
     // A store that says `new` for what it merged, as a GnuPG home does when gpg read it while
     // another gpg replaced the keybox (gpg took the key it holds for a new one).
+    const given: Parameters<KeyStore['importCertificates']>[1][] = [];
     const store: KeyStore = Object.assign(Object.create(kp.store) as KeyStore, {
       importCertificates: async (data: Uint8Array, options: Parameters<KeyStore['importCertificates']>[1]) => {
+        given.push(options);
         const report = await kp.store.importCertificates(data, options);
         return { ...report, results: report.results.map((r) => (r.status === 'updated' ? { ...r, status: 'new' as const } : r)) };
       },
@@ -46,5 +48,7 @@ describe('sync over a key store', () => {
     expect(report.results[0]).toMatchObject({ fingerprint: manifest['pair-new'].fingerprint, status: 'updated' });
     expect(report.results[0]!.added.userIds).toBe(1);
     expect(report.summary).toMatchObject({ updated: 1, 'not-found': 0 });
+    // The store is told which key server the answer came from (GnuPG records it as the key's origin).
+    expect(given).toEqual([{ source: 'keyserver', origin: { url: 'answers://keys.invalid' } }]);
   });
 });
