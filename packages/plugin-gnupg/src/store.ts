@@ -257,7 +257,8 @@ export class GnupgKeyStore implements KeyStore {
         let failedRun: Awaited<ReturnType<GnupgKeyStore['gpg']>> | undefined;
         let anyStatus = false;
         for (const group of groups) {
-          const bytes = Buffer.concat(incoming.filter((c) => group.keys.includes(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
+          const keys = new Set(group.keys);
+          const bytes = Buffer.concat(incoming.filter((c) => keys.has(c.fingerprint)).map((c) => serializeCertificate(c.parts)));
           const run = await this.gpg([...args, ...(group.options.length ? ['--import-options', group.options.join(',')] : []), '--import'], bytes);
           stderr = run.stderr;
           const parsed = parseImportStatus(run.stdout.toString('latin1'));
@@ -384,7 +385,7 @@ function locateGpg(options: GnupgStoreOptions, env: NodeJS.ProcessEnv): { progra
   return { program, version };
 }
 
-/** Ports dirmngr uses when a key server's URL names none. */
+/** The port a key server's URL means when it names none (dirmngr's for hkp and hkps). */
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443', 'hkp:': '11371', 'hkps:': '443' };
 
 /**
