@@ -293,8 +293,15 @@ if (run('gnupg')) {
       const listing = (home) => execFileSync('gpg', ['--batch', '--with-colons', '--list-keys'], { env: gnupgEnv(home), maxBuffer: 256 << 20 }).toString().split('\n');
       const a = listing(ours);
       const b = listing(theirs);
-      const differing = a.filter((line, k) => line !== b[k]).length + Math.abs(a.length - b.length);
-      for (const k of a.map((_, k) => k).filter((k) => a[k] !== b[k]).slice(0, 2)) console.log(`  keyport's home: ${a[k]}\n  gpg's home:     ${b[k]}`);
+      // Field 19 of a pub or uid line is when the key was last updated from a server: keyport's
+      // sync runs first and gpg's after it, so that time is compared as set or not, and the largest
+      // gap is printed; the origin and URL (field 20) and every other field are compared exactly.
+      const updatedAt = (line) => (/^(pub|uid):/.test(line) ? Number(line.split(':')[18]) || 0 : 0);
+      const comparable = (line) => (updatedAt(line) ? line.split(':').map((f, i) => (i === 18 ? 'set' : f)).join(':') : line);
+      const differing = a.filter((line, k) => comparable(line) !== comparable(b[k] ?? '')).length + Math.abs(a.length - b.length);
+      const gap = Math.max(0, ...a.map((line, k) => (updatedAt(line) && updatedAt(b[k] ?? '') ? Math.abs(updatedAt(line) - updatedAt(b[k])) : 0)));
+      for (const k of a.map((_, k) => k).filter((k) => comparable(a[k]) !== comparable(b[k] ?? '')).slice(0, 2)) console.log(`  keyport's home: ${a[k]}\n  gpg's home:     ${b[k]}`);
+      if (gap > 0) console.log(`  last-update times (field 19) of the keys both updated differ by at most ${gap} s`);
       const ratio = gp.seconds / kp.seconds;
       console.log(`${label}: keyport sync ${fmt(kp.seconds)} s (${kp.rssMB} MB), gpg --refresh-keys ${fmt(gp.seconds)} s, ratio ${ratio.toFixed(1)}x (target >= ${target}x); pubring.kbx ${unchanged ? 'unchanged' : 'changed'} by keyport; listings after: ${differing} of ${b.length} lines differ`);
       results[key] = { keys: fprs.length, keyport: kp, gpg: gp, ratio, keyringUnchangedByKeyport: unchanged, listingLinesDiffering: differing, target, met: ratio >= target && differing === 0 && (key !== 'gnupgSync' || unchanged) };
