@@ -43,8 +43,12 @@ const KEYSERVER_IMPORT_OPTIONS = 'import-clean,self-sigs-only';
 
 const LIST_ARGS = ['--with-colons', '--fixed-list-mode', '--with-fingerprint', '--with-fingerprint'];
 
-/** How many times a batch is given to gpg when keys of it were neither stored nor refused. */
-const IMPORT_ATTEMPTS = 3;
+/**
+ * How many times a batch is given to gpg when keys of it were neither stored nor refused. Each
+ * repeat waits a little longer (25 ms more each time, 0.7 s in all): users importing in a loop
+ * next to a sync replaced pubring.kbx during three of keyport's gpg runs in a row.
+ */
+const IMPORT_ATTEMPTS = 8;
 
 /** How many times an import reads the stored copy of a key the last listing showed. */
 const KEYRING_READ_ATTEMPTS = 3;
@@ -294,7 +298,14 @@ export class GnupgKeyStore implements KeyStore {
         const s = status.get(c.fingerprint);
         const stored = after.get(c.fingerprint);
         if (!s || !stored) {
-          const why = s?.problem !== undefined ? (IMPORT_PROBLEMS[s.problem] ?? `problem ${s.problem}`) : c.userIds.length === 0 ? 'no user ID: gpg does not import a certificate without one' : `gpg did not import it${lastLine(stderr)}`;
+          const why =
+            s?.problem !== undefined
+              ? (IMPORT_PROBLEMS[s.problem] ?? `problem ${s.problem}`)
+              : c.userIds.length === 0
+                ? 'no user ID: gpg does not import a certificate without one'
+                : !s && before.has(c.fingerprint)
+                  ? `gpg skipped it in each of ${IMPORT_ATTEMPTS} tries (it skips a key whose stored copy it cannot read, as while another program changes the keyring); the stored key is as it was: run it again when the other program is done`
+                  : `gpg did not import it${lastLine(stderr)}`;
           results.push({ fingerprint: c.fingerprint, status: 'rejected', reason: why, added: { ...NONE }, userIds });
           continue;
         }

@@ -250,42 +250,40 @@ describe('GnuPG key store: an update while another gpg replaces the keyring', ()
   it('gives gpg an update of a held key with merge-only, and again when gpg could not read the stored copy', async () => {
     const home = tempGnupgHome();
     gpg(['--import'], { home, input: binary(manifest['pair-old'].file) });
-    // gpg behind a script whose first import runs while pubring.kbx is away: what that gpg sees
-    // when another gpg replaces the keybox just as it reads the stored copy (gpg 2.2.40 then takes
-    // the key for a new one). Every import's arguments are noted.
-    const dir = dataDir();
-    const log = path.join(dir, 'imports');
-    const program = path.join(dir, 'gpg');
-    writeFileSync(
-      program,
-      `#!/bin/sh
-case " $* " in *" --import "*)
-  echo "$*" >> '${log}'
-  if [ ! -e '${dir}/away-once' ]; then
-    touch '${dir}/away-once'
-    mv '${home}/pubring.kbx' '${dir}/pubring.kbx'
-    gpg "$@"; status=$?
-    mv '${dir}/pubring.kbx' '${home}/pubring.kbx'
-    exit $status
-  fi;;
-esac
-exec gpg "$@"
-`,
-    );
-    chmodSync(program, 0o755);
+    const { program, imports } = gpgWithKeyboxAway(home, 1);
     const store = open(home, dataDir(), { program });
     await store.list();
     const report = await store.importCertificates(binary(manifest['pair-new'].file), { source: 'keyserver' });
     expect(report.results.map((r) => [r.fingerprint, r.status])).toEqual([[manifest['pair-new'].fingerprint, 'updated']]);
-    const imports = readFileSync(log, 'utf8').trim().split('\n');
-    expect(imports).toHaveLength(2);
-    for (const args of imports) expect(args).toMatch(/--import-options \S*merge-only/);
+    expect(imports()).toHaveLength(2);
+    for (const args of imports()) expect(args).toMatch(/--import-options \S*merge-only/);
     const held = parseColons(gpg(['--with-colons', '--with-fingerprint', '--list-keys'], { home }));
     const served = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
     expect(held.map((k) => k.fingerprint)).toEqual([served.fingerprint]);
     expect(held[0]!.userIds.map((u) => u.userId).sort()).toEqual(served.userIds.map((u) => u.userId).sort());
     // What the update added, not the whole key: the old copy's user ID is not counted again.
     expect(report.results[0]!.added.userIds).toBe(served.userIds.length - 1);
+  }, 60_000);
+
+  it('keeps giving gpg the update while other programs keep replacing the keyring, and says so when it never gets in', async () => {
+    // Two users importing in a loop next to a sync replaced pubring.kbx during keyport's gpg
+    // three times in a row (seen in the CLI concurrency test): five misses are still an update.
+    const home = tempGnupgHome();
+    gpg(['--import'], { home, input: binary(manifest['pair-old'].file) });
+    const five = gpgWithKeyboxAway(home, 5);
+    const store = open(home, dataDir(), { program: five.program });
+    await store.list();
+    const report = await store.importCertificates(binary(manifest['pair-new'].file), { source: 'keyserver' });
+    expect(report.results.map((r) => r.status)).toEqual(['updated']);
+    expect(five.imports()).toHaveLength(6);
+    // A keyring that never holds still: the key is reported, with what to do, and nothing is lost.
+    const other = tempGnupgHome();
+    gpg(['--import'], { home: other, input: binary(manifest['pair-old'].file) });
+    const always = gpgWithKeyboxAway(other, 1000);
+    const stuck = await open(other, dataDir(), { program: always.program }).importCertificates(binary(manifest['pair-new'].file), { source: 'keyserver' });
+    expect(stuck.results).toMatchObject([{ fingerprint: manifest['pair-new'].fingerprint, status: 'rejected' }]);
+    expect(stuck.results[0]!.reason).toMatch(/another program.*run it again/);
+    expect(parseColons(gpg(['--with-colons', '--with-fingerprint', '--list-keys'], { home: other })).map((k) => k.userIds.length)).toEqual([1]);
   }, 60_000);
 
   it('reads the stored copy again when an export misses a key the listing showed', async () => {
@@ -421,6 +419,34 @@ describe('reading certificates in bulk', () => {
     expect(none).toBeUndefined();
   });
 });
+
+/**
+ * gpg behind a script whose first `times` imports run while pubring.kbx is away: what such a gpg
+ * sees when another gpg replaces the keybox just as it reads the stored copy (gpg 2.2.40 then
+ * takes the key for a new one). Every import's arguments are noted.
+ */
+function gpgWithKeyboxAway(home: string, times: number): { program: string; imports: () => string[] } {
+  const dir = dataDir();
+  const log = path.join(dir, 'imports');
+  const program = path.join(dir, 'gpg');
+  writeFileSync(
+    program,
+    `#!/bin/sh
+case " $* " in *" --import "*)
+  echo "$*" >> '${log}'
+  if [ "$(wc -l < '${log}')" -le ${times} ]; then
+    mv '${home}/pubring.kbx' '${dir}/pubring.kbx'
+    gpg "$@"; status=$?
+    mv '${dir}/pubring.kbx' '${home}/pubring.kbx'
+    exit $status
+  fi;;
+esac
+exec gpg "$@"
+`,
+  );
+  chmodSync(program, 0o755);
+  return { program, imports: () => readFileSync(log, 'utf8').trim().split('\n') };
+}
 
 function writeTemp(bytes: Uint8Array): string {
   const file = path.join(dataDir(), 'key.gpg');
