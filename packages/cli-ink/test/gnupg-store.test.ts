@@ -292,11 +292,11 @@ describe('keyport import --from-store', () => {
 });
 
 describe('keyport --store gnupg tui', () => {
-  it('is refused with a next step: the TUI still works on the embedded store only', () => {
-    for (const run of [keyport(['--store', 'gnupg', 'tui'], { home: tempHome() }), keyport(['tui'], { home: tempHome(), env: { KEYPORT_STORE: 'gnupg' } })]) {
+  it('is no longer refused for its store: without a terminal it says what it needs, as on the embedded store', () => {
+    for (const run of [keyport(['--store', 'gnupg', 'tui'], onGnupg(tempHome())), keyport(['tui'], onGnupg(tempHome(), { KEYPORT_STORE: 'gnupg' }))]) {
       expect(run.status).toBe(2);
-      expect(run.stderr).toMatch(/KP1002 the terminal UI works on the embedded store only so far, not on the gnupg store/);
-      expect(run.stderr).toMatch(/--store gnupg list/);
+      expect(run.stderr).toMatch(/^keyport: KP1002 the terminal UI needs a terminal/);
+      expect(run.stderr).not.toMatch(/embedded store only/);
     }
   });
 });

@@ -1,26 +1,9 @@
-import { CancelledError, ErrorCodes, InputError, NotFoundError, toKeyportError, checkServerCopies, recordOfEntry, resolveKey, serversToCheck, type KeyServerCopies, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type KeyServerCopies, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { openStore } from '../store.js';
-
-/** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
-function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCopiesDeps {
-  // A key published from another store (--store gnupg) is compared as that store holds it.
-  const keyring: ServerCopiesDeps['keyring'] =
-    store === kp.store
-      ? kp.keyring
-      : {
-          resolve: async (query) => recordOfEntry(await resolveKey(store, query)),
-          readPublic: async (fingerprint) => {
-            const bytes = await store.readCertificate(fingerprint);
-            if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'run `keyport list` to see the keys you have' });
-            return bytes;
-          },
-        };
-  return { settings: kp.settings, keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
-}
+import { openStore, serverCopies } from '../store.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
 export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {

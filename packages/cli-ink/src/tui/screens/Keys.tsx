@@ -106,7 +106,7 @@ type Dialog =
   | { kind: 'delete' };
 
 /** The Key Manager: tabs, filter as you type, sort, multi-select, and the way to every operation. */
-export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, now, reload }: ScreenProps) {
+export function KeysScreen({ store, keys, height, width, go, notify, setCapturing, now, reload }: ScreenProps) {
   const [tab, setTab] = useState<Tab>('All');
   const [sort, setSort] = useState<Sort>('name');
   const [filter, setFilter] = useState('');
@@ -158,7 +158,7 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
   const targetWords = selected.size > 0 ? `${selected.size} selected` : `${shown.length} shown`;
 
   const runExport = (file: string, overwrite: boolean) => {
-    exportKeys(kp, targets, file, { overwrite }).then(
+    exportKeys(store, targets, file, { overwrite }).then(
       (r) => {
         setDialog(null);
         notify({ kind: 'info', text: `exported ${r.count} public key(s) to ${r.path}` });
@@ -240,7 +240,7 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
             let deleted = 0;
             try {
               for (const f of doomed) {
-                await kp.keyring.delete(f, { secret: true });
+                await store.delete(f);
                 deleted++;
               }
               setSelected(new Set());

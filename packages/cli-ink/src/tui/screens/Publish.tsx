@@ -4,6 +4,7 @@ import { Text } from '../text.js';
 import type { AddressStatus, PublishRecord, PublishReport } from '@keyport/core';
 import { Busy, Confirm, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
+import { useRecordWithMeta } from '../store.js';
 
 type Plan = Awaited<ReturnType<ScreenProps['kp']['publishing']['plan']>>;
 type Step =
@@ -28,7 +29,7 @@ function nextStep(email: string, state: AddressStatus): string {
 
 /** Publish flow: warnings, upload, choose addresses to verify, then statuses and next steps. */
 export function PublishScreen({
-  kp,
+  store,
   keys,
   height,
   back,
@@ -39,7 +40,7 @@ export function PublishScreen({
   const [step, setStep] = useState<Step>({ name: 'planning' });
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [cursor, setCursor] = useState(0);
-  const record = keys.find((k) => k.summary.fingerprint === fingerprint);
+  const record = useRecordWithMeta(store, keys, fingerprint);
 
   const toChoose = (report: PublishReport) => {
     const open = Object.entries(report.addresses)
@@ -51,7 +52,7 @@ export function PublishScreen({
   };
 
   useEffect(() => {
-    kp.publishing.plan(fingerprint).then(
+    store.publishing.plan(fingerprint).then(
       (plan) => {
         if (verifyOnly) {
           const stored = record?.meta.publish as PublishRecord | undefined;
@@ -72,7 +73,7 @@ export function PublishScreen({
         back();
       },
     );
-  }, [kp, fingerprint]);
+  }, [store, fingerprint]);
 
   // Esc stops the wait for the server (the request may already have reached it).
   const running = useRef<AbortController | null>(null);
@@ -91,7 +92,7 @@ export function PublishScreen({
       what: `uploading the public key to ${plan.server} over ${plan.protocol.toUpperCase()}…`,
     });
     try {
-      const report = await kp.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal });
+      const report = await store.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal });
       if (stopped(controller.signal, 'uploading')) return back();
       if (!plan.verifying || Object.keys(report.addresses).length === 0) {
         notify({ kind: 'info', text: `published ${fingerprint} to ${report.server}` });
@@ -114,7 +115,7 @@ export function PublishScreen({
       what: `asking ${report.server} to mail ${emails.length} verification link(s)…`,
     });
     try {
-      const after = await kp.publishing.verify(fingerprint, emails, { signal: controller.signal });
+      const after = await store.publishing.verify(fingerprint, emails, { signal: controller.signal });
       if (stopped(controller.signal, 'asking for verification mails')) return setStep({ name: 'done', report });
       notify({
         kind: 'info',
