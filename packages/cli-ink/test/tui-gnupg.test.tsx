@@ -12,12 +12,12 @@ import React from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createKeyport, type KeyStore, type Keyport } from '@keyport/core';
-import { fixturePath, gpg, gpgShowOnly, hasGpg, manifest, parseColons, tempGnupgHome } from '@keyport/test-fixtures';
+import { fixtureArmored, fixturePath, gpg, gpgShowOnly, hasGpg, manifest, parseColons, startHagridFixture, startHkpFixture, tempGnupgHome, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
 import { storeForTui, type TuiStore } from '../src/tui/store.js';
 import { openStore } from '../src/store.js';
 import { builtinPlugins } from '../src/plugins.js';
-import { BIN, tempDir } from './helpers.js';
+import { BIN, keyport, tempDir } from './helpers.js';
 
 const KEY = { esc: '\u001B', enter: '\r', down: '\u001B[B' };
 const PUBLIC = ['rsa4096', 'ed25519', 'expired', 'revoked', 'to-revoke'] as const;
@@ -220,6 +220,90 @@ describe('the TUI on the GnuPG store', () => {
   });
 });
 
+describe('imports, sync and publish on the GnuPG store', () => {
+  let hkp: RunningHkpFixture;
+  let hagrid: RunningHagridFixture;
+  beforeAll(async () => {
+    hkp = await startHkpFixture({ dialect: 'sks', keys: [fixtureArmored('rsa4096'), fixtureArmored('pair-new')] });
+    hagrid = await startHagridFixture();
+  });
+  afterAll(async () => {
+    await hkp?.stop();
+    await hagrid?.stop();
+  });
+
+  it('file import, search then import, sync of the selection and publish go into GnuPG; a sec# key is refused', async () => {
+    const home = tempGnupgHome();
+    gpg(['--import'], { home, input: readFileSync(fixturePath(manifest['pair-old'].file)) });
+    gpg(['--import'], { home, input: readFileSync(fixturePath(manifest.secret.secretFile!)) });
+    gpg(['--import'], { home, input: readFileSync(fixturePath(manifest.stub.secretFile!)) });
+    const { kp, tui } = await onGnupg(home);
+    await kp.keyservers.add(hkp.url);
+    await kp.keyservers.setDefault(hkp.url);
+    await kp.settings.set('keyserversync.url', hagrid.url);
+    // Sync from the HKP fixture first; KeyServerSync (routing sync to the VKS server) comes on for publishing.
+    await kp.modules.setEnabled('keyserversync', false);
+    const t = await open(kp, tui);
+    await t.see('3 keys');
+
+    // A key file.
+    await t.press('f');
+    await t.see('File:');
+    await t.press(...fixturePath(manifest.revoked.file), KEY.enter);
+    await t.see(/imported from .*: 1 new/);
+    expect(gpgKeys(home).has(manifest.revoked.fingerprint)).toBe(true);
+    await t.press(KEY.esc, KEY.esc);
+    await t.see('4 keys');
+
+    // Search the key server, import the result.
+    await t.press('i');
+    await t.see(`Server: ${hkp.url}`);
+    await t.press(...manifest.rsa4096.fingerprint, KEY.enter);
+    await t.see('1 keys found');
+    await t.press(KEY.enter);
+    await t.see('imported: 1 new');
+    expect(gpgKeys(home).has(manifest.rsa4096.fingerprint)).toBe(true);
+    await t.press(KEY.enter, KEY.esc);
+    await t.see('5 keys');
+
+    // Sync the selected key: the server's newer copy is merged into GnuPG.
+    await filterTo(t, manifest['pair-old'].fingerprint);
+    await t.press(' ', 's');
+    await t.see('Sync the 1 public key(s) of the 1 selected');
+    await t.press('y');
+    const synced = await t.see('· done');
+    expect(synced).toMatch(new RegExp(`updated +${manifest['pair-new'].fingerprint}`));
+    const server = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
+    const local = gpgKeys(home).get(manifest['pair-new'].fingerprint)!;
+    expect(local.userIds.map((u) => u.userId).sort()).toEqual(server.userIds.map((u) => u.userId).sort());
+    expect(local.subkeys.map((k) => k.fingerprint).sort()).toEqual(server.subkeys.map((k) => k.fingerprint).sort());
+    await t.press(KEY.enter);
+    await t.press(KEY.esc, '/', KEY.esc);
+    await t.see('All (5)');
+
+    // Publish the key whose primary secret key GnuPG holds (sec), with verification mails.
+    await kp.modules.setEnabled('keyserversync', true);
+    await filterTo(t, manifest.secret.fingerprint);
+    await t.press('p');
+    await t.see('[y/N]');
+    await t.press('y');
+    await t.see('Request verification for');
+    await t.press(KEY.enter);
+    await t.see('open the link mailed to sam@example.org');
+    expect(hagrid.mails.sort()).toEqual(['sam@example.org', 'sam@work.example']);
+    // Its details show the publish record kept for the GnuPG store.
+    await t.press(KEY.esc, KEY.enter);
+    await t.see(/Address +pending +sam@example\.org/);
+    await t.press(KEY.esc, '/', KEY.esc);
+
+    // A key whose primary secret key is an offline stub (sec#) is refused, as on the embedded store.
+    await filterTo(t, manifest.stub.fingerprint);
+    await t.press('p');
+    await t.see(/KP\d{4} the primary secret key of 10C7BE9634AC2ADB53970FDFF58890FE604FD04B is offline \(a stub\) here/);
+    t.app.unmount();
+  });
+});
+
 describe('keyport --store gnupg tui (the built binary in tmux)', () => {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'keyport-tui-gnupg-e2e-'));
   const socket = path.join(socketDir, 'tmux');
@@ -227,6 +311,29 @@ describe('keyport --store gnupg tui (the built binary in tmux)', () => {
   afterAll(() => {
     spawnSync('tmux', ['-S', socket, 'kill-server']);
     rmSync(socketDir, { recursive: true, force: true });
+  });
+
+  /** Starts the built binary in a tmux session and waits for `text` on its screen. */
+  async function started(name: string, env: string[], args: string[], text: string): Promise<string> {
+    tmux('new-session', '-d', '-s', name, '-x', '100', '-y', '30', 'env', ...env, 'NO_COLOR=1', process.execPath, BIN, ...args);
+    const end = Date.now() + 15_000;
+    let screen = '';
+    while (!screen.includes(text)) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${text}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+      screen = tmux('capture-pane', '-p', '-t', name);
+    }
+    return screen;
+  }
+
+  it('with the gnupg module disabled, opens on the embedded store and says why', async () => {
+    const home = gnupgHomeWithKeys();
+    const kpHome = tempDir('keyport-tui-gnupg-off-');
+    expect(keyport(['modules', 'disable', 'gnupg'], { home: kpHome }).status).toBe(0);
+    const screen = await started('off', [`GNUPGHOME=${home}`], ['--home', kpHome, '--store', 'gnupg', 'tui'], '0 keys');
+    expect(screen.split('\n')[0]).toMatch(/^keyport · embedded · .* · 0 keys/);
+    expect(screen).toContain('the gnupg module is disabled; using the embedded store');
+    tmux('send-keys', '-t', 'off', 'q');
   });
 
   it('opens on the GnuPG home (also with KEYPORT_STORE=gnupg), lists its keys and quits', async () => {
@@ -237,14 +344,7 @@ describe('keyport --store gnupg tui (the built binary in tmux)', () => {
       ['env', []],
     ] as const) {
       const kpHome = tempDir('keyport-tui-gnupg-home-');
-      tmux('new-session', '-d', '-s', name, '-x', '100', '-y', '30', 'env', `GNUPGHOME=${home}`, ...(name === 'env' ? ['KEYPORT_STORE=gnupg'] : []), 'NO_COLOR=1', process.execPath, BIN, '--home', kpHome, ...how, 'tui');
-      const end = Date.now() + 15_000;
-      let screen = '';
-      while (!screen.includes(`${count} keys`)) {
-        if (Date.now() > end) throw new Error(`timed out waiting for the key list; screen:\n${screen}`);
-        await new Promise((r) => setTimeout(r, 50));
-        screen = tmux('capture-pane', '-p', '-t', name);
-      }
+      const screen = await started(name, [`GNUPGHOME=${home}`, ...(name === 'env' ? ['KEYPORT_STORE=gnupg'] : [])], ['--home', kpHome, ...how, 'tui'], `${count} keys`);
       expect(screen.split('\n')[0]).toContain(`keyport · gnupg · ${home}`);
       expect(screen).toContain(manifest.secret.fingerprint.slice(-16));
       tmux('send-keys', '-t', name, 'q');
