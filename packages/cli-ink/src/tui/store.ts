@@ -106,6 +106,8 @@ function otherStore(kp: Keyport, store: KeyStore): TuiStore {
     onChange: (listener) => store.onChange(listener),
     withLock: (work) => store.withLock(work),
   };
+  let importer: ImportPipeline | undefined;
+  let publishing: Keyport['publishing'] | undefined;
   return {
     id: store.id,
     location: store.location,
@@ -123,10 +125,17 @@ function otherStore(kp: Keyport, store: KeyStore): TuiStore {
     delete: (fingerprint) => store.delete(fingerprint, { secret: true }),
     // The contract lets a store refuse secret keys even when asked (GnuPG does); the UI says so up front.
     deletesSecretKeys: false,
-    importer: storeImporter(watched, kp.settings),
-    publishing: kp.publishing.onStore(watched),
+    // Made when a screen first needs them: nothing but the listing lies before the first frame.
+    get importer() {
+      return (importer ??= storeImporter(watched, kp.settings));
+    },
+    get publishing() {
+      return (publishing ??= kp.publishing.onStore(watched));
+    },
     into: watched,
-    serverCopies: serverCopies(kp, store),
+    get serverCopies() {
+      return serverCopies(kp, store);
+    },
     stamp: () => store.stamp(),
     onChange: (listener) => {
       listeners.add(listener);
