@@ -223,7 +223,27 @@ function Frame({
     return n;
   };
 
-  const reload = useCallback(() => void store.list().then(setKeys, () => undefined), [store]);
+  // One reading at a time, and one more after it when asked meanwhile: a GnuPG listing can take
+  // longer than the changes of a running sync come, and an older reading must not land last.
+  const reading = useRef<{ again: boolean } | null>(null);
+  const reload = useCallback(() => {
+    if (reading.current) {
+      reading.current.again = true;
+      return;
+    }
+    const read = () => {
+      const state = { again: false };
+      reading.current = state;
+      void store
+        .list()
+        .then(setKeys, () => undefined)
+        .finally(() => {
+          reading.current = null;
+          if (state.again) read();
+        });
+    };
+    read();
+  }, [store]);
   // The keyring changes under the UI: in this process (imports, syncs, deletes) through the
   // store's change signal, and in other processes (keyport, gpg) through the store's stamp (its
   // files' size, time and inode), looked at a few times a second.

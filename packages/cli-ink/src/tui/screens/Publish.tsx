@@ -4,7 +4,6 @@ import { Text } from '../text.js';
 import type { AddressStatus, PublishRecord, PublishReport } from '@keyport/core';
 import { Busy, Confirm, moveCursor, toastFromError, toggled, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
-import { useRecordWithMeta } from '../store.js';
 
 type Plan = Awaited<ReturnType<ScreenProps['kp']['publishing']['plan']>>;
 type Step =
@@ -40,7 +39,7 @@ export function PublishScreen({
   const [step, setStep] = useState<Step>({ name: 'planning' });
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [cursor, setCursor] = useState(0);
-  const record = useRecordWithMeta(store, keys, fingerprint);
+  const record = keys.find((k) => k.summary.fingerprint === fingerprint);
 
   const toChoose = (report: PublishReport) => {
     const open = Object.entries(report.addresses)
@@ -52,10 +51,11 @@ export function PublishScreen({
   };
 
   useEffect(() => {
-    store.publishing.plan(fingerprint).then(
-      (plan) => {
+    // The key's metadata read now: a store whose listing has none (GnuPG) gives it on request.
+    Promise.all([store.publishing.plan(fingerprint), record ? store.withMeta(record) : undefined]).then(
+      ([plan, withMeta]) => {
         if (verifyOnly) {
-          const stored = record?.meta.publish as PublishRecord | undefined;
+          const stored = withMeta?.meta.publish as PublishRecord | undefined;
           if (!stored) return (notify({ kind: 'warning', text: 'publish the key first' }), back());
           return toChoose({
             fingerprint,
