@@ -302,6 +302,17 @@ describe('imports, sync and publish on the GnuPG store', () => {
     // Its details show the publish record kept for the GnuPG store.
     await t.press(KEY.esc, KEY.enter);
     await t.see(/Address +pending +sam@example\.org/);
+    // The publish status, asked of the server and kept for the GnuPG store.
+    await t.press('c');
+    await t.see('publish status: on the server, but no address is verified');
+    // Kept in keyport's data folder for this GnuPG key: the details opened again show it at once,
+    // read from there (the server is asked again only 5 s later, for the pending addresses).
+    await t.press(KEY.esc);
+    await t.see('1 All (1)');
+    const requestsBefore = hagrid.requests.length;
+    await t.press(KEY.enter);
+    await t.until((f) => /Published +on the server, but no address is verified/.test(f), 'the stored publish status', 3000);
+    expect(hagrid.requests.length).toBe(requestsBefore);
     // Request verification again (the publish record read from keyport's data folder for GnuPG).
     await t.see(/Request verification\s*│/);
     await t.press(KEY.down, KEY.enter);
