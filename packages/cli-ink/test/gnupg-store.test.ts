@@ -253,6 +253,25 @@ describe('keyport --store gnupg sync and publish', () => {
     // Nothing was written to the embedded keyring.
     expect(await keyportJsonAsync<unknown[]>(['list'], { home, env })).toEqual([]);
 
+    // Each server's copy, compared with the key as the GnuPG home holds it (not looked up in the empty embedded keyring).
+    const onlyFixtures = await homeWith([
+      ['config', 'set', 'keyserversync.url', hagrid.url],
+      ['servers', 'add', hkp.url],
+      ['servers', 'add', hagrid.url, '--protocol', 'vks'],
+      ['servers', 'default', hkp.url],
+      ['servers', 'remove', 'https://keyserver.ubuntu.com'],
+      ['servers', 'remove', 'https://keys.openpgp.org'],
+    ]);
+    const copies = await keyportJsonAsync<{ keys: { fingerprint: string; servers: { server: string; state: string }[] }[] }>(['--store', 'gnupg', 'status', '--servers', fpr], { home: onlyFixtures, env });
+    expect(copies.keys.map((k) => k.fingerprint)).toEqual([fpr]);
+    // The HKP fixture never had it; the Hagrid fixture serves what was published (sam@example.org verified above).
+    const bare = (url: string) => url.replace(/\/$/, '');
+    expect(Object.fromEntries(copies.keys[0]!.servers.map((c) => [c.server, c.state]))).toEqual({ [bare(hkp.url)]: 'absent', [bare(hagrid.url)]: 'current' });
+    // publish --to: the key as GnuPG holds it, to the named server over its own protocol.
+    const toHkp = await keyportJsonAsync<{ fingerprint: string; published: { server: string }[]; servers: { server: string; state: string }[] }>(['--store', 'gnupg', 'publish', fpr, '--to', hkp.url, '--yes'], { home: onlyFixtures, env });
+    expect(toHkp.fingerprint).toBe(fpr);
+    expect(toHkp.servers).toMatchObject([{ state: 'current' }]);
+
     const refused = await keyportAsync(['--store', 'gnupg', 'publish', manifest.stub.fingerprint, '--no-verify', '--yes'], { home, env });
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain(ErrorCodes.PublishNotAllowed);

@@ -35,8 +35,10 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
    * own protocol, and each target's copy is checked and reported as `status --servers` does.
    */
   const publishToTargets = async (kp: Keyport, id: string, targets: string[], opts: { verify?: string[] | boolean; locale?: string[]; yes?: boolean; allowOfflinePrimary?: boolean }) => {
+    // The key as the chosen store holds it (--store gnupg: GnuPG's copy and secret state).
+    const { store, on } = await publishingOn();
     const plans = [];
-    for (const server of targets) plans.push(await kp.publishing.plan(id, { server, allowOfflinePrimary: opts.allowOfflinePrimary }));
+    for (const server of targets) plans.push(await on.plan(id, { server, allowOfflinePrimary: opts.allowOfflinePrimary }));
     const fingerprint = plans[0]!.record.summary.fingerprint;
     const warnings = [...new Set(plans.flatMap((p) => p.warnings))];
     if (warnings.length && !opts.yes) {
@@ -47,7 +49,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
     for (const plan of plans) {
       try {
-        const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server, allowOfflinePrimary: opts.allowOfflinePrimary });
+        const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server, allowOfflinePrimary: opts.allowOfflinePrimary });
         if (!globals().json) printPublish(report);
         published.push({ server: report.server, protocol: report.protocol, addresses: report.addresses });
       } catch (e) {
@@ -58,7 +60,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         setExit(Exit.Failed);
       }
     }
-    const [copies] = await checkServerCopies(serverCopies(kp), [fingerprint], plans.map((p) => p.server), { signal: abort.signal });
+    const [copies] = await checkServerCopies(serverCopies(kp, store), [fingerprint], plans.map((p) => p.server), { signal: abort.signal });
     if (globals().json) json({ fingerprint, published, servers: copies!.servers });
     else out(formatServerCopies(copies!));
   };
@@ -114,9 +116,9 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .argument('<ids...>', 'fingerprints, key IDs or emails')
     .option('--servers', "ask every publish target and listed server for its copy: current, stale (and what it lacks), absent, unverified or failed")
     .action(async (ids: string[], opts: { servers?: boolean }) => {
-      const kp = await open();
       if (opts.servers) {
-        const copies = serverCopies(kp);
+        const { kp, store } = await publishingOn();
+        const copies = serverCopies(kp, store);
         const keys = await checkServerCopies(copies, ids, serversToCheck(kp.settings), { signal: abort.signal });
         if (globals().json) json({ keys });
         else out(keys.flatMap(formatServerCopies));
