@@ -235,27 +235,16 @@ if (run('sync')) {
 if (run('gnupg')) {
   const { startSks } = await import(path.join(root, 'packages/test-fixtures/dist/index.js'));
   console.log('\n== the GnuPG store (--store gnupg) on a home with the Debian keyring, next to gpg against a real SKS');
-  const gnupgEnv = (home) => ({ ...process.env, GNUPGHOME: home, LC_ALL: 'C' });
-  const gpgIn = (home, args, input) => execFileSync('gpg', ['--batch', '--no-tty', '--quiet', ...args], { env: gnupgEnv(home), input, maxBuffer: 512 << 20, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
-  const stopAgents = (home) => spawnSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
-  // Importing 905 keys into a new pubring.kbx takes minutes: both homes are prepared once and
-  // kept (marked complete) in the temporary folder; every side works on a cp -a copy.
-  const cache = path.join(os.tmpdir(), 'keyport-bench-gnupg');
-  const full = path.join(cache, 'debian');
-  const older = path.join(cache, 'debian-older');
+  const { GNUPG_BENCH_CACHE, copyOfHome, debianGnupgHome, gnupgEnv, gpgIn, stopAgents } = await import('./gnupg-home.mjs');
+  // Both homes are prepared once and kept (marked complete) in the temporary folder; every side works on a cp -a copy.
+  const full = debianGnupgHome(DEBIAN);
+  const older = path.join(GNUPG_BENCH_CACHE, 'debian-older');
   const { keyMaterial, readPackets, serializeCertificate, splitCertificates } = await import(path.join(root, 'packages/core/dist/index.js'));
   const certificates = splitCertificates(readPackets(new Uint8Array(readFileSync(DEBIAN)))).certificates.map((c) => ({ ...c, fingerprint: keyMaterial(c.parts.primary).fingerprint }));
   const fprs = certificates.map((c) => c.fingerprint);
   // 50 keys with a subkey (every 18th) lose their last subkey in the older home; the server keeps it.
   const agedCerts = certificates.filter((c, k) => k % 18 === 0 && c.parts.subkeys.length > 0).slice(0, 50);
   const aged = agedCerts.map((c) => c.fingerprint);
-  if (!existsSync(`${full}.complete`)) {
-    rmSync(cache, { recursive: true, force: true });
-    mkdirSync(full, { recursive: true, mode: 0o700 });
-    gpgIn(full, ['--import', DEBIAN]);
-    stopAgents(full);
-    writeFileSync(`${full}.complete`, '');
-  }
   if (!existsSync(`${older}.complete`)) {
     rmSync(older, { recursive: true, force: true });
     execFileSync('cp', ['-a', full, older]);
@@ -265,11 +254,7 @@ if (run('gnupg')) {
     stopAgents(older);
     writeFileSync(`${older}.complete`, `${aged.join('\n')}\n`);
   }
-  const copyOf = (home) => {
-    const dir = path.join(tmp('gpg-store-'), 'home');
-    execFileSync('cp', ['-a', home, dir]);
-    return dir;
-  };
+  const copyOf = (home) => copyOfHome(home, path.join(tmp('gpg-store-'), 'home'));
   const fileState = (home) => {
     const s = statSync(path.join(home, 'pubring.kbx'));
     return `${s.size}:${s.mtimeMs}:${createHash('sha256').update(readFileSync(path.join(home, 'pubring.kbx'))).digest('hex')}`;

@@ -1,4 +1,4 @@
-import { ErrorCodes, InputError, KeyportError, recordOfEntry, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type Keyport } from '@keyport/core';
+import { ErrorCodes, InputError, KeyportError, NotFoundError, recordOfEntry, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 
 /** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
 export const STORE_IDS = ['embedded', 'gnupg'] as const;
@@ -87,4 +87,21 @@ export async function certificatesOf(store: KeyStore, ids: readonly string[]): P
     if (bytes) parts.push(bytes);
   }
   return Buffer.concat(parts);
+}
+
+/** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
+export function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCopiesDeps {
+  // A key published from another store (--store gnupg) is compared as that store holds it.
+  const keyring: ServerCopiesDeps['keyring'] =
+    store === kp.store
+      ? kp.keyring
+      : {
+          resolve: async (query) => recordOfEntry(await resolveKey(store, query)),
+          readPublic: async (fingerprint) => {
+            const bytes = await store.readCertificate(fingerprint);
+            if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'run `keyport list` to see the keys you have' });
+            return bytes;
+          },
+        };
+  return { settings: kp.settings, keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
 }

@@ -310,6 +310,25 @@ describe('keyport --store gnupg sync and publish', () => {
     // Nothing was written to the embedded keyring.
     expect(await keyportJsonAsync<unknown[]>(['list'], { home, env })).toEqual([]);
 
+    // Each server's copy, compared with the key as the GnuPG home holds it (not looked up in the empty embedded keyring).
+    const onlyFixtures = await homeWith([
+      ['config', 'set', 'keyserversync.url', hagrid.url],
+      ['servers', 'add', hkp.url],
+      ['servers', 'add', hagrid.url, '--protocol', 'vks'],
+      ['servers', 'default', hkp.url],
+      ['servers', 'remove', 'https://keyserver.ubuntu.com'],
+      ['servers', 'remove', 'https://keys.openpgp.org'],
+    ]);
+    const copies = await keyportJsonAsync<{ keys: { fingerprint: string; servers: { server: string; state: string }[] }[] }>(['--store', 'gnupg', 'status', '--servers', fpr], { home: onlyFixtures, env });
+    expect(copies.keys.map((k) => k.fingerprint)).toEqual([fpr]);
+    // The HKP fixture never had it; the Hagrid fixture serves what was published (sam@example.org verified above).
+    const bare = (url: string) => url.replace(/\/$/, '');
+    expect(Object.fromEntries(copies.keys[0]!.servers.map((c) => [c.server, c.state]))).toEqual({ [bare(hkp.url)]: 'absent', [bare(hagrid.url)]: 'current' });
+    // publish --to: the key as GnuPG holds it, to the named server over its own protocol.
+    const toHkp = await keyportJsonAsync<{ fingerprint: string; published: { server: string }[]; servers: { server: string; state: string }[] }>(['--store', 'gnupg', 'publish', fpr, '--to', hkp.url, '--yes'], { home: onlyFixtures, env });
+    expect(toHkp.fingerprint).toBe(fpr);
+    expect(toHkp.servers).toMatchObject([{ state: 'current' }]);
+
     const refused = await keyportAsync(['--store', 'gnupg', 'publish', manifest.stub.fingerprint, '--no-verify', '--yes'], { home, env });
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain(ErrorCodes.PublishNotAllowed);
@@ -349,11 +368,11 @@ describe('keyport import --from-store', () => {
 });
 
 describe('keyport --store gnupg tui', () => {
-  it('is refused with a next step: the TUI still works on the embedded store only', () => {
-    for (const run of [keyport(['--store', 'gnupg', 'tui'], { home: tempHome() }), keyport(['tui'], { home: tempHome(), env: { KEYPORT_STORE: 'gnupg' } })]) {
+  it('is no longer refused for its store: without a terminal it says what it needs, as on the embedded store', () => {
+    for (const run of [keyport(['--store', 'gnupg', 'tui'], onGnupg(tempHome())), keyport(['tui'], onGnupg(tempHome(), { KEYPORT_STORE: 'gnupg' }))]) {
       expect(run.status).toBe(2);
-      expect(run.stderr).toMatch(/KP1002 the terminal UI works on the embedded store only so far, not on the gnupg store/);
-      expect(run.stderr).toMatch(/--store gnupg list/);
+      expect(run.stderr).toMatch(/^keyport: KP1002 the terminal UI needs a terminal/);
+      expect(run.stderr).not.toMatch(/embedded store only/);
     }
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { createKeyport, dearmorAll, type Keyport } from '@keyport/core';
 import { fixtureArmored, fixtureBytes, manifest, startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
-import { App } from '../src/tui/App.js';
+import { App, headerLine } from '../src/tui/App.js';
 import { completePath } from '../src/tui/screens/FileImport.js';
 import { builtinPlugins } from '../src/plugins.js';
 import { tempDir } from './helpers.js';
@@ -83,6 +83,11 @@ describe('every screen at 80x24, 120x40 and 200x50', () => {
       // Key list: sorted by name, the cursor mark on the first row, every name shown.
       let f = await t.see('1 All (5)');
       fits(f, size);
+      // The header: which store and where (its folder's start cut when it does not fit), and the count.
+      const where = /^keyport · embedded · (…?)(\S+) · 5 keys$/.exec(bare(f).split('\n')[0]!);
+      expect(where).not.toBeNull();
+      if (where![1]) expect(kp.store.location.endsWith(where![2]!) && where![2]!.length < kp.store.location.length).toBe(true);
+      else expect(where![2]).toBe(kp.store.location);
       expect(f).toMatch(/^› \[ \] pub .*Old Timer <old@example\.org>/m);
       for (const name of ['Paula Pair', 'Revoked Rob', 'Sam Secret', 'Soon Revoked']) expect(f).toContain(name);
       // Help of this screen.
@@ -246,5 +251,18 @@ describe('file import', () => {
     await t.press('f', ...path.join(dir, 'nope.asc'), KEY.enter);
     await t.see(/✗ KP1303/);
     expect(t.frame()).toContain('nope.asc');
+  });
+});
+
+describe('header', () => {
+  it('names the store and its folder (~ for the home folder), cut at its start to fit, keeping the count', () => {
+    expect(headerLine('embedded', '/home/ana/.local/share/keyport/keyring', 905, 80, '/home/ana')).toBe('keyport · embedded · ~/.local/share/keyport/keyring · 905 keys');
+    expect(headerLine('gnupg', '/home/ana/.gnupg', 905, 80, '/home/ana')).toBe('keyport · gnupg · ~/.gnupg · 905 keys');
+    // Not the home folder, only a name that starts like it.
+    expect(headerLine('gnupg', '/home/anabel/.gnupg', 3, 80, '/home/ana')).toBe('keyport · gnupg · /home/anabel/.gnupg · 3 keys');
+    const deep = `/srv/${'very-long-folder/'.repeat(6)}gnupg`;
+    const cut = headerLine('gnupg', deep, 12, 80, '/home/ana');
+    expect([...cut].length).toBe(80);
+    expect(cut).toBe(`keyport · gnupg · …${deep.slice(deep.length - (80 - 'keyport · gnupg · '.length - ' · 12 keys'.length - 1))} · 12 keys`);
   });
 });

@@ -1,26 +1,9 @@
-import { CancelledError, ErrorCodes, InputError, NotFoundError, toKeyportError, checkServerCopies, recordOfEntry, resolveKey, serversToCheck, type KeyServerCopies, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type KeyServerCopies, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { openStore } from '../store.js';
-
-/** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
-function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCopiesDeps {
-  // A key published from another store (--store gnupg) is compared as that store holds it.
-  const keyring: ServerCopiesDeps['keyring'] =
-    store === kp.store
-      ? kp.keyring
-      : {
-          resolve: async (query) => recordOfEntry(await resolveKey(store, query)),
-          readPublic: async (fingerprint) => {
-            const bytes = await store.readCertificate(fingerprint);
-            if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'run `keyport list` to see the keys you have' });
-            return bytes;
-          },
-        };
-  return { settings: kp.settings, keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
-}
+import { openStore, serverCopies } from '../store.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
 export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
@@ -52,8 +35,10 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
    * own protocol, and each target's copy is checked and reported as `status --servers` does.
    */
   const publishToTargets = async (kp: Keyport, id: string, targets: string[], opts: { verify?: string[] | boolean; locale?: string[]; yes?: boolean; allowOfflinePrimary?: boolean }) => {
+    // The key as the chosen store holds it (--store gnupg: GnuPG's copy and secret state).
+    const { store, on } = await publishingOn();
     const plans = [];
-    for (const server of targets) plans.push(await kp.publishing.plan(id, { server, allowOfflinePrimary: opts.allowOfflinePrimary }));
+    for (const server of targets) plans.push(await on.plan(id, { server, allowOfflinePrimary: opts.allowOfflinePrimary }));
     const fingerprint = plans[0]!.record.summary.fingerprint;
     const warnings = [...new Set(plans.flatMap((p) => p.warnings))];
     if (warnings.length && !opts.yes) {
@@ -64,7 +49,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
     for (const plan of plans) {
       try {
-        const report = await kp.publishing.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server, allowOfflinePrimary: opts.allowOfflinePrimary });
+        const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, server: plan.server, allowOfflinePrimary: opts.allowOfflinePrimary });
         if (!globals().json) printPublish(report);
         published.push({ server: report.server, protocol: report.protocol, addresses: report.addresses });
       } catch (e) {
@@ -75,7 +60,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         setExit(Exit.Failed);
       }
     }
-    const [copies] = await checkServerCopies(serverCopies(kp), [fingerprint], plans.map((p) => p.server), { signal: abort.signal });
+    const [copies] = await checkServerCopies(serverCopies(kp, store), [fingerprint], plans.map((p) => p.server), { signal: abort.signal });
     if (globals().json) json({ fingerprint, published, servers: copies!.servers });
     else out(formatServerCopies(copies!));
   };
@@ -131,9 +116,9 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
     .argument('<ids...>', 'fingerprints, key IDs or emails')
     .option('--servers', "ask every publish target and listed server for its copy: current, stale (and what it lacks), absent, unverified or failed")
     .action(async (ids: string[], opts: { servers?: boolean }) => {
-      const kp = await open();
       if (opts.servers) {
-        const copies = serverCopies(kp);
+        const { kp, store } = await publishingOn();
+        const copies = serverCopies(kp, store);
         const keys = await checkServerCopies(copies, ids, serversToCheck(kp.settings), { signal: abort.signal });
         if (globals().json) json({ keys });
         else out(keys.flatMap(formatServerCopies));

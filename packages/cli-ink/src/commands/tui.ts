@@ -1,6 +1,6 @@
 import { ErrorCodes, InputError } from '@keyport/core';
 import type { CommandContext } from './context.js';
-import { storeChoice } from '../store.js';
+import { openStore } from '../store.js';
 
 /**
  * Ink draws nothing until exit when it believes it runs in CI: `CI` or `CONTINUOUS_INTEGRATION`
@@ -21,25 +21,23 @@ async function loadTuiOutsideCiMode(): Promise<typeof import('../tui/run.js')> {
 }
 
 /** `keyport` commands: the interactive terminal UI. */
-export function registerTui({ program, io, env, globals, open }: CommandContext): void {
-  // The TUI still reads the embedded keyring: on another store it would show the wrong keys.
-  const embeddedOnly = (store: string) =>
-    new InputError(ErrorCodes.Usage, `the terminal UI works on the embedded store only so far, not on the ${store} store`, {
-      nextStep: `use the commands on it (keyport --store ${store} list, sync, publish, status), or run the TUI with --store embedded`,
-    });
+export function registerTui({ program, io, env, globals, open, warn }: CommandContext): void {
   program
     .command('tui')
     .description('open the interactive terminal UI')
     .action(async () => {
-      const asked = globals().store ?? env.KEYPORT_STORE;
-      if (asked && asked !== 'embedded') throw embeddedOnly(asked);
       if (!io.stdout.isTTY || !io.stdin.isTTY) {
         throw new InputError(ErrorCodes.Usage, 'the terminal UI needs a terminal', { nextStep: 'run keyport in a terminal, or use the subcommands (keyport --help)' });
       }
       // Loading Ink and React overlaps with opening the keyring: both lie before the first frame.
       const [kp, { runTui }] = await Promise.all([open(), loadTuiOutsideCiMode()]);
-      const chosen = storeChoice(kp, undefined, env);
-      if (chosen !== 'embedded') throw embeddedOnly(chosen);
-      await runTui(kp);
+      // As the commands choose it (--store, KEYPORT_STORE, the setting); a disabled gnupg module
+      // falls back to the embedded store with a warning, said here and inside the UI.
+      let fallback: string | undefined;
+      const store = await openStore(kp, globals().store, env, (text) => {
+        warn(text);
+        fallback = text;
+      });
+      await runTui(kp, store, fallback);
     });
 }

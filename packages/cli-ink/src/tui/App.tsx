@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import React, { useCallback, useEffect, useRef, useState } from 'react';
+import os from 'node:os';
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { Plain, Text, colorsOff } from './text.js';
 import type { KeyRecord, Keyport } from '@keyport/core';
@@ -12,6 +11,7 @@ import { FileImportScreen } from './screens/FileImport.js';
 import { SyncScreen } from './screens/Sync.js';
 import { PublishScreen } from './screens/Publish.js';
 import { SettingsScreen } from './screens/Settings.js';
+import { storeForTui, type TuiStore } from './store.js';
 
 /** Where the user is. Screens stack: Esc goes back one. */
 export type Route =
@@ -27,6 +27,8 @@ export type Route =
 /** What every screen gets from the frame. */
 export interface ScreenProps {
   kp: Keyport;
+  /** The key store the UI works on: keys, import, publishing and deletes go through it. */
+  store: TuiStore;
   keys: KeyRecord[];
   /** Rows available to the screen's body. */
   height: number;
@@ -135,6 +137,10 @@ const SCREEN_KEYS: Record<Route['screen'], { help: [string, string][]; footer: s
 /** The whole terminal UI: header, the current screen, the status line and the footer. */
 export function App(props: {
   kp: Keyport;
+  /** The key store to work on; default: the embedded keyring. */
+  store?: TuiStore;
+  /** A warning shown when the UI opens (the store chosen could not be opened, say). */
+  notice?: string;
   onQuit: () => void;
   initialKeys: KeyRecord[];
   now?: number;
@@ -155,17 +161,37 @@ export function App(props: {
 /** How often another process's changes to the keyring are looked for. */
 const WATCH_INTERVAL_MS = 400;
 
+/**
+ * The header's first line: which store and where, and how many keys. The store's folder gives
+ * way first (`~` for the home folder, then its start cut to `…`), so the rest fits the width.
+ */
+export function headerLine(storeId: string, location: string, keyCount: number, width: number, homeDir = os.homedir()): string {
+  const where = homeDir && (location === homeDir || location.startsWith(`${homeDir}/`)) ? `~${location.slice(homeDir.length)}` : location;
+  const head = `keyport · ${storeId} · `;
+  const tail = ` · ${keyCount} keys`;
+  const room = width - [...head].length - [...tail].length;
+  const chars = [...where];
+  // Too little room for a useful part of the folder: the line is cut at the end as before.
+  if (chars.length <= room || room < 8) return `${head}${where}${tail}`;
+  return `${head}…${chars.slice(chars.length - (room - 1)).join('')}${tail}`;
+}
+
 function Frame({
   kp,
+  store: givenStore,
+  notice,
   onQuit,
   initialKeys,
   now: fixedNow,
 }: {
   kp: Keyport;
+  store?: TuiStore;
+  notice?: string;
   onQuit: () => void;
   initialKeys: KeyRecord[];
   now?: number;
 }) {
+  const store = useMemo(() => givenStore ?? storeForTui(kp, kp.store), [givenStore, kp]);
   // One clock reading for the session: a new one per render would change every screen's props
   // and re-filter the whole key list on each key press.
   const [now] = useState(() => fixedNow ?? Date.now());
@@ -174,7 +200,7 @@ function Frame({
   const [keys, setKeys] = useState(initialKeys);
   // A toast belongs to the screen (stack depth) that made it: it is not shown over the screens
   // opened after it, and moves down when its screen is left (the result of what was done there).
-  const [toast, setToast] = useState<(Toast & { depth: number }) | null>(null);
+  const [toast, setToast] = useState<(Toast & { depth: number }) | null>(notice ? { kind: 'warning', text: notice, depth: 0 } : null);
   const [help, setHelp] = useState(false);
   const [capturing, setCapturing] = useState(false);
   const [dialogFooter, setDialogFooter] = useState<string | null>(null);
@@ -197,22 +223,35 @@ function Frame({
     return n;
   };
 
-  const reload = useCallback(() => void kp.keyring.list('all').then(setKeys, () => undefined), [kp]);
-  // The keyring changes under the UI: in this process (imports, syncs, deletes) through the bus,
-  // and in other keyport processes through the index file, looked at a few times a second.
+  // One reading at a time, and one more after it when asked meanwhile: a GnuPG listing can take
+  // longer than the changes of a running sync come, and an older reading must not land last.
+  const reading = useRef<{ again: boolean } | null>(null);
+  const reload = useCallback(() => {
+    if (reading.current) {
+      reading.current.again = true;
+      return;
+    }
+    const read = () => {
+      const state = { again: false };
+      reading.current = state;
+      void store
+        .list()
+        .then(setKeys, () => undefined)
+        .finally(() => {
+          reading.current = null;
+          if (state.again) read();
+        });
+    };
+    read();
+  }, [store]);
+  // The keyring changes under the UI: in this process (imports, syncs, deletes) through the
+  // store's change signal, and in other processes (keyport, gpg) through the store's stamp (its
+  // files' size, time and inode), looked at a few times a second.
   useEffect(() => {
-    const subs = [
-      kp.bus.on('keyring:changed', reload),
-      kp.bus.on('module:state', () => setTick((n) => n + 1)),
-      kp.bus.on('settings:changed', () => setTick((n) => n + 1)),
-    ];
-    const index = path.join(kp.paths.keyringDir, 'index.json');
+    const subs = [kp.bus.on('module:state', () => setTick((n) => n + 1)), kp.bus.on('settings:changed', () => setTick((n) => n + 1))];
+    const offChange = store.onChange(reload);
     let seen = '';
-    const look = () =>
-      stat(index).then(
-        (s) => `${s.mtimeMs}:${s.size}:${s.ino}`,
-        () => 'none',
-      );
+    const look = () => store.stamp().catch(() => 'none');
     void look().then((v) => (seen ||= v));
     const timer = setInterval(() => {
       void look().then((v) => {
@@ -222,10 +261,11 @@ function Frame({
     }, WATCH_INTERVAL_MS);
     return () => {
       for (const s of subs) s.dispose();
+      offChange();
       clearInterval(timer);
       clearTimeout(toastTimer.current);
     };
-  }, [kp, reload]);
+  }, [kp, store, reload]);
 
   const go = useCallback((r: Route) => setStack((s) => [...s, r]), []);
   const depthNow = useRef(0);
@@ -252,7 +292,7 @@ function Frame({
     .filter((m) => m.state === 'enabled')
     .map((m) => m.id);
   const status = kp.ui.statusItems();
-  const header = `keyport · ${kp.paths.home ?? kp.paths.keyringDir} · ${keys.length} keys`;
+  const header = headerLine(store.id, store.location, keys.length, columns);
   const context = `default ${kp.keyservers.defaultServer()} · modules ${enabled.join(', ') || 'none'}${status.length ? ` · ${status.map((s) => `${s.label} ${s.value}`).join(' · ')}` : ''}`;
   // Two header lines, the status line and the footer; the rest is the screen's.
   const bodyHeight = Math.max(5, rows - 5);
@@ -296,7 +336,7 @@ function Frame({
                 <ScreenActive.Provider value={top && !help}>
                   <CurrentScreen
                     route={r}
-                    props={{ kp, keys, height: bodyHeight, width: columns, go, back, notify: notifyAt(i), setCapturing, reload, now }}
+                    props={{ kp, store, keys, height: bodyHeight, width: columns, go, back, notify: notifyAt(i), setCapturing, reload, now }}
                   />
                 </ScreenActive.Provider>
               </Box>

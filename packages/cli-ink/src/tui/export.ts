@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCodes, KeyportError, armorPublicKey, type Keyport } from '@keyport/core';
+import { ErrorCodes, KeyportError, armorPublicKey } from '@keyport/core';
+import type { TuiStore } from './store.js';
 
 /** The file to export to exists and the user has not said to replace it. */
 export class ExportTargetExists extends Error {
@@ -16,14 +17,14 @@ export class ExportTargetExists extends Error {
  * not at all (written beside it, then renamed).
  */
 export async function exportKeys(
-  kp: Keyport,
+  store: Pick<TuiStore, 'readPublic'>,
   fingerprints: readonly string[],
   file: string,
   options: { overwrite: boolean },
 ): Promise<{ path: string; count: number }> {
   const target = path.resolve(file.replace(/^~(?=$|\/)/, process.env.HOME ?? '~'));
   const parts: Uint8Array[] = [];
-  for (const f of fingerprints) parts.push(await kp.keyring.readPublic(f));
+  for (const f of fingerprints) parts.push(await store.readPublic(f));
   const armored = armorPublicKey(Buffer.concat(parts));
   const temp = `${target}.${process.pid}.tmp`;
   try {

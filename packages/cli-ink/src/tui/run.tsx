@@ -1,8 +1,9 @@
 import { writeSync } from 'node:fs';
 import React from 'react';
 import { render } from 'ink';
-import type { Keyport } from '@keyport/core';
+import type { KeyStore, Keyport } from '@keyport/core';
 import { App } from './App.js';
+import { storeForTui } from './store.js';
 import { colorsOff } from './text.js';
 import { printLines } from '../output.js';
 
@@ -11,9 +12,10 @@ import { printLines } from '../output.js';
 const ENTER = '\u001B[?1049h\u001B[H\u001B[?2004h';
 const LEAVE = '\u001B[?2004l\u001B[?25h\u001B[?1049l';
 
-/** Opens the terminal UI and resolves when the user quits. */
-export async function runTui(kp: Keyport): Promise<void> {
-  const keys = await kp.keyring.list('all');
+/** Opens the terminal UI on `store` and resolves when the user quits; `notice` is shown as it opens. */
+export async function runTui(kp: Keyport, on: KeyStore, notice?: string): Promise<void> {
+  const store = storeForTui(kp, on);
+  const keys = await store.list();
   let left = false;
   // Synchronous: it must also run in an `exit` handler and after an uncaught error.
   const leave = () => {
@@ -42,7 +44,7 @@ export async function runTui(kp: Keyport): Promise<void> {
   process.once('exit', leave);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  const app = render(<App kp={kp} initialKeys={keys} onQuit={() => quit()} plain={colorsOff(process.env)} />, {
+  const app = render(<App kp={kp} store={store} notice={notice} initialKeys={keys} onQuit={() => quit()} plain={colorsOff(process.env)} />, {
     exitOnCtrlC: true,
     // A key shows within one frame: 30 frames a second would add up to 33 ms to every key.
     maxFps: 60,

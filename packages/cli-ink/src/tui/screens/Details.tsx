@@ -7,6 +7,7 @@ import { armorPublicKey, checkServerCopies, isCancelled, serversToCheck, toKeypo
 import { formatKeyDetails, formatMissing, formatStatusLine } from '../../output.js';
 import { Busy, Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
+import { useRecordWithMeta } from '../store.js';
 import { autoStatusWanted } from '../../actions.js';
 
 type PublishPlan = Awaited<ReturnType<Keyport['publishing']['plan']>>;
@@ -40,6 +41,7 @@ interface Operation {
 /** Key details with the operations the enabled modules offer for this key. */
 export function DetailsScreen({
   kp,
+  store,
   keys,
   height,
   width,
@@ -49,7 +51,7 @@ export function DetailsScreen({
   fingerprint,
   now,
 }: ScreenProps & { fingerprint: string }) {
-  const record = keys.find((k) => k.summary.fingerprint === fingerprint);
+  const record = useRecordWithMeta(store, keys, fingerprint);
   const [pane, setPane] = useState<'info' | 'ops'>('ops');
   const [scroll, setScroll] = useState(0);
   const [op, setOp] = useState(0);
@@ -58,6 +60,11 @@ export function DetailsScreen({
     record?.meta.publishStatus as StatusRecord | undefined,
   );
   const [publishable, setPublishable] = useState<string | null>('checking…');
+  // A store whose listing has no metadata (GnuPG) gives the stored status a moment after the key.
+  const storedStatus = record?.meta.publishStatus as StatusRecord | undefined;
+  useEffect(() => {
+    if (storedStatus) setStatus((s) => s ?? storedStatus);
+  }, [storedStatus]);
 
   const [checking, setChecking] = useState<string | false>(false);
   // The per-server table (S) and the plans for re-publishing its stale copies (P), confirmed first.
@@ -80,7 +87,7 @@ export function DetailsScreen({
       checks.current = controller;
       setChecking('checking the publish status');
       try {
-        const [s] = await kp.publishing.status([fingerprint], { signal: controller.signal });
+        const [s] = await store.publishing.status([fingerprint], { signal: controller.signal });
         if (controller.signal.aborted) return undefined;
         setStatus(s);
         if (!quiet && s) notify({ kind: 'info', text: `publish status: ${formatStatusLine({ ...s, fingerprint: '' }).trim()}` });
@@ -92,7 +99,7 @@ export function DetailsScreen({
         if (checks.current === controller) setChecking(false);
       }
     },
-    [kp, fingerprint, notify],
+    [kp, store, fingerprint, notify],
   );
 
   /** Asks every publish target and listed server for its copy (read-only look-ups); Esc stops it. */
@@ -102,15 +109,14 @@ export function DetailsScreen({
     checks.current = controller;
     setChecking("checking each server's copy");
     try {
-      const deps = { settings: kp.settings, keyring: kp.keyring, lookupEngine: (server: string) => kp.keyservers.lookupEngine(server) };
-      const [found] = await checkServerCopies(deps, [fingerprint], serversToCheck(kp.settings), { signal: controller.signal });
+      const [found] = await checkServerCopies(store.serverCopies, [fingerprint], serversToCheck(kp.settings), { signal: controller.signal });
       if (!controller.signal.aborted && found) setCopies(found);
     } catch (e) {
       if (!isCancelled(e) && !controller.signal.aborted) notify({ ...toastFromError(e), kind: 'warning' });
     } finally {
       if (checks.current === controller) setChecking(false);
     }
-  }, [kp, fingerprint, notify]);
+  }, [store, fingerprint, notify]);
 
   const staleServers = (copies?.servers ?? []).filter((c) => c.state === 'stale').map((c) => c.server);
 
@@ -120,7 +126,7 @@ export function DetailsScreen({
     if (staleServers.length === 0) return notify({ kind: 'info', text: 'no server has a stale copy of this key' });
     try {
       const plans = [];
-      for (const server of staleServers) plans.push(await kp.publishing.plan(fingerprint, { server }));
+      for (const server of staleServers) plans.push(await store.publishing.plan(fingerprint, { server }));
       setRepublish(plans);
     } catch (e) {
       notify(toastFromError(e));
@@ -137,7 +143,7 @@ export function DetailsScreen({
     for (const plan of plans) {
       if (controller.signal.aborted) break;
       try {
-        await kp.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal, server: plan.server });
+        await store.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal, server: plan.server });
       } catch (e) {
         if (controller.signal.aborted) break;
         const error = toKeyportError(e);
@@ -156,12 +162,12 @@ export function DetailsScreen({
   useEffect(() => {
     if (!record) return;
     if (autoStatusWanted(kp)) void checkStatus(true);
-    kp.publishing.plan(fingerprint).then(
+    store.publishing.plan(fingerprint).then(
       () => setPublishable(null),
       (e: unknown) => setPublishable((e as Error).message),
     );
     // Once per key shown.
-  }, [kp, fingerprint, Boolean(record)]);
+  }, [kp, store, fingerprint, Boolean(record)]);
 
   // Addresses waiting for the owner to confirm a mail are re-checked while the screen is open,
   // after 5 s, then 10, 20 … up to 5 minutes apart, until the server publishes them all.
@@ -216,10 +222,13 @@ export function DetailsScreen({
       {
         id: 'delete',
         label: record.hasSecret ? 'Delete (with its secret key)' : 'Delete',
-        unavailable: null,
+        unavailable:
+          record.hasSecret && !store.deletesSecretKeys
+            ? `keyport does not delete secret keys from ${store.id === 'gnupg' ? `GnuPG: gpg --delete-secret-and-public-keys ${record.summary.fingerprint}` : `the ${store.id} store`}`
+            : null,
       },
     ];
-  }, [kp, record, publishable]);
+  }, [kp, store, record, publishable]);
 
   const wide = width >= 110;
   const keyPaneWidth = wide ? Math.floor(width * 0.62) : width;
@@ -285,7 +294,7 @@ export function DetailsScreen({
           return go({ screen: 'sync', fingerprints: [fingerprint] });
         case 'export': {
           const file = path.resolve(`${fingerprint}.asc`);
-          writeFileSync(file, armorPublicKey(await kp.keyring.readPublic(fingerprint)));
+          writeFileSync(file, armorPublicKey(await store.readPublic(fingerprint)));
           return notify({ kind: 'info', text: `exported the public key to ${file}` });
         }
         case 'delete':
@@ -339,7 +348,7 @@ export function DetailsScreen({
         onNo={() => setConfirmDelete(false)}
         onYes={() => {
           setConfirmDelete(false);
-          kp.keyring.delete(fingerprint, { secret: true }).then(
+          store.delete(fingerprint).then(
             () => {
               notify({ kind: 'info', text: `deleted ${fingerprint}` });
               back();

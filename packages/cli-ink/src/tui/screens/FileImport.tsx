@@ -37,7 +37,7 @@ export async function completePath(typed: string, cwd = process.cwd()): Promise<
 }
 
 /** Imports a key file (armored or binary) with Tab completion of its path. */
-export function FileImportScreen({ kp, height, back, notify, setCapturing }: ScreenProps) {
+export function FileImportScreen({ kp, store, height, back, notify, setCapturing }: ScreenProps) {
   const [file, setFile] = useState('');
   const [matches, setMatches] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
@@ -56,7 +56,7 @@ export function FileImportScreen({ kp, height, back, notify, setCapturing }: Scr
     try {
       const maxBytes = kp.settings.get<number>('import.maxBytes');
       const bytes = await readFileBounded(target, maxBytes);
-      const r = await kp.importer.import(bytes, { origin: { kind: 'file', name: target }, maxBytes, signal: controller.signal });
+      const r = await store.importer.import(bytes, { origin: { kind: 'file', name: target }, maxBytes, signal: controller.signal });
       if (controller.signal.aborted) return;
       setReport(r);
       const s = r.summary;

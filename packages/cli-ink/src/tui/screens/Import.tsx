@@ -27,7 +27,7 @@ export function heldMark(hit: SearchHit, held: ReadonlyMap<string, KeyRecord>): 
   return differs ? 'held*' : 'held';
 }
 
-export function ImportScreen({ kp, keys, height, width, back, notify, setCapturing }: ScreenProps) {
+export function ImportScreen({ kp, store, keys, height, width, back, notify, setCapturing }: ScreenProps) {
   const servers = kp.keyservers.list();
   const [serverIndex, setServerIndex] = useState(
     Math.max(
@@ -84,7 +84,7 @@ export function ImportScreen({ kp, keys, height, width, back, notify, setCapturi
         text: 'the server gave no fingerprint or key ID for that result',
       });
     return whileBusy(`importing ${ids.length} key(s)…`, async (signal) => {
-      const r = await kp.keyservers.importFromServer(ids, server, { signal });
+      const r = await kp.keyservers.importFromServer(ids, server, { signal, into: store.into });
       setReport(r.results);
       const s = r.summary;
       notify({

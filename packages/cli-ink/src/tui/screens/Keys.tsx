@@ -106,7 +106,7 @@ type Dialog =
   | { kind: 'delete' };
 
 /** The Key Manager: tabs, filter as you type, sort, multi-select, and the way to every operation. */
-export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, now, reload }: ScreenProps) {
+export function KeysScreen({ store, keys, height, width, go, notify, setCapturing, now, reload }: ScreenProps) {
   const [tab, setTab] = useState<Tab>('All');
   const [sort, setSort] = useState<Sort>('name');
   const [filter, setFilter] = useState('');
@@ -158,7 +158,7 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
   const targetWords = selected.size > 0 ? `${selected.size} selected` : `${shown.length} shown`;
 
   const runExport = (file: string, overwrite: boolean) => {
-    exportKeys(kp, targets, file, { overwrite }).then(
+    exportKeys(store, targets, file, { overwrite }).then(
       (r) => {
         setDialog(null);
         notify({ kind: 'info', text: `exported ${r.count} public key(s) to ${r.path}` });
@@ -208,6 +208,8 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
         else setDialog({ kind: 'export', path: targets.length === 1 ? `${targets[0]}.asc` : 'keys.asc' });
       } else if (input === 'D') {
         if (selected.size === 0) notify({ kind: 'warning', text: 'select keys with Space first, then D deletes them' });
+        else if (!store.deletesSecretKeys && keys.every((k) => !selected.has(k.summary.fingerprint) || k.hasSecret))
+          notify({ kind: 'warning', text: `keyport does not delete secret keys from ${store.id}${store.id === 'gnupg' ? ': use gpg --delete-secret-and-public-keys' : ''}` });
         else setDialog({ kind: 'delete' });
       } else if (input === 'p') {
         if (current) go({ screen: 'publish', fingerprint: current.summary.fingerprint });
@@ -227,24 +229,31 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
     );
   }
   if (dialog?.kind === 'delete') {
-    const withSecret = keys.filter((k) => selected.has(k.summary.fingerprint) && k.hasSecret).length;
+    const secretOnes = new Set(keys.filter((k) => selected.has(k.summary.fingerprint) && k.hasSecret).map((k) => k.summary.fingerprint));
+    const withSecret = secretOnes.size;
+    // A store that leaves secret keys to its own tool (GnuPG) deletes the others and keeps those.
+    const kept = store.deletesSecretKeys ? 0 : withSecret;
     return (
       <Confirm
-        message={`Delete the ${selected.size} selected key(s)${withSecret ? `, ${withSecret} WITH THEIR SECRET KEYS` : ''}?`}
-        details={withSecret ? ['a secret key cannot be recovered unless you have a backup'] : []}
+        message={
+          kept
+            ? `Delete ${selected.size - kept} of the ${selected.size} selected key(s)? ${kept} with secret keys stay: keyport does not delete secret keys from ${store.id}`
+            : `Delete the ${selected.size} selected key(s)${withSecret ? `, ${withSecret} WITH THEIR SECRET KEYS` : ''}?`
+        }
+        details={kept ? (store.id === 'gnupg' ? ['delete those with gpg --delete-secret-and-public-keys'] : []) : withSecret ? ['a secret key cannot be recovered unless you have a backup'] : []}
         onNo={() => setDialog(null)}
         onYes={() => {
-          const doomed = [...selected];
+          const doomed = kept ? [...selected].filter((f) => !secretOnes.has(f)) : [...selected];
           setDialog(null);
           void (async () => {
             let deleted = 0;
             try {
               for (const f of doomed) {
-                await kp.keyring.delete(f, { secret: true });
+                await store.delete(f);
                 deleted++;
               }
-              setSelected(new Set());
-              notify({ kind: 'info', text: `deleted ${deleted} key(s)` });
+              setSelected(kept ? new Set(secretOnes) : new Set());
+              notify({ kind: 'info', text: `deleted ${deleted} key(s)${kept ? `; the ${kept} with secret keys stay selected` : ''}` });
             } catch (e) {
               notify(toastFromError(e));
             }

@@ -28,7 +28,7 @@ function nextStep(email: string, state: AddressStatus): string {
 
 /** Publish flow: warnings, upload, choose addresses to verify, then statuses and next steps. */
 export function PublishScreen({
-  kp,
+  store,
   keys,
   height,
   back,
@@ -51,10 +51,11 @@ export function PublishScreen({
   };
 
   useEffect(() => {
-    kp.publishing.plan(fingerprint).then(
-      (plan) => {
+    // The key's metadata read now: a store whose listing has none (GnuPG) gives it on request.
+    Promise.all([store.publishing.plan(fingerprint), record ? store.withMeta(record) : undefined]).then(
+      ([plan, withMeta]) => {
         if (verifyOnly) {
-          const stored = record?.meta.publish as PublishRecord | undefined;
+          const stored = withMeta?.meta.publish as PublishRecord | undefined;
           if (!stored) return (notify({ kind: 'warning', text: 'publish the key first' }), back());
           return toChoose({
             fingerprint,
@@ -72,7 +73,7 @@ export function PublishScreen({
         back();
       },
     );
-  }, [kp, fingerprint]);
+  }, [store, fingerprint]);
 
   // Esc stops the wait for the server (the request may already have reached it).
   const running = useRef<AbortController | null>(null);
@@ -91,7 +92,7 @@ export function PublishScreen({
       what: `uploading the public key to ${plan.server} over ${plan.protocol.toUpperCase()}…`,
     });
     try {
-      const report = await kp.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal });
+      const report = await store.publishing.publish(fingerprint, { verify: 'none', signal: controller.signal });
       if (stopped(controller.signal, 'uploading')) return back();
       if (!plan.verifying || Object.keys(report.addresses).length === 0) {
         notify({ kind: 'info', text: `published ${fingerprint} to ${report.server}` });
@@ -114,7 +115,7 @@ export function PublishScreen({
       what: `asking ${report.server} to mail ${emails.length} verification link(s)…`,
     });
     try {
-      const after = await kp.publishing.verify(fingerprint, emails, { signal: controller.signal });
+      const after = await store.publishing.verify(fingerprint, emails, { signal: controller.signal });
       if (stopped(controller.signal, 'asking for verification mails')) return setStep({ name: 'done', report });
       notify({
         kind: 'info',

@@ -26,6 +26,7 @@ const STATUSES = [
 /** Sync the chosen keys (or all, after a confirmation) with progress, counts and cancel. */
 export function SyncScreen({
   kp,
+  store,
   keys,
   height,
   back,
@@ -56,7 +57,7 @@ export function SyncScreen({
       if (p.operation === 'sync')
         setProgress({ done: p.done, total: p.total ?? 0, counts: p.counts ?? {} });
     });
-    kp.publishing.sync(fingerprints, { signal: controller.signal }).then(
+    store.publishing.sync(fingerprints, { signal: controller.signal }).then(
       (r) => {
         setReport(r);
         const s = r.summary;
