@@ -109,3 +109,38 @@ describe('keystrokes arriving together', () => {
     expect(changed).toBeGreaterThanOrEqual(6);
   });
 });
+
+describe('drawing', () => {
+  it('draws one frame per key when opening the filter and typing in it', async () => {
+    const t = await app();
+    const framesFor = async (s: string) => {
+      const before = t.a.frames.length;
+      await t.write(s);
+      return t.a.frames.length - before;
+    };
+    // Ink redraws the whole screen for every frame: a second frame for the same key doubles its cost.
+    expect(await framesFor('/')).toBe(1);
+    expect(t.frame()).toContain('typing:');
+    expect(await framesFor('U')).toBe(1);
+    // Fewer rows match: still one frame.
+    expect(await framesFor('ser 1')).toBe(5);
+    expect(t.frame()).toContain('1 All (10)');
+    expect(await framesFor(KEY.enter)).toBe(1);
+    expect(t.frame()).not.toContain('typing:');
+    t.a.unmount();
+  });
+
+  it('keeps the cursor mark on a row too long for the terminal, cut at its end', async () => {
+    const keys = fakeKeys(3);
+    const long = keys[0]!.summary.userIds[0]!;
+    (long as { userId: string }).userId = `User 00 ${'Überlang '.repeat(20)}<long@example.org>`;
+    const t = await app(keys);
+    const rows = t.frame().split('\n').filter((l) => / \[ \] pub /.test(l));
+    expect(rows).toHaveLength(3);
+    // Every row: the mark column, then the row, in the same column; the long one cut at the end.
+    expect(rows[0]).toMatch(/^› \[ \] pub .*Überlang.*…$/);
+    for (const r of rows.slice(1)) expect(r).toMatch(/^ {2}\[ \] pub /);
+    for (const r of rows) expect([...r].length).toBeLessThanOrEqual(100);
+    t.a.unmount();
+  });
+});

@@ -145,6 +145,13 @@ export function StatusLine({ toast }: { toast: Toast | null }) {
 /**
  * A virtualised list: only the rows in view are rendered, so thousands of rows draw as fast as
  * ten. The cursor row is marked with `›` as well as inverse video, so it shows without colour.
+ *
+ * `render` gives a row's text (a string or a Text): each row is one line of text, the mark and a
+ * space before it, truncated at the end, so the mark can never be squeezed away and every row
+ * starts in the same column. One text node per row, no Boxes: Ink redraws the whole frame on
+ * every key, and each Box (and each horizontal clip, which re-slices every line it holds) costs
+ * on every frame. The rows are clipped vertically only: truncated to the width already, they
+ * need no horizontal clip, and this innermost clip replaces the body's for them.
  */
 export function VirtualList<T>({
   items,
@@ -166,17 +173,12 @@ export function VirtualList<T>({
     Math.max(0, items.length - rows),
   );
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" overflowY="hidden">
       {items.slice(start, start + rows).map((item, i) => (
-        <Box key={start + i} width="100%" overflow="hidden">
-          {/* A fixed column: a shrinking row must never squeeze the cursor mark away. */}
-          <Box width={2} flexShrink={0}>
-            <Text inverse={start + i === cursor}>{start + i === cursor ? '›' : ' '}</Text>
-          </Box>
-          <Box flexGrow={1} flexShrink={1} minWidth={0} overflow="hidden">
-            {render(item, start + i, start + i === cursor)}
-          </Box>
-        </Box>
+        <Text key={start + i} wrap="truncate-end">
+          <Text inverse={start + i === cursor}>{start + i === cursor ? '›' : ' '}</Text>{' '}
+          {render(item, start + i, start + i === cursor)}
+        </Text>
       ))}
     </Box>
   );

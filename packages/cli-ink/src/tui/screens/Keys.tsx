@@ -151,6 +151,12 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
   }, [keys]);
   // In the commit: the footer and q must know before the next key.
   useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
+  // Opening and closing the filter also tell the frame in the same update, so the key is drawn
+  // once: left to the effect alone, it draws the whole screen a second time.
+  const showFilter = (open: boolean) => {
+    setFiltering(open);
+    setCapturing(open);
+  };
   const current = shown[cursor];
   const listHeight = Math.max(1, height - 3);
   /** What an action applies to: the selection, else the keys shown. */
@@ -178,7 +184,7 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
       if (key.paste) {
         // Pasted into the list: it is a filter (a fingerprint, an address), never keys.
         setFilter(input.trim());
-        setFiltering(true);
+        showFilter(true);
         return;
       }
       if (moveCursor(input, key, shown.length, listHeight, setCursor)) return;
@@ -186,7 +192,7 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
       if (key.rightArrow) setTab(TABS[(t + 1) % TABS.length]!);
       else if (key.leftArrow) setTab(TABS[(t + TABS.length - 1) % TABS.length]!);
       else if (/^[1-4]$/.test(input)) setTab(TABS[Number(input) - 1]!);
-      else if (input === '/') setFiltering(true);
+      else if (input === '/') showFilter(true);
       else if (input === 'o') setSort((s) => SORTS[(SORTS.indexOf(s) + 1) % SORTS.length]!);
       else if (input === ' ' && current) {
         setSelected((s) => toggled(s, current.summary.fingerprint));
@@ -286,10 +292,10 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
           onChange={setFilter}
           active={filtering}
           placeholder="filter: name, address or fingerprint"
-          onSubmit={() => setFiltering(false)}
+          onSubmit={() => showFilter(false)}
           onCancel={() => {
             setFilter('');
-            setFiltering(false);
+            showFilter(false);
           }}
         />
       )}
@@ -310,7 +316,10 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
   );
 }
 
-/** One row of the list; memoised, so a key press redraws only the rows that changed. */
+/**
+ * One row of the list; memoised, so a key press redraws only the rows that changed. One string,
+ * so React and Ink handle one text node per row rather than one per field.
+ */
 const KeyRow = memo(function KeyRow({
   record,
   selected,
@@ -328,12 +337,12 @@ const KeyRow = memo(function KeyRow({
   const expired = isExpired(s.expires, now);
   const shownUserId = s.userIds.find((u) => u.primary) ?? s.userIds[0];
   const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
+  const id = longId ? s.keyId : s.keyId.slice(-8);
+  const date = showDate ? `${s.created.slice(0, 10)} ` : '';
+  const state = s.revoked ? ' [revoked]' : expired ? ' [expired]' : '';
   return (
-    <Text dimColor={s.revoked || expired} strikethrough={s.revoked} wrap="truncate-end">
-      {selected ? '[x]' : '[ ]'} {record.hasSecret ? 'sec' : 'pub'} {longId ? s.keyId : s.keyId.slice(-8)}{' '}
-      {showDate ? `${s.created.slice(0, 10)} ` : ''}
-      {uid}
-      {s.revoked ? ' [revoked]' : expired ? ' [expired]' : ''}
+    <Text dimColor={s.revoked || expired} strikethrough={s.revoked}>
+      {`${selected ? '[x]' : '[ ]'} ${record.hasSecret ? 'sec' : 'pub'} ${id} ${date}${uid}${state}`}
     </Text>
   );
 });
