@@ -122,11 +122,24 @@ describe('drawing', () => {
     expect(await framesFor('/')).toBe(1);
     expect(t.frame()).toContain('typing:');
     expect(await framesFor('U')).toBe(1);
-    // Fewer rows match: still one frame.
-    expect(await framesFor('ser 1')).toBe(5);
+    // Typed one at a time, fewer rows matching at the end: still one frame each.
+    for (const k of 'ser 1') expect(await framesFor(k)).toBe(1);
     expect(t.frame()).toContain('1 All (10)');
     expect(await framesFor(KEY.enter)).toBe(1);
     expect(t.frame()).not.toContain('typing:');
+    t.a.unmount();
+  });
+
+  it('draws keys that arrive together once, after the last of them', async () => {
+    const t = await app();
+    const before = t.a.frames.length;
+    await t.write('jjjjj');
+    // Handled one at a time (each sees the screen the previous one left), drawn once: a frame
+    // costs far more than a key, and drawing each would leave the later keys waiting.
+    expect(t.a.frames.length - before).toBe(1);
+    expect(cursorRow(t.frame())).toContain('User 05');
+    await t.write(`/User 1${KEY.enter}`);
+    expect(t.frame()).toContain('1 All (10)');
     t.a.unmount();
   });
 

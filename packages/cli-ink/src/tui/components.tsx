@@ -1,5 +1,5 @@
 import React, { createContext, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Box, useStdin, useStdout } from 'ink';
+import { Box, useStdin, useStdout, type DOMElement } from 'ink';
 import { Text, usePlain } from './text.js';
 import { KeystrokeSplitter, type Keystroke } from './keystrokes.js';
 import { toKeyportError } from '@keyport/core';
@@ -24,18 +24,23 @@ const KeysContext = createContext<Map<object, KeyEntry> | null>(null);
  * layout effect of that render. Components register in a layout effect too, so a key pressed
  * right after a screen appears reaches it. `onIdle` is called when every keystroke received so
  * far has been handled and drawn (tests).
+ *
+ * While more keys wait, their renders are not drawn (see holdFrames): Ink redraws the whole
+ * screen for every frame, which costs several times what handling a key does, so drawing each
+ * key of a burst would leave the later ones waiting behind frames nobody sees.
  */
 export function KeysProvider({ children, onIdle }: { children: React.ReactNode; onIdle?: () => void }) {
   const handlers = useRef(new Map<object, KeyEntry>()).current;
   const idle = useRef(onIdle);
   idle.current = onIdle;
   const [dispatched, setDispatched] = useState(0);
-  const pump = useRef({ queue: [] as [string, Keystroke][], waiting: false, next: () => {} }).current;
+  const pump = useRef({ queue: [] as [string, Keystroke][], waiting: false, next: () => {}, drawHeld: () => {} }).current;
   const { setRawMode, internal_eventEmitter } = useStdin();
   pump.next = () => {
     const next = pump.queue.shift();
     if (!next) {
       pump.waiting = false;
+      pump.drawHeld();
       idle.current?.();
       return;
     }
@@ -67,7 +72,56 @@ export function KeysProvider({ children, onIdle }: { children: React.ReactNode; 
       setRawMode(false);
     };
   }, [handlers, setRawMode, internal_eventEmitter, pump]);
-  return <KeysContext.Provider value={handlers}>{children}</KeysContext.Provider>;
+  const anchor = useRef<DOMElement>(null);
+  useLayoutEffect(() => {
+    const held = holdFrames(anchor.current, () => pump.queue.length > 0);
+    pump.drawHeld = held.draw;
+    return held.release;
+  }, [pump]);
+  return (
+    <KeysContext.Provider value={handlers}>
+      {children}
+      {/* Takes no room and draws nothing: a way to Ink's root node, for holdFrames. */}
+      <Box ref={anchor} display="none" />
+    </KeysContext.Provider>
+  );
+}
+
+/** The longest a frame is held while keys keep coming (a long burst still shows its progress). */
+const MAX_HOLD_MS = 50;
+
+/**
+ * Makes Ink skip drawing while `busy()` (keys are waiting), for at most MAX_HOLD_MS; `draw` draws
+ * what was held, `release` undoes it. Ink draws through its root node's `onRender` (a field of
+ * its DOMElement type), called after each commit; `node` is any node of the tree. Without that
+ * field (another Ink), nothing is held.
+ */
+function holdFrames(node: DOMElement | null, busy: () => boolean): { draw: () => void; release: () => void } {
+  let root = node;
+  while (root?.parentNode) root = root.parentNode;
+  const render = root?.onRender;
+  if (!root || root.nodeName !== 'ink-root' || !render) return { draw: () => {}, release: () => {} };
+  let heldSince: number | null = null;
+  const draw = () => {
+    heldSince = null;
+    render();
+  };
+  root.onRender = () => {
+    const now = performance.now();
+    if (busy() && (heldSince === null || now - heldSince < MAX_HOLD_MS)) {
+      heldSince ??= now;
+      return;
+    }
+    draw();
+  };
+  return {
+    draw: () => {
+      if (heldSince !== null) draw();
+    },
+    release: () => {
+      if (root.onRender !== render) root.onRender = render;
+    },
+  };
 }
 
 /** False inside screens that are kept mounted under the one on top (their keys are off). */
