@@ -46,16 +46,25 @@ export function matchesFilter(k: KeyRecord, filter: string): boolean {
   return matcher(filter)(searchText(k));
 }
 
-/** What the filter looks in, folded once per key (not once per key per keystroke). */
+/**
+ * What the filter looks in and the name the list sorts by, folded once per key (not once per key
+ * per keystroke). Sorting by name needs every key's anyway, before the first frame, so the filter
+ * text is made with it: the first filter key then finds it ready.
+ */
 interface SearchText {
   fingerprint: string;
   userIds: string;
+  /** The primary user ID (see primaryUserId), folded. */
+  name: string;
 }
 const searchTexts = new WeakMap<KeyRecord, SearchText>();
 function searchText(k: KeyRecord): SearchText {
   let t = searchTexts.get(k);
   if (!t) {
-    t = { fingerprint: k.summary.fingerprint.toLowerCase(), userIds: k.summary.userIds.map((u) => folded(u.userId)).join('\n') };
+    const userIds = k.summary.userIds;
+    const foldedIds = userIds.map((u) => folded(u.userId));
+    const primary = Math.max(0, userIds.findIndex((u) => u.primary));
+    t = { fingerprint: k.summary.fingerprint.toLowerCase(), userIds: foldedIds.join('\n'), name: foldedIds[primary] ?? folded(primaryUserId(k)) };
     searchTexts.set(k, t);
   }
   return t;
@@ -92,7 +101,7 @@ export function narrows(previous: string, next: string): boolean {
 const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function sortKeys(keys: KeyRecord[], by: Sort): KeyRecord[] {
-  const name = new Map(keys.map((k) => [k, folded(primaryUserId(k))]));
+  const name = new Map(keys.map((k) => [k, searchText(k).name]));
   const byName = (a: KeyRecord, b: KeyRecord) => order(name.get(a)!, name.get(b)!) || order(a.summary.fingerprint, b.summary.fingerprint);
   if (by === 'name') return [...keys].sort(byName);
   // Newest first; keys that never expire last.
@@ -136,19 +145,6 @@ export function KeysScreen({ kp, keys, height, width, go, notify, setCapturing, 
     });
   }, [keys]);
   useEffect(() => setCursor((c) => Math.min(c, Math.max(0, shown.length - 1))), [shown.length]);
-  // Prepare every key's filter text after the first frame, a slice at a time between key
-  // presses: done on the first filter key instead, it held up that key and the ones behind it.
-  useEffect(() => {
-    let next = 0;
-    let timer: NodeJS.Immediate | undefined;
-    const step = () => {
-      const end = Math.min(keys.length, next + 200);
-      for (; next < end; next++) searchText(keys[next]!);
-      if (next < keys.length) timer = setImmediate(step);
-    };
-    timer = setImmediate(step);
-    return () => clearImmediate(timer);
-  }, [keys]);
   // In the commit: the footer and q must know before the next key.
   useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
   // Opening and closing the filter also tell the frame in the same update, so the key is drawn
