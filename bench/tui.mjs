@@ -92,6 +92,8 @@ export async function benchTui({ BIN, DEBIAN, keyportHome, tmp, median, results 
 
       const firstFrames = [];
       const latencies = [];
+      // Diagnostics: each run's latencies in typing order (where in the burst the slow keys are).
+      const perRun = [];
       const oneWrite = [];
       const endJumps = [];
       const pageSteps = [];
@@ -110,6 +112,7 @@ export async function benchTui({ BIN, DEBIAN, keyportHome, tmp, median, results 
           const m = /^\/ ([a-z]*)/.exec(line);
           return m ? m[1].length : 0;
         };
+        const runFrom = latencies.length;
         const burstStart = process.hrtime.bigint();
         for (let i = 0; i < BURST; i++) {
           tmux('send-keys', '-t', 'b', '-l', text[i]);
@@ -126,6 +129,7 @@ export async function benchTui({ BIN, DEBIAN, keyportHome, tmp, median, results 
           if (elapsed(burstStart) > 15_000) throw new Error(`tui bench: keys lost; screen:\n${screen()}`);
           sleep(1);
         }
+        perRun.push(latencies.slice(runFrom));
         // The same 50 keys in one write: keyport reads them as one chunk.
         tmux('send-keys', '-t', 'b', 'C-u');
         waitFor((s) => shownLength(s) === 0);
@@ -154,7 +158,8 @@ export async function benchTui({ BIN, DEBIAN, keyportHome, tmp, median, results 
       console.log(`${k.name} (${count} keys): first frame median ${f(first)} ms (${firstFrames.map(f).join(', ')}; target <= ${k.target} ms); gpg --list-keys ${f(gpgMs)} ms`);
       console.log(`  keystroke to screen, ${BURST} keys 10 ms apart: p50 ${f(percentile(latencies, 50))} ms, p95 ${f(p95)} ms, worst ${f(Math.max(...latencies))} ms (target p95 <= 50 ms); all ${BURST} in one write: ${f(median(oneWrite))} ms to the last`);
       console.log(`  scrolling: jump to the end ${f(median(endJumps))} ms, page up ${f(median(pageSteps))} ms median`);
-      out[k.name] = { keys: count, firstFrameMs: firstFrames, gpgListKeysMs: gpgRuns, keystrokeLatencyMs: { p50: percentile(latencies, 50), p95, worst: Math.max(...latencies) }, burstOneWriteMs: oneWrite, endJumpMs: endJumps, pageStepMs: pageSteps, targets: { firstFrameMs: k.target, keystrokeP95Ms: 50 }, met: first <= k.target && p95 <= 50 };
+      console.log(`  first 10 keys of each run (ms): ${perRun.map((r) => r.slice(0, 10).map(f).join(' ')).join(' | ')}`);
+      out[k.name] = { keys: count, firstFrameMs: firstFrames, gpgListKeysMs: gpgRuns, keystrokeLatencyMs: { p50: percentile(latencies, 50), p95, worst: Math.max(...latencies), perRun }, burstOneWriteMs: oneWrite, endJumpMs: endJumps, pageStepMs: pageSteps, targets: { firstFrameMs: k.target, keystrokeP95Ms: 50 }, met: first <= k.target && p95 <= 50 };
     }
     // The same Debian keys in a GnuPG home (--store gnupg): first frame only, on a cp -a copy of
     // the gnupg bench's prepared home. Cold: keyport's index of that home not yet made (one gpg

@@ -22,7 +22,12 @@ function fakeKeys(n: number): KeyRecord[] {
 
 let shared: Keyport | undefined;
 async function kp(): Promise<Keyport> {
-  shared ??= await createKeyport({ home: tempDir('keyport-tui-input-'), plugins: [], env: {} });
+  if (!shared) {
+    shared = await createKeyport({ home: tempDir('keyport-tui-input-'), plugins: [], env: {} });
+    // r (read again) finds the keys the app shows: whenever that read ends, before or after the
+    // last key of a burst, the screen is the same (the tests compare screens, not read timing).
+    shared.keyring.list = () => Promise.resolve(fakeKeys(30));
+  }
   return shared;
 }
 
@@ -107,5 +112,53 @@ describe('keystrokes arriving together', () => {
     }
     // The keys did something (a test where no key arrives would pass the comparison too).
     expect(changed).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('drawing', () => {
+  it('draws one frame per key when opening the filter and typing in it', async () => {
+    const t = await app();
+    const framesFor = async (s: string) => {
+      const before = t.a.frames.length;
+      await t.write(s);
+      return t.a.frames.length - before;
+    };
+    // Ink redraws the whole screen for every frame: a second frame for the same key doubles its cost.
+    expect(await framesFor('/')).toBe(1);
+    expect(t.frame()).toContain('typing:');
+    expect(await framesFor('U')).toBe(1);
+    // Typed one at a time, fewer rows matching at the end: still one frame each.
+    for (const k of 'ser 1') expect(await framesFor(k)).toBe(1);
+    expect(t.frame()).toContain('1 All (10)');
+    expect(await framesFor(KEY.enter)).toBe(1);
+    expect(t.frame()).not.toContain('typing:');
+    t.a.unmount();
+  });
+
+  it('draws keys that arrive together once, after the last of them', async () => {
+    const t = await app();
+    const before = t.a.frames.length;
+    await t.write('jjjjj');
+    // Handled one at a time (each sees the screen the previous one left), drawn once: a frame
+    // costs far more than a key, and drawing each would leave the later keys waiting.
+    expect(t.a.frames.length - before).toBe(1);
+    expect(cursorRow(t.frame())).toContain('User 05');
+    await t.write(`/User 1${KEY.enter}`);
+    expect(t.frame()).toContain('1 All (10)');
+    t.a.unmount();
+  });
+
+  it('keeps the cursor mark on a row too long for the terminal, cut at its end', async () => {
+    const keys = fakeKeys(3);
+    const long = keys[0]!.summary.userIds[0]!;
+    (long as { userId: string }).userId = `User 00 ${'Überlang '.repeat(20)}<long@example.org>`;
+    const t = await app(keys);
+    const rows = t.frame().split('\n').filter((l) => / \[ \] pub /.test(l));
+    expect(rows).toHaveLength(3);
+    // Every row: the mark column, then the row, in the same column; the long one cut at the end.
+    expect(rows[0]).toMatch(/^› \[ \] pub .*Überlang.*…$/);
+    for (const r of rows.slice(1)) expect(r).toMatch(/^ {2}\[ \] pub /);
+    for (const r of rows) expect([...r].length).toBeLessThanOrEqual(100);
+    t.a.unmount();
   });
 });

@@ -1,5 +1,5 @@
 import React, { createContext, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Box, useStdin, useStdout } from 'ink';
+import { Box, useStdin, useStdout, type DOMElement } from 'ink';
 import { Text, usePlain } from './text.js';
 import { KeystrokeSplitter, type Keystroke } from './keystrokes.js';
 import { toKeyportError } from '@keyport/core';
@@ -24,18 +24,23 @@ const KeysContext = createContext<Map<object, KeyEntry> | null>(null);
  * layout effect of that render. Components register in a layout effect too, so a key pressed
  * right after a screen appears reaches it. `onIdle` is called when every keystroke received so
  * far has been handled and drawn (tests).
+ *
+ * While more keys wait, their renders are not drawn (see holdFrames): Ink redraws the whole
+ * screen for every frame, which costs several times what handling a key does, so drawing each
+ * key of a burst would leave the later ones waiting behind frames nobody sees.
  */
 export function KeysProvider({ children, onIdle }: { children: React.ReactNode; onIdle?: () => void }) {
   const handlers = useRef(new Map<object, KeyEntry>()).current;
   const idle = useRef(onIdle);
   idle.current = onIdle;
   const [dispatched, setDispatched] = useState(0);
-  const pump = useRef({ queue: [] as [string, Keystroke][], waiting: false, next: () => {} }).current;
+  const pump = useRef({ queue: [] as [string, Keystroke][], waiting: false, next: () => {}, drawHeld: () => {} }).current;
   const { setRawMode, internal_eventEmitter } = useStdin();
   pump.next = () => {
     const next = pump.queue.shift();
     if (!next) {
       pump.waiting = false;
+      pump.drawHeld();
       idle.current?.();
       return;
     }
@@ -67,7 +72,56 @@ export function KeysProvider({ children, onIdle }: { children: React.ReactNode; 
       setRawMode(false);
     };
   }, [handlers, setRawMode, internal_eventEmitter, pump]);
-  return <KeysContext.Provider value={handlers}>{children}</KeysContext.Provider>;
+  const anchor = useRef<DOMElement>(null);
+  useLayoutEffect(() => {
+    const held = holdFrames(anchor.current, () => pump.queue.length > 0);
+    pump.drawHeld = held.draw;
+    return held.release;
+  }, [pump]);
+  return (
+    <KeysContext.Provider value={handlers}>
+      {children}
+      {/* Takes no room and draws nothing: a way to Ink's root node, for holdFrames. */}
+      <Box ref={anchor} display="none" />
+    </KeysContext.Provider>
+  );
+}
+
+/** The longest a frame is held while keys keep coming (a long burst still shows its progress). */
+const MAX_HOLD_MS = 50;
+
+/**
+ * Makes Ink skip drawing while `busy()` (keys are waiting), for at most MAX_HOLD_MS; `draw` draws
+ * what was held, `release` undoes it. Ink draws through its root node's `onRender` (a field of
+ * its DOMElement type), called after each commit; `node` is any node of the tree. Without that
+ * field (another Ink), nothing is held.
+ */
+function holdFrames(node: DOMElement | null, busy: () => boolean): { draw: () => void; release: () => void } {
+  let root = node;
+  while (root?.parentNode) root = root.parentNode;
+  const render = root?.onRender;
+  if (!root || root.nodeName !== 'ink-root' || !render) return { draw: () => {}, release: () => {} };
+  let heldSince: number | null = null;
+  const draw = () => {
+    heldSince = null;
+    render();
+  };
+  root.onRender = () => {
+    const now = performance.now();
+    if (busy() && (heldSince === null || now - heldSince < MAX_HOLD_MS)) {
+      heldSince ??= now;
+      return;
+    }
+    draw();
+  };
+  return {
+    draw: () => {
+      if (heldSince !== null) draw();
+    },
+    release: () => {
+      if (root.onRender !== render) root.onRender = render;
+    },
+  };
 }
 
 /** False inside screens that are kept mounted under the one on top (their keys are off). */
@@ -145,6 +199,13 @@ export function StatusLine({ toast }: { toast: Toast | null }) {
 /**
  * A virtualised list: only the rows in view are rendered, so thousands of rows draw as fast as
  * ten. The cursor row is marked with `›` as well as inverse video, so it shows without colour.
+ *
+ * `render` gives a row's text (a string or a Text): each row is one line of text, the mark and a
+ * space before it, truncated at the end, so the mark can never be squeezed away and every row
+ * starts in the same column. One text node per row, no Boxes: Ink redraws the whole frame on
+ * every key, and each Box (and each horizontal clip, which re-slices every line it holds) costs
+ * on every frame. The rows are clipped vertically only: truncated to the width already, they
+ * need no horizontal clip, and this innermost clip replaces the body's for them.
  */
 export function VirtualList<T>({
   items,
@@ -166,17 +227,12 @@ export function VirtualList<T>({
     Math.max(0, items.length - rows),
   );
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" overflowY="hidden">
       {items.slice(start, start + rows).map((item, i) => (
-        <Box key={start + i} width="100%" overflow="hidden">
-          {/* A fixed column: a shrinking row must never squeeze the cursor mark away. */}
-          <Box width={2} flexShrink={0}>
-            <Text inverse={start + i === cursor}>{start + i === cursor ? '›' : ' '}</Text>
-          </Box>
-          <Box flexGrow={1} flexShrink={1} minWidth={0} overflow="hidden">
-            {render(item, start + i, start + i === cursor)}
-          </Box>
-        </Box>
+        <Text key={start + i} wrap="truncate-end">
+          <Text inverse={start + i === cursor}>{start + i === cursor ? '›' : ' '}</Text>{' '}
+          {render(item, start + i, start + i === cursor)}
+        </Text>
       ))}
     </Box>
   );

@@ -46,16 +46,25 @@ export function matchesFilter(k: KeyRecord, filter: string): boolean {
   return matcher(filter)(searchText(k));
 }
 
-/** What the filter looks in, folded once per key (not once per key per keystroke). */
+/**
+ * What the filter looks in and the name the list sorts by, folded once per key (not once per key
+ * per keystroke). Sorting by name needs every key's anyway, before the first frame, so the filter
+ * text is made with it: the first filter key then finds it ready.
+ */
 interface SearchText {
   fingerprint: string;
   userIds: string;
+  /** The primary user ID (see primaryUserId), folded. */
+  name: string;
 }
 const searchTexts = new WeakMap<KeyRecord, SearchText>();
 function searchText(k: KeyRecord): SearchText {
   let t = searchTexts.get(k);
   if (!t) {
-    t = { fingerprint: k.summary.fingerprint.toLowerCase(), userIds: k.summary.userIds.map((u) => folded(u.userId)).join('\n') };
+    const userIds = k.summary.userIds;
+    const foldedIds = userIds.map((u) => folded(u.userId));
+    const primary = Math.max(0, userIds.findIndex((u) => u.primary));
+    t = { fingerprint: k.summary.fingerprint.toLowerCase(), userIds: foldedIds.join('\n'), name: foldedIds[primary] ?? folded(primaryUserId(k)) };
     searchTexts.set(k, t);
   }
   return t;
@@ -92,7 +101,7 @@ export function narrows(previous: string, next: string): boolean {
 const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function sortKeys(keys: KeyRecord[], by: Sort): KeyRecord[] {
-  const name = new Map(keys.map((k) => [k, folded(primaryUserId(k))]));
+  const name = new Map(keys.map((k) => [k, searchText(k).name]));
   const byName = (a: KeyRecord, b: KeyRecord) => order(name.get(a)!, name.get(b)!) || order(a.summary.fingerprint, b.summary.fingerprint);
   if (by === 'name') return [...keys].sort(byName);
   // Newest first; keys that never expire last.
@@ -136,21 +145,14 @@ export function KeysScreen({ store, keys, height, width, go, notify, setCapturin
     });
   }, [keys]);
   useEffect(() => setCursor((c) => Math.min(c, Math.max(0, shown.length - 1))), [shown.length]);
-  // Prepare every key's filter text after the first frame, a slice at a time between key
-  // presses: done on the first filter key instead, it held up that key and the ones behind it.
-  useEffect(() => {
-    let next = 0;
-    let timer: NodeJS.Immediate | undefined;
-    const step = () => {
-      const end = Math.min(keys.length, next + 200);
-      for (; next < end; next++) searchText(keys[next]!);
-      if (next < keys.length) timer = setImmediate(step);
-    };
-    timer = setImmediate(step);
-    return () => clearImmediate(timer);
-  }, [keys]);
   // In the commit: the footer and q must know before the next key.
   useLayoutEffect(() => setCapturing(filtering || dialog?.kind === 'export'), [filtering, dialog, setCapturing]);
+  // Opening and closing the filter also tell the frame in the same update, so the key is drawn
+  // once: left to the effect alone, it draws the whole screen a second time.
+  const showFilter = (open: boolean) => {
+    setFiltering(open);
+    setCapturing(open);
+  };
   const current = shown[cursor];
   const listHeight = Math.max(1, height - 3);
   /** What an action applies to: the selection, else the keys shown. */
@@ -178,7 +180,7 @@ export function KeysScreen({ store, keys, height, width, go, notify, setCapturin
       if (key.paste) {
         // Pasted into the list: it is a filter (a fingerprint, an address), never keys.
         setFilter(input.trim());
-        setFiltering(true);
+        showFilter(true);
         return;
       }
       if (moveCursor(input, key, shown.length, listHeight, setCursor)) return;
@@ -186,7 +188,7 @@ export function KeysScreen({ store, keys, height, width, go, notify, setCapturin
       if (key.rightArrow) setTab(TABS[(t + 1) % TABS.length]!);
       else if (key.leftArrow) setTab(TABS[(t + TABS.length - 1) % TABS.length]!);
       else if (/^[1-4]$/.test(input)) setTab(TABS[Number(input) - 1]!);
-      else if (input === '/') setFiltering(true);
+      else if (input === '/') showFilter(true);
       else if (input === 'o') setSort((s) => SORTS[(SORTS.indexOf(s) + 1) % SORTS.length]!);
       else if (input === ' ' && current) {
         setSelected((s) => toggled(s, current.summary.fingerprint));
@@ -295,10 +297,10 @@ export function KeysScreen({ store, keys, height, width, go, notify, setCapturin
           onChange={setFilter}
           active={filtering}
           placeholder="filter: name, address or fingerprint"
-          onSubmit={() => setFiltering(false)}
+          onSubmit={() => showFilter(false)}
           onCancel={() => {
             setFilter('');
-            setFiltering(false);
+            showFilter(false);
           }}
         />
       )}
@@ -319,7 +321,10 @@ export function KeysScreen({ store, keys, height, width, go, notify, setCapturin
   );
 }
 
-/** One row of the list; memoised, so a key press redraws only the rows that changed. */
+/**
+ * One row of the list; memoised, so a key press redraws only the rows that changed. One string,
+ * so React and Ink handle one text node per row rather than one per field.
+ */
 const KeyRow = memo(function KeyRow({
   record,
   selected,
@@ -337,12 +342,12 @@ const KeyRow = memo(function KeyRow({
   const expired = isExpired(s.expires, now);
   const shownUserId = s.userIds.find((u) => u.primary) ?? s.userIds[0];
   const uid = shownUserId ? userIdForDisplay(shownUserId) : '(no user ID)';
+  const id = longId ? s.keyId : s.keyId.slice(-8);
+  const date = showDate ? `${s.created.slice(0, 10)} ` : '';
+  const state = s.revoked ? ' [revoked]' : expired ? ' [expired]' : '';
   return (
-    <Text dimColor={s.revoked || expired} strikethrough={s.revoked} wrap="truncate-end">
-      {selected ? '[x]' : '[ ]'} {record.hasSecret ? 'sec' : 'pub'} {longId ? s.keyId : s.keyId.slice(-8)}{' '}
-      {showDate ? `${s.created.slice(0, 10)} ` : ''}
-      {uid}
-      {s.revoked ? ' [revoked]' : expired ? ' [expired]' : ''}
+    <Text dimColor={s.revoked || expired} strikethrough={s.revoked}>
+      {`${selected ? '[x]' : '[ ]'} ${record.hasSecret ? 'sec' : 'pub'} ${id} ${date}${uid}${state}`}
     </Text>
   );
 });
