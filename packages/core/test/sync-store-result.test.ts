@@ -51,4 +51,27 @@ describe('sync over a key store', () => {
     // The store is told which key server the answer came from (GnuPG records it as the key's origin).
     expect(given).toEqual([{ source: 'keyserver', origin: { url: 'answers://keys.invalid' } }]);
   });
+
+  it('tells a store that reads in batches which keys it will read, before the answers come', async () => {
+    let answered = false;
+    kp.engines.register({ id: 'answers', label: 'Answers', supports: (url) => url.protocol === 'answers:', lookup: async () => ((answered = true), fixtureBytes(manifest['pair-new'].file)) }, 'test');
+    const readAhead: { keys: readonly string[]; beforeAnswers: boolean }[] = [];
+    const store: KeyStore = Object.assign(Object.create(kp.store) as KeyStore, {
+      readAhead: (keys: readonly string[]) => void readAhead.push({ keys, beforeAnswers: !answered }),
+    });
+    const publishing = new Publishing({
+      settings: kp.settings,
+      engines: kp.engines,
+      routing: kp.routing,
+      keyring: kp.keyring,
+      store: kp.store,
+      importer: kp.importer,
+      bus: kp.bus,
+      ui: kp.ui,
+      sources: kp.sources,
+      defaultServer: () => 'answers://keys.invalid',
+    }).onStore(store);
+    await publishing.sync('all');
+    expect(readAhead).toEqual([{ keys: [manifest['pair-old'].fingerprint], beforeAnswers: true }]);
+  });
 });

@@ -179,12 +179,67 @@ export class GnupgKeyStore implements KeyStore {
     return (await this.list()).find((e) => e.summary.fingerprint === fpr)?.secret ?? NO_SECRET;
   }
 
-  /** The certificates gpg holds for `fingerprints`, read with one `--export`. */
+  /**
+   * Certificates exported while the keyring files kept one {@link stamp}. A sync reads a chunk's
+   * keys to compare the answers, then again when an answer goes to the import: while the stamp
+   * is the same, that second read is this copy (a gpg start and a read of the whole keybox per
+   * chunk saved). Any change to the keyring, by keyport or behind its back, changes the stamp.
+   */
+  private exported: { stamp: string; certificates: Map<string, CertificateParts> } | undefined;
+
+  /** A read started by {@link readAhead}; reads wait for it rather than export the same keys again. */
+  private readingAhead: Promise<void> | undefined;
+
+  /**
+   * Reads the certificates of `fingerprints` now, with one `gpg --export`, while the caller does
+   * other work (a sync starts it as its look-ups go out); the reads that follow are answered from
+   * that copy while the keyring keeps its stamp. One gpg start instead of one per chunk of keys.
+   */
+  readAhead(fingerprints: readonly string[]): void {
+    const wanted = [...new Set(fingerprints.filter((f) => FINGERPRINT.test(f)))];
+    if (wanted.length === 0) return;
+    const previous = this.readingAhead;
+    const reading: Promise<void> = (async () => {
+      await previous;
+      await this.exportHeld(wanted);
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.readingAhead === reading) this.readingAhead = undefined;
+      });
+    this.readingAhead = reading;
+  }
+
+  /** The certificates gpg holds for `fingerprints`, read with one `--export` (or none, see {@link exported}). */
   async held(fingerprints: readonly string[]): Promise<Map<string, CertificateParts>> {
     if (fingerprints.length === 0) return new Map();
-    const run = await this.gpg(['--export', ...fingerprints]);
+    await this.readingAhead;
+    return this.exportHeld(fingerprints);
+  }
+
+  private async exportHeld(fingerprints: readonly string[]): Promise<Map<string, CertificateParts>> {
+    const stamp = await this.stamp();
+    const known = this.exported?.stamp === stamp ? this.exported.certificates : undefined;
+    const result = new Map<string, CertificateParts>();
+    const unknown: string[] = [];
+    for (const fpr of fingerprints) {
+      const parts = known?.get(fpr);
+      if (parts) result.set(fpr, parts);
+      else unknown.push(fpr);
+    }
+    if (unknown.length === 0) return result;
+    const run = await this.gpg(['--export', ...unknown]);
     if (run.status !== 0 && run.stdout.length === 0 && !/nothing exported/i.test(run.stderr)) throw gpgFailed('export keys', run);
-    return certificatesByFingerprint(run.stdout);
+    const read = certificatesByFingerprint(run.stdout);
+    // Kept only when the keyring did not change while gpg read it: a read during another gpg's
+    // rename can miss keys, and what it found may already be older than the keyring.
+    if ((await this.stamp()) === stamp) {
+      const kept = this.exported?.stamp === stamp ? this.exported.certificates : new Map<string, CertificateParts>();
+      for (const [fpr, parts] of read) kept.set(fpr, parts);
+      this.exported = { stamp, certificates: kept };
+    }
+    for (const [fpr, parts] of read) result.set(fpr, parts);
+    return result;
   }
 
   /**
@@ -344,6 +399,7 @@ export class GnupgKeyStore implements KeyStore {
 
   private changed(fingerprints: string[]): void {
     this.memo = undefined;
+    this.exported = undefined;
     void this.stamp().then((stamp) => {
       for (const l of this.listeners) l({ stamp, fingerprints });
     });
@@ -422,9 +478,11 @@ function lastLine(stderr: string): string {
   return line ? ` (${line.replace(/^gpg: /, '')})` : '';
 }
 
+const FINGERPRINT = /^([0-9A-F]{40}|[0-9A-F]{64})$/;
+
 function checkFingerprint(fingerprint: string): string {
   const fpr = fingerprint.replace(/\s+/g, '').replace(/^0x/i, '').toUpperCase();
-  if (!/^([0-9A-F]{40}|[0-9A-F]{64})$/.test(fpr)) {
+  if (!FINGERPRINT.test(fpr)) {
     throw new InputError(ErrorCodes.KeyIdInvalid, `${fingerprint} is not a fingerprint`, { nextStep: 'give the key\'s full fingerprint (40 or 64 hex digits)' });
   }
   return fpr;

@@ -418,6 +418,33 @@ describe('reading certificates in bulk', () => {
     expect(gpgShowOnly(writeTemp(ed!)).map((k) => k.fingerprint)).toEqual([manifest.ed25519.fingerprint]);
     expect(none).toBeUndefined();
   });
+
+  it('reads ahead with one gpg --export, answers later reads from it, and reads again after gpg changed the keyring behind its back', async () => {
+    const home = tempGnupgHome();
+    for (const key of [manifest.rsa4096, manifest.ed25519, manifest['pair-old']]) gpg(['--import'], { home, input: fixtureBytes(key.file) });
+    const dir = dataDir();
+    const log = path.join(dir, 'exports');
+    const program = path.join(dir, 'gpg');
+    writeFileSync(program, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`);
+    chmodSync(program, 0o755);
+    const exports = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    const store = await open(home, dataDir(), { program });
+    const all = [manifest.rsa4096.fingerprint, manifest.ed25519.fingerprint, manifest['pair-old'].fingerprint];
+    store.readAhead(all);
+    // Reads in later turns of the event loop, as a sync's chunks come: none starts gpg again.
+    for (const fpr of all) {
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(gpgShowOnly(writeTemp((await store.readCertificate(fpr))!)).map((k) => k.fingerprint)).toEqual([fpr]);
+    }
+    expect(exports()).toHaveLength(1);
+    expect(exports()[0]).toContain(manifest['pair-old'].fingerprint);
+    // The user's gpg updates one key: keyport's reads give the keyring's copy, not the one read ahead.
+    gpg(['--import'], { home, input: fixtureBytes(manifest['pair-new'].file) });
+    const served = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
+    const now = gpgShowOnly(writeTemp((await store.readCertificate(manifest['pair-old'].fingerprint))!))[0]!;
+    expect(now.userIds.map((u) => u.userId).sort()).toEqual(served.userIds.map((u) => u.userId).sort());
+    expect(exports()).toHaveLength(2);
+  });
 });
 
 /**

@@ -137,8 +137,9 @@ export class ImportPipeline {
   ): Promise<ImportReport[]> {
     // Issuers a flooded user ID may keep certifications from: the keys already held.
     const known = inputs.some(({ options }) => !(options.stripThirdParty ?? options.origin.kind === 'server')) ? await this.knownIssuers() : undefined;
-    const screened: ScreenedInput[] = [];
-    for (const { bytes, options } of inputs) screened.push(await this.screen(bytes, options, known));
+    // A few inputs are screened side by side: screening only reads, and their signature checks
+    // then run on every core (webcrypto verifies on libuv's thread pool), not one after another.
+    const screened = await mapWithLimit(inputs, SCREEN_CONCURRENCY, ({ bytes, options }) => this.screen(bytes, options, known));
     const merged = await this.store(
       screened.flatMap((s) => s.accepted),
       screened.flatMap((s) => s.revocations),
@@ -474,4 +475,21 @@ export function summarizeResults(results: readonly ImportResult[]) {
   const summary = { new: 0, updated: 0, unchanged: 0, rejected: 0 };
   for (const r of results) summary[r.status]++;
   return summary;
+}
+
+/** How many inputs of one batch are screened at a time. */
+const SCREEN_CONCURRENCY = 16;
+
+/** `items` mapped through `work` with at most `limit` calls in flight; results in input order. */
+async function mapWithLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      results[k] = await work(items[k]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

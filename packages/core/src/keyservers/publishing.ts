@@ -322,6 +322,8 @@ export class Publishing {
     const digestOf = (bytes: Uint8Array) => createHash('sha256').update(`${ANSWER_RULES_VERSION}:${strip}:`).update(bytes).digest('base64');
     // Every look-up starts now (the transport keeps `perHostConcurrency` in flight); chunks are
     // imported as they complete, so fetching and merging overlap.
+    // Each answer is compared with the stored copy: a store that reads in batches reads them now.
+    this.deps.keyring.readAhead?.(todo.map((r) => r.summary.fingerprint));
     const lookups = todo.map(async (r) => {
       try {
         return await this.fetchAnswers(r, { target: t, server, digestOf, signal: options.signal });

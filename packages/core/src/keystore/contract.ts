@@ -88,6 +88,13 @@ export interface KeyStore {
   list(): Promise<KeyStoreEntry[]>;
   /** The binary public certificate of one key, or `undefined` when the store does not hold it. */
   readCertificate(fingerprint: string): Promise<Uint8Array | undefined>;
+  /**
+   * Optional hint: the certificates of these keys will be read soon (a sync compares every
+   * key's server answer with the stored copy). A store whose reads cost a fixed amount per call
+   * (GnuPG starts gpg for each) may read them all now, in the background; later reads must still
+   * return what the store holds at that time. Stores that read cheaply per key leave it out.
+   */
+  readAhead?(fingerprints: readonly string[]): void;
   /** The secret state of one key (all `absent` for a key the store does not hold). */
   secretState(fingerprint: string): Promise<KeySecretStates>;
   /**

@@ -63,6 +63,11 @@ export class StoreKeyringView {
     return bytes;
   }
 
+  /** See {@link KeyStore.readAhead}. */
+  readAhead(fingerprints: readonly string[]): void {
+    this.store.readAhead?.(fingerprints);
+  }
+
   async readStoredParts(fpr: string): Promise<CertificateParts | undefined> {
     const bytes = await this.store.readCertificate(fpr);
     return bytes ? splitCertificates(readPackets(bytes)).certificates[0]?.parts : undefined;
@@ -100,7 +105,7 @@ export class StoreKeyringView {
 /** What the import pipeline reads and writes of a keyring. */
 export type PipelineKeyring = Pick<StoreKeyringView, 'list' | 'get' | 'find' | 'readStoredParts' | 'importCertificates'>;
 /** What publishing reads and writes of a keyring. */
-export type PublishingKeyring = Pick<StoreKeyringView, 'list' | 'resolve' | 'readPublic' | 'readStoredParts' | 'setMeta' | 'setMetaMany' | 'holds'>;
+export type PublishingKeyring = Pick<StoreKeyringView, 'list' | 'resolve' | 'readPublic' | 'readStoredParts' | 'setMeta' | 'setMetaMany' | 'holds'> & Partial<Pick<StoreKeyringView, 'readAhead'>>;
 
 /**
  * An import pipeline whose screening reads `store` (what it holds, its keys as known issuers) and
