@@ -246,6 +246,33 @@ describe('keyport --store gnupg sync and publish', () => {
     expect([after.mtimeMs, after.size]).toEqual([before.mtimeMs, before.size]);
   });
 
+  it('sync updates a key again after the user put an older copy back with gpg behind keyport\'s back (a remembered answer is skipped only while the local copy is the one it was merged into)', async () => {
+    const home = await homeWith([
+      ['modules', 'disable', 'keyserversync'],
+      ['servers', 'add', hkp.url],
+      ['servers', 'default', hkp.url],
+    ]);
+    const gnupg = tempGnupgHome();
+    const fpr = manifest['pair-new'].fingerprint;
+    const putOldCopyBack = () => {
+      gpg(['--yes', '--delete-keys', fpr], { home: gnupg });
+      gpg(['--import'], { home: gnupg, input: readFileSync(fixturePath(manifest['pair-old'].file)) });
+    };
+    gpg(['--import'], { home: gnupg, input: readFileSync(fixturePath(manifest['pair-old'].file)) });
+    const env = { GNUPGHOME: gnupg };
+    const served = gpgShowOnly(fixturePath(manifest['pair-new'].file))[0]!;
+    const heldUserIds = () => parseColons(gpg(['--with-colons', '--list-keys'], { home: gnupg }))[0]!.userIds.map((u) => u.userId).sort();
+    for (const round of [1, 2]) {
+      const synced = await keyportJsonAsync<{ results: { fingerprint: string; status: string }[] }>(['--store', 'gnupg', 'sync', '--all', '--yes'], { home, env });
+      expect(synced.results, `round ${round}`).toMatchObject([{ fingerprint: fpr, status: 'updated' }]);
+      expect(heldUserIds(), `round ${round}`).toEqual(served.userIds.map((u) => u.userId).sort());
+      // Unchanged on the server and here: nothing to do.
+      const again = await keyportJsonAsync<{ results: { status: string }[] }>(['--store', 'gnupg', 'sync', '--all', '--yes'], { home, env });
+      expect(again.results.map((r) => r.status)).toEqual(['unchanged']);
+      putOldCopyBack();
+    }
+  });
+
   it('records key origins as gpg does: none for a file (gpg --import FILE), the key server for a server answer (gpg --recv-keys)', async () => {
     const home = await homeWith([
       ['modules', 'disable', 'keyserversync'],

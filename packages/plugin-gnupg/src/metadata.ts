@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, KeyringError, type KeyStoreMetadata, type MetaUpdate } from '@keyport/core';
 
@@ -9,6 +9,25 @@ import { ErrorCodes, KeyringError, type KeyStoreMetadata, type MetaUpdate } from
  */
 export class JsonFileMetadata implements KeyStoreMetadata {
   constructor(readonly file: string) {}
+
+  /**
+   * The file as last parsed, by its size, time and inode: a listing reads every key's metadata,
+   * and parsing the whole file once per key made listing 905 keys cost a third of a second.
+   * Writers (here or in another process) replace the file, which changes the inode.
+   */
+  private parsed: { version: string; all: Record<string, Record<string, unknown>> } | undefined;
+
+  private readShared(): Readonly<Record<string, Readonly<Record<string, unknown>>>> {
+    let version: string;
+    try {
+      const s = statSync(this.file);
+      version = `${s.size}:${s.mtimeMs}:${s.ino}`;
+    } catch {
+      return {};
+    }
+    if (this.parsed?.version !== version) this.parsed = { version, all: this.read() };
+    return this.parsed.all;
+  }
 
   private read(): Record<string, Record<string, unknown>> {
     let text: string;
@@ -35,7 +54,8 @@ export class JsonFileMetadata implements KeyStoreMetadata {
   }
 
   async get(fingerprint: string): Promise<Record<string, unknown>> {
-    return { ...(this.read()[fingerprint.toUpperCase()] ?? {}) };
+    // A copy: the parsed file is shared by every read until the file changes.
+    return structuredClone(this.readShared()[fingerprint.toUpperCase()] ?? {}) as Record<string, unknown>;
   }
 
   async set(fingerprint: string, namespace: string, value: unknown): Promise<void> {

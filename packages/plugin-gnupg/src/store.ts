@@ -133,6 +133,22 @@ export class GnupgKeyStore implements KeyStore {
     const stamp = await this.stamp();
     const cached = this.readCache(stamp);
     if (cached) return cached.entries;
+    // Callers that find the cache stale together (every answer of a sync chunk after an import)
+    // share one listing of that keyring: a listing each started 16 pairs of gpg at once.
+    if (this.listing?.stamp !== stamp) {
+      const listing = { stamp, entries: this.listFromGpg(stamp) };
+      this.listing = listing;
+      const forget = () => {
+        if (this.listing === listing) this.listing = undefined;
+      };
+      void listing.entries.then(forget, forget);
+    }
+    return this.listing!.entries;
+  }
+
+  private listing: { stamp: string; entries: Promise<KeyStoreEntry[]> } | undefined;
+
+  private async listFromGpg(stamp: string): Promise<KeyStoreEntry[]> {
     const [pub, sec] = await Promise.all([this.gpg(['--list-keys', ...LIST_ARGS]), this.gpg(['--list-secret-keys', ...LIST_ARGS])]);
     // gpg exits 2 after a listing with a bad key in it; only a failed run that listed nothing is a failure.
     if (pub.status !== 0 && !/^(pub|tru):/m.test(pub.stdout.toString('latin1'))) throw gpgFailed('list the keys', pub);
@@ -168,9 +184,15 @@ export class GnupgKeyStore implements KeyStore {
     batch.fingerprints.add(fpr);
     return batch.done.then((held) => {
       const parts = held.get(fpr);
-      return parts ? serializeCertificate(parts) : undefined;
+      if (!parts) return undefined;
+      // A sync reads each key twice (its digest, then the comparison with an answer): one serialisation.
+      let bytes = this.serialized.get(parts);
+      if (!bytes) this.serialized.set(parts, (bytes = serializeCertificate(parts)));
+      return bytes;
     });
   }
+
+  private readonly serialized = new WeakMap<CertificateParts, Uint8Array>();
 
   private readBatch: { fingerprints: Set<string>; done: Promise<Map<string, CertificateParts>> } | undefined;
 

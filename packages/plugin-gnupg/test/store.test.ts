@@ -362,6 +362,23 @@ describe('GnuPG key store: metadata and lock', () => {
     expect(await codeOf(store.metadata.get(fpr))).toBe('KP1201');
   }, 60_000);
 
+  it('reads the metadata file once while it is unchanged, and sees what another keyport wrote', async () => {
+    const home = tempGnupgHome();
+    const data = dataDir();
+    const fpr = manifest.rsa4096.fingerprint;
+    const reader = open(home, data);
+    const writer = open(home, data);
+    await writer.metadata.set(fpr, 'syncAnswers', { server: 'a' });
+    const first = await reader.metadata.get(fpr);
+    expect(first).toEqual({ syncAnswers: { server: 'a' } });
+    // What a caller does with its copy is not what the next reader gets.
+    (first.syncAnswers as Record<string, string>).server = 'changed by a caller';
+    expect(await reader.metadata.get(fpr)).toEqual({ syncAnswers: { server: 'a' } });
+    // Another process (here another store object) replaces the file: the next read sees it.
+    await writer.metadata.set(fpr, 'syncAnswers', { server: 'b' });
+    expect(await reader.metadata.get(fpr)).toEqual({ syncAnswers: { server: 'b' } });
+  });
+
   it('withLock keeps two stores on the same home from running their steps at once', async () => {
     const home = tempGnupgHome();
     const data = dataDir();

@@ -69,9 +69,17 @@ const ANSWER_RULES_VERSION = 2;
 
 /**
  * Stored with the key under meta.syncAnswers: the digest of the last answer each origin (the
- * sync server, or `source:<id>`) gave for it.
+ * sync server, or `source:<id>`) gave for it, and under `@stored` the digest of the local copy
+ * those answers were compared with.
  */
 export type SyncAnswerDigests = Record<string, string>;
+
+/**
+ * The entry of {@link SyncAnswerDigests} naming the local copy. A remembered answer is skipped
+ * only while the store still holds that copy: a GnuPG keyring can be changed behind keyport's
+ * back (an older copy imported again), and the answer then has something to add once more.
+ */
+const STORED_COPY = '@stored';
 
 export interface PublishingDeps {
   settings: Settings;
@@ -391,17 +399,29 @@ export class Publishing {
         },
       });
     }
-    const out: Fetched = { fpr, record, answers: [] };
-    const settled = await Promise.allSettled(asks.map((a) => a.run()));
+    // The local copy is read while the look-ups run (a store that reads in batches has it ahead).
+    const [settled, stored] = await Promise.all([Promise.allSettled(asks.map((a) => a.run())), this.storedCopyDigest(record)]);
+    const out: Fetched = { fpr, record, answers: [], stored };
+    const sameCopy = stored !== '' && remembers[STORED_COPY] === stored;
     for (const [k, r] of settled.entries()) {
       const origin = asks[k]!.origin;
       if (r.status === 'rejected') out.error ??= toKeyportError(r.reason);
       else if (r.value !== null) {
         const digest = digestOf(r.value.bytes);
-        out.answers.push({ origin, url: r.value.url, bytes: r.value.bytes, digest, seen: remembers[origin] === digest });
+        out.answers.push({ origin, url: r.value.url, bytes: r.value.bytes, digest, seen: sameCopy && remembers[origin] === digest });
       }
     }
     return out;
+  }
+
+  /** The digest of the store's copy of a key: the embedded index has it; other stores are read. */
+  private async storedCopyDigest(record: KeyRecord): Promise<string> {
+    if (record.hash) return record.hash;
+    try {
+      return createHash('sha256').update(await this.deps.keyring.readPublic(record.summary.fingerprint)).digest('hex');
+    } catch {
+      return '';
+    }
   }
 
   /** Imports a chunk's answers not seen before; the import report of each answer. */
@@ -442,7 +462,7 @@ export class Publishing {
 }
 
 type Answer = { origin: string; url: URL; bytes: Uint8Array; digest: string; seen: boolean };
-type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError };
+type Fetched = { fpr: string; record: KeyRecord; answers: Answer[]; error?: KeyportError; /** Digest of the local copy the answers are compared with ('' when unreadable). */ stored: string };
 
 /** A sync's results, counts and progress as they come in. */
 class SyncTally {
@@ -486,6 +506,12 @@ function resultOf(f: Fetched, reportOf: Map<Answer, ImportReport>, host: string)
       digests[a.origin] = a.digest;
       changed = true;
     }
+  }
+  // The copy the answers were compared with; after an update the store holds another one, so
+  // the next sync compares again (cheaply: the answer is then contained) and remembers that one.
+  if (changed) {
+    if (f.stored) digests[STORED_COPY] = f.stored;
+    else delete digests[STORED_COPY];
   }
   return { result: combine(f, own, host), ...(changed ? { digests } : {}) };
 }
