@@ -134,22 +134,35 @@ function armorKeys(held: Held[], dialect?: HkpDialect): string {
     all.set(h.binary, off);
     off += h.binary.length;
   }
-  return openpgp.armor(openpgp.enums.armor.publicKey, all);
+  return armorAs(all, dialect);
 }
 
-/** Adds a checksum line to an armored block, wrong (`bad-checksum`) or right for data then damaged (`damaged`). */
+/**
+ * Armor as the server writes it: no headers, base64 in lines of 72 characters (SKS) or 64 (Go's
+ * armor encoder, Hockeypuck), then the CRC-24 line, which both always send (gpg 2.2 cannot read
+ * an answer without it: "invalid radix64 character"). `crc` replaces the right checksum.
+ */
+function armorAs(bytes: Uint8Array, dialect: HkpDialect | undefined, crc = crc24(bytes)): string {
+  const width = dialect === 'sks' || dialect === undefined ? 72 : 64;
+  const base64 = Buffer.from(bytes).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < base64.length; i += width) lines.push(base64.slice(i, i + width));
+  return ['-----BEGIN PGP PUBLIC KEY BLOCK-----', '', ...lines, checksumLine(crc), '-----END PGP PUBLIC KEY BLOCK-----', ''].join('\n');
+}
+
+/** An armored block with a wrong checksum line (`bad-checksum`), or a right one for data then damaged (`damaged`). */
 function tamperedArmor(armored: string, mode: 'bad-checksum' | 'damaged'): string {
   const lines = armored.trimEnd().split('\n');
-  const end = lines.length - 1;
   const bodyStart = lines.indexOf('') + 1;
-  const data = Buffer.from(lines.slice(bodyStart, end).join(''), 'base64');
-  const checksum = checksumLine(crc24(data) ^ (mode === 'bad-checksum' ? 1 : 0));
+  const checksumAt = lines.findIndex((l) => l.startsWith('='));
+  const data = Buffer.from(lines.slice(bodyStart, checksumAt).join(''), 'base64');
+  lines[checksumAt] = checksumLine(crc24(data) ^ (mode === 'bad-checksum' ? 1 : 0));
   if (mode === 'damaged') {
     const line = lines[bodyStart]!;
     const swapped = line[20] === 'A' ? 'B' : 'A';
     lines[bodyStart] = `${line.slice(0, 20)}${swapped}${line.slice(21)}`;
   }
-  return [...lines.slice(0, end), checksum, lines[end], ''].join('\n');
+  return [...lines, ''].join('\n');
 }
 
 /**
