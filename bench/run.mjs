@@ -28,7 +28,19 @@ for (const [what, ok] of [['GNU time (apt-get install time)', existsSync('/usr/b
   }
 }
 
-const tmp = (p) => mkdtempSync(path.join(os.tmpdir(), p));
+/** Temporary folders of this run: removed at exit, with any gpg-agent or dirmngr started in them. */
+const made = [];
+const tmp = (p) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), p));
+  made.push(dir);
+  return dir;
+};
+process.on('exit', () => {
+  for (const dir of made) {
+    for (const home of [dir, path.join(dir, 'home')]) if (existsSync(home)) spawnSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /**
  * Runs a command under GNU time; returns seconds and peak RSS in MB. `okStatus` lists the exit
@@ -160,7 +172,7 @@ if (run('search') || run('fetch')) {
         ours += measure(process.execPath, [BIN, '--home', home, 'search', q, '--server', sks.url]).seconds;
         theirs += measure('gpg', ['--batch', '--with-colons', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--search-keys', q], { GNUPGHOME: gnupg }).seconds;
       }
-      spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: gnupg } });
       console.log(`search, ${queries.length} queries: keyport ${fmt(ours)} s, gpg --search-keys ${fmt(theirs)} s, ratio ${(theirs / ours).toFixed(1)}x`);
       results.search = { queries: queries.length, keyport: ours, gpg: theirs, ratio: theirs / ours };
     }
@@ -169,7 +181,7 @@ if (run('search') || run('fetch')) {
       const ours = measure(process.execPath, [BIN, '--home', tmp('kp-fetch-'), 'import', ...fprs, '--server', sks.url]);
       const gnupg = tmp('gpg-fetch-');
       const theirs = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--recv-keys', ...fprs], { GNUPGHOME: gnupg });
-      spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: gnupg } });
       console.log(`import 100 keys by fingerprint: keyport ${fmt(ours.seconds)} s (${ours.rssMB} MB), gpg --recv-keys ${fmt(theirs.seconds)} s, ratio ${(theirs.seconds / ours.seconds).toFixed(1)}x`);
       results.fetch = { keys: fprs.length, keyport: ours, gpg: theirs, ratio: theirs.seconds / ours.seconds };
     }
@@ -217,7 +229,7 @@ if (run('sync')) {
       const floorRun = measureMedian(3, process.execPath, [path.join(root, 'bench/fetch-floor.mjs'), url, String(concurrency), fprFile]);
       const floor = { ...JSON.parse(floorRun.stdout), seconds: floorRun.seconds };
       const theirs = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${port}`, '--refresh-keys'], { GNUPGHOME: gnupg });
-      spawnSync('gpgconf', ['--kill', 'dirmngr'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: gnupg } });
       const ratio = theirs.seconds / ours.seconds;
       const overFloor = ours.seconds / floor.seconds;
       const firstOverFloor = first.seconds / floor.seconds;
