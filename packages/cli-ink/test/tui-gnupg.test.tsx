@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import React from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { render } from 'ink-testing-library';
 import { createKeyport, type KeyStore, type Keyport } from '@keyport/core';
 import { fixtureArmored, fixturePath, gpg, gpgShowOnly, hasGpg, manifest, parseColons, startHagridFixture, startHkpFixture, tempGnupgHome, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
@@ -18,6 +17,7 @@ import { storeForTui, type TuiStore } from '../src/tui/store.js';
 import { openStore } from '../src/store.js';
 import { builtinPlugins } from '../src/plugins.js';
 import { BIN, keyport, tempDir } from './helpers.js';
+import { renderTui } from './tui-driver.js';
 
 const KEY = { esc: '\u001B', enter: '\r', down: '\u001B[B' };
 const PUBLIC = ['rsa4096', 'ed25519', 'expired', 'revoked', 'to-revoke'] as const;
@@ -46,31 +46,10 @@ async function onGnupg(gnupgHome: string): Promise<{ kp: Keyport; store: KeyStor
 }
 
 async function open(kp: Keyport, tui: TuiStore, size = { columns: 200, rows: 50 }) {
-  let handled: (() => void) | undefined;
-  const app = render(<App kp={kp} store={tui} initialKeys={await tui.list()} onQuit={() => {}} plain onInputIdle={() => handled?.()} />);
-  Object.defineProperty(app.stdout, 'columns', { value: size.columns, configurable: true });
-  Object.defineProperty(app.stdout, 'rows', { value: size.rows, configurable: true });
-  app.stdout.emit('resize');
-  const frame = () => app.lastFrame() ?? '';
-  const until = async (test: (f: string) => boolean, what: string, ms = 10_000) => {
-    const end = Date.now() + ms;
-    while (!test(frame())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last frame:\n${frame()}`);
-      await new Promise((r) => setTimeout(r, 15));
-    }
-    return frame();
-  };
-  const see = (text: string | RegExp) => until((f) => (typeof text === 'string' ? f.includes(text) : text.test(f)), String(text));
-  const press = async (...keys: string[]) => {
-    for (const k of keys) {
-      await new Promise<void>((resolve) => {
-        handled = resolve;
-        app.stdin.write(k);
-      });
-    }
-  };
-  await until((f) => f.includes('1 All') && Math.max(...f.split('\n').map((l) => [...l].length)) <= size.columns, `a frame ${size.columns} wide`);
-  return { app, frame, see, until, press };
+  const initialKeys = await tui.list();
+  const t = renderTui((onInputIdle) => <App kp={kp} store={tui} initialKeys={initialKeys} onQuit={() => {}} plain onInputIdle={onInputIdle} />, { size, waitMs: 10_000 });
+  await t.fitted(size.columns);
+  return t;
 }
 
 /** Filters the list to one key (its fingerprint), so the cursor is on it. */

@@ -1,11 +1,11 @@
 import React from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { render } from 'ink-testing-library';
 import { createKeyport, readPackets, writePackets, type Keyport } from '@keyport/core';
 import { fixtureBytes, manifest, startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
 import { builtinPlugins } from '../src/plugins.js';
 import { tempDir } from './helpers.js';
+import { renderTui } from './tui-driver.js';
 
 const KEY = { esc: '\u001B', enter: '\r' };
 const fpr = manifest.secret.fingerprint;
@@ -25,33 +25,12 @@ async function keyport(server: string): Promise<Keyport> {
 
 /** The app at 80x24 on Sam's details, typing keys one by one until each is handled and drawn. */
 async function openDetails(kp: Keyport) {
-  let handled: (() => void) | undefined;
-  const app = render(<App kp={kp} initialKeys={await kp.keyring.list('all')} onQuit={() => {}} onInputIdle={() => handled?.()} />);
-  Object.defineProperty(app.stdout, 'columns', { value: 80, configurable: true });
-  Object.defineProperty(app.stdout, 'rows', { value: 24, configurable: true });
-  app.stdout.emit('resize');
-  const frame = () => bare(app.lastFrame() ?? '');
-  const until = async (test: (f: string) => boolean, what: string, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (!test(frame())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last frame:\n${frame()}`);
-      await new Promise((r) => setTimeout(r, 15));
-    }
-    return frame();
-  };
-  const see = (text: string | RegExp) => until((f) => (typeof text === 'string' ? f.includes(text) : text.test(f)), String(text));
-  const press = async (...keys: string[]) => {
-    for (const k of keys) {
-      await new Promise<void>((resolve) => {
-        handled = resolve;
-        app.stdin.write(k);
-      });
-    }
-  };
-  await until((f) => f.includes('1 All') && Math.max(...f.split('\n').map((l) => [...l].length)) <= 80, 'a frame 80 wide');
-  await press('/', ...'Sam', KEY.enter, KEY.enter);
-  await see(/Delete\s/);
-  return { app, frame, see, until, press };
+  const initialKeys = await kp.keyring.list('all');
+  const t = renderTui((onInputIdle) => <App kp={kp} initialKeys={initialKeys} onQuit={() => {}} onInputIdle={onInputIdle} />, { size: { columns: 80, rows: 24 }, frameOf: bare });
+  await t.fitted(80);
+  await t.press('/', ...'Sam', KEY.enter, KEY.enter);
+  await t.see(/Delete\s/);
+  return t;
 }
 
 /** Every line within 80x24. */

@@ -6,6 +6,7 @@ import { createKeyport, type Keyport } from '@keyport/core';
 import { fixtureArmored, fixtureBytes, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { App } from '../src/tui/App.js';
 import { tempDir } from './helpers.js';
+import { renderTui } from './tui-driver.js';
 import { builtinPlugins } from '../src/plugins.js';
 
 const KEY = { up: '\u001B[A', down: '\u001B[B', right: '\u001B[C', left: '\u001B[D', esc: '\u001B', enter: '\r', tab: '\t' };
@@ -33,28 +34,8 @@ async function keyport(files: string[] = [manifest.revoked.file, manifest.expire
 
 /** Renders the app and gives helpers that wait for the frame to show something. */
 async function open(kp: Keyport, onQuit = vi.fn()) {
-  let handled: (() => void) | undefined;
-  const app = render(<App kp={kp} initialKeys={await kp.keyring.list('all')} onQuit={onQuit} onInputIdle={() => handled?.()} />);
-  const frame = () => app.lastFrame() ?? '';
-  const until = async (test: (f: string) => boolean, what: string, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (!test(frame())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last frame:\n${frame()}`);
-      await new Promise((r) => setTimeout(r, 15));
-    }
-    return frame();
-  };
-  const see = (text: string | RegExp) => until((f) => (typeof text === 'string' ? f.includes(text) : text.test(f)), String(text));
-  /** Types the keys one by one, each handled and drawn before the next (no guessed delays). */
-  const press = async (...keys: string[]) => {
-    for (const k of keys) {
-      await new Promise<void>((resolve) => {
-        handled = resolve;
-        app.stdin.write(k);
-      });
-    }
-  };
-  return { app, frame, see, until, press, onQuit };
+  const initialKeys = await kp.keyring.list('all');
+  return { ...renderTui((onInputIdle) => <App kp={kp} initialKeys={initialKeys} onQuit={onQuit} onInputIdle={onInputIdle} />), onQuit };
 }
 
 describe('frame', () => {

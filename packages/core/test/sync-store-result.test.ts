@@ -18,6 +18,21 @@ describe('sync over a key store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Publishing on `store`, its default server the offline `answers:` engine. */
+  const publishingOn = (store: KeyStore) =>
+    new Publishing({
+      settings: kp.settings,
+      engines: kp.engines,
+      routing: kp.routing,
+      keyring: kp.keyring,
+      store: kp.store,
+      importer: kp.importer,
+      bus: kp.bus,
+      ui: kp.ui,
+      sources: kp.sources,
+      defaultServer: () => 'answers://keys.invalid',
+    }).onStore(store);
+
   it('reports a key the store calls new as updated (never not found on the server), and tells the store which key server answered', async () => {
     // A server (its own scheme, so only this engine claims it) answering with the newer copy, offline.
     kp.engines.register({ id: 'answers', label: 'Answers', supports: (url) => url.protocol === 'answers:', lookup: async () => fixtureBytes(manifest['pair-new'].file) }, 'test');
@@ -31,18 +46,7 @@ describe('sync over a key store', () => {
         return { ...report, results: report.results.map((r) => (r.status === 'updated' ? { ...r, status: 'new' as const } : r)) };
       },
     });
-    const publishing = new Publishing({
-      settings: kp.settings,
-      engines: kp.engines,
-      routing: kp.routing,
-      keyring: kp.keyring,
-      store: kp.store,
-      importer: kp.importer,
-      bus: kp.bus,
-      ui: kp.ui,
-      sources: kp.sources,
-      defaultServer: () => 'answers://keys.invalid',
-    }).onStore(store);
+    const publishing = publishingOn(store);
     const report = await publishing.sync('all');
     expect(report.results).toHaveLength(1);
     expect(report.results[0]).toMatchObject({ fingerprint: manifest['pair-new'].fingerprint, status: 'updated' });
@@ -59,18 +63,7 @@ describe('sync over a key store', () => {
     const store: KeyStore = Object.assign(Object.create(kp.store) as KeyStore, {
       readAhead: (keys: readonly string[]) => void readAhead.push({ keys, beforeAnswers: !answered }),
     });
-    const publishing = new Publishing({
-      settings: kp.settings,
-      engines: kp.engines,
-      routing: kp.routing,
-      keyring: kp.keyring,
-      store: kp.store,
-      importer: kp.importer,
-      bus: kp.bus,
-      ui: kp.ui,
-      sources: kp.sources,
-      defaultServer: () => 'answers://keys.invalid',
-    }).onStore(store);
+    const publishing = publishingOn(store);
     await publishing.sync('all');
     expect(readAhead).toEqual([{ keys: [manifest['pair-old'].fingerprint], beforeAnswers: true }]);
   });

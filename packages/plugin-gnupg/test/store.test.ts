@@ -422,15 +422,10 @@ describe('reading certificates in bulk', () => {
   it('answers reads asked for together with one gpg --export, each with its own key', async () => {
     const home = tempGnupgHome();
     for (const key of [manifest.rsa4096, manifest.ed25519]) gpg(['--import'], { home, input: fixtureBytes(key.file) });
-    // gpg behind a script that notes every export it runs.
-    const dir = dataDir();
-    const log = path.join(dir, 'exports');
-    const program = path.join(dir, 'gpg');
-    writeFileSync(program, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`);
-    chmodSync(program, 0o755);
+    const { program, exports } = gpgNotingExports();
     const store = await open(home, dataDir(), { program });
     const [rsa, ed, none] = await Promise.all([store.readCertificate(manifest.rsa4096.fingerprint), store.readCertificate(manifest.ed25519.fingerprint), store.readCertificate('0'.repeat(40))]);
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(exports()).toHaveLength(1);
     expect(gpgShowOnly(writeTemp(rsa!)).map((k) => k.fingerprint)).toEqual([manifest.rsa4096.fingerprint]);
     expect(gpgShowOnly(writeTemp(ed!)).map((k) => k.fingerprint)).toEqual([manifest.ed25519.fingerprint]);
     expect(none).toBeUndefined();
@@ -439,12 +434,7 @@ describe('reading certificates in bulk', () => {
   it('reads ahead with one gpg --export, answers later reads from it, and reads again after gpg changed the keyring behind its back', async () => {
     const home = tempGnupgHome();
     for (const key of [manifest.rsa4096, manifest.ed25519, manifest['pair-old']]) gpg(['--import'], { home, input: fixtureBytes(key.file) });
-    const dir = dataDir();
-    const log = path.join(dir, 'exports');
-    const program = path.join(dir, 'gpg');
-    writeFileSync(program, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`);
-    chmodSync(program, 0o755);
-    const exports = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    const { program, exports } = gpgNotingExports();
     const store = await open(home, dataDir(), { program });
     const all = [manifest.rsa4096.fingerprint, manifest.ed25519.fingerprint, manifest['pair-old'].fingerprint];
     store.readAhead(all);
@@ -490,6 +480,16 @@ exec gpg "$@"
   );
   chmodSync(program, 0o755);
   return { program, imports: () => readFileSync(log, 'utf8').trim().split('\n') };
+}
+
+/** gpg behind a script that notes the arguments of every export it runs. */
+function gpgNotingExports(): { program: string; exports: () => string[] } {
+  const dir = dataDir();
+  const log = path.join(dir, 'exports');
+  const program = path.join(dir, 'gpg');
+  writeFileSync(program, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`);
+  chmodSync(program, 0o755);
+  return { program, exports: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
 }
 
 function writeTemp(bytes: Uint8Array): string {
