@@ -290,11 +290,7 @@ describe('GnuPG key store: an update while another gpg replaces the keyring', ()
     const home = tempGnupgHome();
     gpg(['--import'], { home, input: binary(manifest['pair-old'].file) });
     // The first export finds nothing, as one that reads while another gpg replaces the keybox can.
-    const dir = dataDir();
-    const log = path.join(dir, 'imports');
-    const program = path.join(dir, 'gpg');
-    writeFileSync(
-      program,
+    const { log, program } = gpgScript('imports', (dir, log) =>
       `#!/bin/sh
 case " $* " in
   *" --export "*) if [ ! -e '${dir}/missed-once' ]; then touch '${dir}/missed-once'; echo 'gpg: WARNING: nothing exported' >&2; exit 0; fi;;
@@ -303,7 +299,6 @@ esac
 exec gpg "$@"
 `,
     );
-    chmodSync(program, 0o755);
     const store = open(home, dataDir(), { program });
     await store.list();
     const report = await store.importCertificates(binary(manifest['pair-new'].file), { source: 'keyserver' });
@@ -460,11 +455,7 @@ describe('reading certificates in bulk', () => {
  * takes the key for a new one). Every import's arguments are noted.
  */
 function gpgWithKeyboxAway(home: string, times: number): { program: string; imports: () => string[] } {
-  const dir = dataDir();
-  const log = path.join(dir, 'imports');
-  const program = path.join(dir, 'gpg');
-  writeFileSync(
-    program,
+  const { log, program } = gpgScript('imports', (dir, log) =>
     `#!/bin/sh
 case " $* " in *" --import "*)
   echo "$*" >> '${log}'
@@ -478,17 +469,24 @@ esac
 exec gpg "$@"
 `,
   );
-  chmodSync(program, 0o755);
   return { program, imports: () => readFileSync(log, 'utf8').trim().split('\n') };
+}
+
+/** An executable script standing in for gpg (its text made from its folder and a log file there). */
+function gpgScript(logName: string, text: (dir: string, log: string) => string): { dir: string; log: string; program: string } {
+  const dir = dataDir();
+  const log = path.join(dir, logName);
+  const program = path.join(dir, 'gpg');
+  writeFileSync(program, text(dir, log));
+  chmodSync(program, 0o755);
+  return { dir, log, program };
 }
 
 /** gpg behind a script that notes the arguments of every export it runs. */
 function gpgNotingExports(): { program: string; exports: () => string[] } {
-  const dir = dataDir();
-  const log = path.join(dir, 'exports');
-  const program = path.join(dir, 'gpg');
-  writeFileSync(program, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`);
-  chmodSync(program, 0o755);
+  const { log, program } = gpgScript('exports', (_dir, log) =>
+    `#!/bin/sh\nfor a in "$@"; do [ "$a" = --export ] && echo "$*" >> '${log}'; done\nexec gpg "$@"\n`,
+  );
   return { program, exports: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
 }
 
