@@ -79,7 +79,6 @@ interface ImportBatch {
 /** The merge jobs of a batch, by certificate, and the input in order with each item's fingerprint. */
 interface PlannedMerges {
   order: { fpr: string; item: IncomingCertificate }[];
-  groups: Map<string, IncomingCertificate[]>;
   fprs: string[];
   jobs: (MergeJob | undefined)[];
   jobResults: (MergeJobResult | undefined)[];
@@ -115,7 +114,7 @@ export class EmbeddedKeyring implements Keyring {
   }
 
   private get indexPath() {
-    return path.join(this.dir, 'index.json');
+    return this.index.path;
   }
   private get journalPath() {
     return path.join(this.dir, 'journal.json');
@@ -147,29 +146,13 @@ export class EmbeddedKeyring implements Keyring {
    * whose files are complete (files are written before the index), and the next writer rolls
    * the journal forward. So listing works even when the disk is full or another process writes.
    */
-  private async readIndex(): Promise<IndexFile> {
-    return this.loadIndexFile();
-  }
-
-  private async loadIndexFile(): Promise<IndexFile> {
+  private readIndex(): Promise<IndexFile> {
     return this.index.load();
   }
 
-  /** What recovery works on: this keyring's paths, its index and how a key's record is rebuilt. */
-  private get recovery(): recovery.RecoveryTarget {
-    return { dir: this.dir, indexPath: this.indexPath, journalPath: this.journalPath, loadIndex: () => this.loadIndexFile(), recordFromFiles: (fpr, meta) => this.recordFromFiles(fpr, meta) };
-  }
-
-  private async recover(): Promise<void> {
-    return recovery.recover(this.recovery);
-  }
-
-  private async removeTempsEverywhere(): Promise<void> {
-    return recovery.removeTempsEverywhere(this.dir);
-  }
-
-  private removeTopLevelTemps(): Promise<void> {
-    return recovery.removeTopLevelTemps(this.dir);
+  /** Re-summarises the keys of a leftover journal (see recovery.recover). Caller holds the lock. */
+  private recover(): Promise<void> {
+    return recovery.recover({ dir: this.dir, indexPath: this.indexPath, journalPath: this.journalPath, loadIndex: () => this.readIndex(), recordFromFiles: (fpr, meta) => this.recordFromFiles(fpr, meta) });
   }
 
   /**
@@ -203,7 +186,7 @@ export class EmbeddedKeyring implements Keyring {
   async rebuildIndex(): Promise<RebuildReport> {
     return this.withLock(async () => {
       const index: IndexFile = { version: 1, keys: {} };
-      const old = await this.loadIndexFile().catch(() => ({ version: 1 as const, keys: {} as Record<string, KeyRecord> }));
+      const old = await this.readIndex().catch(() => ({ version: 1 as const, keys: {} as Record<string, KeyRecord> }));
       const damaged: RebuildReport['damaged'] = [];
       const certsDir = path.join(this.dir, 'certs');
       for (const sub of (await fs.readdir(certsDir).catch(() => [] as string[])).sort()) {
@@ -223,7 +206,7 @@ export class EmbeddedKeyring implements Keyring {
         }
       }
       await writeFileAtomic(this.indexPath, JSON.stringify(index));
-      await this.removeTempsEverywhere();
+      await recovery.removeTempsEverywhere(this.dir);
       await removeFile(this.journalPath);
       return { keys: Object.keys(index.keys).length, damaged };
     });
@@ -291,13 +274,6 @@ export class EmbeddedKeyring implements Keyring {
     return bytes;
   }
 
-  /** The stored secret key packets of a key; a damaged secret file throws KP1201 naming it. */
-  private async readSecretPackets(fpr: string): Promise<RawPacket[]> {
-    const state = await this.readSecretState(fpr);
-    if (state.damage) throw state.damage;
-    return state.packets;
-  }
-
   private async readSecretState(fpr: string): Promise<{ packets: RawPacket[]; damage?: KeyringError }> {
     const file = this.secretPath(fpr);
     const bytes = await fs.readFile(file).catch(() => undefined);
@@ -355,7 +331,7 @@ export class EmbeddedKeyring implements Keyring {
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {
     const fpr = fingerprint.toUpperCase();
     await this.withLock(async () => {
-      const index = await this.loadIndexFile();
+      const index = await this.readIndex();
       const rec = index.keys[fpr];
       if (!rec) throw new NotFoundError(ErrorCodes.KeyNotFound, `key ${fpr} is not in the keyring`);
       if (rec.hasSecret && !options.secret) {
@@ -387,7 +363,7 @@ export class EmbeddedKeyring implements Keyring {
     if (updates.length === 0) return;
     await this.withLock(async () => {
       await this.recoverIfNeeded();
-      const index = await this.loadIndexFile();
+      const index = await this.readIndex();
       let changed = false;
       for (const { fingerprint, namespace, value } of updates) {
         const fpr = fingerprint.toUpperCase();
@@ -407,7 +383,7 @@ export class EmbeddedKeyring implements Keyring {
   /** Before a write: roll an interrupted write forward, or at least clear dead writers' temp files next to the index. */
   private async recoverIfNeeded() {
     if (await exists(this.journalPath)) await this.recover();
-    else await this.removeTopLevelTemps();
+    else await recovery.removeTopLevelTemps(this.dir);
   }
 
   /**
@@ -422,7 +398,7 @@ export class EmbeddedKeyring implements Keyring {
     await this.ensureDirs();
     return this.withLock(async () => {
       await this.recoverIfNeeded();
-      const index = await this.loadIndexFile();
+      const index = await this.readIndex();
       // Aligned with `incoming`; a hole means cancellation cut that certificate off.
       const results: (ImportResult | undefined)[] = new Array(incoming.length);
       const total = incoming.length + revocations.length;
@@ -493,22 +469,20 @@ export class EmbeddedKeyring implements Keyring {
       }),
       FILE_CONCURRENCY,
     );
-    return { order, groups, fprs, jobs, jobResults };
+    return { order, fprs, jobs, jobResults };
   }
 
   /** Runs the planned merge jobs (in workers when there are many); each certificate's merge result. */
   private async runMerges(batch: ImportBatch, planned: PlannedMerges, signal: AbortSignal | undefined): Promise<Map<string, MergeJobResult | undefined>> {
     const { advance } = batch;
     const { fprs, jobs, jobResults } = planned;
-    const options = { signal };
     const toMerge = fprs.flatMap((_, i) => (jobs[i] ? [i] : []));
     const merged = await runMergeJobs(
       toMerge.map((i) => jobs[i]!),
-      { signal: options.signal, onDone: advance },
+      { signal, onDone: advance },
     );
     for (const [k, i] of toMerge.entries()) jobResults[i] = merged[k];
-    const byFpr = new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
-    return byFpr;
+    return new Map(fprs.map((fpr, i) => [fpr, jobResults[i]]));
   }
 
   /** Turns each input certificate's merge step into its result, and queues what to write. */
@@ -572,7 +546,6 @@ export class EmbeddedKeyring implements Keyring {
   /** Attaches detached revocations to the keys they revoke (stored, or merged in this batch). */
   private async applyRevocations(batch: ImportBatch, revocations: readonly IncomingRevocation[], signal: AbortSignal | undefined): Promise<(ImportResult | undefined)[]> {
     const { index, pendingPublic, advance } = batch;
-    const options = { signal };
     const currentParts = async (fpr: string): Promise<CertificateParts | undefined> => {
       const pending = pendingPublic.get(fpr);
       if (pending) return partsOf(pending.bytes);
@@ -580,7 +553,7 @@ export class EmbeddedKeyring implements Keyring {
     };
     const revocationResults: (ImportResult | undefined)[] = [];
     for (const rev of revocations) {
-      if (options.signal?.aborted) break;
+      if (signal?.aborted) break;
       const target = Object.values(index.keys).find((r) =>
         rev.issuerFingerprint ? r.summary.fingerprint === rev.issuerFingerprint : r.summary.keyId === rev.issuerKeyId,
       );
