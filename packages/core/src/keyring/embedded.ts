@@ -17,7 +17,7 @@ import { PacketTag, packetListContained, packetsContained, readPackets, readPack
 import { summarize, type KeySummary } from '../openpgp/summary.js';
 import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
-import { findKeys } from '../keystore/resolve.js';
+import { findKeys, onlyKey } from '../keystore/resolve.js';
 import type { ImportResult, KeyFilter, KeyRecord, Keyring, MetaUpdate } from './types.js';
 import {
   FILE_CONCURRENCY,
@@ -246,18 +246,7 @@ export class EmbeddedKeyring implements Keyring {
   }
 
   async resolve(query: string): Promise<KeyRecord> {
-    const found = await this.find(query);
-    if (found.length === 0) {
-      throw new NotFoundError(ErrorCodes.KeyNotFound, `no key in the keyring matches "${query}"`, {
-        nextStep: 'run `keyport list` to see the keys you have',
-      });
-    }
-    if (found.length > 1) {
-      throw new InputError(ErrorCodes.KeyAmbiguous, `"${query}" matches ${found.length} keys: ${found.map((r) => r.summary.fingerprint).join(', ')}`, {
-        nextStep: 'use the full primary fingerprint of the key you mean (one of those listed)',
-      });
-    }
-    return found[0]!;
+    return onlyKey(await this.find(query), query, 'the keyring');
   }
 
   /** The stored certificate, checked to be whole: a damaged file gives KP1201, never damaged bytes. */

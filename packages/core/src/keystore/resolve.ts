@@ -34,9 +34,13 @@ export function findKeys<T extends { summary: KeySummary }>(entries: readonly T[
 
 /** The one key of `store` that `query` names; KP1202 when none does, KP1203 when several do. */
 export async function resolveKey(store: KeyStore, query: string): Promise<KeyStoreEntry> {
-  const found = findKeys(await store.list(), query);
+  return onlyKey(findKeys(await store.list(), query), query, `the ${store.id} store`);
+}
+
+/** The one key `query` found in `where` (the keyring, a store); KP1202 when none, KP1203 when several. */
+export function onlyKey<T extends { summary: KeySummary }>(found: readonly T[], query: string, where: string): T {
   if (found.length === 0) {
-    throw new NotFoundError(ErrorCodes.KeyNotFound, `no key in the ${store.id} store matches "${query}"`, {
+    throw new NotFoundError(ErrorCodes.KeyNotFound, `no key in ${where} matches "${query}"`, {
       nextStep: 'run `keyport list` to see the keys you have',
     });
   }
