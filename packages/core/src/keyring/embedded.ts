@@ -12,8 +12,8 @@ import {
   type CertificateParts,
   type MergeCounts,
 } from '../openpgp/certificate.js';
-import { dearmorAll } from '../openpgp/armor.js';
-import { PacketTag, packetListContained, packetsContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
+import { answerHeld } from '../openpgp/armor.js';
+import { PacketTag, packetListContained, readPackets, readPacketsLenient, writePackets, type RawPacket } from '../openpgp/packets.js';
 import { summarize, type KeySummary } from '../openpgp/summary.js';
 import { unchangedMergeResult, type MergeJob, type MergeJobResult } from './merge-job.js';
 import { runMergeJobs } from './merge-pool.js';
@@ -305,16 +305,7 @@ export class EmbeddedKeyring implements Keyring {
    * files are replaced whole and only ever grow (recovery rolls forward from them).
    */
   async holds(fingerprint: string, answer: Uint8Array): Promise<boolean> {
-    const stored = await fs.readFile(this.certPath(fingerprint.toUpperCase())).catch(() => undefined);
-    if (!stored || answer.length === 0) return false;
-    let binary: Uint8Array;
-    try {
-      // Unchecked decode: damage cannot turn into packets identical to stored ones.
-      binary = (answer[0]! & 0x80) !== 0 ? answer : dearmorAll(answer, { verify: false });
-    } catch {
-      return false;
-    }
-    return binary.length > 0 && packetsContained(stored, binary);
+    return answerHeld(await fs.readFile(this.certPath(fingerprint.toUpperCase())).catch(() => undefined), answer);
   }
 
   async delete(fingerprint: string, options: { secret?: boolean } = {}): Promise<void> {

@@ -4,9 +4,9 @@ import { ImportPipeline } from '../import/pipeline.js';
 import type { Settings } from '../settings.js';
 import type { IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
-import { dearmorAll } from '../openpgp/armor.js';
-import { splitCertificates, type CertificateParts } from '../openpgp/certificate.js';
-import { packetsContained, readPackets } from '../openpgp/packets.js';
+import { answerHeld } from '../openpgp/armor.js';
+import type { CertificateParts } from '../openpgp/certificate.js';
+import { partsOf } from '../keyring/files.js';
 import type { KeyStore, KeyStoreEntry } from './contract.js';
 import { findKeys, resolveKey } from './resolve.js';
 
@@ -70,19 +70,12 @@ export class StoreKeyringView {
 
   async readStoredParts(fpr: string): Promise<CertificateParts | undefined> {
     const bytes = await this.store.readCertificate(fpr);
-    return bytes ? splitCertificates(readPackets(bytes)).certificates[0]?.parts : undefined;
+    return bytes ? partsOf(bytes) : undefined;
   }
 
   /** Does the store's copy hold every packet of `answer`? False whenever that is not certain. */
   async holds(fingerprint: string, answer: Uint8Array): Promise<boolean> {
-    const stored = await this.store.readCertificate(fingerprint).catch(() => undefined);
-    if (!stored || answer.length === 0) return false;
-    try {
-      const binary = (answer[0]! & 0x80) !== 0 ? answer : dearmorAll(answer, { verify: false });
-      return binary.length > 0 && packetsContained(stored, binary);
-    } catch {
-      return false;
-    }
+    return answerHeld(await this.store.readCertificate(fingerprint).catch(() => undefined), answer);
   }
 
   setMeta(fingerprint: string, namespace: string, value: unknown): Promise<void> {

@@ -1,5 +1,5 @@
 import { ErrorCodes, InputError } from '../errors.js';
-import { concatBytes } from './packets.js';
+import { concatBytes, packetsContained } from './packets.js';
 
 const ACCEPTED = new Set(['PUBLIC KEY BLOCK', 'PRIVATE KEY BLOCK', 'SIGNATURE']);
 
@@ -127,6 +127,23 @@ export function crc24(data: Uint8Array): number {
   }
   for (; i < data.length; i++) crc = (crc << 8) ^ t0[((crc >>> 24) ^ data[i]!) & 0xff]!;
   return (crc >>> 8) & 0xffffff;
+}
+
+/**
+ * Does `stored` (a certificate as a store holds it) hold every packet of `answer` (armored or
+ * binary), byte for byte? Then importing the answer cannot change anything. False whenever that
+ * is not certain: nothing stored, or an answer that does not decode or frame.
+ */
+export function answerHeld(stored: Uint8Array | undefined, answer: Uint8Array): boolean {
+  if (!stored || answer.length === 0) return false;
+  let binary: Uint8Array;
+  try {
+    // Unchecked decode: damage cannot turn into packets identical to stored ones.
+    binary = (answer[0]! & 0x80) !== 0 ? answer : dearmorAll(answer, { verify: false });
+  } catch {
+    return false;
+  }
+  return binary.length > 0 && packetsContained(stored, binary);
 }
 
 /** Armors binary packets as a public key block (with CRC, which GnuPG 2.2 still expects). */
