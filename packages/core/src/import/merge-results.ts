@@ -39,6 +39,7 @@ export function mergeResultsByFingerprint<R extends ImportResult>(results: reado
   return merged;
 }
 
-function sumAdded(a: ImportResult['added'], b: ImportResult['added']): ImportResult['added'] {
+/** Two merges' counts added up. */
+export function sumAdded(a: ImportResult['added'], b: ImportResult['added']): ImportResult['added'] {
   return { userIds: a.userIds + b.userIds, subkeys: a.subkeys + b.subkeys, signatures: a.signatures + b.signatures, revocations: a.revocations + b.revocations };
 }

@@ -2,8 +2,7 @@ import type { IncomingCertificate, IncomingRevocation } from '../keyring/embedde
 import type { ImportResult } from '../keyring/types.js';
 import type { KeyStore, KeyStoreImportSource } from '../keystore/contract.js';
 import { keyMaterial, serializeCertificate } from '../openpgp/certificate.js';
-
-const NOTHING = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
+import { rejected } from './candidates.js';
 
 /**
  * Hands certificates the pipeline accepted to a key store other than the embedded keyring: one
@@ -43,13 +42,6 @@ export async function importIntoStore(
     }
   }
   // A detached revocation needs the stored key to attach to; through the contract only whole certificates go in.
-  const revocationResults = revocations.map(
-    (r): ImportResult => ({
-      fingerprint: r.issuerFingerprint ?? null,
-      status: 'rejected',
-      reason: `a lone revocation cannot be applied to the ${store.id} store by keyport yet`,
-      added: { ...NOTHING },
-    }),
-  );
+  const revocationResults = revocations.map((r) => rejected(r.issuerFingerprint ?? null, `a lone revocation cannot be applied to the ${store.id} store by keyport yet`));
   return { results, revocationResults };
 }

@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { ErrorCodes, InputError, KeyportError, toKeyportError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { serverImportOptions, summarizeResults, type ImportPipeline } from '../import/pipeline.js';
+import { rejected } from '../import/candidates.js';
+import { sumAdded } from '../import/merge-results.js';
 import { StoreKeyringView, storeImporter, type PublishingKeyring } from '../keystore/keyring-view.js';
 import type { KeyStore } from '../keystore/contract.js';
 import type { ImportReport, ImportResult, KeyRecord, MetaUpdate } from '../keyring/types.js';
 import { armorPublicKey } from '../openpgp/armor.js';
+import { contentHash } from '../openpgp/certificate.js';
 import { publicCertificateComplete } from '../openpgp/publishable.js';
 import { classifyKeyQuery } from '../keyring/query.js';
 import type { AddressStatus, ProtocolEngine, PublishStatus } from '../plugins/api.js';
@@ -418,7 +421,7 @@ export class Publishing {
   private async storedCopyDigest(record: KeyRecord): Promise<string> {
     if (record.hash) return record.hash;
     try {
-      return createHash('sha256').update(await this.deps.keyring.readPublic(record.summary.fingerprint)).digest('hex');
+      return contentHash(await this.deps.keyring.readPublic(record.summary.fingerprint));
     } catch {
       return '';
     }
@@ -447,7 +450,8 @@ export class Publishing {
         try {
           reports.push(...(await this.deps.importer.importMany([input])));
         } catch (inner) {
-          reports.push({ results: [{ fingerprint: fresh[k]!.f.fpr, status: 'rejected', reason: toKeyportError(inner).message, added: { ...NONE } }], summary: { new: 0, updated: 0, unchanged: 0, rejected: 1 } });
+          const results = [rejected(fresh[k]!.f.fpr, toKeyportError(inner).message)];
+          reports.push({ results, summary: summarizeResults(results) });
         }
       }
     }
@@ -536,17 +540,16 @@ function combine(
   // while another gpg replaced its keyring) still updated that key: never "not found".
   const updated = merged.filter((r) => r.status === 'updated' || r.status === 'new');
   if (updated.length > 0) {
-    const added = { ...NONE };
-    for (const r of updated) for (const k of Object.keys(added) as (keyof typeof NONE)[]) added[k] += r.added[k];
+    const added = updated.map((r) => r.added).reduce(sumAdded, { ...NONE });
     return { ...updated[updated.length - 1]!, status: 'updated', added };
   }
   const unchanged = merged.find((r) => r.status === 'unchanged');
   if (unchanged) return { ...unchanged };
   if (merged.length === 0 && f.answers.some((a) => a.seen)) return { fingerprint: f.fpr, status: 'unchanged', reason: null, added: { ...NONE }, userIds };
-  const rejected = merged.find((r) => r.status === 'rejected');
+  const refused = merged.find((r) => r.status === 'rejected');
   // Named by the key the sync asked about: the answer may have held only another key (its
   // fingerprint is in the reason), and a sync reports on the keys it asked about, nothing else.
-  if (rejected) return { ...rejected, fingerprint: f.fpr };
+  if (refused) return { ...refused, fingerprint: f.fpr };
   if (f.error) {
     const isCancel = f.error.code === ErrorCodes.Cancelled;
     if (isCancel) return { fingerprint: f.fpr, status: 'skipped', reason: 'cancelled', added: { ...NONE } };
