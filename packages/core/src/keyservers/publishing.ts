@@ -337,7 +337,7 @@ export class Publishing {
     this.deps.keyring.readAhead?.(todo.map((r) => r.summary.fingerprint));
     const lookups = todo.map(async (r) => {
       try {
-        return await this.fetchAnswers(r, { target: t, server, digestOf, signal: options.signal });
+        return await this.fetchAnswers(r, { target: t, digestOf, signal: options.signal });
       } finally {
         tally.done++;
         tally.progress();
@@ -372,18 +372,17 @@ export class Publishing {
   /** Asks the sync target, and every key source the key came from, for one key. */
   private async fetchAnswers(
     record: KeyRecord,
-    how: { target: { server: URL; engine: ProtocolEngine }; server: string; digestOf: (bytes: Uint8Array) => string; signal?: AbortSignal },
+    how: { target: { server: URL; engine: ProtocolEngine }; digestOf: (bytes: Uint8Array) => string; signal?: AbortSignal },
   ): Promise<Fetched> {
-    const { target: t, server, digestOf } = how;
-    const options = { signal: how.signal };
+    const { target: t, digestOf, signal } = how;
     const fpr = record.summary.fingerprint;
     const query = { kind: 'fingerprint' as const, value: fpr };
     const remembers = (record.meta.syncAnswers ?? {}) as SyncAnswerDigests;
     const asks: { origin: string; run: () => Promise<{ bytes: Uint8Array; url: URL } | null> }[] = [
       {
-        origin: server,
+        origin: serverHref(t.server),
         run: async () => {
-          const bytes = await t.engine.lookup!(t.server, query, { signal: options.signal });
+          const bytes = await t.engine.lookup!(t.server, query, { signal });
           return bytes ? { bytes, url: t.server } : null;
         },
       },
@@ -397,7 +396,7 @@ export class Publishing {
       asks.push({
         origin: `source:${source.id}`,
         run: async () => {
-          const found = await source.lookup(q, { signal: options.signal });
+          const found = await source.lookup(q, { signal });
           return found ? { bytes: found.bytes, url: new URL(found.url) } : null;
         },
       });
