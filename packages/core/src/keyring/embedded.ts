@@ -167,13 +167,7 @@ export class EmbeddedKeyring implements Keyring {
     const parts = storedParts(file, bytes, fpr);
     const secret = await this.readSecretState(fpr);
     return {
-      record: {
-        summary: await summarize(parts, { trustSelfSignatures: true, revokerKey: this.heldPrimary }),
-        hasSecret: secret.damage !== undefined || secret.packets.length > 0,
-        secretPrimary: secretPrimaryState(secret.packets, fpr),
-        hash: contentHash(bytes),
-        meta,
-      },
+      record: indexRecord(fpr, await summarize(parts, { trustSelfSignatures: true, revokerKey: this.heldPrimary }), bytes, secret, meta),
       ...(secret.damage ? { secretDamage: secret.damage } : {}),
     };
   }
@@ -625,18 +619,23 @@ export class EmbeddedKeyring implements Keyring {
         summary = await summarize(parts, { trustSelfSignatures: true, revokerKey: this.heldPrimary });
       }
       const secret = pendingSecret.has(fpr) ? { packets: pendingSecret.get(fpr)! } : await this.readSecretState(fpr);
-      index.keys[fpr] = {
-        summary,
-        // A damaged secret file still counts as secret material: delete must ask for --secret.
-        hasSecret: secret.damage !== undefined || secret.packets.length > 0,
-        secretPrimary: secretPrimaryState(secret.packets, fpr),
-        hash: contentHash(bytes),
-        meta,
-      };
+      index.keys[fpr] = indexRecord(fpr, summary, bytes, secret, meta);
     }
     await writeFileAtomic(this.indexPath, JSON.stringify(index));
     await removeFile(this.journalPath);
   }
+}
+
+/** A key's index record from its certificate file's bytes and summary and its secret key file's state. */
+function indexRecord(fpr: string, summary: KeySummary, bytes: Uint8Array, secret: { packets: RawPacket[]; damage?: KeyringError }, meta: Record<string, unknown>): KeyRecord {
+  return {
+    summary,
+    // A damaged secret file still counts as secret material: delete must ask for --secret.
+    hasSecret: secret.damage !== undefined || secret.packets.length > 0,
+    secretPrimary: secretPrimaryState(secret.packets, fpr),
+    hash: contentHash(bytes),
+    meta,
+  };
 }
 
 /** The note on a result whose input carried signatures that did not verify (or could not be read). */
