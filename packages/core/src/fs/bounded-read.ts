@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { ErrorCodes, InputError } from '../errors.js';
+import { concatBytes } from '../openpgp/packets.js';
 
 /** Bytes asked of the kernel per read: large enough to read fast, small next to any sane cap. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -57,7 +58,7 @@ export async function readFileBounded(file: string, maxBytes: number, options: B
       if (size > maxBytes) throw tooLarge(`${label} holds more than ${maxBytes} bytes`, options);
       chunks.push(new Uint8Array(scratch.subarray(0, bytesRead)));
     }
-    return join(chunks, size);
+    return concatBytes(chunks);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -82,17 +83,7 @@ export async function readStreamBounded(
     if (size > maxBytes) throw tooLarge(`${label} holds more than ${maxBytes} bytes`, options);
     chunks.push(chunk);
   }
-  return join(chunks, size);
-}
-
-function join(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 function tooLarge(message: string, options: BoundedReadOptions) {
