@@ -197,12 +197,7 @@ export class ModuleRegistry {
       entry.declaration = declaration;
       return true;
     } catch (e) {
-      const cause = toKeyportError(e);
-      this.fail(entry, new ModuleError(ErrorCodes.ModuleFailed, `module "${plugin.id}" failed to start: ${cause.message}`, {
-        pluginId: plugin.id,
-        cause: e,
-        nextStep: `disable it with \`keyport modules disable ${plugin.id}\` or update it`,
-      }));
+      this.fail(entry, startFailure(plugin.id, e));
       return false;
     }
   }
@@ -344,12 +339,7 @@ export class ModuleRegistry {
       this.deps.bus.emit('module:state', { id: plugin.id, state: 'enabled' });
     } catch (e) {
       await disposeAll(disposables);
-      const cause = toKeyportError(e);
-      this.fail(entry, new ModuleError(ErrorCodes.ModuleFailed, `module "${plugin.id}" failed to start: ${cause.message}`, {
-        pluginId: plugin.id,
-        cause: e,
-        nextStep: `disable it with \`keyport modules disable ${plugin.id}\` or update it`,
-      }));
+      this.fail(entry, startFailure(plugin.id, e));
     }
   }
 
@@ -430,4 +420,13 @@ async function disposeAll(list: Disposable[]) {
     }
   }
   list.length = 0;
+}
+
+/** A module's declaration or activation threw: the error it is marked failed with. */
+function startFailure(pluginId: string, e: unknown): ModuleError {
+  return new ModuleError(ErrorCodes.ModuleFailed, `module "${pluginId}" failed to start: ${toKeyportError(e).message}`, {
+    pluginId,
+    cause: e,
+    nextStep: `disable it with \`keyport modules disable ${pluginId}\` or update it`,
+  });
 }
