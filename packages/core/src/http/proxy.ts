@@ -30,7 +30,7 @@ export interface ProxyRoute {
 }
 
 /** Parses a proxy URL; `origin` says where it came from, for the error. */
-export function parseProxyUrl(raw: string, origin: string): URL {
+function parseProxyUrl(raw: string, origin: string): URL {
   let url: URL;
   try {
     url = new URL(raw.includes('://') ? raw : `http://${raw}`);
@@ -61,7 +61,7 @@ function route(url: URL, tor: boolean): ProxyRoute {
 }
 
 /** Whether NO_PROXY (or no_proxy) exempts this URL's host. */
-export function noProxyExempts(url: URL, env: NodeJS.ProcessEnv): boolean {
+function noProxyExempts(url: URL, env: NodeJS.ProcessEnv): boolean {
   const list = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   for (const entry of list) {

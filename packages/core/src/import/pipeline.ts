@@ -64,7 +64,7 @@ export interface ImportOptions {
 export const DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024;
 
 /** Certificates one email look-up may add by default (setting import.maxNewKeysPerEmailAnswer). */
-export const DEFAULT_MAX_NEW_PER_EMAIL_ANSWER = 10;
+const DEFAULT_MAX_NEW_PER_EMAIL_ANSWER = 10;
 
 /** What screening one input needs apart from the input itself (signal and progress belong to the batch). */
 type ScreenOptions = Omit<ImportOptions, 'signal' | 'onProgress'>;

@@ -96,7 +96,7 @@ export function framingDamage({ packets, error }: ReturnType<typeof readPacketsL
   }
 }
 
-export function damagedCertificate(file: string, fpr: string, reason: string): KeyringError {
+function damagedCertificate(file: string, fpr: string, reason: string): KeyringError {
   return new KeyringError(ErrorCodes.KeyringCorrupt, `the certificate file ${file} is damaged (${reason})`, {
     nextStep: `import a good copy of key ${fpr} to repair it (keyport import --file FILE, or keyport import ${fpr})`,
   });

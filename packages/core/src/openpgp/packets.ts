@@ -27,7 +27,7 @@ export interface RawPacket {
 }
 
 /** The framing error of a packet whose body runs past the end of the input. */
-export const TRUNCATED_PACKET = 'truncated packet';
+const TRUNCATED_PACKET = 'truncated packet';
 
 export class PacketFramingError extends Error {
   constructor(
