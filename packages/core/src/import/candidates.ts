@@ -3,7 +3,7 @@ import type { ImportResult } from '../keyring/types.js';
 import type { classifyKeyQuery, KeyQuery } from '../keyring/query.js';
 import { keyMaterial, selfSignedAs, type CertificateParts } from '../openpgp/certificate.js';
 import type { FloodingReport } from '../openpgp/flood.js';
-import { inspectSignature, SigType } from '../openpgp/packets.js';
+import { inspectSignature, issuedBy, SigType } from '../openpgp/packets.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 
 // What the import pipeline decides about single certificates and signatures, apart from the
@@ -48,7 +48,7 @@ export function designatedRevokers(parts: CertificateParts): string[] {
   const own = [...parts.direct, ...parts.userIds.flatMap((u) => u.sigs)];
   return own.flatMap((s) => {
     const info = inspectSignature(s.body);
-    const self = info && (info.issuerFingerprint ? info.issuerFingerprint === primary.fingerprint : info.issuerKeyId === primary.keyId);
+    const self = info && issuedBy(info, primary);
     return self ? (info.revocationKeys ?? []) : [];
   });
 }

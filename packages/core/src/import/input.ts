@@ -3,7 +3,7 @@ import type { ImportResult } from '../keyring/types.js';
 import { dearmorAll, looksArmored } from '../openpgp/armor.js';
 import { keyMaterial, splitCertificates, type CertificateParts, type SplitResult } from '../openpgp/certificate.js';
 import { readPacketsDroppingThirdParty } from '../openpgp/flood.js';
-import { inspectSignature, isKeyTag, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
+import { inspectSignature, isKeyTag, issuedBy, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
 import { rejected } from './candidates.js';
 
 // The import pipeline's first steps, from bytes to certificates and lone signatures: size,
@@ -128,7 +128,7 @@ function takeStrayKeyRevocations(parts: CertificateParts, lone: RawPacket[], onl
     const info = inspectSignature(s.body);
     if (info?.type !== SigType.KeyRevocation) return false;
     if (!onlySelfIssued) return true;
-    return own !== undefined && (info.issuerFingerprint ? info.issuerFingerprint === own.fingerprint : info.issuerKeyId === own.keyId);
+    return own !== undefined && issuedBy(info, own);
   };
   const strays = (components: CertificateParts['userIds']) => components.some((c) => c.sigs.some(isStray));
   if (!strays(parts.userIds) && !strays(parts.subkeys)) return parts;

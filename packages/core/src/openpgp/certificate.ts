@@ -7,6 +7,7 @@ import {
   SigType,
   inspectSignature,
   isKeyTag,
+  issuedBy,
   type SignatureInfo,
   isSecretTag,
   packetKey,
@@ -702,6 +703,6 @@ export function selfSignedAs(primary: RawPacket, component: Component, types: re
   return component.sigs.some((s) => {
     const sig = inspectSignature(s.body);
     if (!sig || !types.includes(sig.type)) return false;
-    return sig.issuerFingerprint ? sig.issuerFingerprint === info.fingerprint : sig.issuerKeyId === info.keyId;
+    return issuedBy(sig, info);
   });
 }

@@ -333,6 +333,12 @@ export interface SignatureInfo {
   identity: string;
 }
 
+/** Is `info` issued by the key `primary` (by fingerprint when it names one, else by key ID)? */
+export function issuedBy(info: SignatureInfo, primary: { fingerprint: string; keyId: string }): boolean {
+  if (info.issuerFingerprint) return info.issuerFingerprint === primary.fingerprint;
+  return info.issuerKeyId === primary.keyId;
+}
+
 /**
  * Reads what the merge needs from a signature body without verifying it. Unparseable
  * signatures return undefined and are dropped by the caller (counted as malformed).

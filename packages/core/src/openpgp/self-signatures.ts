@@ -1,6 +1,6 @@
 import { keyMaterial, type CertificateParts, type Component } from './certificate.js';
 import { userIdText } from './summary.js';
-import { inspectSignature, PacketTag, SigType, type RawPacket, type SignatureInfo } from './packets.js';
+import { inspectSignature, issuedBy, PacketTag, SigType, type RawPacket, type SignatureInfo } from './packets.js';
 
 /** Certification types a user ID's self-signature may have (0x10-0x13). */
 export const CERTIFICATION_TYPES: readonly number[] = [SigType.CertGeneric, SigType.CertPersona, SigType.CertCasual, SigType.CertPositive];
@@ -51,12 +51,6 @@ function readUint(b: Uint8Array, pos: number, size: number): number {
   let v = 0;
   for (let i = 0; i < size; i++) v = v * 256 + b[pos + i]!;
   return v;
-}
-
-/** Is `info` issued by the key `primary` (by fingerprint when it names one, else by key ID)? */
-export function issuedBy(info: SignatureInfo, primary: { fingerprint: string; keyId: string }): boolean {
-  if (info.issuerFingerprint) return info.issuerFingerprint === primary.fingerprint;
-  return info.issuerKeyId === primary.keyId;
 }
 
 /** The signatures in `sigs` made by the certificate's own primary key with one of `types`. */
