@@ -4,13 +4,13 @@ import type { classifyKeyQuery, KeyQuery } from '../keyring/query.js';
 import { keyMaterial, selfSignedAs, type CertificateParts } from '../openpgp/certificate.js';
 import type { FloodingReport } from '../openpgp/flood.js';
 import { inspectSignature, issuedBy, SigType } from '../openpgp/packets.js';
+import { CERTIFICATION_TYPES } from '../openpgp/self-signatures.js';
 import { userIdsWithEmail } from '../openpgp/summary.js';
 
 // What the import pipeline decides about single certificates and signatures, apart from the
 // order in which it does so (pipeline.ts): the rules it applies, the shapes it passes along.
 
 const EMPTY = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
-const CERTIFICATIONS = [SigType.CertGeneric, SigType.CertPersona, SigType.CertCasual, SigType.CertPositive];
 
 /** A certificate that passed screening, waiting for the answer-level decision. */
 export interface Candidate {
@@ -76,7 +76,7 @@ export function matchRequest(parts: CertificateParts, request: KeyQuery): { matc
   const primary = keyMaterial(parts.primary);
   // A self-revocation alone keeps a component in the keyring but does not make it an answer.
   const bound = parts.subkeys.filter((s) => selfSignedAs(parts.primary, s, [SigType.SubkeyBinding]));
-  const certified = (u: CertificateParts['userIds'][number]) => selfSignedAs(parts.primary, u, CERTIFICATIONS);
+  const certified = (u: CertificateParts['userIds'][number]) => selfSignedAs(parts.primary, u, CERTIFICATION_TYPES);
   switch (request.kind) {
     case 'fingerprint':
       if (primary.fingerprint === request.value) return { match: 'primary' };
