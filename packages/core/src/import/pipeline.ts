@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import { Tokens } from '../di/tokens.js';
 import type { Settings } from '../settings.js';
 import { ErrorCodes, NetworkError } from '../errors.js';
-import type { EmbeddedKeyring, IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
+import type { IncomingCertificate, IncomingRevocation } from '../keyring/embedded.js';
 import type { PipelineKeyring } from '../keystore/keyring-view.js';
 import type { ImportReport, ImportResult } from '../keyring/types.js';
 import { classifyKeyQuery, type KeyQuery } from '../keyring/query.js';
@@ -395,7 +395,7 @@ export class ImportPipeline {
 }
 
 /** What the keyring reports for one batch: results for accepted certificates, then for lone revocations. */
-type MergeOutcome = Awaited<ReturnType<EmbeddedKeyring['importCertificates']>>;
+type MergeOutcome = Awaited<ReturnType<PipelineKeyring['importCertificates']>>;
 
 /** Each input's report: its own results in input order, the merge's results put in their slots. */
 function reportEach(screened: ScreenedInput[], merged: MergeOutcome): ImportReport[] {
