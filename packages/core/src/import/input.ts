@@ -1,7 +1,7 @@
 import { ErrorCodes, InputError } from '../errors.js';
 import type { ImportResult } from '../keyring/types.js';
 import { dearmorAll, looksArmored } from '../openpgp/armor.js';
-import { keyMaterial, splitCertificates, type CertificateParts, type SplitResult } from '../openpgp/certificate.js';
+import { keyMaterial, readableFingerprint, splitCertificates, type CertificateParts, type SplitResult } from '../openpgp/certificate.js';
 import { readPacketsDroppingThirdParty } from '../openpgp/flood.js';
 import { inspectSignature, isKeyTag, issuedBy, readPacketsLenient, SigType, type RawPacket } from '../openpgp/packets.js';
 import { rejected } from './candidates.js';
@@ -63,7 +63,7 @@ export function frame(binary: Uint8Array, fromServer: boolean, strip: boolean): 
       let lastKey = packets.length - 1;
       while (lastKey >= 0 && !isKeyTag(packets[lastKey]!.tag)) lastKey--;
       if (lastKey > 0) {
-        cutCertificate = rejected(fingerprintOrNull(packets[lastKey]!), `${where} within this key, so it was not imported: get a fresh copy of it`);
+        cutCertificate = rejected(readableFingerprint(packets[lastKey]!) ?? null, `${where} within this key, so it was not imported: get a fresh copy of it`);
       }
       packets = lastKey > 0 ? packets.slice(0, lastKey) : [];
     }
@@ -100,15 +100,6 @@ export function separate(packets: RawPacket[], fromServer: boolean): { certifica
 function packetTagAt(bytes: Uint8Array, offset: number): number {
   const header = bytes[offset] ?? 0;
   return (header & 0x40) !== 0 ? header & 0x3f : (header >> 2) & 0x0f;
-}
-
-/** The fingerprint of a key packet, or null when it cannot be read (for naming a rejection). */
-function fingerprintOrNull(key: RawPacket): string | null {
-  try {
-    return keyMaterial(key).fingerprint;
-  } catch {
-    return null;
-  }
 }
 
 /**

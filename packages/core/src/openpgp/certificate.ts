@@ -86,6 +86,15 @@ export function publicKeyLength(body: Uint8Array): number {
   return pos;
 }
 
+/** The fingerprint of a key packet, or undefined for one keyport cannot read. */
+export function readableFingerprint(packet: RawPacket): string | undefined {
+  try {
+    return keyMaterial(packet).fingerprint;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Fingerprint and public body of a key packet. Secret packets are parsed only far enough to cut
  * off the secret part; they are never decrypted.

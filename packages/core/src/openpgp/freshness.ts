@@ -1,4 +1,4 @@
-import { keyMaterial, splitCertificates, type CertificateParts, type Component } from './certificate.js';
+import { keyMaterial, readableFingerprint, splitCertificates, type CertificateParts, type Component } from './certificate.js';
 import { ErrorCodes, InputError, ServerDataError } from '../errors.js';
 import { inspectSignature, readPacketsLenient, SigType, PacketTag, type RawPacket } from './packets.js';
 import { CERTIFICATION_TYPES, componentName, newestSignature, selfSignatures, signatureCreated, type SelfSignature } from './self-signatures.js';
@@ -108,15 +108,6 @@ function sameKey(parts: CertificateParts, fingerprint: string): boolean {
   }
 }
 
-/** A subkey's fingerprint, or undefined for a packet keyport cannot read (it is skipped on both sides). */
-function subkeyFingerprint(packet: RawPacket): string | undefined {
-  try {
-    return keyMaterial(packet).fingerprint;
-  } catch {
-    return undefined;
-  }
-}
-
 function compareParts(mine: CertificateParts, theirs: CertificateParts, fingerprint: string, options: ServerCopyOptions): ServerCopyFreshness {
   const missing = emptyMissing();
   const verified = new Set((options.verifiedAddresses ?? []).map((a) => a.toLowerCase()));
@@ -149,12 +140,12 @@ function compareParts(mine: CertificateParts, theirs: CertificateParts, fingerpr
 
   const theirSubkeys = new Map<string, Component>();
   for (const c of theirs.subkeys) {
-    const fpr = subkeyFingerprint(c.packet);
+    const fpr = readableFingerprint(c.packet);
     if (fpr) theirSubkeys.set(fpr, c);
   }
   for (const sub of mine.subkeys) {
     if (selfSignatures(mine, sub.sigs, [SigType.SubkeyBinding]).length === 0) continue;
-    const name = subkeyFingerprint(sub.packet);
+    const name = readableFingerprint(sub.packet);
     if (!name) continue;
     const their = theirSubkeys.get(name);
     if (!their) {

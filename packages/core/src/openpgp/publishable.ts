@@ -1,4 +1,4 @@
-import { dropUnreadableSubkeys, keyMaterial, screenCertificate, selfSignedAs, toPublicParts, type CertificateParts, type Component } from './certificate.js';
+import { dropUnreadableSubkeys, readableFingerprint, screenCertificate, selfSignedAs, toPublicParts, type CertificateParts } from './certificate.js';
 import { packetKey, SigType } from './packets.js';
 import { CERTIFICATION_TYPES, componentName } from './self-signatures.js';
 
@@ -39,9 +39,9 @@ export async function publicCertificateComplete(parts: CertificateParts): Promis
       incomplete.push({ component: 'userId', name: componentName(uid), reason: 'it has no valid self-signature' });
     }
   }
-  const validSubkeys = new Map(screened.subkeys.map((c) => [fingerprintOf(c), c]));
+  const validSubkeys = new Map(screened.subkeys.map((c) => [readableFingerprint(c.packet), c]));
   for (const sub of publicParts.subkeys) {
-    const fingerprint = fingerprintOf(sub);
+    const fingerprint = readableFingerprint(sub.packet);
     const valid = fingerprint === undefined ? undefined : validSubkeys.get(fingerprint);
     if (!valid || !selfSignedAs(screened.primary, valid, [SigType.SubkeyBinding])) {
       incomplete.push({
@@ -52,12 +52,4 @@ export async function publicCertificateComplete(parts: CertificateParts): Promis
     }
   }
   return { complete: incomplete.length === 0, incomplete };
-}
-
-function fingerprintOf(c: Component): string | undefined {
-  try {
-    return keyMaterial(c.packet).fingerprint;
-  } catch {
-    return undefined;
-  }
 }
