@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ErrorCodes,
@@ -22,6 +22,7 @@ import {
 } from '@keyport/core';
 import { entriesOf, NO_SECRET, parseKeyListing, parseSecretListing } from './colons.js';
 import { addsSomething, certificatesByFingerprint, packetsAdded } from './compare.js';
+import { fileStamp, replaceFile } from './files.js';
 import { checkGpgVersion, findGpgProgram, gpgFailed, resolveGnupgHome, runGpg, type GnupgLocationOptions } from './gpg.js';
 import { withFileLock } from './lock.js';
 import { JsonFileMetadata } from './metadata.js';
@@ -106,10 +107,8 @@ export class GnupgKeyStore implements KeyStore {
   async stamp(): Promise<string> {
     const parts: string[] = [];
     for (const name of WATCHED) {
-      try {
-        const s = statSync(path.join(this.home, name));
-        parts.push(`${name}:${s.size}:${s.mtimeMs}:${s.ino}`);
-      } catch {}
+      const s = fileStamp(path.join(this.home, name));
+      if (s) parts.push(`${name}:${s}`);
     }
     return parts.join('|');
   }
@@ -157,10 +156,7 @@ export class GnupgKeyStore implements KeyStore {
     const index: CachedIndex = { home: this.home, stamp, entries };
     this.memo = index;
     try {
-      mkdirSync(this.stateDir, { recursive: true });
-      const temp = `${this.indexFile}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(index));
-      renameSync(temp, this.indexFile);
+      replaceFile(this.indexFile, JSON.stringify(index));
     } catch {}
     return entries;
   }
@@ -439,15 +435,6 @@ interface ProgramCache {
   stat: string;
 }
 
-function programStat(program: string): string | undefined {
-  try {
-    const s = statSync(program);
-    return `${s.size}:${s.mtimeMs}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * gpg's path and version, remembered in keyport's data folder while PATH, the setting and the
  * program file stay the same: running gpgconf and `gpg --version` on every start would cost
@@ -458,17 +445,14 @@ function locateGpg(options: GnupgStoreOptions, env: NodeJS.ProcessEnv): { progra
   const key = JSON.stringify([options.program ?? null, env.PATH ?? '']);
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as ProgramCache;
-    if (cached.key === key && path.isAbsolute(cached.program) && programStat(cached.program) === cached.stat) return cached;
+    if (cached.key === key && path.isAbsolute(cached.program) && fileStamp(cached.program) === cached.stat) return cached;
   } catch {}
   const program = findGpgProgram(options);
   const version = checkGpgVersion(program, env);
-  const stat = path.isAbsolute(program) ? programStat(program) : undefined;
+  const stat = path.isAbsolute(program) ? fileStamp(program) : undefined;
   if (stat) {
     try {
-      mkdirSync(path.dirname(file), { recursive: true });
-      const temp = `${file}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify({ key, program, version, stat } satisfies ProgramCache));
-      renameSync(temp, file);
+      replaceFile(file, JSON.stringify({ key, program, version, stat } satisfies ProgramCache));
     } catch {}
   }
   return { program, version };
