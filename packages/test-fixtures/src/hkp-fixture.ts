@@ -19,7 +19,7 @@ export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
 export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged' | 'escapes' | 'escapes-503' | 'rate-limited' | 'truncated';
 
 /** What the `escapes` and `escapes-503` modes put in error answers: a window title, a clipboard write (OSC 52), colours, a C1 CSI, CR/LF and a bidi override. */
-export const HOSTILE_ERROR_TEXT = 'busy \u001b]0;PWNED\u0007\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[8mhidden\u001b[0m\u009b31m\r\nforged line \u202eevil';
+const HOSTILE_ERROR_TEXT = 'busy \u001b]0;PWNED\u0007\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[8mhidden\u001b[0m\u009b31m\r\nforged line \u202eevil';
 
 export interface HkpFixtureOptions {
   dialect: HkpDialect;

@@ -164,7 +164,7 @@ export function userIdSigned(primary: HostileKey, userId: Uint8Array): Buffer {
 }
 
 /** What a subkey binding or back-signature signs. */
-export function subkeySigned(primary: HostileKey, subkey: HostileKey): Buffer {
+function subkeySigned(primary: HostileKey, subkey: HostileKey): Buffer {
   return Buffer.concat([keyPrefix(primary), keyPrefix(subkey)]);
 }
 
@@ -244,7 +244,7 @@ export async function floodedCertificate(victimCertificate: string | Uint8Array,
 }
 
 /** Terminal-hostile strings: each must reach a terminal escaped, never raw. */
-export const TERMINAL_ATTACKS = {
+const TERMINAL_ATTACKS = {
   oscTitle: '\x1b]0;pwned-title\x07',
   osc52: '\x1b]52;c;ZWNobyBwd25lZA==\x07', // base64 of "echo pwned" into the clipboard
   sgr: '\x1b[8m\x1b[31mhidden',
@@ -491,11 +491,6 @@ export function thirdPartySignatures(certificate: Uint8Array): number {
   let n = 0;
   for (const p of packets) if (p.tag === 2 && !issuedBy(p.body, own)) n++;
   return n;
-}
-
-/** Primary-key bodies of every certificate in `bytes`, as fingerprints. */
-export function certificateFingerprints(bytes: Uint8Array): string[] {
-  return splitPackets(bytes).filter((p) => p.tag === 6).map((p) => v4Fingerprint(p.body));
 }
 
 function issuedBy(sig: Buffer, fingerprint: string): boolean {
