@@ -120,12 +120,16 @@ export function newEd25519Key(created = 1_700_000_000): HostileKey {
   return keyFromBody(body, privateKey);
 }
 
-/** The primary key packet of an existing certificate, as a key the attacker can name but not sign with. */
-export async function primaryOf(certificate: string | Uint8Array): Promise<HostileKey> {
-  const packets = splitPackets(await hostileBinary(certificate));
+/** The first primary key packet of `packets`, as a key that can be named but not signed with. */
+function primaryKeyOf(packets: HostilePacket[]): HostileKey {
   const primary = packets.find((p) => p.tag === 6);
   if (!primary) throw new Error('no primary key packet');
   return keyFromBody(Buffer.from(primary.body));
+}
+
+/** The primary key packet of an existing certificate, as a key the attacker can name but not sign with. */
+export async function primaryOf(certificate: string | Uint8Array): Promise<HostileKey> {
+  return primaryKeyOf(splitPackets(await hostileBinary(certificate)));
 }
 
 const keyPrefix = (k: HostileKey) => Buffer.concat([Buffer.from([0x99]), u16(k.body.length), k.body]);
@@ -231,7 +235,7 @@ function newIssuerFingerprint(i: number): string {
 export async function floodedCertificate(victimCertificate: string | Uint8Array, certifications: number, signers: number): Promise<Buffer> {
   const bytes = Buffer.from(await hostileBinary(victimCertificate));
   const packets = splitPackets(bytes);
-  const victim = keyFromBody(Buffer.from(packets.find((p) => p.tag === 6)!.body));
+  const victim = primaryKeyOf(packets);
   const uidAt = packets.findIndex((p) => p.tag === 13);
   const uid = packets[uidAt]!.body;
   const pool = Array.from({ length: signers }, () => newEd25519Key());
@@ -340,7 +344,7 @@ function emailOfCert(packets: HostilePacket[]): string {
 export async function startHostileServer(options: HostileServerOptions): Promise<RunningHostileServer> {
   const victimBytes = Buffer.from(await hostileBinary(options.victim));
   const victimPackets = splitPackets(victimBytes);
-  const victim = keyFromBody(Buffer.from(victimPackets.find((p) => p.tag === 6)!.body));
+  const victim = primaryKeyOf(victimPackets);
   const victimEmail = emailOfCert(victimPackets);
   const requests: RunningHostileServer['requests'] = [];
   let answer: Buffer;
@@ -373,7 +377,7 @@ export async function startHostileServer(options: HostileServerOptions): Promise
     case 'revocation-flood': {
       // The flood sits right after the primary key packet, where key revocations belong.
       const first = encodePacket(6, victim.body);
-      answer = Buffer.concat([first, thirdPartyRevocations(victim, options.revocations ?? 5000), victimPackets.slice(1).reduce((acc, p) => Buffer.concat([acc, encodePacket(p.tag, p.body)]), Buffer.alloc(0))]);
+      answer = Buffer.concat([first, thirdPartyRevocations(victim, options.revocations ?? 5000), ...victimPackets.slice(1).map((p) => encodePacket(p.tag, p.body))]);
       break;
     }
     case 'flooded':
@@ -398,11 +402,12 @@ export async function startHostileServer(options: HostileServerOptions): Promise
   }
 
   const escapeFpr = escapeKey?.fingerprint;
+  // In `escapes` mode only Eve's key is served: every other look-up gets the escaped error body.
+  const served = escapeFpr !== undefined ? { fingerprint: escapeFpr, email: 'eve@escape.example' } : { fingerprint: victim.fingerprint, email: victimEmail };
   /** Is this look-up about a key or address the attack answers for? */
   const aboutVictim = (hex: string | undefined, email: string | undefined) => {
-    // In `escapes` mode only Eve's key is served: every other look-up gets the escaped error body.
-    if (hex) return escapeFpr !== undefined ? escapeFpr.endsWith(hex.toUpperCase()) : victim.fingerprint.endsWith(hex.toUpperCase());
-    if (email) return escapeFpr !== undefined ? email.toLowerCase() === 'eve@escape.example' : email.toLowerCase() === victimEmail;
+    if (hex) return served.fingerprint.endsWith(hex.toUpperCase());
+    if (email) return email.toLowerCase() === served.email;
     return false;
   };
 
@@ -434,7 +439,6 @@ export async function startHostileServer(options: HostileServerOptions): Promise
   };
 
   const notFound = (res: http.ServerResponse, vks: boolean) => {
-    if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, vks);
     // Error bodies are text a client may print: in `escapes` mode they carry the attacks, as a
     // server error (HKP) and as Hagrid's 503 with a JSON `message` (VKS).
     if (options.mode === 'escapes') {
@@ -456,17 +460,18 @@ export async function startHostileServer(options: HostileServerOptions): Promise
         if (options.mode === 'escapes') return res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `maintenance ${ESCAPED_ERROR}` }));
         return res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'read only' }));
       }
+      // These modes answer every look-up alike, whatever it asks for.
+      if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, p.startsWith('/vks/'));
       if ((m = /^\/vks\/v1\/by-(fingerprint|keyid|email)\/(.+)$/.exec(p))) {
         const value = decodeURIComponent(m[2]!).replace(/^0x/i, '');
         const about = m[1] === 'email' ? aboutVictim(undefined, value) : aboutVictim(value, undefined);
-        return about || options.mode === 'html-404' || options.mode === 'rate-limited' ? sendAnswer(res, true) : notFound(res, true);
+        return about ? sendAnswer(res, true) : notFound(res, true);
       }
       if (p === '/pks/lookup') {
         const op = url.searchParams.get('op') ?? 'index';
         const search = (url.searchParams.get('search') ?? '').replace(/^<|>$/g, '');
         const hex = /^(?:0x)?([0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.exec(search)?.[1];
         const about = aboutVictim(hex, hex ? undefined : search);
-        if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, false);
         if (!about) return notFound(res, false);
         if (op === 'index' || op === 'vindex') {
           if (options.mode === 'garbage') return res.writeHead(200, { 'content-type': 'text/plain' }).end(answer);
