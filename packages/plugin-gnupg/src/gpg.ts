@@ -176,9 +176,14 @@ function busyError(home: string, stderr: string): KeyportError {
   });
 }
 
+/** gpg's last words: the last non-empty line of its stderr. */
+export function lastStderrLine(stderr: string): string | undefined {
+  return stderr.trim().split('\n').filter(Boolean).at(-1);
+}
+
 /** A gpg run that failed, as a coded error quoting gpg's last words. */
 export function gpgFailed(what: string, run: GpgRun): KeyportError {
-  const last = run.stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? `exit status ${run.status}`;
+  const last = lastStderrLine(run.stderr) ?? `exit status ${run.status}`;
   return new KeyringError(ErrorCodes.GnupgFailed, `gpg could not ${what}: ${last}`, {
     nextStep: 'run the same gpg command by hand to see the whole message',
   });

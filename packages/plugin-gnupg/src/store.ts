@@ -23,7 +23,7 @@ import {
 import { entriesOf, NO_SECRET, parseKeyListing, parseSecretListing } from './colons.js';
 import { addsSomething, certificatesByFingerprint, packetsAdded } from './compare.js';
 import { fileStamp, replaceFile } from './files.js';
-import { checkGpgVersion, findGpgProgram, gpgFailed, resolveGnupgHome, runGpg, type GnupgLocationOptions } from './gpg.js';
+import { checkGpgVersion, findGpgProgram, gpgFailed, lastStderrLine, resolveGnupgHome, runGpg, type GnupgLocationOptions } from './gpg.js';
 import { withFileLock } from './lock.js';
 import { JsonFileMetadata } from './metadata.js';
 import { IMPORT_PROBLEMS, parseImportStatus } from './status.js';
@@ -480,7 +480,7 @@ export function gpgKeyServerOrigin(server: string): string | undefined {
 }
 
 function lastLine(stderr: string): string {
-  const line = stderr.trim().split('\n').filter(Boolean).slice(-1)[0];
+  const line = lastStderrLine(stderr);
   return line ? ` (${line.replace(/^gpg: /, '')})` : '';
 }
 
