@@ -1,7 +1,7 @@
 import http from 'node:http';
 import * as openpgp from 'openpgp';
 import { listenOnLoopback } from './listen.js';
-import { checksumLine, crc24 } from './checksum.js';
+import { armorWithChecksum, checksumLine, crc24 } from './checksum.js';
 
 /** Which real server the fixture imitates (protocols.md §2.5, §2.6, §1.8). */
 export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
@@ -140,14 +140,10 @@ function armorKeys(held: Held[], dialect?: HkpDialect): string {
 /**
  * Armor as the server writes it: no headers, base64 in lines of 72 characters (SKS) or 64 (Go's
  * armor encoder, Hockeypuck), then the CRC-24 line, which both always send (gpg 2.2 cannot read
- * an answer without it: "invalid radix64 character"). `crc` replaces the right checksum.
+ * an answer without it: "invalid radix64 character").
  */
-function armorAs(bytes: Uint8Array, dialect: HkpDialect | undefined, crc = crc24(bytes)): string {
-  const width = dialect === 'sks' || dialect === undefined ? 72 : 64;
-  const base64 = Buffer.from(bytes).toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < base64.length; i += width) lines.push(base64.slice(i, i + width));
-  return ['-----BEGIN PGP PUBLIC KEY BLOCK-----', '', ...lines, checksumLine(crc), '-----END PGP PUBLIC KEY BLOCK-----', ''].join('\n');
+function armorAs(bytes: Uint8Array, dialect: HkpDialect | undefined): string {
+  return armorWithChecksum(bytes, dialect === 'sks' || dialect === undefined ? 72 : 64);
 }
 
 /** An armored block with a wrong checksum line (`bad-checksum`), or a right one for data then damaged (`damaged`). */

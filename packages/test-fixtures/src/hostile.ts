@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import * as openpgp from 'openpgp';
-import { checksumLine, crc24 } from './checksum.js';
+import { armorWithChecksum } from './checksum.js';
 import { listenOnLoopback } from './listen.js';
 
 /*
@@ -315,11 +315,8 @@ export const UNRESOLVABLE_SERVER = 'http://keys.hostile.invalid';
 const HTML_404 = '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p><hr><address>Apache/2.4.57 (Debian) Server at www.example.org Port 80</address></body></html>\n';
 const ESCAPED_ERROR = `No key found ${TERMINAL_ATTACKS.oscTitle}${TERMINAL_ATTACKS.osc52}${TERMINAL_ATTACKS.sgr}${TERMINAL_ATTACKS.crlf}${TERMINAL_ATTACKS.bidi}`;
 
-/** Armor as SKS, Hockeypuck and Hagrid send it: with the CRC-24 line (GnuPG 2.2 misreads some armor without one). */
-function armored(bytes: Uint8Array): string {
-  const lines = openpgp.armor(openpgp.enums.armor.publicKey, bytes).trimEnd().split('\n');
-  return [...lines.slice(0, -1), checksumLine(crc24(bytes)), lines.at(-1)!, ''].join('\n');
-}
+/** Armor as SKS, Hockeypuck and Hagrid send it: with the CRC-24 line (GnuPG 2.2 misreads some armor without one); lines of 60 as openpgp.js writes them. */
+const armored = (bytes: Uint8Array) => armorWithChecksum(bytes, 60);
 
 /** HKP's index percent-encoding (SKS style): every byte outside printable ASCII and ':' and '%' as %XX. */
 function hkpEscape(s: string): string {
