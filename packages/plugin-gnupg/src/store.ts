@@ -314,14 +314,14 @@ export class GnupgKeyStore implements KeyStore {
       // gpg 2.2 can drop keys of one of two imports that run at the same time in a home (the other
       // gpg says "General error", or reports fewer keys): keys gpg gave no status for and that are
       // not stored (or stored only in the older copy) are imported again, a bounded number of times.
+      const args = ['--status-fd', '1'];
+      // Key-server data records its server as gpg --recv-keys and --refresh-keys do (origin `ks`
+      // and the URL, fields 19-20 of the colon listing); files keep gpg's default (no origin).
+      const keyOrigin = options.source === 'keyserver' && options.origin ? gpgKeyServerOrigin(options.origin.url) : undefined;
+      if (keyOrigin) args.push('--key-origin', `ks,${keyOrigin}`);
+      const importOptions = selfSigsOnly ? [KEYSERVER_IMPORT_OPTIONS] : [];
       for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-        const args = ['--status-fd', '1'];
-        // Key-server data records its server as gpg --recv-keys and --refresh-keys do (origin `ks`
-        // and the URL, fields 19-20 of the colon listing); files keep gpg's default (no origin).
-        const keyOrigin = options.source === 'keyserver' && options.origin ? gpgKeyServerOrigin(options.origin.url) : undefined;
-        if (keyOrigin) args.push('--key-origin', `ks,${keyOrigin}`);
-        const importOptions = options.source === 'keyserver' ? [KEYSERVER_IMPORT_OPTIONS] : [];
         // Keys the home holds go in with merge-only. gpg's import reads the stored copy without a
         // lock; when another gpg replaces pubring.kbx at that moment the read fails ("keydb_get_keyblock
         // failed: Value not found"), and gpg 2.2.40 then stores the update as a second copy of the
