@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GNUPG_BENCH_CACHE, copyOfHome, debianGnupgHome, gnupgEnv, gpgIn, stopAgents } from './gnupg-home.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'packages/cli-ink/dist/bundle/keyport.js');
@@ -37,7 +38,7 @@ const tmp = (p) => {
 };
 process.on('exit', () => {
   for (const dir of made) {
-    for (const home of [dir, path.join(dir, 'home')]) if (existsSync(home)) spawnSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
+    for (const home of [dir, path.join(dir, 'home')]) if (existsSync(home)) stopAgents(home);
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -147,7 +148,7 @@ if (run('export')) {
   }
   console.log(`keys in the binary exports (gpg --show-keys): keyport ${counts.keyport}, gpg ${counts.gpg}`);
   rmSync(out, { recursive: true, force: true });
-  spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { stdio: 'ignore' });
+  stopAgents(gnupg);
   rmSync(gnupg, { recursive: true, force: true });
   if (ownHome && !run('tui')) {
     rmSync(ownHome, { recursive: true, force: true });
@@ -172,7 +173,7 @@ if (run('search') || run('fetch')) {
         ours += measure(process.execPath, [BIN, '--home', home, 'search', q, '--server', sks.url]).seconds;
         theirs += measure('gpg', ['--batch', '--with-colons', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--search-keys', q], { GNUPGHOME: gnupg }).seconds;
       }
-      spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      stopAgents(gnupg);
       console.log(`search, ${queries.length} queries: keyport ${fmt(ours)} s, gpg --search-keys ${fmt(theirs)} s, ratio ${(theirs / ours).toFixed(1)}x`);
       results.search = { queries: queries.length, keyport: ours, gpg: theirs, ratio: theirs / ours };
     }
@@ -181,7 +182,7 @@ if (run('search') || run('fetch')) {
       const ours = measure(process.execPath, [BIN, '--home', tmp('kp-fetch-'), 'import', ...fprs, '--server', sks.url]);
       const gnupg = tmp('gpg-fetch-');
       const theirs = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${sks.port}`, '--recv-keys', ...fprs], { GNUPGHOME: gnupg });
-      spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      stopAgents(gnupg);
       console.log(`import 100 keys by fingerprint: keyport ${fmt(ours.seconds)} s (${ours.rssMB} MB), gpg --recv-keys ${fmt(theirs.seconds)} s, ratio ${(theirs.seconds / ours.seconds).toFixed(1)}x`);
       results.fetch = { keys: fprs.length, keyport: ours, gpg: theirs, ratio: theirs.seconds / ours.seconds };
     }
@@ -229,7 +230,7 @@ if (run('sync')) {
       const floorRun = measureMedian(3, process.execPath, [path.join(root, 'bench/fetch-floor.mjs'), url, String(concurrency), fprFile]);
       const floor = { ...JSON.parse(floorRun.stdout), seconds: floorRun.seconds };
       const theirs = measure('gpg', ['--batch', '--keyserver', `hkp://127.0.0.1:${port}`, '--refresh-keys'], { GNUPGHOME: gnupg });
-      spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: gnupg } });
+      stopAgents(gnupg);
       const ratio = theirs.seconds / ours.seconds;
       const overFloor = ours.seconds / floor.seconds;
       const firstOverFloor = first.seconds / floor.seconds;
@@ -247,7 +248,6 @@ if (run('sync')) {
 if (run('gnupg')) {
   const { startSks } = await import(path.join(root, 'packages/test-fixtures/dist/index.js'));
   console.log('\n== the GnuPG store (--store gnupg) on a home with the Debian keyring, next to gpg against a real SKS');
-  const { GNUPG_BENCH_CACHE, copyOfHome, debianGnupgHome, gnupgEnv, gpgIn, stopAgents } = await import('./gnupg-home.mjs');
   // Both homes are prepared once and kept (marked complete) in the temporary folder; every side works on a cp -a copy.
   const full = debianGnupgHome(DEBIAN);
   const older = path.join(GNUPG_BENCH_CACHE, 'debian-older');
@@ -351,7 +351,6 @@ if (run('flood')) {
     return Buffer.from(b64, 'base64');
   };
   const gpgStored = (gnupg) => execFileSync('gpg', ['--batch', '--export', key.fingerprint], { env: { ...process.env, GNUPGHOME: gnupg }, maxBuffer: 256 << 20 });
-  const stopDirmngr = (gnupg) => spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { stdio: 'ignore' });
   // The homes of this section are removed once read (each run starts from an empty one).
   const homes = [];
   const fresh = (prefix) => {
@@ -374,7 +373,7 @@ if (run('flood')) {
       const gnupg = fresh('gpg-flood-');
       const ours = ourRun(ourHome);
       const theirs = theirRun(gnupg);
-      stopDirmngr(gnupg);
+      stopAgents(gnupg);
       runs.push({ ours, theirs, ourHome, gnupg });
     }
     const byTime = (side) => [...runs].sort((a, b) => a[side].seconds - b[side].seconds)[Math.floor(RUNS / 2)];

@@ -87,7 +87,7 @@ export async function benchTui({ BIN, DEBIAN, keyportHome, tmp, median, results 
         execFileSync('gpg', ['--list-keys'], { env: { ...process.env, GNUPGHOME: gnupg }, stdio: 'ignore', maxBuffer: 512 << 20 });
         gpgRuns.push(elapsed(t));
       }
-      spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all']);
+      stopAgents(gnupg);
       rmSync(gnupg, { recursive: true, force: true });
 
       const firstFrames = [];

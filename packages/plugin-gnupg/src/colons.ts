@@ -45,10 +45,10 @@ export function unescapeField(field: string): string {
   }
 }
 
-function algorithmOf(f: string[]) {
-  const bits = f[2] ? Number(f[2]) : undefined;
-  const named = algorithmName({ algorithm: ALGORITHMS[f[3] ?? ''] ?? `algorithm ${f[3]}`, bits, curve: f[16] || undefined });
-  return named;
+/** The fields a `pub` and a `sub` line give alike: algorithm (fields 3, 4, 17), creation and expiry (6, 7). */
+function keyFields(f: string[]) {
+  const a = algorithmName({ algorithm: ALGORITHMS[f[3] ?? ''] ?? `algorithm ${f[3]}`, bits: f[2] ? Number(f[2]) : undefined, curve: f[16] || undefined });
+  return { algorithm: a.name, bits: a.bits, curve: a.curve, created: iso(f[5])!, expires: iso(f[6]) };
 }
 
 /**
@@ -65,16 +65,11 @@ export function parseKeyListing(text: string): KeySummary[] {
     const f = line.split(':');
     switch (f[0]) {
       case 'pub': {
-        const a = algorithmOf(f);
         key = {
           fingerprint: '',
           keyId: f[4] ?? '',
           version: 4,
-          algorithm: a.name,
-          bits: a.bits,
-          curve: a.curve,
-          created: iso(f[5])!,
-          expires: iso(f[6]),
+          ...keyFields(f),
           revoked: f[1] === 'r',
           revocation: null,
           usage: usageOf(f[11]),
@@ -88,15 +83,10 @@ export function parseKeyListing(text: string): KeySummary[] {
       }
       case 'sub': {
         if (!key) break;
-        const a = algorithmOf(f);
         sub = {
           fingerprint: '',
           keyId: f[4] ?? '',
-          algorithm: a.name,
-          bits: a.bits,
-          curve: a.curve,
-          created: iso(f[5])!,
-          expires: iso(f[6]),
+          ...keyFields(f),
           expired: f[1] === 'e',
           revoked: f[1] === 'r',
           revocation: null,

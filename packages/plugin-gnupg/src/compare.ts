@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PacketTag, SigType, inspectSignature, keyMaterial, readPackets, splitCertificates, type CertificateParts, type MergeCounts, type RawPacket } from '@keyport/core';
+import { PacketTag, SigType, inspectSignature, keyMaterial, readPackets, splitCertificates, type CertificateParts, type MergeCounts, type RawPacket, type SignatureInfo } from '@keyport/core';
 
 const REVOCATIONS = new Set<number>([SigType.KeyRevocation, SigType.SubkeyRevocation, SigType.CertRevocation]);
 
@@ -11,7 +11,7 @@ function packetId(p: RawPacket): string {
 }
 
 /** A signature's creation time (seconds) from its hashed subpackets (v4, v6) or its fixed field (v3); 0 when unreadable. */
-export function signatureCreated(body: Uint8Array): number {
+function signatureCreated(body: Uint8Array): number {
   const u32 = (at: number) => ((body[at]! << 24) >>> 0) + (body[at + 1]! << 16) + (body[at + 2]! << 8) + body[at + 3]!;
   if (body[0] === 3) return body.length >= 7 ? u32(3) : 0;
   const wide = body[0] === 6;
@@ -59,17 +59,15 @@ export function packetsAdded(candidate: CertificateParts, held: CertificateParts
   const have = held ? identities(held) : new Set<string>();
   const counts: MergeCounts = { userIds: 0, subkeys: 0, signatures: 0, revocations: 0 };
   const own = keyMaterial(candidate.primary);
+  const bySelf = (info: SignatureInfo | undefined) => !!info && (info.issuerFingerprint === own.fingerprint || info.issuerKeyId === own.keyId);
+  const isSelf = (s: RawPacket) => bySelf(inspectSignature(s.body));
   const countSig = (key: string, s: RawPacket) => {
     if (have.has(key)) return;
     const info = inspectSignature(s.body);
     // gpg's self-sigs-only drops every signature not made by the key itself (and unreadable ones).
-    if (options.selfSigsOnly && !(info && (info.issuerFingerprint === own.fingerprint || info.issuerKeyId === own.keyId))) return;
+    if (options.selfSigsOnly && !bySelf(info)) return;
     if (REVOCATIONS.has(info?.type ?? -1)) counts.revocations++;
     else counts.signatures++;
-  };
-  const isSelf = (s: RawPacket) => {
-    const info = inspectSignature(s.body);
-    return !!info && (info.issuerFingerprint === own.fingerprint || info.issuerKeyId === own.keyId);
   };
   const heldSigs = new Map([...(held?.userIds ?? []), ...(held?.subkeys ?? [])].map((c) => [packetId(c.packet), c.sigs]));
   for (const s of candidate.direct) countSig(packetId(s), s);
@@ -89,7 +87,6 @@ export function packetsAdded(candidate: CertificateParts, held: CertificateParts
   }
   return counts;
 }
-
 
 /** Certificates of a binary packet stream by primary fingerprint (the last copy wins). */
 export function certificatesByFingerprint(bytes: Uint8Array): Map<string, CertificateParts> {

@@ -91,17 +91,19 @@ export interface GpgRunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** stderr lines that mean another program holds GnuPG's lock or the agent is unavailable. */
-const BUSY = /waiting for lock|can't connect to the agent|no gpg-agent running|keydb_search failed: Resource temporarily unavailable|Resource temporarily unavailable/i;
+/** stderr that says gpg-agent cannot be reached. */
+const AGENT_GONE = /can't connect to the agent|no gpg-agent running/i;
+/** stderr lines that mean another program holds GnuPG's lock (keydb_search's "Resource temporarily unavailable" too) or the agent is unavailable. */
+const BUSY = new RegExp(`waiting for lock|${AGENT_GONE.source}|Resource temporarily unavailable`, 'i');
 
 /**
  * Runs gpg on `home` with the arguments mature wrappers use (batch, no tty, C locale). A run
  * still waiting for a lock after `lockTimeoutMs` is stopped and reported as KP1803.
  */
 export async function runGpg(program: string, home: string, args: readonly string[], options: GpgRunOptions = {}): Promise<GpgRun> {
+  const reading = !args.includes('--import');
   for (let attempt = 1; ; attempt++) {
     const run = await runGpgOnce(program, home, args, options);
-    const reading = !args.includes('--import');
     const between =
       (run.status !== 0 && (KEYRING_BETWEEN_RENAMES.test(run.stderr) || (reading && KEYBOX_HALF_WRITTEN.test(run.stderr)))) || (reading && KEYBOX_CREATED.test(run.stderr));
     if (!between || attempt === KEYRING_RENAME_ATTEMPTS) return run;
@@ -157,7 +159,7 @@ function runGpgOnce(program: string, home: string, args: readonly string[], opti
     );
     child.on('close', (status) => {
       if (timer) clearTimeout(timer);
-      if (busy || (status !== 0 && /can't connect to the agent|no gpg-agent running/i.test(stderr))) {
+      if (busy || (status !== 0 && AGENT_GONE.test(stderr))) {
         reject(busyError(home, stderr));
         return;
       }
@@ -176,9 +178,14 @@ function busyError(home: string, stderr: string): KeyportError {
   });
 }
 
+/** gpg's last words: the last non-empty line of its stderr. */
+export function lastStderrLine(stderr: string): string | undefined {
+  return stderr.trim().split('\n').filter(Boolean).at(-1);
+}
+
 /** A gpg run that failed, as a coded error quoting gpg's last words. */
 export function gpgFailed(what: string, run: GpgRun): KeyportError {
-  const last = run.stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? `exit status ${run.status}`;
+  const last = lastStderrLine(run.stderr) ?? `exit status ${run.status}`;
   return new KeyringError(ErrorCodes.GnupgFailed, `gpg could not ${what}: ${last}`, {
     nextStep: 'run the same gpg command by hand to see the whole message',
   });

@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ErrorCodes, KeyringError, type KeyStoreMetadata, type MetaUpdate } from '@keyport/core';
+import { fileStamp, replaceFile } from './files.js';
 
 /**
  * Plugins' per-key metadata for a store that cannot hold it (GnuPG): one JSON file in keyport's
@@ -18,13 +18,8 @@ export class JsonFileMetadata implements KeyStoreMetadata {
   private parsed: { version: string; all: Record<string, Record<string, unknown>> } | undefined;
 
   private readShared(): Readonly<Record<string, Readonly<Record<string, unknown>>>> {
-    let version: string;
-    try {
-      const s = statSync(this.file);
-      version = `${s.size}:${s.mtimeMs}:${s.ino}`;
-    } catch {
-      return {};
-    }
+    const version = fileStamp(this.file);
+    if (version === undefined) return {};
     if (this.parsed?.version !== version) this.parsed = { version, all: this.read() };
     return this.parsed.all;
   }
@@ -47,10 +42,7 @@ export class JsonFileMetadata implements KeyStoreMetadata {
   }
 
   private write(all: Record<string, Record<string, unknown>>): void {
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(all));
-    renameSync(temp, this.file);
+    replaceFile(this.file, JSON.stringify(all));
   }
 
   async get(fingerprint: string): Promise<Record<string, unknown>> {

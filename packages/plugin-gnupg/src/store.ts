@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ErrorCodes,
@@ -22,7 +22,8 @@ import {
 } from '@keyport/core';
 import { entriesOf, NO_SECRET, parseKeyListing, parseSecretListing } from './colons.js';
 import { addsSomething, certificatesByFingerprint, packetsAdded } from './compare.js';
-import { checkGpgVersion, findGpgProgram, gpgFailed, resolveGnupgHome, runGpg, type GnupgLocationOptions } from './gpg.js';
+import { fileStamp, replaceFile } from './files.js';
+import { checkGpgVersion, findGpgProgram, gpgFailed, lastStderrLine, resolveGnupgHome, runGpg, type GnupgLocationOptions } from './gpg.js';
 import { withFileLock } from './lock.js';
 import { JsonFileMetadata } from './metadata.js';
 import { IMPORT_PROBLEMS, parseImportStatus } from './status.js';
@@ -106,10 +107,8 @@ export class GnupgKeyStore implements KeyStore {
   async stamp(): Promise<string> {
     const parts: string[] = [];
     for (const name of WATCHED) {
-      try {
-        const s = statSync(path.join(this.home, name));
-        parts.push(`${name}:${s.size}:${s.mtimeMs}:${s.ino}`);
-      } catch {}
+      const s = fileStamp(path.join(this.home, name));
+      if (s) parts.push(`${name}:${s}`);
     }
     return parts.join('|');
   }
@@ -157,10 +156,7 @@ export class GnupgKeyStore implements KeyStore {
     const index: CachedIndex = { home: this.home, stamp, entries };
     this.memo = index;
     try {
-      mkdirSync(this.stateDir, { recursive: true });
-      const temp = `${this.indexFile}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(index));
-      renameSync(temp, this.indexFile);
+      replaceFile(this.indexFile, JSON.stringify(index));
     } catch {}
     return entries;
   }
@@ -318,14 +314,14 @@ export class GnupgKeyStore implements KeyStore {
       // gpg 2.2 can drop keys of one of two imports that run at the same time in a home (the other
       // gpg says "General error", or reports fewer keys): keys gpg gave no status for and that are
       // not stored (or stored only in the older copy) are imported again, a bounded number of times.
+      const args = ['--status-fd', '1'];
+      // Key-server data records its server as gpg --recv-keys and --refresh-keys do (origin `ks`
+      // and the URL, fields 19-20 of the colon listing); files keep gpg's default (no origin).
+      const keyOrigin = options.source === 'keyserver' && options.origin ? gpgKeyServerOrigin(options.origin.url) : undefined;
+      if (keyOrigin) args.push('--key-origin', `ks,${keyOrigin}`);
+      const importOptions = selfSigsOnly ? [KEYSERVER_IMPORT_OPTIONS] : [];
       for (let attempt = 0; attempt < IMPORT_ATTEMPTS && pending.size > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-        const args = ['--status-fd', '1'];
-        // Key-server data records its server as gpg --recv-keys and --refresh-keys do (origin `ks`
-        // and the URL, fields 19-20 of the colon listing); files keep gpg's default (no origin).
-        const keyOrigin = options.source === 'keyserver' && options.origin ? gpgKeyServerOrigin(options.origin.url) : undefined;
-        if (keyOrigin) args.push('--key-origin', `ks,${keyOrigin}`);
-        const importOptions = options.source === 'keyserver' ? [KEYSERVER_IMPORT_OPTIONS] : [];
         // Keys the home holds go in with merge-only. gpg's import reads the stored copy without a
         // lock; when another gpg replaces pubring.kbx at that moment the read fails ("keydb_get_keyblock
         // failed: Value not found"), and gpg 2.2.40 then stores the update as a second copy of the
@@ -439,15 +435,6 @@ interface ProgramCache {
   stat: string;
 }
 
-function programStat(program: string): string | undefined {
-  try {
-    const s = statSync(program);
-    return `${s.size}:${s.mtimeMs}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * gpg's path and version, remembered in keyport's data folder while PATH, the setting and the
  * program file stay the same: running gpgconf and `gpg --version` on every start would cost
@@ -458,17 +445,14 @@ function locateGpg(options: GnupgStoreOptions, env: NodeJS.ProcessEnv): { progra
   const key = JSON.stringify([options.program ?? null, env.PATH ?? '']);
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as ProgramCache;
-    if (cached.key === key && path.isAbsolute(cached.program) && programStat(cached.program) === cached.stat) return cached;
+    if (cached.key === key && path.isAbsolute(cached.program) && fileStamp(cached.program) === cached.stat) return cached;
   } catch {}
   const program = findGpgProgram(options);
   const version = checkGpgVersion(program, env);
-  const stat = path.isAbsolute(program) ? programStat(program) : undefined;
+  const stat = path.isAbsolute(program) ? fileStamp(program) : undefined;
   if (stat) {
     try {
-      mkdirSync(path.dirname(file), { recursive: true });
-      const temp = `${file}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify({ key, program, version, stat } satisfies ProgramCache));
-      renameSync(temp, file);
+      replaceFile(file, JSON.stringify({ key, program, version, stat } satisfies ProgramCache));
     } catch {}
   }
   return { program, version };
@@ -496,7 +480,7 @@ export function gpgKeyServerOrigin(server: string): string | undefined {
 }
 
 function lastLine(stderr: string): string {
-  const line = stderr.trim().split('\n').filter(Boolean).slice(-1)[0];
+  const line = lastStderrLine(stderr);
   return line ? ` (${line.replace(/^gpg: /, '')})` : '';
 }
 

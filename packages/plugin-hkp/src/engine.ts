@@ -142,7 +142,8 @@ export class HkpEngine implements ProtocolEngine {
   }
 
   private notKeyserver(host: string, res: HttpResponse): KeyportError {
-    const what = isHtml(res) ? 'a web page' : `an answer that is not HKP${firstLine(res) ? ` ("${firstLine(res).slice(0, 80)}")` : ''}`;
+    const said = isHtml(res) ? '' : firstLine(res);
+    const what = isHtml(res) ? 'a web page' : `an answer that is not HKP${said ? ` ("${said.slice(0, 80)}")` : ''}`;
     return new KeyportError(ErrorCodes.NotAKeyserver, `${host} does not look like a key server: it answered HTTP ${res.status} with ${what}`, {
       nextStep: 'check the server address (a web site, captive portal or login page answers like this)',
     });

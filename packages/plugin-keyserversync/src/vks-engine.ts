@@ -21,7 +21,7 @@ import {
 } from '@keyport/core';
 
 /** Hagrid's sample configuration gives tokens one hour; renew a little before that. */
-export const VKS_SESSION_LIFETIME_MS = 50 * 60 * 1000;
+const VKS_SESSION_LIFETIME_MS = 50 * 60 * 1000;
 
 const STATUSES = new Set<AddressStatus>(['published', 'unpublished', 'pending', 'revoked']);
 

@@ -18,3 +18,11 @@ export function crc24(data: Uint8Array): number {
 export function checksumLine(crc: number): string {
   return `=${Buffer.from([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff]).toString('base64')}`;
 }
+
+/** A public key block as key servers write it: no headers, base64 in lines of `width` characters, then the checksum line. */
+export function armorWithChecksum(bytes: Uint8Array, width: number): string {
+  const base64 = Buffer.from(bytes).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < base64.length; i += width) lines.push(base64.slice(i, i + width));
+  return ['-----BEGIN PGP PUBLIC KEY BLOCK-----', '', ...lines, checksumLine(crc24(bytes)), '-----END PGP PUBLIC KEY BLOCK-----', ''].join('\n');
+}

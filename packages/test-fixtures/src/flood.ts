@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } f
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checksumLine, crc24 } from './checksum.js';
+import { armorWithChecksum } from './checksum.js';
 
 /**
  * A CVE-2019-13050-style flooded certificate: a victim key whose one user ID carries
@@ -165,16 +165,12 @@ function generate(dir: string, manifestFile: string, certifications: number, sig
     parts.push(packet(2, certification(signers[j % signerCount]!, victim, userId, 0x10, created)));
   }
   const flooded = Buffer.concat(parts);
-  const b64 = flooded.toString('base64');
-  const lines: string[] = ['-----BEGIN PGP PUBLIC KEY BLOCK-----', ''];
-  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  lines.push(checksumLine(crc24(flooded)), '-----END PGP PUBLIC KEY BLOCK-----', '');
 
   // Written under a temporary name and renamed: parallel test workers may generate at once.
   const staging = `${dir}.tmp-${process.pid}`;
   mkdirSync(staging, { recursive: true });
   writeFileSync(path.join(staging, 'flooded.pgp'), flooded);
-  writeFileSync(path.join(staging, 'flooded.asc'), lines.join('\n'));
+  writeFileSync(path.join(staging, 'flooded.asc'), armorWithChecksum(flooded, 64));
   writeFileSync(path.join(staging, 'clean.pgp'), clean);
   const fpr = (k: Ed25519Key) => k.fingerprint.toString('hex').toUpperCase();
   const manifest: Manifest = {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import * as openpgp from 'openpgp';
 import { listenOnLoopback } from './listen.js';
-import { checksumLine, crc24 } from './checksum.js';
+import { armorWithChecksum, checksumLine, crc24 } from './checksum.js';
 
 /** Which real server the fixture imitates (protocols.md §2.5, §2.6, §1.8). */
 export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
@@ -19,7 +19,7 @@ export type HkpDialect = 'sks' | 'hockeypuck-2.2' | 'hockeypuck-2.4' | 'hagrid';
 export type HostileMode = 'wrong-key' | 'extra-key' | 'secret-key' | 'endless' | 'drip' | 'reset' | 'html-200' | 'bad-checksum' | 'damaged' | 'escapes' | 'escapes-503' | 'rate-limited' | 'truncated';
 
 /** What the `escapes` and `escapes-503` modes put in error answers: a window title, a clipboard write (OSC 52), colours, a C1 CSI, CR/LF and a bidi override. */
-export const HOSTILE_ERROR_TEXT = 'busy \u001b]0;PWNED\u0007\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[8mhidden\u001b[0m\u009b31m\r\nforged line \u202eevil';
+const HOSTILE_ERROR_TEXT = 'busy \u001b]0;PWNED\u0007\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[8mhidden\u001b[0m\u009b31m\r\nforged line \u202eevil';
 
 export interface HkpFixtureOptions {
   dialect: HkpDialect;
@@ -140,14 +140,10 @@ function armorKeys(held: Held[], dialect?: HkpDialect): string {
 /**
  * Armor as the server writes it: no headers, base64 in lines of 72 characters (SKS) or 64 (Go's
  * armor encoder, Hockeypuck), then the CRC-24 line, which both always send (gpg 2.2 cannot read
- * an answer without it: "invalid radix64 character"). `crc` replaces the right checksum.
+ * an answer without it: "invalid radix64 character").
  */
-function armorAs(bytes: Uint8Array, dialect: HkpDialect | undefined, crc = crc24(bytes)): string {
-  const width = dialect === 'sks' || dialect === undefined ? 72 : 64;
-  const base64 = Buffer.from(bytes).toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < base64.length; i += width) lines.push(base64.slice(i, i + width));
-  return ['-----BEGIN PGP PUBLIC KEY BLOCK-----', '', ...lines, checksumLine(crc), '-----END PGP PUBLIC KEY BLOCK-----', ''].join('\n');
+function armorAs(bytes: Uint8Array, dialect: HkpDialect | undefined): string {
+  return armorWithChecksum(bytes, dialect === 'sks' || dialect === undefined ? 72 : 64);
 }
 
 /** An armored block with a wrong checksum line (`bad-checksum`), or a right one for data then damaged (`damaged`). */

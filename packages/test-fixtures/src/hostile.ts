@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import * as openpgp from 'openpgp';
-import { checksumLine, crc24 } from './checksum.js';
+import { armorWithChecksum } from './checksum.js';
 import { listenOnLoopback } from './listen.js';
 
 /*
@@ -120,12 +120,16 @@ export function newEd25519Key(created = 1_700_000_000): HostileKey {
   return keyFromBody(body, privateKey);
 }
 
-/** The primary key packet of an existing certificate, as a key the attacker can name but not sign with. */
-export async function primaryOf(certificate: string | Uint8Array): Promise<HostileKey> {
-  const packets = splitPackets(await hostileBinary(certificate));
+/** The first primary key packet of `packets`, as a key that can be named but not signed with. */
+function primaryKeyOf(packets: HostilePacket[]): HostileKey {
   const primary = packets.find((p) => p.tag === 6);
   if (!primary) throw new Error('no primary key packet');
   return keyFromBody(Buffer.from(primary.body));
+}
+
+/** The primary key packet of an existing certificate, as a key the attacker can name but not sign with. */
+export async function primaryOf(certificate: string | Uint8Array): Promise<HostileKey> {
+  return primaryKeyOf(splitPackets(await hostileBinary(certificate)));
 }
 
 const keyPrefix = (k: HostileKey) => Buffer.concat([Buffer.from([0x99]), u16(k.body.length), k.body]);
@@ -164,7 +168,7 @@ export function userIdSigned(primary: HostileKey, userId: Uint8Array): Buffer {
 }
 
 /** What a subkey binding or back-signature signs. */
-export function subkeySigned(primary: HostileKey, subkey: HostileKey): Buffer {
+function subkeySigned(primary: HostileKey, subkey: HostileKey): Buffer {
   return Buffer.concat([keyPrefix(primary), keyPrefix(subkey)]);
 }
 
@@ -231,7 +235,7 @@ function newIssuerFingerprint(i: number): string {
 export async function floodedCertificate(victimCertificate: string | Uint8Array, certifications: number, signers: number): Promise<Buffer> {
   const bytes = Buffer.from(await hostileBinary(victimCertificate));
   const packets = splitPackets(bytes);
-  const victim = keyFromBody(Buffer.from(packets.find((p) => p.tag === 6)!.body));
+  const victim = primaryKeyOf(packets);
   const uidAt = packets.findIndex((p) => p.tag === 13);
   const uid = packets[uidAt]!.body;
   const pool = Array.from({ length: signers }, () => newEd25519Key());
@@ -244,7 +248,7 @@ export async function floodedCertificate(victimCertificate: string | Uint8Array,
 }
 
 /** Terminal-hostile strings: each must reach a terminal escaped, never raw. */
-export const TERMINAL_ATTACKS = {
+const TERMINAL_ATTACKS = {
   oscTitle: '\x1b]0;pwned-title\x07',
   osc52: '\x1b]52;c;ZWNobyBwd25lZA==\x07', // base64 of "echo pwned" into the clipboard
   sgr: '\x1b[8m\x1b[31mhidden',
@@ -311,11 +315,8 @@ export const UNRESOLVABLE_SERVER = 'http://keys.hostile.invalid';
 const HTML_404 = '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p><hr><address>Apache/2.4.57 (Debian) Server at www.example.org Port 80</address></body></html>\n';
 const ESCAPED_ERROR = `No key found ${TERMINAL_ATTACKS.oscTitle}${TERMINAL_ATTACKS.osc52}${TERMINAL_ATTACKS.sgr}${TERMINAL_ATTACKS.crlf}${TERMINAL_ATTACKS.bidi}`;
 
-/** Armor as SKS, Hockeypuck and Hagrid send it: with the CRC-24 line (GnuPG 2.2 misreads some armor without one). */
-function armored(bytes: Uint8Array): string {
-  const lines = openpgp.armor(openpgp.enums.armor.publicKey, bytes).trimEnd().split('\n');
-  return [...lines.slice(0, -1), checksumLine(crc24(bytes)), lines.at(-1)!, ''].join('\n');
-}
+/** Armor as SKS, Hockeypuck and Hagrid send it: with the CRC-24 line (GnuPG 2.2 misreads some armor without one); lines of 60 as openpgp.js writes them. */
+const armored = (bytes: Uint8Array) => armorWithChecksum(bytes, 60);
 
 /** HKP's index percent-encoding (SKS style): every byte outside printable ASCII and ':' and '%' as %XX. */
 function hkpEscape(s: string): string {
@@ -340,7 +341,7 @@ function emailOfCert(packets: HostilePacket[]): string {
 export async function startHostileServer(options: HostileServerOptions): Promise<RunningHostileServer> {
   const victimBytes = Buffer.from(await hostileBinary(options.victim));
   const victimPackets = splitPackets(victimBytes);
-  const victim = keyFromBody(Buffer.from(victimPackets.find((p) => p.tag === 6)!.body));
+  const victim = primaryKeyOf(victimPackets);
   const victimEmail = emailOfCert(victimPackets);
   const requests: RunningHostileServer['requests'] = [];
   let answer: Buffer;
@@ -373,7 +374,7 @@ export async function startHostileServer(options: HostileServerOptions): Promise
     case 'revocation-flood': {
       // The flood sits right after the primary key packet, where key revocations belong.
       const first = encodePacket(6, victim.body);
-      answer = Buffer.concat([first, thirdPartyRevocations(victim, options.revocations ?? 5000), victimPackets.slice(1).reduce((acc, p) => Buffer.concat([acc, encodePacket(p.tag, p.body)]), Buffer.alloc(0))]);
+      answer = Buffer.concat([first, thirdPartyRevocations(victim, options.revocations ?? 5000), ...victimPackets.slice(1).map((p) => encodePacket(p.tag, p.body))]);
       break;
     }
     case 'flooded':
@@ -398,11 +399,12 @@ export async function startHostileServer(options: HostileServerOptions): Promise
   }
 
   const escapeFpr = escapeKey?.fingerprint;
+  // In `escapes` mode only Eve's key is served: every other look-up gets the escaped error body.
+  const served = escapeFpr !== undefined ? { fingerprint: escapeFpr, email: 'eve@escape.example' } : { fingerprint: victim.fingerprint, email: victimEmail };
   /** Is this look-up about a key or address the attack answers for? */
   const aboutVictim = (hex: string | undefined, email: string | undefined) => {
-    // In `escapes` mode only Eve's key is served: every other look-up gets the escaped error body.
-    if (hex) return escapeFpr !== undefined ? escapeFpr.endsWith(hex.toUpperCase()) : victim.fingerprint.endsWith(hex.toUpperCase());
-    if (email) return escapeFpr !== undefined ? email.toLowerCase() === 'eve@escape.example' : email.toLowerCase() === victimEmail;
+    if (hex) return served.fingerprint.endsWith(hex.toUpperCase());
+    if (email) return email.toLowerCase() === served.email;
     return false;
   };
 
@@ -434,7 +436,6 @@ export async function startHostileServer(options: HostileServerOptions): Promise
   };
 
   const notFound = (res: http.ServerResponse, vks: boolean) => {
-    if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, vks);
     // Error bodies are text a client may print: in `escapes` mode they carry the attacks, as a
     // server error (HKP) and as Hagrid's 503 with a JSON `message` (VKS).
     if (options.mode === 'escapes') {
@@ -456,17 +457,18 @@ export async function startHostileServer(options: HostileServerOptions): Promise
         if (options.mode === 'escapes') return res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `maintenance ${ESCAPED_ERROR}` }));
         return res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'read only' }));
       }
+      // These modes answer every look-up alike, whatever it asks for.
+      if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, p.startsWith('/vks/'));
       if ((m = /^\/vks\/v1\/by-(fingerprint|keyid|email)\/(.+)$/.exec(p))) {
         const value = decodeURIComponent(m[2]!).replace(/^0x/i, '');
         const about = m[1] === 'email' ? aboutVictim(undefined, value) : aboutVictim(value, undefined);
-        return about || options.mode === 'html-404' || options.mode === 'rate-limited' ? sendAnswer(res, true) : notFound(res, true);
+        return about ? sendAnswer(res, true) : notFound(res, true);
       }
       if (p === '/pks/lookup') {
         const op = url.searchParams.get('op') ?? 'index';
         const search = (url.searchParams.get('search') ?? '').replace(/^<|>$/g, '');
         const hex = /^(?:0x)?([0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.exec(search)?.[1];
         const about = aboutVictim(hex, hex ? undefined : search);
-        if (options.mode === 'html-404' || options.mode === 'rate-limited') return sendAnswer(res, false);
         if (!about) return notFound(res, false);
         if (op === 'index' || op === 'vindex') {
           if (options.mode === 'garbage') return res.writeHead(200, { 'content-type': 'text/plain' }).end(answer);
@@ -491,11 +493,6 @@ export function thirdPartySignatures(certificate: Uint8Array): number {
   let n = 0;
   for (const p of packets) if (p.tag === 2 && !issuedBy(p.body, own)) n++;
   return n;
-}
-
-/** Primary-key bodies of every certificate in `bytes`, as fingerprints. */
-export function certificateFingerprints(bytes: Uint8Array): string[] {
-  return splitPackets(bytes).filter((p) => p.tag === 6).map((p) => v4Fingerprint(p.body));
 }
 
 function issuedBy(sig: Buffer, fingerprint: string): boolean {

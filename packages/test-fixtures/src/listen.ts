@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /**
@@ -21,6 +22,14 @@ export async function listenOnLoopback(server: Server, scheme: 'http' | 'https' 
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A loopback web server giving the same answer to every request, as a web site or a captive
+ * portal does: what a key-server client must not take for a key server.
+ */
+export function startAnsweringServer(status: number, contentType: string | undefined, body: string): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  return listenOnLoopback(http.createServer((_req, res) => res.writeHead(status, contentType ? { 'content-type': contentType } : {}).end(body)));
 }
 
 /** A loopback port that nothing listens on (bound, then closed): connections to it are refused. */
