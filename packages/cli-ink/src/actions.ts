@@ -6,14 +6,16 @@ import type { ImportReport, Keyport, KeyRecord, SyncReport } from '@keyport/core
  */
 
 /** KeyServerSync's setting for fetching the publish status whenever key details are shown. */
-const AUTO_STATUS = 'keyserversync.autoStatus';
+export const AUTO_STATUS = 'keyserversync.autoStatus';
 
-/**
- * Whether showing a key should fetch its publish status: the user turned it on and a verifying
- * server is routed. False when the module that owns the setting is not built in at all.
- */
+/** Whether the user turned {@link AUTO_STATUS} on; false when the module that owns it is not built in at all. */
+export function autoStatusOn(kp: Keyport): boolean {
+  return kp.settings.has(AUTO_STATUS) && kp.settings.get<boolean>(AUTO_STATUS);
+}
+
+/** Whether showing a key should fetch its publish status: the user turned it on and a verifying server is routed. */
 export function autoStatusWanted(kp: Keyport): boolean {
-  return kp.settings.has(AUTO_STATUS) && kp.settings.get<boolean>(AUTO_STATUS) && Boolean(kp.routing.route('status'));
+  return autoStatusOn(kp) && Boolean(kp.routing.route('status'));
 }
 
 /**
