@@ -1,4 +1,5 @@
 import type { ImportReport, Keyport, KeyRecord, SyncReport } from '@keyport/core';
+import { formatImportCounts } from './output.js';
 
 /**
  * Actions the CLI commands and the TUI screens share, so a behaviour is written once: each
@@ -42,5 +43,5 @@ export function syncCounts(report: Pick<SyncReport, 'summary'>): string {
 
 /** A server import's counts, as the CLI and the TUI say them. */
 export function serverImportCounts(summary: ImportReport['summary'] & { notFound: number }): string {
-  return `${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${summary.notFound} not found`;
+  return `${formatImportCounts(summary)}, ${summary.notFound} not found`;
 }

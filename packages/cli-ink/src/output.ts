@@ -257,6 +257,11 @@ export function formatImportLine(r: ReportedResult): string {
   return `${status} ${who}${asked}: ${r.reason ?? 'no reason given'}${r.code ? ` (${r.code})` : ''}${from}`;
 }
 
+/** "2 new, 1 updated, 0 unchanged, 0 rejected": an import's counts, as the CLI and the TUI say them. */
+export function formatImportCounts(s: ImportReport['summary']): string {
+  return `${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`;
+}
+
 export function formatImportReport(report: { results: readonly ReportedResult[]; summary: ImportReport['summary'] }): string[] {
   // Notes (a skipped subkey, an unverified email answer) follow their key's line.
   const lines = report.results.flatMap((r) => [
@@ -264,8 +269,7 @@ export function formatImportReport(report: { results: readonly ReportedResult[];
     ...(r.flooding ? [`           ${formatFlooding(r.flooding)}`] : []),
     ...(r.notes ?? []).map((note) => `           note: ${note}`),
   ]);
-  const s = report.summary;
-  lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  lines.push(formatImportCounts(report.summary));
   return lines;
 }
 
