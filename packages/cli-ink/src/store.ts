@@ -1,4 +1,4 @@
-import { ErrorCodes, InputError, KeyportError, NotFoundError, recordOfEntry, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { ErrorCodes, InputError, KeyportError, NotFoundError, recordOfEntry, resolveKey, storeImporter, type ImportPipeline, type KeyFilter, type KeyRecord, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 
 /** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
 export const STORE_IDS = ['embedded', 'gnupg'] as const;
@@ -53,6 +53,16 @@ async function openNamedStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): 
     program: kp.settings.get<string | null>('gnupg.program') ?? undefined,
     env,
   });
+}
+
+/** The import pipeline into `store`: the embedded keyring's own, else one that screens into `store`. */
+export function importerFor(kp: Keyport, store: KeyStore): ImportPipeline {
+  return store === kp.store ? kp.importer : storeImporter(store, kp.settings);
+}
+
+/** Publish, verify, status and sync on `store`. */
+export function publishingFor(kp: Keyport, store: KeyStore): Keyport['publishing'] {
+  return store === kp.store ? kp.publishing : kp.publishing.onStore(store);
 }
 
 /** `list --filter` on any store, sorted by fingerprint as the embedded keyring lists. */

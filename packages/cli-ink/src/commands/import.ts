@@ -1,10 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, storeImporter, summarizeResults, type ImportPipeline, type ImportReport, type Keyport } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, summarizeResults, type ImportPipeline, type ImportReport, type Keyport } from '@keyport/core';
 import { Exit, formatImportReport, printLines } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
-import { certificatesOf, openSourceStore, openStore } from '../store.js';
+import { certificatesOf, importerFor, openSourceStore, openStore } from '../store.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
 export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
@@ -21,8 +21,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       out(`the ${source.id} store (${source.location}) holds no keys`);
       return;
     }
-    const importer = store === kp.store ? kp.importer : storeImporter(store, kp.settings);
-    const [report] = await importer.importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], { signal: abort.signal });
+    const [report] = await importerFor(kp, store).importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], { signal: abort.signal });
     if (globals().json) json(report);
     else out(formatImportReport(report!));
     if (report!.summary.rejected > 0) setExit(Exit.Failed);
@@ -47,7 +46,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
         const url = httpsUrl(opts.url);
         const kp = await open();
         const store = await openStore(kp, globals().store, env, warn);
-        const report = await importFromUrl(kp, store === kp.store ? kp.importer : storeImporter(store, kp.settings), url, abort.signal);
+        const report = await importFromUrl(kp, importerFor(kp, store), url, abort.signal);
         if (globals().json) json({ url: url.href, ...report });
         else printReport(formatImportReport(report));
         if (report.summary.rejected > 0) setExit(Exit.Failed);
@@ -57,7 +56,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       const store = await openStore(kp, globals().store, env, warn);
       // The embedded keyring is the pipeline's own target; another store gets what screening accepted.
       const into = store === kp.store ? undefined : store;
-      const importer = into ? storeImporter(into, kp.settings) : kp.importer;
+      const importer = importerFor(kp, store);
       if (opts.file.length === 0) {
         const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source, into });
         if (globals().json) json(report);

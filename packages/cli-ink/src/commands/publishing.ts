@@ -3,7 +3,7 @@ import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLin
 import { localeFromEnv, confirm, ask } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { openStore, serverCopies } from '../store.js';
+import { openStore, publishingFor, serverCopies } from '../store.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
 export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
@@ -11,7 +11,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
   const publishingOn = async () => {
     const kp = await open();
     const store = await openStore(kp, globals().store, env, warn);
-    return { kp, store, on: store === kp.store ? kp.publishing : kp.publishing.onStore(store) };
+    return { kp, store, on: publishingFor(kp, store) };
   };
   const publishing = async () => (await publishingOn()).on;
   const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>, copies?: KeyServerCopies) => {
