@@ -99,6 +99,13 @@ export async function certificatesOf(store: KeyStore, ids: readonly string[]): P
   return Buffer.concat(parts);
 }
 
+/** The binary public certificate of `fingerprint` in `store`; KP1202, with `nextStep`, when the store holds no such key. */
+export async function readPublicOf(store: KeyStore, fingerprint: string, nextStep: string): Promise<Uint8Array> {
+  const bytes = await store.readCertificate(fingerprint);
+  if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep });
+  return bytes;
+}
+
 /** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
 export function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCopiesDeps {
   // A key published from another store (--store gnupg) is compared as that store holds it.
@@ -107,11 +114,7 @@ export function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCop
       ? kp.keyring
       : {
           resolve: async (query) => recordOfEntry(await resolveKey(store, query)),
-          readPublic: async (fingerprint) => {
-            const bytes = await store.readCertificate(fingerprint);
-            if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'run `keyport list` to see the keys you have' });
-            return bytes;
-          },
+          readPublic: (fingerprint) => readPublicOf(store, fingerprint, 'run `keyport list` to see the keys you have'),
         };
   return { settings: kp.settings, keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
 }
