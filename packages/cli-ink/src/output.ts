@@ -319,6 +319,16 @@ export function formatStatusLine(s: { fingerprint: string; state: string; addres
   return `${s.fingerprint}  ${what}  (checked ${s.checkedAt.slice(0, 19).replace('T', ' ')}${s.server ? ` on ${s.server}` : ''})`;
 }
 
+/** A key's publish status without its fingerprint, as key details (`show`, the TUI) give it. */
+export function formatKeyStatus(s: Omit<Parameters<typeof formatStatusLine>[0], 'fingerprint'>): string {
+  return formatStatusLine({ ...s, fingerprint: '' }).trim();
+}
+
+/** The plugins' rows of key details (`show`, the TUI), aligned with the built-in rows. */
+export function formatDetailRows(rows: readonly { label: string; value: string }[]): string[] {
+  return rows.map((row) => `  ${row.label.padEnd(12)} ${row.value}`);
+}
+
 /** One `servers list` line: default mark, URL, transport, and the last test (its detail when it failed). */
 export function formatServerLine(e: { url: string; protocol?: string | null; isDefault: boolean; https: boolean; lastTest: { ok: boolean; latencyMs: number | null; detail: string; at: string } | null }): string {
   const t = e.lastTest;

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { CancelledError, ErrorCodes, InputError, NotFoundError, armorPublicKey, matchesListPattern, minimalCertificate, parseListPattern, readPackets, serializeCertificate, splitCertificates, type KeyFilter } from '@keyport/core';
-import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printBytes, printVerbatim } from '../output.js';
+import { formatDetailRows, formatKeyDetails, formatKeyLine, formatKeyStatus, keyDetailsToJson, keyToJson, printBytes, printVerbatim } from '../output.js';
 import { writeOutputFile } from './output-file.js';
 import { ask } from './input.js';
 import { keyForDetails } from '../actions.js';
@@ -48,8 +48,8 @@ export function registerKeys({ program, io, env, abort, globals, open, out, warn
       } else {
         out([
           ...formatKeyDetails(record),
-          ...(status ? [`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`] : []),
-          ...extra.map((row) => `  ${row.label.padEnd(12)} ${row.value}`),
+          ...(status ? [`  Published    ${formatKeyStatus(status)}`] : []),
+          ...formatDetailRows(extra),
         ]);
       }
     });
