@@ -45,7 +45,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       for (const w of warnings) warn(w);
       await confirm(io, `Publish ${fingerprint} to ${plans.map((p) => `${p.server} (${p.protocol.toUpperCase()})`).join(', ')}? [y/N] `);
     }
-    const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+    const verify = verifyChoice(opts.verify);
     const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
     for (const plan of plans) {
       try {
@@ -89,7 +89,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         for (const w of plan.warnings) warn(w);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
-      const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+      const verify = verifyChoice(opts.verify);
       const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, allowOfflinePrimary: opts.allowOfflinePrimary });
       // As with --to: whether the server kept what was sent, in the terms of `status --servers`.
       // Asked with the engine that uploaded: the routed VKS server need not be in the server list.
@@ -154,4 +154,9 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       if (report.cancelled) throw new CancelledError();
       if (report.summary.failed > 0 || report.summary.rejected > 0) setExit(Exit.Failed);
     });
+}
+
+/** What `--verify EMAILS...` / `--no-verify` ask of a publish: those addresses, none, or every unpublished one. */
+function verifyChoice(flag: string[] | boolean | undefined): string[] | 'none' | 'unpublished' {
+  return flag === false ? 'none' : Array.isArray(flag) ? flag : 'unpublished';
 }
