@@ -28,7 +28,6 @@ export function registerConfig({ program, globals, open, out, warn, json }: Comm
     .action(async (key: string) => {
       const kp = await open();
       checkModuleOf(kp, key, warn);
-      if (!kp.settings.has(key)) kp.settings.get(key);
       const value = kp.settings.get(key);
       if (globals().json) json({ key, value });
       else out(typeof value === 'string' ? value : JSON.stringify(value));
