@@ -1,6 +1,6 @@
 import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type KeyServerCopies, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
-import { localeFromEnv, confirm, ask } from './input.js';
+import { localeFromEnv, confirm } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
 import { openStore, publishingFor, serverCopies } from '../store.js';
@@ -144,9 +144,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       }
       if (opts.all && !opts.yes) {
         // A refresh of every key asks the server about each one: the user says so first.
-        if (!io.stdin.isTTY) throw new InputError(ErrorCodes.Usage, 'sync --all needs confirmation and there is no terminal to ask', { nextStep: 'add --yes' });
-        const answer = await ask(io, 'Refresh every public key in the keyring from the key server? [y/N] ');
-        if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
+        await confirm(io, 'Refresh every public key in the keyring from the key server? [y/N] ', { message: 'sync --all needs confirmation and there is no terminal to ask', nextStep: 'add --yes' });
       }
       const report = await (await publishing()).sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
