@@ -1,4 +1,5 @@
 import { ErrorCodes, InputError, KeyportError, NotFoundError, recordOfEntry, resolveKey, storeImporter, type ImportPipeline, type KeyFilter, type KeyRecord, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import type { CommandContext } from './commands/context.js';
 
 /** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
 export const STORE_IDS = ['embedded', 'gnupg'] as const;
@@ -26,6 +27,12 @@ export async function openStore(kp: Keyport, flag: string | undefined, env: Node
     return kp.store;
   }
   return store;
+}
+
+/** The runtime and the key store this command works on (`--store`, as {@link openStore} chooses it). */
+export async function openWorkingStore({ open, globals, env, warn }: Pick<CommandContext, 'open' | 'globals' | 'env' | 'warn'>): Promise<{ kp: Keyport; store: KeyStore }> {
+  const kp = await open();
+  return { kp, store: await openStore(kp, globals().store, env, warn) };
 }
 
 /** The store `--from-store` names; unlike the working store it never falls back to another. */

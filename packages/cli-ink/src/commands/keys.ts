@@ -5,16 +5,14 @@ import { writeOutputFile } from './output-file.js';
 import { confirm } from './input.js';
 import { keyForDetails } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { listRecords, openStore, resolveRecord } from '../store.js';
+import { listRecords, openWorkingStore, resolveRecord } from '../store.js';
 
 const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 
 /** `keyport` commands: list, show, export and delete keys of the keyring. */
-export function registerKeys({ program, io, env, abort, globals, open, out, warn, json }: CommandContext): void {
-  const openWithStore = async () => {
-    const kp = await open();
-    return { kp, store: await openStore(kp, globals().store, env, warn) };
-  };
+export function registerKeys(ctx: CommandContext): void {
+  const { program, io, abort, globals, out, warn, json } = ctx;
+  const openWithStore = () => openWorkingStore(ctx);
   program
     .command('list')
     .description('list the keys in the keyring, or those matching PATTERN (as gpg --list-keys PATTERN)')

@@ -3,14 +3,14 @@ import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLin
 import { localeFromEnv, confirm } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { openStore, publishingFor, serverCopies } from '../store.js';
+import { openWorkingStore, publishingFor, serverCopies } from '../store.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
-export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
+export function registerPublishing(ctx: CommandContext): void {
+  const { program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport } = ctx;
   /** Publishing on the chosen key store. */
   const publishingOn = async () => {
-    const kp = await open();
-    const store = await openStore(kp, globals().store, env, warn);
+    const { kp, store } = await openWorkingStore(ctx);
     return { kp, store, on: publishingFor(kp, store) };
   };
   const publishing = async () => (await publishingOn()).on;
