@@ -7,12 +7,15 @@ export const STORE_IDS = ['embedded', 'gnupg'] as const;
 /** `--store`, else KEYPORT_STORE, else the setting `store` (default embedded). */
 export function storeChoice(kp: Keyport, flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const [choice, from] = flag ? [flag, '--store'] : env.KEYPORT_STORE ? [env.KEYPORT_STORE, 'KEYPORT_STORE'] : [kp.settings.get<string>('store'), 'the setting store'];
-  if (!(STORE_IDS as readonly string[]).includes(choice)) {
-    throw new InputError(ErrorCodes.Usage, `${from} names the key store "${choice}", which keyport does not know`, {
-      nextStep: `use one of: ${STORE_IDS.join(', ')}`,
-    });
+  return knownStoreId(choice, from);
+}
+
+/** `id` when it is one of {@link STORE_IDS}; else a usage error saying that `from` names an unknown store. */
+function knownStoreId(id: string, from: string): string {
+  if (!(STORE_IDS as readonly string[]).includes(id)) {
+    throw new InputError(ErrorCodes.Usage, `${from} names the key store "${id}", which keyport does not know`, { nextStep: `use one of: ${STORE_IDS.join(', ')}` });
   }
-  return choice;
+  return id;
 }
 
 /**
@@ -37,10 +40,7 @@ export async function openWorkingStore({ open, globals, env, warn }: Pick<Comman
 
 /** The store `--from-store` names; unlike the working store it never falls back to another. */
 export async function openSourceStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): Promise<KeyStore> {
-  if (!(STORE_IDS as readonly string[]).includes(id)) {
-    throw new InputError(ErrorCodes.Usage, `--from-store names the key store "${id}", which keyport does not know`, { nextStep: `use one of: ${STORE_IDS.join(', ')}` });
-  }
-  const store = await openNamedStore(kp, id, env);
+  const store = await openNamedStore(kp, knownStoreId(id, '--from-store'), env);
   if (typeof store === 'string') {
     throw new KeyportError(ErrorCodes.ModuleRequired, `cannot read the gnupg store: the gnupg module is ${store}`, { nextStep: 'run `keyport modules enable gnupg`' });
   }
