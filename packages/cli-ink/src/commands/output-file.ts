@@ -4,24 +4,11 @@ import path from 'node:path';
 import { ErrorCodes, InputError, KeyringError } from '@keyport/core';
 
 /**
- * Writes `data` to `file` as `--output` does (see {@link writeFileAtomically}), a failure said in
- * the terms of `--output`.
- */
-export async function writeOutputFile(file: string, data: Uint8Array, options: { force?: boolean } = {}): Promise<void> {
-  try {
-    await writeFileAtomically(file, data, options);
-  } catch (e) {
-    throw outputError(e, file);
-  }
-}
-
-/**
  * Writes `data` to `file` so that a reader sees either nothing (or the old file) or all of it:
  * a temporary file beside it, synced, then linked into place (refused if the name exists) or,
- * with `force`, renamed over it. A failure leaves no temporary file behind and is the file
- * system's own error (EEXIST: the name is taken).
+ * with `force`, renamed over it. A failure leaves no temporary file behind.
  */
-export async function writeFileAtomically(file: string, data: Uint8Array, options: { force?: boolean } = {}): Promise<void> {
+export async function writeOutputFile(file: string, data: Uint8Array, options: { force?: boolean } = {}): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   const temp = path.join(dir, `.${path.basename(file)}.keyport-${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -35,6 +22,8 @@ export async function writeFileAtomically(file: string, data: Uint8Array, option
     // link() refuses an existing name in one step: no window in which another file could be clobbered.
     if (options.force) await rename(temp, file);
     else await link(temp, file);
+  } catch (e) {
+    throw outputError(e, file);
   } finally {
     await unlink(temp).catch(() => {});
   }

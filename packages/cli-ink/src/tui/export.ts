@@ -1,7 +1,8 @@
+import { constants } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, KeyportError, armorPublicKey } from '@keyport/core';
 import type { TuiStore } from './store.js';
-import { writeFileAtomically } from '../commands/output-file.js';
 
 /** The file to export to exists and the user has not said to replace it. */
 export class ExportTargetExists extends Error {
@@ -13,7 +14,7 @@ export class ExportTargetExists extends Error {
 /**
  * Writes the public keys of `fingerprints` as one armored block (as `gpg --export --armor`
  * does) to `file`. Never replaces an existing file unless `overwrite`; the file appears whole or
- * not at all (as `export --output` writes it: {@link writeFileAtomically}).
+ * not at all (written beside it, then renamed).
  */
 export async function exportKeys(
   store: Pick<TuiStore, 'readPublic'>,
@@ -25,11 +26,34 @@ export async function exportKeys(
   const parts: Uint8Array[] = [];
   for (const f of fingerprints) parts.push(await store.readPublic(f));
   const armored = armorPublicKey(Buffer.concat(parts));
+  const temp = `${target}.${process.pid}.tmp`;
   try {
-    await writeFileAtomically(target, Buffer.from(armored, 'ascii'), { force: options.overwrite });
+    const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+    try {
+      await handle.writeFile(armored);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
-    if (!options.overwrite && (e as NodeJS.ErrnoException).code === 'EEXIST') throw new ExportTargetExists(target);
+    await rm(temp, { force: true });
     throw cannotWrite(target, e);
+  }
+  try {
+    if (!options.overwrite) {
+      // Claim the name first: a file created meanwhile is not replaced either.
+      try {
+        const claim = await open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+        await claim.close();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ExportTargetExists(target);
+        throw e;
+      }
+    }
+    await rename(temp, target);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e instanceof ExportTargetExists ? e : cannotWrite(target, e);
   }
   return { path: target, count: fingerprints.length };
 }
