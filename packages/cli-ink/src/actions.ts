@@ -1,4 +1,5 @@
 import type { ImportReport, Keyport, KeyRecord, SyncReport } from '@keyport/core';
+import { formatImportCounts } from './output.js';
 
 /**
  * Actions the CLI commands and the TUI screens share, so a behaviour is written once: each
@@ -6,14 +7,16 @@ import type { ImportReport, Keyport, KeyRecord, SyncReport } from '@keyport/core
  */
 
 /** KeyServerSync's setting for fetching the publish status whenever key details are shown. */
-const AUTO_STATUS = 'keyserversync.autoStatus';
+export const AUTO_STATUS = 'keyserversync.autoStatus';
 
-/**
- * Whether showing a key should fetch its publish status: the user turned it on and a verifying
- * server is routed. False when the module that owns the setting is not built in at all.
- */
+/** Whether the user turned {@link AUTO_STATUS} on; false when the module that owns it is not built in at all. */
+export function autoStatusOn(kp: Keyport): boolean {
+  return kp.settings.has(AUTO_STATUS) && kp.settings.get<boolean>(AUTO_STATUS);
+}
+
+/** Whether showing a key should fetch its publish status: the user turned it on and a verifying server is routed. */
 export function autoStatusWanted(kp: Keyport): boolean {
-  return kp.settings.has(AUTO_STATUS) && kp.settings.get<boolean>(AUTO_STATUS) && Boolean(kp.routing.route('status'));
+  return autoStatusOn(kp) && Boolean(kp.routing.route('status'));
 }
 
 /**
@@ -40,5 +43,5 @@ export function syncCounts(report: Pick<SyncReport, 'summary'>): string {
 
 /** A server import's counts, as the CLI and the TUI say them. */
 export function serverImportCounts(summary: ImportReport['summary'] & { notFound: number }): string {
-  return `${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${summary.notFound} not found`;
+  return `${formatImportCounts(summary)}, ${summary.notFound} not found`;
 }

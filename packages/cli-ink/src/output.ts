@@ -257,6 +257,11 @@ export function formatImportLine(r: ReportedResult): string {
   return `${status} ${who}${asked}: ${r.reason ?? 'no reason given'}${r.code ? ` (${r.code})` : ''}${from}`;
 }
 
+/** "2 new, 1 updated, 0 unchanged, 0 rejected": an import's counts, as the CLI and the TUI say them. */
+export function formatImportCounts(s: ImportReport['summary']): string {
+  return `${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`;
+}
+
 export function formatImportReport(report: { results: readonly ReportedResult[]; summary: ImportReport['summary'] }): string[] {
   // Notes (a skipped subkey, an unverified email answer) follow their key's line.
   const lines = report.results.flatMap((r) => [
@@ -264,8 +269,7 @@ export function formatImportReport(report: { results: readonly ReportedResult[];
     ...(r.flooding ? [`           ${formatFlooding(r.flooding)}`] : []),
     ...(r.notes ?? []).map((note) => `           note: ${note}`),
   ]);
-  const s = report.summary;
-  lines.push(`${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  lines.push(formatImportCounts(report.summary));
   return lines;
 }
 
@@ -313,6 +317,16 @@ export function formatStatusLine(s: { fingerprint: string; state: string; addres
   const what =
     s.state === 'published' ? `published as ${s.addresses.join(', ')}` : s.state === 'no-verified-identity' ? 'on the server, but no address is verified' : 'not published';
   return `${s.fingerprint}  ${what}  (checked ${s.checkedAt.slice(0, 19).replace('T', ' ')}${s.server ? ` on ${s.server}` : ''})`;
+}
+
+/** A key's publish status without its fingerprint, as key details (`show`, the TUI) give it. */
+export function formatKeyStatus(s: Omit<Parameters<typeof formatStatusLine>[0], 'fingerprint'>): string {
+  return formatStatusLine({ ...s, fingerprint: '' }).trim();
+}
+
+/** The plugins' rows of key details (`show`, the TUI), aligned with the built-in rows. */
+export function formatDetailRows(rows: readonly { label: string; value: string }[]): string[] {
+  return rows.map((row) => `  ${row.label.padEnd(12)} ${row.value}`);
 }
 
 /** One `servers list` line: default mark, URL, transport, and the last test (its detail when it failed). */

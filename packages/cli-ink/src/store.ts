@@ -1,4 +1,5 @@
-import { ErrorCodes, InputError, KeyportError, NotFoundError, recordOfEntry, resolveKey, type KeyFilter, type KeyRecord, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { ErrorCodes, InputError, KeyportError, NotFoundError, recordOfEntry, resolveKey, storeImporter, type ImportPipeline, type KeyFilter, type KeyRecord, type KeyStore, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import type { CommandContext } from './commands/context.js';
 
 /** The stores the CLI can open: the embedded keyring (core) and a GnuPG home (the gnupg module). */
 export const STORE_IDS = ['embedded', 'gnupg'] as const;
@@ -6,12 +7,15 @@ export const STORE_IDS = ['embedded', 'gnupg'] as const;
 /** `--store`, else KEYPORT_STORE, else the setting `store` (default embedded). */
 export function storeChoice(kp: Keyport, flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const [choice, from] = flag ? [flag, '--store'] : env.KEYPORT_STORE ? [env.KEYPORT_STORE, 'KEYPORT_STORE'] : [kp.settings.get<string>('store'), 'the setting store'];
-  if (!(STORE_IDS as readonly string[]).includes(choice)) {
-    throw new InputError(ErrorCodes.Usage, `${from} names the key store "${choice}", which keyport does not know`, {
-      nextStep: `use one of: ${STORE_IDS.join(', ')}`,
-    });
+  return knownStoreId(choice, from);
+}
+
+/** `id` when it is one of {@link STORE_IDS}; else a usage error saying that `from` names an unknown store. */
+function knownStoreId(id: string, from: string): string {
+  if (!(STORE_IDS as readonly string[]).includes(id)) {
+    throw new InputError(ErrorCodes.Usage, `${from} names the key store "${id}", which keyport does not know`, { nextStep: `use one of: ${STORE_IDS.join(', ')}` });
   }
-  return choice;
+  return id;
 }
 
 /**
@@ -28,12 +32,15 @@ export async function openStore(kp: Keyport, flag: string | undefined, env: Node
   return store;
 }
 
+/** The runtime and the key store this command works on (`--store`, as {@link openStore} chooses it). */
+export async function openWorkingStore({ open, globals, env, warn }: Pick<CommandContext, 'open' | 'globals' | 'env' | 'warn'>): Promise<{ kp: Keyport; store: KeyStore }> {
+  const kp = await open();
+  return { kp, store: await openStore(kp, globals().store, env, warn) };
+}
+
 /** The store `--from-store` names; unlike the working store it never falls back to another. */
 export async function openSourceStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): Promise<KeyStore> {
-  if (!(STORE_IDS as readonly string[]).includes(id)) {
-    throw new InputError(ErrorCodes.Usage, `--from-store names the key store "${id}", which keyport does not know`, { nextStep: `use one of: ${STORE_IDS.join(', ')}` });
-  }
-  const store = await openNamedStore(kp, id, env);
+  const store = await openNamedStore(kp, knownStoreId(id, '--from-store'), env);
   if (typeof store === 'string') {
     throw new KeyportError(ErrorCodes.ModuleRequired, `cannot read the gnupg store: the gnupg module is ${store}`, { nextStep: 'run `keyport modules enable gnupg`' });
   }
@@ -53,6 +60,16 @@ async function openNamedStore(kp: Keyport, id: string, env: NodeJS.ProcessEnv): 
     program: kp.settings.get<string | null>('gnupg.program') ?? undefined,
     env,
   });
+}
+
+/** The import pipeline into `store`: the embedded keyring's own, else one that screens into `store`. */
+export function importerFor(kp: Keyport, store: KeyStore): ImportPipeline {
+  return store === kp.store ? kp.importer : storeImporter(store, kp.settings);
+}
+
+/** Publish, verify, status and sync on `store`. */
+export function publishingFor(kp: Keyport, store: KeyStore): Keyport['publishing'] {
+  return store === kp.store ? kp.publishing : kp.publishing.onStore(store);
 }
 
 /** `list --filter` on any store, sorted by fingerprint as the embedded keyring lists. */
@@ -89,6 +106,13 @@ export async function certificatesOf(store: KeyStore, ids: readonly string[]): P
   return Buffer.concat(parts);
 }
 
+/** The binary public certificate of `fingerprint` in `store`; KP1202, with `nextStep`, when the store holds no such key. */
+export async function readPublicOf(store: KeyStore, fingerprint: string, nextStep: string): Promise<Uint8Array> {
+  const bytes = await store.readCertificate(fingerprint);
+  if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep });
+  return bytes;
+}
+
 /** What the server-copy check needs from the runtime: each server's own engine (ADR 0008). */
 export function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCopiesDeps {
   // A key published from another store (--store gnupg) is compared as that store holds it.
@@ -97,11 +121,7 @@ export function serverCopies(kp: Keyport, store: KeyStore = kp.store): ServerCop
       ? kp.keyring
       : {
           resolve: async (query) => recordOfEntry(await resolveKey(store, query)),
-          readPublic: async (fingerprint) => {
-            const bytes = await store.readCertificate(fingerprint);
-            if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'run `keyport list` to see the keys you have' });
-            return bytes;
-          },
+          readPublic: (fingerprint) => readPublicOf(store, fingerprint, 'run `keyport list` to see the keys you have'),
         };
   return { settings: kp.settings, keyring, lookupEngine: (server) => kp.keyservers.lookupEngine(server) };
 }

@@ -2,7 +2,6 @@ import { ErrorCodes, InputError, describeSetting, type Keyport } from '@keyport/
 import { formatSettingRow } from '../output.js';
 import type { CommandContext } from './context.js';
 
-/** `keyport` commands: read and change settings. */
 /**
  * A disabled module's settings stay readable and settable; say that they apply only once it is
  * on. A disabled third-party plugin's code is not loaded, so its settings are not known yet.
@@ -20,6 +19,7 @@ function checkModuleOf(kp: Keyport, key: string, warn: (text: string) => void): 
   }
 }
 
+/** `keyport` commands: read and change settings. */
 export function registerConfig({ program, globals, open, out, warn, json }: CommandContext): void {
   const config = program.command('config').description('read and change settings');
   config
@@ -28,7 +28,6 @@ export function registerConfig({ program, globals, open, out, warn, json }: Comm
     .action(async (key: string) => {
       const kp = await open();
       checkModuleOf(kp, key, warn);
-      if (!kp.settings.has(key)) kp.settings.get(key);
       const value = kp.settings.get(key);
       if (globals().json) json({ key, value });
       else out(typeof value === 'string' ? value : JSON.stringify(value));

@@ -1,17 +1,17 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, storeImporter, summarizeResults, type ImportPipeline, type ImportReport, type Keyport } from '@keyport/core';
+import { CancelledError, ErrorCodes, InputError, KeyportError, NetworkError, dearmorAll, keyMaterial, readPackets, serializeCertificate, splitCertificates, summarizeResults, type ImportPipeline, type ImportReport, type Keyport } from '@keyport/core';
 import { Exit, formatImportReport, printLines } from '../output.js';
 import { readInput } from './input.js';
 import type { CommandContext } from './context.js';
-import { certificatesOf, openSourceStore, openStore } from '../store.js';
+import { certificatesOf, importerFor, openSourceStore, openWorkingStore } from '../store.js';
 
 /** `keyport` commands: import keys from a file, stdin or a key server. */
-export function registerImport({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
+export function registerImport(ctx: CommandContext): void {
+  const { program, io, env, abort, globals, out, json, setExit, report: printReport } = ctx;
   /** `import --from-store S [IDS...]`: the source store's public certificates, screened as a local file, into the working store. */
   const copyFromStore = async (ids: string[], from: string) => {
-    const kp = await open();
-    const store = await openStore(kp, globals().store, env, warn);
+    const { kp, store } = await openWorkingStore(ctx);
     const source = await openSourceStore(kp, from, env);
     if (source.id === store.id) {
       throw new InputError(ErrorCodes.Usage, `--from-store ${from} is the store keyport is working on`, { nextStep: `choose the other store with --store, e.g. keyport --store ${from === 'embedded' ? 'gnupg' : 'embedded'} import --from-store ${from}` });
@@ -21,8 +21,7 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       out(`the ${source.id} store (${source.location}) holds no keys`);
       return;
     }
-    const importer = store === kp.store ? kp.importer : storeImporter(store, kp.settings);
-    const [report] = await importer.importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], { signal: abort.signal });
+    const [report] = await importerFor(kp, store).importMany([{ bytes, options: { origin: { kind: 'file', name: `${source.id} store (${source.location})` } } }], { signal: abort.signal });
     if (globals().json) json(report);
     else out(formatImportReport(report!));
     if (report!.summary.rejected > 0) setExit(Exit.Failed);
@@ -45,19 +44,17 @@ export function registerImport({ program, io, env, abort, globals, open, out, wa
       }
       if (opts.url) {
         const url = httpsUrl(opts.url);
-        const kp = await open();
-        const store = await openStore(kp, globals().store, env, warn);
-        const report = await importFromUrl(kp, store === kp.store ? kp.importer : storeImporter(store, kp.settings), url, abort.signal);
+        const { kp, store } = await openWorkingStore(ctx);
+        const report = await importFromUrl(kp, importerFor(kp, store), url, abort.signal);
         if (globals().json) json({ url: url.href, ...report });
         else printReport(formatImportReport(report));
         if (report.summary.rejected > 0) setExit(Exit.Failed);
         return;
       }
-      const kp = await open();
-      const store = await openStore(kp, globals().store, env, warn);
+      const { kp, store } = await openWorkingStore(ctx);
       // The embedded keyring is the pipeline's own target; another store gets what screening accepted.
       const into = store === kp.store ? undefined : store;
-      const importer = into ? storeImporter(into, kp.settings) : kp.importer;
+      const importer = importerFor(kp, store);
       if (opts.file.length === 0) {
         const report = await kp.keyservers.importFromServer(queries, opts.server, { signal: abort.signal, source: opts.source, into });
         if (globals().json) json(report);

@@ -15,11 +15,12 @@ export function localeFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
   return [raw.split('.')[0]!.split('@')[0]!];
 }
 
-/** Asks for a yes in a terminal; without one, the caller needed --yes. */
-export async function confirm(io: Io, question: string): Promise<void> {
-  if (!io.stdin.isTTY) {
-    throw new InputError(ErrorCodes.Usage, 'this needs confirmation and there is no terminal to ask', { nextStep: 'read the warning above, then add --yes' });
-  }
+/**
+ * Asks for a yes in a terminal (anything else cancels); without one, the caller needed --yes,
+ * which `noTerminal` says (default: after a warning).
+ */
+export async function confirm(io: Io, question: string, noTerminal = { message: 'this needs confirmation and there is no terminal to ask', nextStep: 'read the warning above, then add --yes' }): Promise<void> {
+  if (!io.stdin.isTTY) throw new InputError(ErrorCodes.Usage, noTerminal.message, { nextStep: noTerminal.nextStep });
   const answer = await ask(io, question);
   if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
 }

@@ -1,20 +1,18 @@
 import { Option } from 'commander';
-import { CancelledError, ErrorCodes, InputError, NotFoundError, armorPublicKey, matchesListPattern, minimalCertificate, parseListPattern, readPackets, serializeCertificate, splitCertificates, type KeyFilter } from '@keyport/core';
-import { formatKeyDetails, formatKeyLine, formatStatusLine, keyDetailsToJson, keyToJson, printBytes, printVerbatim } from '../output.js';
+import { ErrorCodes, InputError, NotFoundError, armorPublicKey, matchesListPattern, minimalCertificate, parseListPattern, readPackets, serializeCertificate, splitCertificates, type KeyFilter } from '@keyport/core';
+import { formatDetailRows, formatKeyDetails, formatKeyLine, formatKeyStatus, keyDetailsToJson, keyToJson, printBytes, printVerbatim } from '../output.js';
 import { writeOutputFile } from './output-file.js';
-import { ask } from './input.js';
+import { confirm } from './input.js';
 import { keyForDetails } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { listRecords, openStore, resolveRecord } from '../store.js';
+import { listRecords, openWorkingStore, resolveRecord } from '../store.js';
 
 const FILTERS: KeyFilter[] = ['all', 'expired', 'revoked', 'secret', 'public'];
 
 /** `keyport` commands: list, show, export and delete keys of the keyring. */
-export function registerKeys({ program, io, env, abort, globals, open, out, warn, json }: CommandContext): void {
-  const openWithStore = async () => {
-    const kp = await open();
-    return { kp, store: await openStore(kp, globals().store, env, warn) };
-  };
+export function registerKeys(ctx: CommandContext): void {
+  const { program, io, abort, globals, out, warn, json } = ctx;
+  const openWithStore = () => openWorkingStore(ctx);
   program
     .command('list')
     .description('list the keys in the keyring, or those matching PATTERN (as gpg --list-keys PATTERN)')
@@ -48,8 +46,8 @@ export function registerKeys({ program, io, env, abort, globals, open, out, warn
       } else {
         out([
           ...formatKeyDetails(record),
-          ...(status ? [`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`] : []),
-          ...extra.map((row) => `  ${row.label.padEnd(12)} ${row.value}`),
+          ...(status ? [`  Published    ${formatKeyStatus(status)}`] : []),
+          ...formatDetailRows(extra),
         ]);
       }
     });
@@ -115,12 +113,8 @@ export function registerKeys({ program, io, env, abort, globals, open, out, warn
       const record = await resolveRecord(kp, store, id);
       const fpr = record.summary.fingerprint;
       if (!opts.yes) {
-        if (!io.stdin.isTTY) {
-          throw new InputError(ErrorCodes.Usage, 'delete needs confirmation and there is no terminal to ask', { nextStep: 'add --yes' });
-        }
         const what = record.hasSecret ? 'key AND ITS SECRET KEY' : 'public key';
-        const answer = await ask(io, `Delete ${what} ${fpr} (${record.summary.userIds[0]?.userId ?? 'no user ID'})? [y/N] `);
-        if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
+        await confirm(io, `Delete ${what} ${fpr} (${record.summary.userIds[0]?.userId ?? 'no user ID'})? [y/N] `, { message: 'delete needs confirmation and there is no terminal to ask', nextStep: 'add --yes' });
       }
       await store.delete(fpr, { secret: opts.secret });
       if (globals().json) json({ deleted: fpr });

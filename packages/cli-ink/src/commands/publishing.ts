@@ -1,17 +1,17 @@
 import { CancelledError, ErrorCodes, InputError, toKeyportError, checkServerCopies, serversToCheck, type KeyServerCopies, type Keyport, type ServerCopiesDeps } from '@keyport/core';
 import { Exit, formatServerCopies, formatSyncResults, formatStatusLine, printLines } from '../output.js';
-import { localeFromEnv, confirm, ask } from './input.js';
+import { localeFromEnv, confirm } from './input.js';
 import { syncCounts } from '../actions.js';
 import type { CommandContext } from './context.js';
-import { openStore, serverCopies } from '../store.js';
+import { openWorkingStore, publishingFor, serverCopies } from '../store.js';
 
 /** `keyport` commands: publish, verify, status and sync: the routed operations. */
-export function registerPublishing({ program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport }: CommandContext): void {
+export function registerPublishing(ctx: CommandContext): void {
+  const { program, io, env, abort, globals, open, out, warn, json, setExit, report: printReport } = ctx;
   /** Publishing on the chosen key store. */
   const publishingOn = async () => {
-    const kp = await open();
-    const store = await openStore(kp, globals().store, env, warn);
-    return { kp, store, on: store === kp.store ? kp.publishing : kp.publishing.onStore(store) };
+    const { kp, store } = await openWorkingStore(ctx);
+    return { kp, store, on: publishingFor(kp, store) };
   };
   const publishing = async () => (await publishingOn()).on;
   const printPublish = (report: Awaited<ReturnType<Keyport['publishing']['publish']>>, copies?: KeyServerCopies) => {
@@ -45,7 +45,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       for (const w of warnings) warn(w);
       await confirm(io, `Publish ${fingerprint} to ${plans.map((p) => `${p.server} (${p.protocol.toUpperCase()})`).join(', ')}? [y/N] `);
     }
-    const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+    const verify = verifyChoice(opts.verify);
     const published: ({ server: string; protocol: string; addresses: Record<string, string> } | { server: string; protocol: string; error: string })[] = [];
     for (const plan of plans) {
       try {
@@ -89,7 +89,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
         for (const w of plan.warnings) warn(w);
         await confirm(io, `Publish ${plan.record.summary.fingerprint} to ${plan.server} over ${plan.protocol.toUpperCase()}? [y/N] `);
       }
-      const verify = opts.verify === false ? 'none' : Array.isArray(opts.verify) ? opts.verify : 'unpublished';
+      const verify = verifyChoice(opts.verify);
       const report = await on.publish(id, { verify, locale: opts.locale ?? localeFromEnv(env), signal: abort.signal, allowOfflinePrimary: opts.allowOfflinePrimary });
       // As with --to: whether the server kept what was sent, in the terms of `status --servers`.
       // Asked with the engine that uploaded: the routed VKS server need not be in the server list.
@@ -144,9 +144,7 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       }
       if (opts.all && !opts.yes) {
         // A refresh of every key asks the server about each one: the user says so first.
-        if (!io.stdin.isTTY) throw new InputError(ErrorCodes.Usage, 'sync --all needs confirmation and there is no terminal to ask', { nextStep: 'add --yes' });
-        const answer = await ask(io, 'Refresh every public key in the keyring from the key server? [y/N] ');
-        if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError();
+        await confirm(io, 'Refresh every public key in the keyring from the key server? [y/N] ', { message: 'sync --all needs confirmation and there is no terminal to ask', nextStep: 'add --yes' });
       }
       const report = await (await publishing()).sync(ids.length ? ids : 'all', { includeOwn: opts.includeOwn, signal: abort.signal, server: opts.server });
       if (globals().json) json(report);
@@ -154,4 +152,9 @@ export function registerPublishing({ program, io, env, abort, globals, open, out
       if (report.cancelled) throw new CancelledError();
       if (report.summary.failed > 0 || report.summary.rejected > 0) setExit(Exit.Failed);
     });
+}
+
+/** What `--verify EMAILS...` / `--no-verify` ask of a publish: those addresses, none, or every unpublished one. */
+function verifyChoice(flag: string[] | boolean | undefined): string[] | 'none' | 'unpublished' {
+  return flag === false ? 'none' : Array.isArray(flag) ? flag : 'unpublished';
 }

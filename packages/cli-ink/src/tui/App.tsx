@@ -134,8 +134,8 @@ const SCREEN_KEYS: Record<Route['screen'], { help: [string, string][]; footer: s
   },
 };
 
-/** The whole terminal UI: header, the current screen, the status line and the footer. */
-export function App(props: {
+/** What the terminal UI is opened with. */
+interface AppProps {
   kp: Keyport;
   /** The key store to work on; default: the embedded keyring. */
   store?: TuiStore;
@@ -148,7 +148,10 @@ export function App(props: {
   plain?: boolean;
   /** Called when all keys received so far are handled and drawn (for tests). */
   onInputIdle?: () => void;
-}) {
+}
+
+/** The whole terminal UI: header, the current screen, the status line and the footer. */
+export function App(props: AppProps) {
   return (
     <Plain.Provider value={props.plain ?? colorsOff(process.env)}>
       <KeysProvider onIdle={props.onInputIdle}>
@@ -183,14 +186,7 @@ function Frame({
   onQuit,
   initialKeys,
   now: fixedNow,
-}: {
-  kp: Keyport;
-  store?: TuiStore;
-  notice?: string;
-  onQuit: () => void;
-  initialKeys: KeyRecord[];
-  now?: number;
-}) {
+}: Omit<AppProps, 'plain' | 'onInputIdle'>) {
   const store = useMemo(() => givenStore ?? storeForTui(kp, kp.store), [givenStore, kp]);
   // One clock reading for the session: a new one per render would change every screen's props
   // and re-filter the whole key list on each key press.

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import { ErrorCodes, NotFoundError, storeImporter, type ImportPipeline, type KeyRecord, type KeyStore, type KeyStoreMetadata, type Keyport, type ServerCopiesDeps } from '@keyport/core';
-import { listRecords, serverCopies } from '../store.js';
+import { storeImporter, type ImportPipeline, type KeyRecord, type KeyStore, type KeyStoreMetadata, type Keyport, type ServerCopiesDeps } from '@keyport/core';
+import { listRecords, readPublicOf, serverCopies } from '../store.js';
 
 /**
  * The key store the terminal UI works on, with everything its screens need of it: the same
@@ -116,11 +116,7 @@ function otherStore(kp: Keyport, store: KeyStore): TuiStore {
     list: () => listRecords(kp, store, 'all'),
     withMeta: async (record) => ({ ...record, meta: await store.metadata.get(record.summary.fingerprint) }),
     listsMeta: false,
-    readPublic: async (fingerprint) => {
-      const bytes = await store.readCertificate(fingerprint);
-      if (!bytes) throw new NotFoundError(ErrorCodes.KeyNotFound, `the ${store.id} store (${store.location}) holds no key ${fingerprint}`, { nextStep: 'press r to read the keyring again' });
-      return bytes;
-    },
+    readPublic: (fingerprint) => readPublicOf(store, fingerprint, 'press r to read the keyring again'),
     // A key with secret parts is refused by a store that leaves secret keys to their own tool (GnuPG), naming its command.
     delete: (fingerprint) => store.delete(fingerprint, { secret: true }),
     // The contract lets a store refuse secret keys even when asked (GnuPG does); the UI says so up front.

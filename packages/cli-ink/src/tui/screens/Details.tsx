@@ -4,7 +4,7 @@ import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { Box } from 'ink';
 import { Text } from '../text.js';
 import { armorPublicKey, checkServerCopies, isCancelled, serversToCheck, toKeyportError, type KeyServerCopies, type Keyport, type PublishRecord, type StatusRecord } from '@keyport/core';
-import { formatKeyDetails, formatMissing, formatStatusLine } from '../../output.js';
+import { formatDetailRows, formatKeyDetails, formatKeyStatus, formatMissing } from '../../output.js';
 import { Busy, Confirm, Pane, toastFromError, moveCursor, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
 import { useRecordWithMeta } from '../store.js';
@@ -90,7 +90,7 @@ export function DetailsScreen({
         const [s] = await store.publishing.status([fingerprint], { signal: controller.signal });
         if (controller.signal.aborted) return undefined;
         setStatus(s);
-        if (!quiet && s) notify({ kind: 'info', text: `publish status: ${formatStatusLine({ ...s, fingerprint: '' }).trim()}` });
+        if (!quiet && s) notify({ kind: 'info', text: `publish status: ${formatKeyStatus(s)}` });
         return s;
       } catch (e) {
         if (!isCancelled(e) && !controller.signal.aborted) notify({ ...toastFromError(e), kind: 'warning' });
@@ -248,7 +248,7 @@ export function DetailsScreen({
     }
     // Publication comes right under the key's dates, where a short terminal still shows it.
     const publication: string[] = [];
-    if (status) publication.push(`  Published    ${formatStatusLine({ ...status, fingerprint: '' }).trim()}`);
+    if (status) publication.push(`  Published    ${formatKeyStatus(status)}`);
     else if (autoStatusWanted(kp)) publication.push('  Published    (checking…)');
     if (publishRecord) {
       const published = new Set((status?.addresses ?? []).map((a) => a.toLowerCase()));
@@ -269,8 +269,7 @@ export function DetailsScreen({
     }
     const afterUsage = lines.findIndex((l) => l.startsWith('  Usage')) + 1;
     lines.splice(afterUsage > 0 ? afterUsage : lines.length, 0, ...publication);
-    for (const row of kp.ui.keyDetails(record))
-      lines.push(`  ${row.label.padEnd(12)} ${row.value}`);
+    lines.push(...formatDetailRows(kp.ui.keyDetails(record)));
     return lines;
   }, [record, status, kp, now, infoWidth, publishRecord, copies, staleServers.length]);
 

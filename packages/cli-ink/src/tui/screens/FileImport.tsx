@@ -7,7 +7,7 @@ import { Text } from '../text.js';
 import { readFileBounded, type ImportReport } from '@keyport/core';
 import { Busy, TextField, toastFromError, useKeys } from '../components.js';
 import type { ScreenProps } from '../App.js';
-import { formatImportLine } from '../../output.js';
+import { formatImportCounts, formatImportLine } from '../../output.js';
 
 const expandHome = (p: string) => p.replace(/^~(?=$|\/)/, os.homedir());
 
@@ -59,8 +59,7 @@ export function FileImportScreen({ kp, store, height, back, notify, setCapturing
       const r = await store.importer.import(bytes, { origin: { kind: 'file', name: target }, maxBytes, signal: controller.signal });
       if (controller.signal.aborted) return;
       setReport(r);
-      const s = r.summary;
-      notify({ kind: s.rejected > 0 ? 'warning' : 'info', text: `imported from ${target}: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected` });
+      notify({ kind: r.summary.rejected > 0 ? 'warning' : 'info', text: `imported from ${target}: ${formatImportCounts(r.summary)}` });
     } catch (e) {
       if (!controller.signal.aborted) notify(toastFromError(e));
     } finally {

@@ -7,7 +7,6 @@ import type { ScreenProps } from '../App.js';
 import { formatImportLine } from '../../output.js';
 import { serverImportCounts } from '../../actions.js';
 
-/** Search a key server (the default one preselected) and import the chosen results. */
 /**
  * Whether a search result is a key already held, and whether the server's copy has something
  * the local one lacks (a user ID, a revocation, another expiry): `held*` then, and an import
@@ -27,6 +26,7 @@ export function heldMark(hit: SearchHit, held: ReadonlyMap<string, KeyRecord>): 
   return differs ? 'held*' : 'held';
 }
 
+/** Search a key server (the default one preselected) and import the chosen results. */
 export function ImportScreen({ kp, store, keys, height, width, back, notify, setCapturing }: ScreenProps) {
   const servers = kp.keyservers.list();
   const [serverIndex, setServerIndex] = useState(

@@ -4,6 +4,7 @@ import { Text } from '../text.js';
 import { Busy, Confirm, TextField, moveCursor, toastFromError, useKeys } from '../components.js';
 import { isCancelled } from '@keyport/core';
 import type { ScreenProps } from '../App.js';
+import { AUTO_STATUS, autoStatusOn } from '../../actions.js';
 
 const SECTIONS = ['Key servers', 'Network', 'Modules'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -95,9 +96,9 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
           );
       } else if (section === 'Network') {
         if (key.return || input === ' ') {
-          const on = kp.settings.has('keyserversync.autoStatus') && kp.settings.get<boolean>('keyserversync.autoStatus');
+          const on = autoStatusOn(kp);
           void attempt(
-            () => kp.settings.set('keyserversync.autoStatus', !on),
+            () => kp.settings.set(AUTO_STATUS, !on),
             `automatic publish status ${on ? 'off' : 'on'}`,
           );
         }
@@ -191,7 +192,7 @@ export function SettingsScreen({ kp, back, notify, setCapturing }: ScreenProps) 
         <Box flexDirection="column">
           <Text inverse>
             › Automatic publish status:{' '}
-            {kp.settings.has('keyserversync.autoStatus') && kp.settings.get<boolean>('keyserversync.autoStatus') ? 'on' : 'off'}
+            {autoStatusOn(kp) ? 'on' : 'off'}
             <Text dimColor> (fetch it whenever key details are shown; needs KeyServerSync)</Text>
           </Text>
           <Text dimColor>
