@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dearmorAll, EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { dearmorAll, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { secretPacketProblem } from '../src/openpgp/certificate.js';
 import { attackerCertificate, splitPackets, v4Fingerprint, type HostileKey } from '@keyport/test-fixtures';
+import { freshKeyring } from './fresh-keyring.js';
 
 // Findings of the outside review of issue 10 in the import pipeline and the packet reader.
 
@@ -13,18 +13,6 @@ const KEYS = path.resolve(__dirname, '../../test-fixtures/keys');
 const fixture = (name: string) => readFileSync(path.join(KEYS, name));
 const TO_REVOKE = '0F4A40BF522A20BC1EACF0BCB46FD1CDA93DAFAF';
 const ED25519 = 'FE15B9EFC66328DCC34F2E1D9777995843EF1A44';
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-review-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { keyring, importer: new ImportPipeline(keyring) };
-}
 
 const file = { kind: 'file' as const, name: 'test' };
 const join = (...parts: Buffer[]) => new Uint8Array(Buffer.concat(parts));

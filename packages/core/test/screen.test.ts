@@ -1,27 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedKeyring, ErrorCodes, ImportPipeline, inspectSignature, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, inspectSignature, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { keyMaterial, secretPacketProblem } from '../src/openpgp/certificate.js';
 import { SigType } from '../src/openpgp/packets.js';
+import { freshKeyring } from './fresh-keyring.js';
 
 // Attacker inputs from issue 10 (items 1, 2, 6, 8, 12), built with real signatures so that the
 // only thing standing between them and the keyring is the screening under test.
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-screen-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { dir, keyring, importer: new ImportPipeline(keyring) };
-}
 
 const CREATED = new Date('2025-01-01T00:00:00Z');
 const SIGNED = new Date('2025-01-02T00:00:00Z');

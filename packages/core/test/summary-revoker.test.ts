@@ -1,25 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { SigType } from '../src/openpgp/packets.js';
+import { freshKeyring } from './fresh-keyring.js';
 
 // Review finding: a designated revoker's key revocation was stored but the key never showed as
 // revoked (gpg lists it `pub:r` when it holds the revoker).
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-revoker-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { keyring, importer: new ImportPipeline(keyring) };
-}
 
 const CREATED = new Date('2025-01-01T00:00:00Z');
 const SIGNED = new Date('2025-01-02T00:00:00Z');
