@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, KeyportError, createKeyport, readPackets, dearmorAll, type Keyport } from '@keyport/core';
-import { fixtureArmored, fixturePath, manifest, startHkpFixture, type HkpDialect, type HostileMode, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { fixtureArmored, fixturePath, manifest, startAnsweringServer, startHkpFixture, type HkpDialect, type HostileMode, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { hkpPlugin } from '../src/index.js';
 
 const running: RunningHkpFixture[] = [];
@@ -192,14 +192,6 @@ describe('HKP error answers', () => {
 });
 
 describe('telling an HKP server from other web servers', () => {
-  /** A loopback server giving the same answer to every request. */
-  async function answering(status: number, type: string | undefined, body: string) {
-    const { createServer } = await import('node:http');
-    const srv = createServer((_, res) => res.writeHead(status, type ? { 'content-type': type } : {}).end(body));
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-    const { port } = srv.address() as import('node:net').AddressInfo;
-    return { url: new URL(`http://127.0.0.1:${port}`), stop: () => new Promise<void>((resolve) => srv.close(() => resolve())) };
-  }
   const page = '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><hr>nginx</body></html>';
   const engine = async () => (await createKeyport({ home: mkdtempSync(path.join(os.tmpdir(), 'kp-web-')), plugins: [hkpPlugin] })).engines.get('hkp')!;
 
@@ -210,7 +202,7 @@ describe('telling an HKP server from other web servers', () => {
     ['a short 400', 400, 'text/plain', 'Bad Request'],
     ['an empty 200', 200, 'text/plain', ''],
   ] as const)('neither the probe nor a search takes %s for HKP', async (_, status, type, body) => {
-    const web = await answering(status, type, body);
+    const web = await startAnsweringServer(status, type, body);
     try {
       const hkp = await engine();
       expect(await hkp.probe!(web.url)).toMatchObject({ reachable: true, speaksProtocol: false });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, HttpTransport, KeyportError, createKeyport, dearmorAll, readPackets, PacketTag, armorPublicKey } from '@keyport/core';
-import { fixtureArmored, fixturePath, manifest, startHagridFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
+import { fixtureArmored, fixturePath, manifest, startAnsweringServer, startHagridFixture, type RunningHagridFixture } from '@keyport/test-fixtures';
 import { runProtocolEngineContract } from '@keyport/test-fixtures/contract';
 import { VksEngine, keyServerSyncPlugin } from '../src/index.js';
 
@@ -197,14 +197,6 @@ describe('Hagrid quirks the client must survive', () => {
 });
 
 describe('telling a VKS server from other web servers', () => {
-  /** A loopback server giving the same answer to every request. */
-  async function answering(status: number, type: string | undefined, body: string) {
-    const { createServer } = await import('node:http');
-    const srv = createServer((_, res) => res.writeHead(status, type ? { 'content-type': type } : {}).end(body));
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-    const { port } = srv.address() as import('node:net').AddressInfo;
-    return { url: new URL(`http://127.0.0.1:${port}`), stop: () => new Promise<void>((resolve) => srv.close(() => resolve())) };
-  }
   const page = '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>';
 
   it.each([
@@ -213,7 +205,7 @@ describe('telling a VKS server from other web servers', () => {
     ['an HTML 404 page', 404, 'text/html', page],
     ['an HKP server\'s "Not Found"', 404, 'text/plain; charset=utf-8', 'Not Found\n'],
   ] as const)('the probe does not take %s for VKS', async (_, status, type, body) => {
-    const web = await answering(status, type, body);
+    const web = await startAnsweringServer(status, type, body);
     try {
       expect(await new VksEngine(http()).probe(web.url)).toMatchObject({ reachable: true, speaksProtocol: false });
     } finally {
@@ -226,7 +218,7 @@ describe('telling a VKS server from other web servers', () => {
     running.push(f);
     expect(await new VksEngine(http()).probe(new URL(f.url))).toMatchObject({ reachable: true, speaksProtocol: true });
     for (const said of ['No key found for this fingerprint.', 'No key found for fingerprint 0000000000000000000000000000000000000000']) {
-      const web = await answering(404, 'text/html; charset=utf-8', said);
+      const web = await startAnsweringServer(404, 'text/html; charset=utf-8', said);
       try {
         expect(await new VksEngine(http()).probe(web.url), said).toMatchObject({ speaksProtocol: true });
       } finally {
@@ -236,7 +228,7 @@ describe('telling a VKS server from other web servers', () => {
   });
 
   it("a look-up that gets a web server's 404 page is an error, Hagrid's 404 is not-found", async () => {
-    const web = await answering(404, 'text/html', page);
+    const web = await startAnsweringServer(404, 'text/html', page);
     try {
       const e = await new VksEngine(http()).lookup(web.url, { kind: 'fingerprint', value: manifest.ed25519.fingerprint }).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(KeyportError);

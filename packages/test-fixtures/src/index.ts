@@ -69,5 +69,5 @@ export * from './demo.js';
 export * from './hostile.js';
 export * from './flood.js';
 export * from './socks-fixture.js';
-export { closedLoopbackPort, listenOnLoopback } from './listen.js';
+export { closedLoopbackPort, listenOnLoopback, startAnsweringServer } from './listen.js';
 export { crc24 } from './checksum.js';

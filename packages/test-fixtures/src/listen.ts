@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /**
@@ -30,4 +31,10 @@ export async function closedLoopbackPort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** A loopback web server giving the same answer to every request (one that is not a key server). */
+export async function startAnsweringServer(status: number, type: string | undefined, body: string): Promise<{ url: URL; stop(): Promise<void> }> {
+  const { url, stop } = await listenOnLoopback(createHttpServer((_, res) => res.writeHead(status, type ? { 'content-type': type } : {}).end(body)));
+  return { url: new URL(url), stop };
 }
