@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodePacket, newEd25519Key, SigClass, signatureBody, signedUserId, userIdSigned, type HostileKey } from '@keyport/test-fixtures';
-import { freshKeyring } from './fresh-keyring.js';
+import { freshKeyring } from './helpers.js';
 
 // Review finding: a flooded user ID kept every certification that merely *named* a key in the
 // keyring as its issuer, so 3,000 forgeries claiming a held key all stayed ("dropped 0").

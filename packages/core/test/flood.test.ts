@@ -6,7 +6,7 @@ import { crc24, EmbeddedKeyring, ErrorCodes, KeyportError, readPackets, splitCer
 import { mergeCertificate, serializeCertificate } from '../src/openpgp/certificate.js';
 import { readPacketsDroppingThirdParty } from '../src/openpgp/flood.js';
 import { readPacketsLenient, writePackets } from '../src/openpgp/packets.js';
-import { freshKeyring } from './fresh-keyring.js';
+import { freshKeyring } from './helpers.js';
 
 /** CVE-2019-13050 as reported: 150,000 certifications from 300 signers on one user ID (17.8 MB). */
 const FLOOD = { certifications: 150_000, signers: 300 };

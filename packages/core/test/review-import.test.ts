@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { dearmorAll, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { secretPacketProblem } from '../src/openpgp/certificate.js';
 import { attackerCertificate, splitPackets, v4Fingerprint, type HostileKey } from '@keyport/test-fixtures';
-import { freshKeyring } from './fresh-keyring.js';
+import { freshKeyring } from './helpers.js';
 
 // Findings of the outside review of issue 10 in the import pipeline and the packet reader.
 

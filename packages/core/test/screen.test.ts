@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, inspectSignature, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { keyMaterial, secretPacketProblem } from '../src/openpgp/certificate.js';
 import { SigType } from '../src/openpgp/packets.js';
-import { freshKeyring } from './fresh-keyring.js';
+import { freshKeyring } from './helpers.js';
 
 // Attacker inputs from issue 10 (items 1, 2, 6, 8, 12), built with real signatures so that the
 // only thing standing between them and the keyring is the screening under test.

@@ -2,7 +2,7 @@ import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { SigType } from '../src/openpgp/packets.js';
-import { freshKeyring } from './fresh-keyring.js';
+import { freshKeyring } from './helpers.js';
 
 // Review finding: a designated revoker's key revocation was stored but the key never showed as
 // revoked (gpg lists it `pub:r` when it holds the revoker).

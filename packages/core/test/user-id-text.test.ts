@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodePacket, newEd25519Key, signedUserId } from '@keyport/test-fixtures';
 import { escapeForTerminal, userIdForDisplay } from '../src/index.js';
-import { freshKeyring } from './fresh-keyring.js';
+import { freshKeyring } from './helpers.js';
 
 // Review finding: a Latin-1 user ID and a UTF-8 one that spells its escapes with literal
 // backslashes looked the same in human output and in --json.
