@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { dearmorAll, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { secretPacketProblem } from '../src/openpgp/certificate.js';
 import { attackerCertificate, splitPackets, v4Fingerprint, type HostileKey } from '@keyport/test-fixtures';
 import { freshKeyring } from './helpers.js';
+import { newKey, signature } from './signing.js';
 
 // Findings of the outside review of issue 10 in the import pipeline and the packet reader.
 
@@ -195,26 +195,14 @@ describe('nothing dropped silently', () => {
 
 describe('a designated revoker\'s lone revocation of the requested key', () => {
   it('is refused with a reason that names it as such, not as "another key"', async () => {
-    const newKey = async (name: string) =>
-      (await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], format: 'object', date: new Date('2025-01-01T00:00:00Z') })).privateKey;
-    const sign = async (signer: openpgp.PrivateKey, type: number, data: Record<string, unknown>, fill: (s: openpgp.SignaturePacket) => void) => {
-      const sig = new openpgp.SignaturePacket();
-      sig.signatureType = type as openpgp.enums.signature;
-      sig.publicKeyAlgorithm = signer.keyPacket.algorithm;
-      sig.hashAlgorithm = openpgp.enums.hash.sha256;
-      fill(sig);
-      const run = sig.sign.bind(sig) as (key: unknown, data: unknown, date: Date, detached: boolean, config: unknown) => Promise<void>;
-      await run(signer.keyPacket, data, new Date('2025-01-02T00:00:00Z'), false, openpgp.config);
-      return { tag: PacketTag.Signature, body: sig.write() };
-    };
     const revoker = await newKey('Revoker');
     const victim = await newKey('Victim');
-    const designation = await sign(victim, 0x1f, { key: victim.keyPacket }, (s) => {
+    const designation = await signature(victim, 0x1f, { key: victim.keyPacket }, (s) => {
       s.revocationKeyClass = 0x80;
       s.revocationKeyAlgorithm = revoker.keyPacket.algorithm;
       s.revocationKeyFingerprint = revoker.keyPacket.getFingerprintBytes()!;
     });
-    const revocation = await sign(revoker, 0x20, { key: victim.keyPacket }, () => {});
+    const revocation = await signature(revoker, 0x20, { key: victim.keyPacket }, () => {});
     const victimPackets = readPackets(victim.toPublic().write());
     const victimFpr = victim.getFingerprint().toUpperCase();
     const revokerFpr = revoker.getFingerprint().toUpperCase();
