@@ -1,11 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // One TMPDIR per run, removed at the end (gpg daemons stopped first).
-    globalSetup: ['./dist/test-tmp.js'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+// This package builds the setup it shares with the others.
+export default packageTestConfig({ globalSetup: './dist/test-tmp.js' });

@@ -1,18 +1,7 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_KEYRING, fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHagridFixture, closedLoopbackPort } from '@keyport/test-fixtures';
 import { keyportAsync as keyport, homeWith } from './helpers.js';
-
-/** Homes made here, removed at the end. */
-const homes: string[] = [];
-async function home(commands: string[][]): Promise<string> {
-  const h = await homeWith(commands);
-  homes.push(h);
-  return h;
-}
-afterAll(() => {
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
-});
 
 type SyncJson = { results: { fingerprint: string; status: string; reason: string | null; code?: string }[]; summary: Record<string, number> };
 const publicKeys = ['ed25519', 'rsa4096', 'expired', 'to-revoke'] as const;
@@ -21,7 +10,7 @@ const importAll = publicKeys.map((n) => ['import', '--file', fixturePath(manifes
 describe('sync fails fast, with one line per reason', () => {
   it('an offline sync --all of the 905-key Debian keyring ends within 5 s with one line giving the reason and the count; --json keeps every key', async () => {
     if (!existsSync(DEBIAN_KEYRING)) throw new Error(`${DEBIAN_KEYRING} is missing (apt-get install debian-keyring)`);
-    const h = await home([
+    const h = await homeWith([
       ['import', '--file', DEBIAN_KEYRING],
       // RFC 6761: a name under .invalid never resolves; the transport answers it without DNS.
       ['config', 'set', 'keyserversync.url', 'https://keys.invalid'],
@@ -48,7 +37,7 @@ describe('sync fails fast, with one line per reason', () => {
 
   it('a refused connection fails each key with the fingerprint and the reason, fast', async () => {
     const port = await closedLoopbackPort();
-    const h = await home([...importAll, ['servers', 'add', `http://127.0.0.1:${port}`, '--protocol', 'hkp'], ['servers', 'default', `http://127.0.0.1:${port}`]]);
+    const h = await homeWith([...importAll, ['servers', 'add', `http://127.0.0.1:${port}`, '--protocol', 'hkp'], ['servers', 'default', `http://127.0.0.1:${port}`]]);
     const started = Date.now();
     const r = await keyport(['--modules', '-keyserversync', 'sync', manifest.ed25519.fingerprint, manifest.rsa4096.fingerprint], { home: h });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -61,7 +50,7 @@ describe('sync fails fast, with one line per reason', () => {
   it('a 429 asking for an hour ends the run for that host: one request, every key says when to retry', async () => {
     const server = await startHkpFixture({ dialect: 'sks', hostile: 'rate-limited', retryAfter: '3600', keys: [] });
     try {
-      const h = await home([
+      const h = await homeWith([
         ...importAll,
         ['servers', 'add', server.url, '--protocol', 'hkp'],
         ['servers', 'default', server.url],
@@ -90,7 +79,7 @@ describe('sync fails fast, with one line per reason', () => {
   it('not-found and skipped lines name the key and the reason', async () => {
     const server = await startHkpFixture({ dialect: 'sks', keys: [] });
     try {
-      const h = await home([
+      const h = await homeWith([
         ['import', '--file', fixturePath(manifest.ed25519.file)],
         ['import', '--file', fixturePath(manifest.secret.secretFile!)],
         ['servers', 'add', server.url],
@@ -113,7 +102,7 @@ describe('exit codes', () => {
   it("a server's truncated answer is the server's fault: exit 1, not 2, and the keyring is unchanged", async () => {
     const server = await startHkpFixture({ dialect: 'sks', hostile: 'truncated', keys: [readFileSync(fixturePath(manifest.rsa4096.file), 'utf8')] });
     try {
-      const h = await home([]);
+      const h = await homeWith([]);
       const r = await keyport(['--modules', '-keyserversync', 'import', manifest.rsa4096.fingerprint, '--server', server.url], { home: h });
       expect(r.stderr + r.stdout).toMatch(/KP13\d\d|KP15\d\d/);
       expect(r.status).toBe(1);
@@ -135,7 +124,7 @@ describe('verify', () => {
 
   it('refuses an address that is not on the key with KP1002, like publish --verify, before asking the server', async () => {
     const fpr = manifest.secret.fingerprint;
-    const h = await home([
+    const h = await homeWith([
       ['config', 'set', 'keyserversync.url', hagrid.url],
       ['import', '--file', fixturePath(manifest.secret.secretFile!)],
     ]);

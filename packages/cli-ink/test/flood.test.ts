@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { dearmorAll, readPackets } from '@keyport/core';
 import { floodedKey, floodSignerCertificates, startSks } from '@keyport/test-fixtures';
 import { BIN, keyportAsync, keyportJsonAsync, tempHome } from './helpers.js';
@@ -10,16 +10,6 @@ import { BIN, keyportAsync, keyportJsonAsync, tempHome } from './helpers.js';
 /** CVE-2019-13050 as reported in issue 10: 150,000 certifications from 300 signers (17.8 MB, 24 MB armored). */
 const FLOOD = { certifications: 150_000, signers: 300 };
 const RSS_LIMIT_MB = 300;
-
-const homes: string[] = [];
-const home = () => {
-  const h = tempHome();
-  homes.push(h);
-  return h;
-};
-afterEach(() => {
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
-});
 
 /** Runs keyport under GNU time; resolves with its exit status, output and peak RSS in MB. */
 function measured(args: string[], homeDir: string): Promise<{ status: number; stdout: string; stderr: string; rssMB: number }> {
@@ -47,7 +37,7 @@ async function storedKey(homeDir: string, fingerprint: string): Promise<Buffer> 
 describe('flooded keys (CVE-2019-13050) end to end', () => {
   it('import --file of the 150,000-certification key stores the clean key, says why, in bounded memory', async () => {
     const key = floodedKey(FLOOD);
-    const h = home();
+    const h = tempHome();
     const r = await measured(['import', '--file', key.binaryFile], h);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^new +${key.fingerprint} `, 'm'));
@@ -58,7 +48,7 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
 
   it('a flooded user ID keeps the certifications of signers in the keyring (--json reports the rest)', async () => {
     const key = floodedKey({ certifications: 300, signers: 300 });
-    const h = home();
+    const h = tempHome();
     const signers = `${h}/signers.pgp`;
     writeFileSync(signers, floodSignerCertificates(key, [3, 5]));
     expect((await keyportAsync(['import', '--file', signers], { home: h })).status).toBe(0);
@@ -70,7 +60,7 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
     expect(stored.subarray(0, clean.length).equals(clean)).toBe(true);
     expect(readPackets(stored)).toHaveLength(3 + 2);
     // Above the limit set in the settings, nothing is dropped.
-    const raised = home();
+    const raised = tempHome();
     expect((await keyportAsync(['config', 'set', 'import.maxCertificationsPerUserId', '300'], { home: raised })).status).toBe(0);
     const all = await keyportJsonAsync<{ results: { status: string; flooding?: unknown }[] }>(['import', '--file', key.binaryFile], { home: raised });
     expect(all.results[0]!.status).toBe('new');
@@ -82,14 +72,14 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
     const key = floodedKey(FLOOD);
     const sks = await startSks([key.binaryFile]);
     try {
-      const h = home();
+      const h = tempHome();
       const r = await measured(['import', key.fingerprint, '--server', sks.url], h);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^new +${key.fingerprint} `, 'm'));
       expect(r.rssMB).toBeLessThanOrEqual(RSS_LIMIT_MB);
       expect((await storedKey(h, key.fingerprint)).equals(readFileSync(key.cleanFile))).toBe(true);
       // The raw cap is a setting: below the answer's size, nothing is stored and the message says which limit.
-      const small = home();
+      const small = tempHome();
       expect((await keyportAsync(['config', 'set', 'network.maxRawResponseBytes', String(16 * 1024 * 1024)], { home: small })).status).toBe(0);
       const refused = await keyportAsync(['import', key.fingerprint, '--server', sks.url], { home: small });
       expect(refused.status).not.toBe(0);
@@ -113,7 +103,7 @@ describe('flooded keys (CVE-2019-13050) end to end', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const h = home();
+      const h = tempHome();
       // An unlisted http URL is HKP (ADR 0008), refused with HKP disabled: list it as VKS first.
       const added = await keyportAsync(['servers', 'add', url, '--protocol', 'vks'], { home: h });
       expect(added.status, added.stderr).toBe(0);

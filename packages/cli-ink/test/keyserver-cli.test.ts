@@ -1,10 +1,9 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@keyport/core';
-import { fixturePath, manifest, startHagridFixture, startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
+import { fixturePath, listenOnLoopback, manifest, startHagridFixture, startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { keyportAsync as keyport, keyportJsonAsync as keyportJson, tempHome } from './helpers.js';
 
 let server: RunningHkpFixture;
@@ -99,30 +98,17 @@ describe('key server commands', () => {
 /** A loopback web server that is not a key server: `answer` decides every response. */
 async function webServer(answer: (req: http.IncomingMessage, res: http.ServerResponse) => void) {
   const requests: string[] = [];
-  const srv = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    answer(req, res);
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
-    requests,
-    stop: () => new Promise<void>((resolve) => srv.close(() => resolve())),
-  };
+  const { url, stop } = await listenOnLoopback(
+    http.createServer((req, res) => {
+      requests.push(req.url ?? '');
+      answer(req, res);
+    }),
+  );
+  return { url, requests, stop };
 }
 const NGINX_404 = '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 describe('a web server is not taken for a key server', () => {
-  const homes: string[] = [];
-  const home = () => {
-    const h = tempHome();
-    homes.push(h);
-    return h;
-  };
-  afterEach(() => {
-    for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
-  });
-
   for (const [name, answer] of [
     ['an HTML 404 page', (_: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(404, { 'content-type': 'text/html' }).end(NGINX_404)],
     ['a bare 404', (_: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(404).end()],
@@ -132,12 +118,12 @@ describe('a web server is not taken for a key server', () => {
     it(`servers test fails for a server answering ${name} to everything`, async () => {
       const web = await webServer(answer);
       try {
-        const r = await keyport(['servers', 'test', web.url, '--json'], { home: home() });
+        const r = await keyport(['servers', 'test', web.url, '--json'], { home: tempHome() });
         expect(r.status).toBe(1);
         const [result] = JSON.parse(r.stdout) as { speaksProtocol: boolean; detail: string }[];
         expect(result).toMatchObject({ speaksProtocol: false });
         expect(result!.detail).not.toMatch(/speaks/);
-        const added = await keyport(['servers', 'add', web.url], { home: home() });
+        const added = await keyport(['servers', 'add', web.url], { home: tempHome() });
         expect(added.status).toBe(1);
         expect(added.stderr).toContain(ErrorCodes.NotAKeyserver);
       } finally {
@@ -150,11 +136,11 @@ describe('a web server is not taken for a key server', () => {
     const web = await webServer((_, res) => res.writeHead(404, { 'content-type': 'text/html' }).end(NGINX_404));
     try {
       // Not in the list: taken for HKP, and its answer shows it is no key server.
-      const unlisted = await keyport(['search', 'eddie@example.org', '--server', web.url], { home: home() });
+      const unlisted = await keyport(['search', 'eddie@example.org', '--server', web.url], { home: tempHome() });
       expect(unlisted.status).toBe(1);
       expect(unlisted.stderr).toMatch(new RegExp(`^keyport: ${ErrorCodes.NotAKeyserver} `));
       // Listed as HKP (named by hand): the search answer itself is refused.
-      const h = home();
+      const h = tempHome();
       expect((await keyport(['servers', 'add', web.url, '--protocol', 'hkp'], { home: h })).status).toBe(0);
       for (const args of [['search', 'eddie@example.org'], ['import', manifest.ed25519.fingerprint]]) {
         const r = await keyport([...args, '--server', web.url], { home: h });
@@ -170,7 +156,7 @@ describe('a web server is not taken for a key server', () => {
     for (const dialect of ['sks', 'hockeypuck-2.2', 'hockeypuck-2.4', 'hagrid'] as const) {
       const hkp = await startHkpFixture({ dialect, keys: [] });
       try {
-        const h = home();
+        const h = tempHome();
         const tested = await keyportJson<{ speaksProtocol: boolean; engine: string }[]>(['servers', 'test', hkp.url], { home: h });
         expect(tested[0], dialect).toMatchObject({ speaksProtocol: true, engine: 'hkp' });
         expect(await keyportJson<unknown[]>(['search', 'nobody@example.org', '--server', hkp.url], { home: h }), dialect).toEqual([]);
@@ -182,16 +168,6 @@ describe('a web server is not taken for a key server', () => {
 });
 
 describe('a server keeps the protocol it was added with', () => {
-  const homes: string[] = [];
-  afterEach(() => {
-    for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
-  });
-  const home = () => {
-    const h = tempHome();
-    homes.push(h);
-    return h;
-  };
-
   it('from its scheme, its probe or --protocol; stored, listed, and not changed by toggling modules', async () => {
     const hagrid = await startHagridFixture();
     // Speaks VKS only: Hagrid's look-up answers, nothing under /pks.
@@ -199,7 +175,7 @@ describe('a server keeps the protocol it was added with', () => {
       req.url?.startsWith('/vks/v1/by-fingerprint/') ? res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' }).end('No key found for this fingerprint.') : res.writeHead(404).end('not found'),
     );
     try {
-      const h = home();
+      const h = tempHome();
       expect(await keyportJson(['servers', 'add', server.url], { home: h })).toMatchObject({ protocol: 'hkp' });
       expect(await keyportJson(['servers', 'add', server.url.replace('http://', 'hkps://')], { home: h })).toMatchObject({ protocol: 'hkp' });
       expect(await keyportJson(['servers', 'add', vksOnly.url], { home: h })).toMatchObject({ protocol: 'vks' });
@@ -232,7 +208,7 @@ describe('a server keeps the protocol it was added with', () => {
   });
 
   it('settings from before protocols were stored: http(s) entries are HKP, as they always were used', async () => {
-    const h = home();
+    const h = tempHome();
     writeFileSync(path.join(h, 'settings.json'), JSON.stringify({ keyservers: { list: [server.url, 'hkps://keys.example.org'], default: server.url } }));
     const listed = await keyportJson<{ url: string; protocol: string }[]>(['servers', 'list'], { home: h });
     expect(listed.map((e) => [e.url, e.protocol])).toEqual([

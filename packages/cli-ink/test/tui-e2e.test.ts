@@ -1,42 +1,18 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifest, startDemo, type RunningDemo } from '@keyport/test-fixtures';
 import { BIN, keyportAsync } from './helpers.js';
+import { pause, privateTmux } from './tmux.js';
 
 /**
  * The real binary in a real terminal (tmux), driven with send-keys and read with capture-pane,
  * against the demo's fixture servers.
  */
-// A socket of our own in a temporary folder, removed afterwards (tmux leaves its socket file).
-const socketDir = mkdtempSync(path.join(os.tmpdir(), 'keyport-e2e-'));
-const socket = path.join(socketDir, 'tmux');
-const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', 'kp');
-/** One key per send-keys, a moment apart, as a person types (several keys in one write reach
- * the app as one chunk, which terminal apps read as pasted text). */
-async function keys(...k: string[]): Promise<void> {
-  for (const key of k) {
-    tmux('send-keys', '-t', 'kp', key);
-    await new Promise((r) => setTimeout(r, 60));
-  }
-}
-const type = (text: string) => tmux('send-keys', '-t', 'kp', '-l', text);
-
-async function see(text: string | RegExp, ms = 15_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = screen();
-    if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${String(text)}; screen:\n${s}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const { dir: socketDir, socket, tmux, screen, keys, type, see, stop: stopTmux } = privateTmux('keyport-e2e-');
 const castFile = path.join(socketDir, 'keyport.cast');
 const smallHome = path.join(socketDir, 'home-80x24');
-const pause = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 /** Filters the key list to `text` (/, the text, Enter). */
 async function filterKeys(text: string): Promise<void> {
   await keys('/');
@@ -56,9 +32,7 @@ beforeAll(async () => {
   tmux('new-session', '-d', '-s', 'kp', '-x', '130', '-y', '40', 'env', ...env, 'NO_COLOR=1', 'CI=1', process.execPath, BIN, '--home', demo.home, 'tui');
 });
 afterAll(async () => {
-  spawnSync('tmux', ['-S', socket, 'kill-server']);
-  rmSync(castFile, { force: true });
-  rmSync(socketDir, { recursive: true, force: true });
+  stopTmux();
   await demo.stop();
 });
 

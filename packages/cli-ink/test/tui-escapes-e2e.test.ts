@@ -1,45 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHkpFixture, type RunningHkpFixture } from '@keyport/test-fixtures';
 import { HOSTILE_USER_IDS, LISTED_USER_IDS, RAW_CONTROL, SHOWN_USER_IDS, hostileKeys } from './hostile-keys.js';
 import { BIN, homeWith } from './helpers.js';
+import { pause, privateTmux } from './tmux.js';
 
 /**
  * Hostile user IDs, search results and server messages in the real terminal UI (tmux on a
  * private socket): the pane title and the paste buffer stay as they were, rows stay rows, and
  * nothing but keyport's own styling reaches the screen.
  */
-const socketDir = mkdtempSync(path.join(os.tmpdir(), 'keyport-e2e-escapes-'));
-const socket = path.join(socketDir, 'tmux');
-const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
+const { dir: socketDir, tmux, keys, type, see, stop: stopTmux } = privateTmux('keyport-e2e-escapes-');
 // A second tmux server for the control case, so the two tests share no title or buffer.
 const controlSocket = path.join(socketDir, 'control');
 const controlTmux = (...args: string[]) => execFileSync('tmux', ['-S', controlSocket, ...args], { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', 'kp');
 const TITLE = 'keyport-escapes-e2e';
 const names = Object.keys(HOSTILE_USER_IDS) as (keyof typeof HOSTILE_USER_IDS)[];
-const pause = (ms = 150) => new Promise((r) => setTimeout(r, ms));
-
-async function keys(...k: string[]): Promise<void> {
-  for (const key of k) {
-    tmux('send-keys', '-t', 'kp', key);
-    await pause(60);
-  }
-}
-const type = (text: string) => tmux('send-keys', '-t', 'kp', '-l', text);
-
-async function see(text: string | RegExp, ms = 15_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = screen();
-    if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${String(text)}; screen:\n${s}`);
-    await pause(50);
-  }
-}
 
 const paneTitle = (run = tmux, target = 'kp') => run('display-message', '-p', '-t', target, '#{pane_title}').trim();
 const buffers = (run = tmux) => run('list-buffers', '-F', '#{buffer_name}').trim();
@@ -89,8 +67,7 @@ beforeAll(async () => {
   tmux('select-pane', '-t', 'kp', '-T', TITLE);
 }, 60_000);
 afterAll(async () => {
-  for (const s of [socket, controlSocket]) spawnSync('tmux', ['-S', s, 'kill-server']);
-  rmSync(socketDir, { recursive: true, force: true });
+  stopTmux(controlSocket);
   if (home) rmSync(home, { recursive: true, force: true });
   await Promise.all([index?.stop(), maintenance?.stop()]);
 });

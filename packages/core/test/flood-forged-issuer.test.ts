@@ -1,24 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePacket, newEd25519Key, SigClass, signatureBody, signedUserId, userIdSigned, type HostileKey } from '@keyport/test-fixtures';
-import { EmbeddedKeyring, ImportPipeline } from '../src/index.js';
+import { freshKeyring } from './helpers.js';
 
 // Review finding: a flooded user ID kept every certification that merely *named* a key in the
 // keyring as its issuer, so 3,000 forgeries claiming a held key all stayed ("dropped 0").
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-forged-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { keyring, importer: new ImportPipeline(keyring) };
-}
 
 const file = { kind: 'file' as const, name: 'flooded.pgp' };
 const USER_ID = Buffer.from('Victim <victim@example.org>');

@@ -1,28 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 // The fixtures' CRC-24 is bit by bit (RFC 9580 §6.1): independent of the table-driven one under test.
 import { crc24 as bitwiseCrc24, floodedKey, floodSignerCertificates } from '@keyport/test-fixtures';
-import { crc24, EmbeddedKeyring, ErrorCodes, ImportPipeline, KeyportError, readPackets, splitCertificates } from '../src/index.js';
+import { crc24, EmbeddedKeyring, ErrorCodes, KeyportError, readPackets, splitCertificates } from '../src/index.js';
 import { mergeCertificate, serializeCertificate } from '../src/openpgp/certificate.js';
 import { readPacketsDroppingThirdParty } from '../src/openpgp/flood.js';
 import { readPacketsLenient, writePackets } from '../src/openpgp/packets.js';
+import { freshKeyring } from './helpers.js';
 
 /** CVE-2019-13050 as reported: 150,000 certifications from 300 signers on one user ID (17.8 MB). */
 const FLOOD = { certifications: 150_000, signers: 300 };
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-flood-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { keyring, importer: new ImportPipeline(keyring) };
-}
 
 const file = { kind: 'file' as const, name: 'flooded.pgp' };
 const read = (p: string) => new Uint8Array(readFileSync(p));

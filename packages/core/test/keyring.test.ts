@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fixtureBytes, malformed, manifest } from '@keyport/test-fixtures';
 import {
   EmbeddedKeyring,
   ErrorCodes,
-  ImportPipeline,
   KeyportError,
   armorPublicKey,
   dearmorAll,
@@ -18,30 +15,9 @@ import {
   PacketTag,
 } from '../src/index.js';
 import { packetsContained } from '../src/openpgp/packets.js';
+import { freshKeyring, snapshot } from './helpers.js';
 
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-kr-'));
-  const keyring = new EmbeddedKeyring(dir);
-  return { dir, keyring, importer: new ImportPipeline(keyring) };
-}
 
-/** Hash of every file under dir: proves "changes no byte". */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  try {
-    walk(dir);
-  } catch {
-    /* missing dir: empty snapshot */
-  }
-  return out;
-}
 
 const file = (name: string) => ({ kind: 'file' as const, name });
 

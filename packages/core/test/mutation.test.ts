@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEBIAN_KEYRING, fixtureBytes, manifest } from '@keyport/test-fixtures';
 import { EmbeddedKeyring, ErrorCodes, ImportPipeline, KeyportError, armorPublicKey, dearmorAll, readPackets, writePackets, type ImportOptions } from '../src/index.js';
+import { mulberry32 } from './helpers.js';
 
 /*
  * Issue 10: a seeded mutation test. Damaged copies of real keys (truncations, flipped bytes,
@@ -21,16 +22,9 @@ const COUNT = 1200;
 const PER_INPUT_MS = 5000;
 const RSS_BOUND = 1024 * 1024 * 1024;
 
-/** mulberry32: small, deterministic, good enough to pick mutations. */
+/** Deterministic picks for mutations (the same on every run). */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
 }
 

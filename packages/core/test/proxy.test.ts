@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, startSocksFixture, type RunningSocksFixture, type TestPki, closedLoopbackPort } from '@keyport/test-fixtures';
+import { closedLoopbackPort, createTestPki, listenOnLoopback, startSocksFixture, type RunningSocksFixture, type TestPki } from '@keyport/test-fixtures';
 import { ErrorCodes, HttpTransport, KeyportError, type HttpExchange } from '../src/index.js';
 
 /** A name no resolver knows: only the proxy fixtures map it to loopback, so reaching it proves the proxy resolved it. */
@@ -27,14 +27,9 @@ async function origin(secure = false): Promise<{ port: number; hits: string[] }>
     res.end(`hello ${req.url}`);
   };
   const server = secure ? https.createServer({ cert: pki.certPem, key: pki.keyPem }, handler) : http.createServer(handler);
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => sockets.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
-  return { port: (server.address() as AddressInfo).port, hits };
+  const { port, stop } = await listenOnLoopback(server);
+  cleanups.push(stop);
+  return { port, hits };
 }
 
 async function socks(options: Parameters<typeof startSocksFixture>[0] = {}): Promise<RunningSocksFixture> {
@@ -69,14 +64,9 @@ async function httpProxy(target: number, refuseConnect?: number): Promise<{ url:
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => sockets.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines };
+  const { url, stop } = await listenOnLoopback(server);
+  cleanups.push(stop);
+  return { url, lines };
 }
 
 function transport(over: Partial<ConstructorParameters<typeof HttpTransport>[0]> = {}) {

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dearmorAll, EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { dearmorAll, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { secretPacketProblem } from '../src/openpgp/certificate.js';
 import { attackerCertificate, splitPackets, v4Fingerprint, type HostileKey } from '@keyport/test-fixtures';
+import { freshKeyring } from './helpers.js';
+import { newKey, signature } from './signing.js';
 
 // Findings of the outside review of issue 10 in the import pipeline and the packet reader.
 
@@ -13,18 +13,6 @@ const KEYS = path.resolve(__dirname, '../../test-fixtures/keys');
 const fixture = (name: string) => readFileSync(path.join(KEYS, name));
 const TO_REVOKE = '0F4A40BF522A20BC1EACF0BCB46FD1CDA93DAFAF';
 const ED25519 = 'FE15B9EFC66328DCC34F2E1D9777995843EF1A44';
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-review-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { keyring, importer: new ImportPipeline(keyring) };
-}
 
 const file = { kind: 'file' as const, name: 'test' };
 const join = (...parts: Buffer[]) => new Uint8Array(Buffer.concat(parts));
@@ -207,26 +195,14 @@ describe('nothing dropped silently', () => {
 
 describe('a designated revoker\'s lone revocation of the requested key', () => {
   it('is refused with a reason that names it as such, not as "another key"', async () => {
-    const newKey = async (name: string) =>
-      (await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], format: 'object', date: new Date('2025-01-01T00:00:00Z') })).privateKey;
-    const sign = async (signer: openpgp.PrivateKey, type: number, data: Record<string, unknown>, fill: (s: openpgp.SignaturePacket) => void) => {
-      const sig = new openpgp.SignaturePacket();
-      sig.signatureType = type as openpgp.enums.signature;
-      sig.publicKeyAlgorithm = signer.keyPacket.algorithm;
-      sig.hashAlgorithm = openpgp.enums.hash.sha256;
-      fill(sig);
-      const run = sig.sign.bind(sig) as (key: unknown, data: unknown, date: Date, detached: boolean, config: unknown) => Promise<void>;
-      await run(signer.keyPacket, data, new Date('2025-01-02T00:00:00Z'), false, openpgp.config);
-      return { tag: PacketTag.Signature, body: sig.write() };
-    };
     const revoker = await newKey('Revoker');
     const victim = await newKey('Victim');
-    const designation = await sign(victim, 0x1f, { key: victim.keyPacket }, (s) => {
+    const designation = await signature(victim, 0x1f, { key: victim.keyPacket }, (s) => {
       s.revocationKeyClass = 0x80;
       s.revocationKeyAlgorithm = revoker.keyPacket.algorithm;
       s.revocationKeyFingerprint = revoker.keyPacket.getFingerprintBytes()!;
     });
-    const revocation = await sign(revoker, 0x20, { key: victim.keyPacket }, () => {});
+    const revocation = await signature(revoker, 0x20, { key: victim.keyPacket }, () => {});
     const victimPackets = readPackets(victim.toPublic().write());
     const victimFpr = victim.getFingerprint().toUpperCase();
     const revokerFpr = revoker.getFingerprint().toUpperCase();

@@ -1,44 +1,17 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixtureBytes, manifest } from '@keyport/test-fixtures';
-import { dearmorAll, EmbeddedKeyring, ErrorCodes, ImportPipeline, KeyportError, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { dearmorAll, ErrorCodes, KeyportError, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { freshKeyring, mulberry32, snapshot } from './helpers.js';
 
 // Damaged packets inside intact framing (framing damage is refused whole with KP1300 before any
 // packet is looked at): truncated and extended bodies, flipped bits, odd versions and tags.
 // Every outcome must be a per-key result or a coded input error, never KP1000, and an input that
 // brings nothing valid must leave the keyring's files as they were.
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/** Deterministic generator (mulberry32: the same inputs on every run). */
+/** Deterministic picks (the same inputs on every run): a whole number below `n`. */
 function generator(seed: number) {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const next = mulberry32(seed);
+  return (n: number) => Math.floor(next() * n);
 }
 
 function mutate(seed: readonly RawPacket[], rnd: (n: number) => number): RawPacket[] {
@@ -77,10 +50,7 @@ function mutate(seed: readonly RawPacket[], rnd: (n: number) => number): RawPack
 
 describe('damaged packets (seeded mutations)', () => {
   it('1,000 damaged inputs: no KP1000, and nothing changes when nothing valid came in', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-mutation-'));
-    homes.push(dir);
-    const keyring = new EmbeddedKeyring(dir);
-    const importer = new ImportPipeline(keyring);
+    const { dir, keyring, importer } = freshKeyring();
     // A keyring holding the keys being damaged, so damaged copies meet stored ones in the merge.
     for (const name of ['ed25519', 'rsa4096', 'revoked-uid'] as const) await importer.import(fixtureBytes(manifest[name].file), { origin: { kind: 'file', name } });
     const seeds = ['ed25519', 'rsa4096', 'revoked-uid', 'expired-subkey'].map((name) => readPackets(dearmorAll(fixtureBytes(manifest[name as 'ed25519'].file))));

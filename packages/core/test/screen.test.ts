@@ -1,59 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedKeyring, ErrorCodes, ImportPipeline, inspectSignature, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, inspectSignature, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
 import { keyMaterial, secretPacketProblem } from '../src/openpgp/certificate.js';
 import { SigType } from '../src/openpgp/packets.js';
+import { freshKeyring } from './helpers.js';
+import { fingerprintOf, newKey, publicPackets, signature } from './signing.js';
 
 // Attacker inputs from issue 10 (items 1, 2, 6, 8, 12), built with real signatures so that the
 // only thing standing between them and the keyring is the screening under test.
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-screen-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { dir, keyring, importer: new ImportPipeline(keyring) };
-}
-
-const CREATED = new Date('2025-01-01T00:00:00Z');
-const SIGNED = new Date('2025-01-02T00:00:00Z');
 const file = { kind: 'file' as const, name: 'test' };
 const server = (query: string) => ({ kind: 'server' as const, url: 'https://hkp.invalid', query });
 
-async function newKey(name: string, email: string): Promise<openpgp.PrivateKey> {
-  const { privateKey } = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name, email }], format: 'object', date: CREATED });
-  return privateKey;
-}
 
-/** The public certificate of `key` as raw packets. */
-const publicPackets = (key: openpgp.PrivateKey): RawPacket[] => readPackets(key.toPublic().write());
 const primaryPacket = (key: openpgp.PrivateKey): RawPacket => publicPackets(key)[0]!;
-const fingerprintOf = (key: openpgp.PrivateKey) => key.getFingerprint().toUpperCase();
 
-async function signature(
-  signer: openpgp.PrivateKey,
-  type: number,
-  data: Record<string, unknown>,
-  fill: (sig: openpgp.SignaturePacket) => void = () => {},
-): Promise<RawPacket> {
-  const sig = new openpgp.SignaturePacket();
-  sig.signatureType = type as openpgp.enums.signature;
-  sig.publicKeyAlgorithm = signer.keyPacket.algorithm;
-  sig.hashAlgorithm = openpgp.enums.hash.sha256;
-  fill(sig);
-  // The typings omit sign()'s fifth parameter, which the implementation reads.
-  const sign = sig.sign.bind(sig) as (key: unknown, data: unknown, date: Date, detached: boolean, config: unknown) => Promise<void>;
-  await sign(signer.keyPacket, data, SIGNED, false, openpgp.config);
-  return { tag: PacketTag.Signature, body: sig.write() };
-}
 
 async function publicSubkey(packet: RawPacket): Promise<openpgp.PublicSubkeyPacket> {
   const sub = new openpgp.PublicSubkeyPacket();

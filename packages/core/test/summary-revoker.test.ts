@@ -1,48 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedKeyring, ImportPipeline, PacketTag, readPackets, writePackets, type RawPacket } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { writePackets } from '../src/index.js';
 import { SigType } from '../src/openpgp/packets.js';
+import { freshKeyring } from './helpers.js';
+import { fingerprintOf, newKey, publicPackets, signature } from './signing.js';
 
 // Review finding: a designated revoker's key revocation was stored but the key never showed as
 // revoked (gpg lists it `pub:r` when it holds the revoker).
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshKeyring() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-revoker-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
-  return { keyring, importer: new ImportPipeline(keyring) };
-}
-
-const CREATED = new Date('2025-01-01T00:00:00Z');
-const SIGNED = new Date('2025-01-02T00:00:00Z');
 const file = { kind: 'file' as const, name: 'test' };
 
-async function newKey(name: string): Promise<openpgp.PrivateKey> {
-  const { privateKey } = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], format: 'object', date: CREATED });
-  return privateKey;
-}
 
-async function signature(signer: openpgp.PrivateKey, type: number, data: Record<string, unknown>, fill: (sig: openpgp.SignaturePacket) => void = () => {}): Promise<RawPacket> {
-  const sig = new openpgp.SignaturePacket();
-  sig.signatureType = type as openpgp.enums.signature;
-  sig.publicKeyAlgorithm = signer.keyPacket.algorithm;
-  sig.hashAlgorithm = openpgp.enums.hash.sha256;
-  fill(sig);
-  const sign = sig.sign.bind(sig) as (key: unknown, data: unknown, date: Date, detached: boolean, config: unknown) => Promise<void>;
-  await sign(signer.keyPacket, data, SIGNED, false, openpgp.config);
-  return { tag: PacketTag.Signature, body: sig.write() };
-}
 
-const publicPackets = (key: openpgp.PrivateKey): RawPacket[] => readPackets(key.toPublic().write());
-const fingerprintOf = (key: openpgp.PrivateKey) => key.getFingerprint().toUpperCase();
 
 /** V2 naming `revoker` as designated revoker in a direct-key self-signature, and `signer`'s key revocation of V2. */
 async function designatedCase(signer?: openpgp.PrivateKey) {

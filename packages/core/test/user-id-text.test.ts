@@ -1,28 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePacket, newEd25519Key, signedUserId } from '@keyport/test-fixtures';
-import { EmbeddedKeyring, escapeForTerminal, ImportPipeline, userIdForDisplay } from '../src/index.js';
+import { escapeForTerminal, userIdForDisplay } from '../src/index.js';
+import { freshKeyring } from './helpers.js';
 
 // Review finding: a Latin-1 user ID and a UTF-8 one that spells its escapes with literal
 // backslashes looked the same in human output and in --json.
-
-const homes: string[] = [];
-afterEach(() => {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 const LATIN1 = Buffer.from('Jos\xE9 \x9B31m \xC2 <jose@example.org>', 'latin1');
 const LOOKALIKE = Buffer.from('Jos\\xe9 \\x9b31m \\xc2 <jose@example.org>', 'utf8');
 const LATIN1_BACKSLASH = Buffer.from('Jos\xE9 \\xe9 <jose@example.org>', 'latin1');
 
 async function summaryOf(userId: Buffer) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyport-uidtext-'));
-  homes.push(dir);
-  const keyring = new EmbeddedKeyring(dir);
+  const { keyring, importer } = freshKeyring();
   const key = newEd25519Key();
-  await new ImportPipeline(keyring).import(Buffer.concat([encodePacket(6, key.body), signedUserId(key, userId)]), { origin: { kind: 'file', name: 'k.pgp' } });
+  await importer.import(Buffer.concat([encodePacket(6, key.body), signedUserId(key, userId)]), { origin: { kind: 'file', name: 'k.pgp' } });
   return (await keyring.get(key.fingerprint))!.summary.userIds[0]!;
 }
 

@@ -40,3 +40,4 @@ export async function closedLoopbackPort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
